@@ -1,0 +1,69 @@
+#!/usr/bin/env node
+// The same pipeline from a terminal:
+//   openstack-on-aws plan  --release 2024.1 --os ubuntu-24.04 --topology full
+//   openstack-on-aws up    --provider local --release zed --os debian-12 [--teardown never]
+//   openstack-on-aws down  --stack-id <id> [--provider local]
+//   openstack-on-aws sweep [--provider local]
+// Flags are the action's input names. In a terminal there is no post step, so `up` runs the
+// teardown itself afterwards, as the teardown flag says.
+
+import * as os from 'os';
+import * as path from 'path';
+import { errorMessage } from './errors';
+import { Io, terminalIo } from './io';
+import { Inputs, InputName } from './names';
+import { runContextFromEnv, runMain, runPost } from './pipeline';
+
+const COMMANDS = ['plan', 'up', 'down', 'sweep'] as const;
+type Command = (typeof COMMANDS)[number];
+const INPUT_NAMES = new Set<string>(Object.values(Inputs));
+
+export interface ParsedArgs {
+  command: Command;
+  inputs: Partial<Record<InputName, string>>;
+  stateDir: string;
+}
+
+export const USAGE = `usage: openstack-on-aws <${COMMANDS.join('|')}> [--<input> <value>]... [--state-dir DIR]
+inputs: ${[...INPUT_NAMES].join(', ')}
+example: openstack-on-aws plan --release 2024.1 --os ubuntu-24.04 --topology full`;
+
+export function parseArgs(argv: string[]): ParsedArgs {
+  const [command, ...rest] = argv;
+  if (!COMMANDS.includes(command as Command)) throw new Error(`unknown command '${command ?? ''}'\n${USAGE}`);
+  const inputs: Partial<Record<InputName, string>> = { [Inputs.Mode]: command };
+  let stateDir = path.join(os.homedir(), '.openstack-on-aws');
+  for (let i = 0; i < rest.length; i++) {
+    const flag = rest[i];
+    const eq = flag.indexOf('=');
+    const name = (eq > 0 ? flag.slice(2, eq) : flag.slice(2)).trim();
+    const value = eq > 0 ? flag.slice(eq + 1) : rest[++i];
+    if (!flag.startsWith('--') || value === undefined) throw new Error(`expected --<input> <value>, got '${flag}'\n${USAGE}`);
+    if (name === 'state-dir') stateDir = value;
+    else if (INPUT_NAMES.has(name) && name !== Inputs.Mode) inputs[name as InputName] = value;
+    else throw new Error(`unknown flag --${name}\n${USAGE}`);
+  }
+  return { command: command as Command, inputs, stateDir };
+}
+
+export async function runCli(argv: string[], makeIo = terminalIo): Promise<number> {
+  let io: Io | undefined;
+  try {
+    const args = parseArgs(argv);
+    const stack = args.inputs[Inputs.StackId] ?? 'default';
+    io = makeIo(args.inputs, path.join(args.stateDir, `${stack}.state.json`));
+    await runMain(io, runContextFromEnv(process.env));
+    if (args.command === 'up') await runPost(io);
+    return process.exitCode === 1 ? 1 : 0;
+  } catch (err) {
+    process.stderr.write(`error: ${errorMessage(err)}\n`);
+    return 1;
+  }
+}
+
+/* istanbul ignore next */
+if (require.main === module) {
+  void runCli(process.argv.slice(2)).then((code) => {
+    process.exitCode = code;
+  });
+}

@@ -1,0 +1,57 @@
+// Typed errors: thrown where the problem is found, caught once per entry point (main, post, cli).
+
+/** A bad input: names the input, the value given and what is accepted. Raised before anything exists. */
+export class InputError extends Error {
+  constructor(
+    readonly input: string,
+    readonly value: string,
+    readonly accepted: string,
+    readonly reason?: string,
+  ) {
+    super(
+      `Input '${input}' has the value '${value}'${reason ? `: ${reason}` : ''}. Accepted: ${accepted}.`,
+    );
+    this.name = 'InputError';
+  }
+}
+
+/** An EC2 call failed in a way retrying will not fix. */
+export class AwsError extends Error {
+  constructor(
+    readonly operation: string,
+    readonly code: string,
+    message: string,
+  ) {
+    super(`EC2 ${operation} failed (${code}): ${message}`);
+    this.name = 'AwsError';
+  }
+}
+
+/** A command on a node exited non-zero (or timed out). Carries what a user needs to diagnose it. */
+export class RemoteCommandError extends Error {
+  constructor(
+    readonly node: string,
+    readonly stage: string,
+    readonly exitCode: number | null,
+    readonly tail: string,
+    readonly timedOut = false,
+  ) {
+    super(
+      `${timedOut ? 'Timed out' : `Exit code ${exitCode}`} in stage '${stage}' on node '${node}'.` +
+        (tail ? `\nLast lines of its output:\n${tail}` : ''),
+    );
+    this.name = 'RemoteCommandError';
+  }
+}
+
+/** Teardown finished but left resources behind; lists them so a human can delete them by id. */
+export class TeardownError extends Error {
+  constructor(readonly leftovers: string[]) {
+    super(`Teardown could not delete ${leftovers.length} resource(s): ${leftovers.join(', ')}`);
+    this.name = 'TeardownError';
+  }
+}
+
+export function errorMessage(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}

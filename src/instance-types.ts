@@ -1,0 +1,71 @@
+// What we know about EC2 instance types without calling AWS: enough to refuse an impossible choice
+// before anything is created. The AWS provider re-checks every type with DescribeInstanceTypes
+// (network interfaces, architecture, nested virtualization) before it launches.
+
+export type Role = 'controller' | 'compute' | 'block' | 'object';
+export const ROLES: readonly Role[] = ['controller', 'compute', 'block', 'object'];
+
+/** The seeds' EC2 table (t2.xlarge / t2.medium) moved to current families. */
+export const DEFAULT_INSTANCE_TYPES: Record<Role, string> = {
+  controller: 'm7i.xlarge', // 4 vCPU, 16 GiB, up to 4 NICs (the seeds' t2.xlarge)
+  compute: 'm8i.xlarge', // 4 vCPU, 16 GiB; offers nested virtualization, so instances run on KVM
+  block: 't3.medium', // 2 vCPU, 4 GiB (the seeds' t2.medium)
+  object: 't3.medium',
+};
+
+/** Sizes of the t2/t3 burstable families, where the limit does not follow the size rule below. */
+const BURSTABLE_ENIS: Record<string, number> = {
+  nano: 2,
+  micro: 2,
+  small: 3,
+  medium: 3,
+  large: 3,
+  xlarge: 3,
+  '2xlarge': 3,
+};
+
+/** Nitro general/compute/memory families: the limit grows with the size. */
+const SIZE_ENIS: Record<string, number> = {
+  medium: 2,
+  large: 3,
+  xlarge: 4,
+  '2xlarge': 4,
+  '4xlarge': 8,
+  '8xlarge': 8,
+  '12xlarge': 8,
+  '16xlarge': 15,
+  '24xlarge': 15,
+  '32xlarge': 15,
+  '48xlarge': 15,
+  metal: 15,
+  'metal-24xl': 15,
+  'metal-48xl': 15,
+};
+
+const NITRO_FAMILY = /^(m|c|r)[5-8][a-z]*(-flex)?$/;
+
+export const INSTANCE_TYPE_PATTERN = /^[a-z][a-z0-9-]*\.[a-z0-9-]+$/;
+
+/** Maximum network interfaces for a type, or undefined when only AWS can tell. */
+export function knownMaxNics(instanceType: string): number | undefined {
+  const [family, size] = instanceType.split('.');
+  if (!family || !size) return undefined;
+  if (family === 't2' || family === 't3' || family === 't3a') {
+    // t3(a).xlarge/2xlarge allow 4, t2 stays at 3
+    if (family !== 't2' && (size === 'xlarge' || size === '2xlarge')) return 4;
+    return BURSTABLE_ENIS[size];
+  }
+  if (NITRO_FAMILY.test(family)) return SIZE_ENIS[size];
+  return undefined;
+}
+
+/**
+ * Whether guests can use KVM on this type: bare metal, or the 8th-generation Intel families that
+ * offer nested virtualization as a CPU option. Everything else runs instances under QEMU (TCG).
+ */
+export function offersNestedVirtualization(instanceType: string): boolean {
+  const [family, size] = instanceType.split('.');
+  if (!family || !size) return false;
+  if (size.startsWith('metal')) return true;
+  return /^(c8i|m8i|r8i)(-flex)?$/.test(family);
+}

@@ -1,0 +1,76 @@
+// The one seam between the pipeline and its surroundings. In a workflow it is @actions/core (outputs
+// and state through the runner's files, secrets masked in the log); in a terminal (src/cli.ts) it
+// prints to stdout/stderr and keeps state in a file, so the same pipeline runs in both.
+
+import * as core from '@actions/core';
+import * as fs from 'fs';
+import * as path from 'path';
+import { InputName } from './names';
+
+export interface Io {
+  getInput(name: InputName): string;
+  setOutput(name: string, value: string): void;
+  /** Masks the value in every later log line. Call it before the value can be printed anywhere. */
+  setSecret(value: string): void;
+  saveState(name: string, value: string): void;
+  getState(name: string): string;
+  info(message: string): void;
+  warning(message: string): void;
+  error(message: string): void;
+  /** Runs fn inside a collapsible log group. */
+  group<T>(title: string, fn: () => Promise<T>): Promise<T>;
+  /** Appends markdown to the job summary (no-op where there is none). */
+  summary(markdown: string): Promise<void>;
+  setFailed(message: string): void;
+}
+
+export function actionsIo(): Io {
+  return {
+    getInput: (name) => core.getInput(name),
+    setOutput: (name, value) => core.setOutput(name, value),
+    setSecret: (value) => core.setSecret(value),
+    saveState: (name, value) => core.saveState(name, value),
+    getState: (name) => core.getState(name),
+    info: (m) => core.info(m),
+    warning: (m) => core.warning(m),
+    error: (m) => core.error(m),
+    group: (title, fn) => core.group(title, fn),
+    summary: async (markdown) => {
+      if (!process.env.GITHUB_STEP_SUMMARY) return;
+      await core.summary.addRaw(markdown, true).write();
+    },
+    setFailed: (m) => core.setFailed(m),
+  };
+}
+
+/** Terminal flavour: inputs from a map (the CLI's flags), state in a JSON file, secrets redacted. */
+export function terminalIo(inputs: Partial<Record<InputName, string>>, stateFile: string): Io {
+  const secrets: string[] = [];
+  const redact = (m: string) => secrets.reduce((acc, s) => acc.split(s).join('***'), m);
+  const readState = (): Record<string, string> =>
+    fs.existsSync(stateFile) ? (JSON.parse(fs.readFileSync(stateFile, 'utf8')) as Record<string, string>) : {};
+  return {
+    getInput: (name) => inputs[name] ?? '',
+    setOutput: (name, value) => process.stdout.write(redact(`output ${name}=${value}\n`)),
+    setSecret: (value) => {
+      if (value) secrets.push(value);
+    },
+    saveState: (name, value) => {
+      fs.mkdirSync(path.dirname(stateFile), { recursive: true });
+      fs.writeFileSync(stateFile, JSON.stringify({ ...readState(), [name]: value }, null, 2), { mode: 0o600 });
+    },
+    getState: (name) => readState()[name] ?? '',
+    info: (m) => process.stdout.write(redact(m) + '\n'),
+    warning: (m) => process.stderr.write(redact(`warning: ${m}`) + '\n'),
+    error: (m) => process.stderr.write(redact(`error: ${m}`) + '\n'),
+    group: async (title, fn) => {
+      process.stdout.write(redact(`── ${title}`) + '\n');
+      return fn();
+    },
+    summary: async () => undefined,
+    setFailed: (m) => {
+      process.stderr.write(redact(`error: ${m}`) + '\n');
+      process.exitCode = 1;
+    },
+  };
+}

@@ -1,0 +1,15 @@
+// Entry of the action's main step: thin on purpose; everything lives in pipeline.ts.
+import { errorMessage } from './errors';
+import { actionsIo, Io } from './io';
+import { runContextFromEnv, runMain } from './pipeline';
+
+export async function run(io: Io = actionsIo()): Promise<void> {
+  try {
+    await runMain(io, runContextFromEnv(process.env));
+  } catch (err) {
+    io.setFailed(errorMessage(err));
+  }
+}
+
+/* istanbul ignore next */
+if (require.main === module) void run();

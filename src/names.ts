@@ -1,0 +1,76 @@
+// Constant names for every input, output and saved-state entry, so a typo is a compile error and
+// action.yml, the code and the tests cannot drift apart silently (test/unit/action-yml.test.ts
+// checks action.yml against these lists).
+
+export const Inputs = {
+  Mode: 'mode',
+  Provider: 'provider',
+  Release: 'release',
+  Os: 'os',
+  Topology: 'topology',
+  ComputeCount: 'compute-count',
+  NetworkDriver: 'network-driver',
+  Region: 'region',
+  StackId: 'stack-id',
+  Lifetime: 'lifetime',
+  Teardown: 'teardown',
+  ControllerInstanceType: 'controller-instance-type',
+  ComputeInstanceType: 'compute-instance-type',
+  BlockInstanceType: 'block-instance-type',
+  ObjectInstanceType: 'object-instance-type',
+  Ami: 'ami',
+  AllowedCidrs: 'allowed-cidrs',
+  VpcCidr: 'vpc-cidr',
+  PingTarget: 'ping-target',
+  ImageUrl: 'image-url',
+  Smoke: 'smoke',
+  Spot: 'spot',
+  Tempest: 'tempest',
+  Ec2Endpoint: 'ec2-endpoint',
+  LogBundle: 'log-bundle',
+  PrComment: 'pr-comment',
+  GithubToken: 'github-token',
+} as const;
+export type InputName = (typeof Inputs)[keyof typeof Inputs];
+
+export const Outputs = {
+  StackId: 'stack-id',
+  AuthUrl: 'auth-url',
+  DashboardUrl: 'dashboard-url',
+  ControllerIp: 'controller-ip',
+  CloudsYaml: 'clouds-yaml',
+  Openrc: 'openrc',
+  AdminPassword: 'admin-password',
+  SshKeyPath: 'ssh-key-path',
+  InstanceIds: 'instance-ids',
+  SmokeResult: 'smoke-result',
+  JunitPath: 'junit-path',
+  Timings: 'timings',
+  Plan: 'plan',
+  PortForwards: 'port-forwards',
+  LogBundle: 'log-bundle',
+  ExpiresAt: 'expires-at',
+} as const;
+export type OutputName = (typeof Outputs)[keyof typeof Outputs];
+
+// Saved with core.saveState by main, read by post (which runs in a fresh process).
+export const States = {
+  Settings: 'settings',
+  Resources: 'resources',
+  UpOutcome: 'up-outcome',
+  WorkDir: 'work-dir',
+} as const;
+export type StateName = (typeof States)[keyof typeof States];
+
+// Tag keys put on every AWS resource, and the prefix of every local resource name.
+export const Tags = {
+  StackId: 'openstack-on-aws:stack-id',
+  Repository: 'openstack-on-aws:repository',
+  RunId: 'openstack-on-aws:run-id',
+  RunAttempt: 'openstack-on-aws:run-attempt',
+  CreatedAt: 'openstack-on-aws:created-at',
+  ExpiresAt: 'openstack-on-aws:expires-at',
+  Node: 'openstack-on-aws:node',
+} as const;
+
+export const PRODUCT = 'openstack-on-aws';

@@ -1,0 +1,111 @@
+// The install as a graph of stages: each node runs its own stages in order, and a stage may also
+// wait for stages on other nodes. Whatever the graph does not order runs side by side (compute
+// nodes install their packages while the controller syncs databases).
+
+import type { PlannedNode } from './plan';
+import type { Role } from './instance-types';
+
+export interface StageSpec {
+  /** "<node>:<stage>", unique in the Plan. */
+  id: string;
+  node: string;
+  /** The script src/stages/<stage>.sh. */
+  stage: string;
+  /** Ids of stages that must have succeeded first (the previous stage on the node is always one). */
+  after: string[];
+  timeoutMinutes: number;
+  /** Files another node produced that the runner copies onto this node before the stage runs. */
+  copies?: Array<{ fromNode: string; paths: string[] }>;
+}
+
+/** Per role, the stages in the order the install guide takes them, with their time bounds. */
+const STAGES: Record<Role, Array<[string, number]>> = {
+  controller: [
+    ['host-prep', 10],
+    ['repositories', 15],
+    ['mariadb', 15],
+    ['rabbitmq', 15],
+    ['memcached', 10],
+    ['etcd', 10],
+    ['keystone', 20],
+    ['glance', 20],
+    ['placement', 20],
+    ['nova-controller', 40],
+    ['neutron-controller', 30],
+    ['horizon', 20],
+  ],
+  compute: [
+    ['host-prep', 10],
+    ['repositories', 15],
+    ['compute-packages', 40],
+    ['nova-compute', 20],
+    ['neutron-compute', 20],
+  ],
+  block: [
+    ['host-prep', 10],
+    ['repositories', 15],
+    ['cinder-volume', 30],
+  ],
+  object: [
+    ['host-prep', 10],
+    ['repositories', 15],
+    ['swift-storage', 30],
+  ],
+};
+
+export const SWIFT_RINGS = ['/etc/swift/account.ring.gz', '/etc/swift/container.ring.gz', '/etc/swift/object.ring.gz'];
+
+export function buildStageGraph(nodes: PlannedNode[]): StageSpec[] {
+  const has = (role: Role) => nodes.some((n) => n.role === role);
+  const computes = nodes.filter((n) => n.role === 'compute');
+  const specs: StageSpec[] = [];
+  for (const node of nodes) {
+    const list = [...STAGES[node.role]];
+    if (node.role === 'controller') {
+      if (has('block')) list.push(['cinder-controller', 20]);
+      if (has('object')) list.push(['swift-proxy', 20]);
+      list.push(['discover-hosts', 15]);
+    }
+    let previous: string | undefined;
+    for (const [stage, timeoutMinutes] of list) {
+      const id = `${node.name}:${stage}`;
+      specs.push({ id, node: node.name, stage, after: previous ? [previous] : [], timeoutMinutes });
+      previous = id;
+    }
+  }
+  const spec = (id: string) => specs.find((s) => s.id === id);
+  const wait = (id: string, ...on: string[]) => spec(id)?.after.push(...on);
+  for (const node of nodes) {
+    // The controller is the other nodes' way out (it NATs for the management subnet), so their
+    // repositories stage waits for the controller's host preparation.
+    if (node.role !== 'controller') wait(`${node.name}:repositories`, 'controller:host-prep');
+  }
+  for (const c of computes) {
+    wait(`${c.name}:nova-compute`, 'controller:nova-controller');
+    wait(`${c.name}:neutron-compute`, 'controller:neutron-controller');
+  }
+  // Host discovery maps the compute nodes into cell1: it needs every nova-compute registered.
+  wait('controller:discover-hosts', ...computes.map((c) => `${c.name}:nova-compute`));
+  for (const n of nodes.filter((x) => x.role === 'block')) wait(`${n.name}:cinder-volume`, 'controller:cinder-controller');
+  for (const n of nodes.filter((x) => x.role === 'object')) {
+    const s = spec(`${n.name}:swift-storage`)!;
+    s.after.push('controller:swift-proxy');
+    s.copies = [{ fromNode: 'controller', paths: SWIFT_RINGS }];
+  }
+  return specs;
+}
+
+/** Stages in an order that respects every edge (Kahn); throws on a cycle, which would be a bug. */
+export function topologicalOrder(specs: StageSpec[]): StageSpec[] {
+  const done = new Set<string>();
+  const out: StageSpec[] = [];
+  const pending = [...specs];
+  while (pending.length > 0) {
+    const i = pending.findIndex((s) => s.after.every((a) => done.has(a)));
+    if (i < 0) throw new Error(`stage graph has a cycle among: ${pending.map((s) => s.id).join(', ')}`);
+    const [s] = pending.splice(i, 1);
+    done.add(s.id);
+    out.push(s);
+  }
+  return out;
+}

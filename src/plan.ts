@@ -1,0 +1,387 @@
+// Settings → Plan: the full description of the environment, computed without any I/O. Providers,
+// the stage runner, the network fix, the smoke checks and the report all read the Plan; none of
+// them re-derives a node, an address or an order.
+
+import { Settings } from './inputs';
+import { DEFAULT_INSTANCE_TYPES, offersNestedVirtualization, Role } from './instance-types';
+import { packageSource, PackageSource, releaseLabel } from './matrix';
+import { Tags } from './names';
+import { hostIn, subnet24 } from './net';
+import { buildStageGraph, StageSpec } from './plan-stages';
+
+export type SubnetName = 'management' | 'provider';
+export type NicPurpose = 'management' | 'provider' | 'public';
+export type SecurityGroupName = 'internal' | 'public';
+
+export interface PlannedNic {
+  /** The seeds' name for it; the OS name (eth0, ens5, enX0) is found on the node by MAC. */
+  name: 'eth0' | 'eth1' | 'eth2';
+  deviceIndex: number;
+  subnet: SubnetName;
+  ip: string;
+  purpose: NicPurpose;
+  /** False for the provider NIC: OpenStack wants it up with no address (the install guide). */
+  hostAddress: boolean;
+  /** Off where the node forwards traffic that is neither from nor to its own address. */
+  sourceDestCheck: boolean;
+  /** An elastic IP is associated with this NIC's private address. */
+  elasticIp: boolean;
+  securityGroups: SecurityGroupName[];
+  why: string;
+}
+
+export interface PlannedDisk {
+  device: string;
+  sizeGiB: number;
+  purpose: 'root' | 'cinder-lvm' | 'swift';
+  /** For swift disks: the mount name under /srv/node that the rings refer to. */
+  label?: string;
+}
+
+export interface PlannedNode {
+  name: string;
+  role: Role;
+  instanceType: string;
+  virt?: 'kvm' | 'qemu';
+  disks: PlannedDisk[];
+  nics: PlannedNic[];
+  /** Address other nodes and the stage scripts use for it (its management address). */
+  managementIp: string;
+}
+
+export interface PlannedSubnet {
+  name: SubnetName;
+  cidr: string;
+  /** The VPC router's address in this subnet (AWS reserves .1). */
+  gateway: string;
+  /** Where 0.0.0.0/0 goes: the internet gateway, or a node's NIC acting as NAT instance. */
+  defaultRoute: { target: 'internet-gateway' } | { target: 'nic'; node: string; nic: PlannedNic['name'] };
+  why: string;
+}
+
+export interface SecurityRule {
+  protocol: 'tcp' | 'udp' | 'icmp' | 'all';
+  fromPort?: number;
+  toPort?: number;
+  /** A CIDR block, the VPC itself, or the allowed-cidrs input (resolved when provisioning). */
+  source: 'vpc' | 'allowed-cidrs';
+  description: string;
+}
+
+export interface PlannedSecurityGroup {
+  name: SecurityGroupName;
+  ingress: SecurityRule[];
+  description: string;
+}
+
+export interface PortForward {
+  name: string;
+  publicPort: number;
+  targetPort: number;
+  description: string;
+}
+
+export interface PlannedCheck {
+  id: string;
+  description: string;
+}
+
+export interface OpenStackNetworks {
+  /** Neutron's external (provider) network: the AWS provider subnet itself. */
+  external: {
+    cidr: string;
+    gateway: string;
+    /** The only address Neutron may hand out: the one AWS registered to the controller's eth1. */
+    routerGatewayIp: string;
+    physicalNetwork: string;
+  };
+  /** The self-service network the smoke checks create. */
+  tenant: { cidr: string; gateway: string; name: string };
+  routerName: string;
+}
+
+export interface Plan {
+  stackId: string;
+  provider: Settings['provider'];
+  region: string;
+  release: { id: string; codename: string; label: string };
+  os: { id: string; family: string; label: string; sshUser: string; legacy?: string };
+  packageSource: PackageSource;
+  networkDriver: Settings['networkDriver'];
+  topology: Settings['topology'];
+  vpcCidr: string;
+  subnets: PlannedSubnet[];
+  securityGroups: PlannedSecurityGroup[];
+  nodes: PlannedNode[];
+  stages: StageSpec[];
+  networks: OpenStackNetworks;
+  portForwards: PortForward[];
+  checks: PlannedCheck[];
+  tags: Record<string, string>;
+  createdAt: string;
+  expiresAt: string;
+  lifetimeMinutes: number;
+  pingTarget: string;
+  imageUrl: string;
+  smoke: boolean;
+  tempest: Settings['tempest'];
+  teardown: Settings['teardown'];
+}
+
+/** Facts from outside that the Plan records but must not look up itself. */
+export interface PlanContext {
+  now: Date;
+  repository?: string;
+  runId?: string;
+  runAttempt?: string;
+}
+
+/** Host offsets inside each /24, per role: fixed so every run of a Plan has the same addresses. */
+const HOST = {
+  controller: 11,
+  controllerPublic: 12,
+  compute: (i: number) => 20 + i,
+  block: (i: number) => 30 + i,
+  object: (i: number) => 40 + i,
+};
+
+/** Keystone, Horizon, the other public APIs, and the port-forward range: reachable from allowed-cidrs. */
+export const PUBLIC_TCP_PORTS: Array<[number, string]> = [
+  [22, 'SSH to the controller (jump host for the other nodes)'],
+  [80, 'Horizon dashboard'],
+  [5000, 'Keystone identity API'],
+  [6080, 'noVNC console proxy'],
+  [8774, 'Nova compute API'],
+  [8776, 'Cinder volume API'],
+  [8778, 'Placement API'],
+  [8080, 'Swift proxy'],
+  [9292, 'Glance image API'],
+  [9696, 'Neutron network API'],
+];
+
+export const PORT_FORWARD_BASE = 522;
+
+function rootDisk(role: Role): PlannedDisk {
+  // The seeds use 40 GB for controller and compute, 8 GB for storage nodes; today's images and
+  // packages need more than 8 GB, so storage nodes get 20.
+  return { device: '/dev/sda1', sizeGiB: role === 'controller' || role === 'compute' ? 40 : 20, purpose: 'root' };
+}
+
+function nic(
+  name: PlannedNic['name'],
+  subnet: PlannedSubnet,
+  host: number,
+  purpose: NicPurpose,
+  extra: Partial<PlannedNic> & { why: string },
+): PlannedNic {
+  return {
+    name,
+    deviceIndex: Number(name.slice(3)),
+    subnet: subnet.name,
+    ip: hostIn(subnet.cidr, host),
+    purpose,
+    hostAddress: true,
+    sourceDestCheck: true,
+    elasticIp: false,
+    securityGroups: ['internal'],
+    ...extra,
+  };
+}
+
+function buildSubnets(vpcCidr: string): [PlannedSubnet, PlannedSubnet] {
+  const managementCidr = subnet24(vpcCidr, 0);
+  const providerCidr = subnet24(vpcCidr, 1);
+  return [
+    {
+      name: 'management',
+      cidr: managementCidr,
+      gateway: hostIn(managementCidr, 1),
+      defaultRoute: { target: 'nic', node: 'controller', nic: 'eth0' },
+      why: "management and overlay (the seeds' Subnet A); no internet of its own: nodes get out through the controller, which NATs through eth2 (no NAT gateway to pay for)",
+    },
+    {
+      name: 'provider',
+      cidr: providerCidr,
+      gateway: hostIn(providerCidr, 1),
+      defaultRoute: { target: 'internet-gateway' },
+      why: "provider network with internet access (the seeds' Subnet B)",
+    },
+  ];
+}
+
+function buildNodes(s: Settings, mgmt: PlannedSubnet, prov: PlannedSubnet): PlannedNode[] {
+  const node = (name: string, role: Role, host: number, nics: PlannedNic[], disks: PlannedDisk[]): PlannedNode => {
+    const instanceType = s.instanceTypes[role] ?? DEFAULT_INSTANCE_TYPES[role];
+    return {
+      name,
+      role,
+      instanceType,
+      virt: role === 'compute' ? (offersNestedVirtualization(instanceType) ? 'kvm' : 'qemu') : undefined,
+      disks: [rootDisk(role), ...disks],
+      nics,
+      managementIp: hostIn(mgmt.cidr, host),
+    };
+  };
+  const nodes: PlannedNode[] = [
+    node('controller', 'controller', HOST.controller, [
+      nic('eth0', mgmt, HOST.controller, 'management', {
+        sourceDestCheck: false,
+        why: 'management & overlay; also where the other nodes’ internet traffic enters to be NATed, so source/dest check is off',
+      }),
+      nic('eth1', prov, HOST.controller, 'provider', {
+        hostAddress: false,
+        elasticIp: true,
+        securityGroups: ['internal', 'public'],
+        why: 'provider network, no host address: its AWS-registered IP and original MAC go to the Neutron router gateway (the network fix); its elastic IP carries the instances’ traffic and the port-forwards',
+      }),
+      nic('eth2', prov, HOST.controllerPublic, 'public', {
+        elasticIp: true,
+        securityGroups: ['internal', 'public'],
+        why: 'public access: SSH, APIs and dashboard on its elastic IP; everything the controller forwards leaves here masqueraded',
+      }),
+    ], []),
+  ];
+  for (let i = 1; i <= s.computeCount; i++) {
+    nodes.push(
+      node(`compute${i}`, 'compute', HOST.compute(i), [
+        nic('eth0', mgmt, HOST.compute(i), 'management', { why: 'management & overlay (VXLAN endpoint)' }),
+        nic('eth1', prov, HOST.compute(i), 'provider', {
+          hostAddress: false,
+          why: 'provider network, no host address (install guide layout)',
+        }),
+      ], []),
+    );
+  }
+  if (s.topology === 'full') {
+    nodes.push(
+      node('block1', 'block', HOST.block(1), [nic('eth0', mgmt, HOST.block(1), 'management', { why: 'management' })], [
+        { device: '/dev/sdf', sizeGiB: 40, purpose: 'cinder-lvm' },
+      ]),
+    );
+    for (let i = 1; i <= 2; i++) {
+      nodes.push(
+        node(`object${i}`, 'object', HOST.object(i), [nic('eth0', mgmt, HOST.object(i), 'management', { why: 'management' })], [
+          { device: '/dev/sdf', sizeGiB: 20, purpose: 'swift', label: 'd1' },
+          { device: '/dev/sdg', sizeGiB: 20, purpose: 'swift', label: 'd2' },
+        ]),
+      );
+    }
+  }
+  return nodes;
+}
+
+function buildSecurityGroups(): PlannedSecurityGroup[] {
+  return [
+    {
+      name: 'internal',
+      description: 'everything between the stack’s own NICs (the seeds: wide open inside the VPC)',
+      ingress: [{ protocol: 'all', source: 'vpc', description: 'all traffic from inside the VPC' }],
+    },
+    {
+      name: 'public',
+      description: 'only the controller’s public NICs carry it; ingress from allowed-cidrs only',
+      ingress: [
+        ...PUBLIC_TCP_PORTS.map(([port, description]) => ({
+          protocol: 'tcp' as const,
+          fromPort: port,
+          toPort: port,
+          source: 'allowed-cidrs' as const,
+          description,
+        })),
+        {
+          protocol: 'tcp',
+          fromPort: PORT_FORWARD_BASE,
+          toPort: PORT_FORWARD_BASE + 9,
+          source: 'allowed-cidrs',
+          description: 'port-forwards to instances (floating IPs cannot work on AWS)',
+        },
+        { protocol: 'icmp', fromPort: -1, toPort: -1, source: 'allowed-cidrs', description: 'ping' },
+      ],
+    },
+  ];
+}
+
+function buildChecks(s: Settings, nodes: PlannedNode[]): PlannedCheck[] {
+  if (!s.smoke) return [];
+  const has = (role: Role) => nodes.some((n) => n.role === role);
+  const services = ['identity', 'image', 'placement', 'compute', 'network'];
+  if (has('block')) services.push('volumev3');
+  if (has('object')) services.push('object-store');
+  const checks: PlannedCheck[] = [
+    { id: 'keystone-token', description: 'Keystone issues a token for admin' },
+    { id: 'catalog', description: `the catalog lists ${services.join(', ')}` },
+    { id: 'image-upload', description: `Glance takes the image from ${s.imageUrl} and it becomes active` },
+    { id: 'tenant-network', description: 'a flavor, a self-service network, subnet and router exist' },
+    { id: 'instance-boot', description: 'Nova boots an instance to ACTIVE and its console log shows it booted' },
+    { id: 'router-ping', description: `the router namespace pings ${s.pingTarget}` },
+    { id: 'instance-reach', description: 'the instance answers from the router namespace' },
+    { id: 'port-forward', description: `the instance answers through the port-forward (public port ${PORT_FORWARD_BASE})` },
+  ];
+  if (s.tempest === 'smoke') checks.push({ id: 'tempest-smoke', description: "Tempest's smoke set" });
+  return checks;
+}
+
+export function buildPlan(s: Settings, ctx: PlanContext): Plan {
+  const [mgmt, prov] = buildSubnets(s.vpcCidr);
+  const nodes = buildNodes(s, mgmt, prov);
+  const controller = nodes[0];
+  const eth1 = controller.nics.find((n) => n.name === 'eth1')!;
+  const createdAt = ctx.now.toISOString();
+  const expiresAt = new Date(ctx.now.getTime() + s.lifetimeMinutes * 60_000).toISOString();
+  const combination = { release: s.release, os: s.os, driver: s.networkDriver };
+  return {
+    stackId: s.stackId,
+    provider: s.provider,
+    region: s.region,
+    release: { id: s.release.id, codename: s.release.codename, label: releaseLabel(s.release) },
+    os: { id: s.os.id, family: s.os.family, label: s.os.label, sshUser: s.os.sshUser, legacy: s.os.legacy },
+    packageSource: packageSource(combination),
+    networkDriver: s.networkDriver,
+    topology: s.topology,
+    vpcCidr: s.vpcCidr,
+    subnets: [mgmt, prov],
+    securityGroups: buildSecurityGroups(),
+    nodes,
+    stages: buildStageGraph(nodes),
+    networks: {
+      external: {
+        cidr: prov.cidr,
+        gateway: prov.gateway,
+        routerGatewayIp: eth1.ip,
+        physicalNetwork: 'provider',
+      },
+      tenant: { cidr: '192.168.100.0/24', gateway: '192.168.100.1', name: 'selfservice' },
+      routerName: 'router',
+    },
+    portForwards: s.smoke
+      ? [{ name: 'smoke-ssh', publicPort: PORT_FORWARD_BASE, targetPort: 22, description: 'SSH to the smoke-test instance' }]
+      : [],
+    checks: buildChecks(s, nodes),
+    tags: {
+      [Tags.StackId]: s.stackId,
+      ...(ctx.repository ? { [Tags.Repository]: ctx.repository } : {}),
+      ...(ctx.runId ? { [Tags.RunId]: ctx.runId } : {}),
+      ...(ctx.runAttempt ? { [Tags.RunAttempt]: ctx.runAttempt } : {}),
+      [Tags.CreatedAt]: createdAt,
+      [Tags.ExpiresAt]: expiresAt,
+    },
+    createdAt,
+    expiresAt,
+    lifetimeMinutes: s.lifetimeMinutes,
+    pingTarget: s.pingTarget,
+    imageUrl: s.imageUrl,
+    smoke: s.smoke,
+    tempest: s.tempest,
+    teardown: s.teardown,
+  };
+}
+
+export function nodeByName(plan: Plan, name: string): PlannedNode {
+  const n = plan.nodes.find((x) => x.name === name);
+  if (!n) throw new Error(`the plan has no node named ${name}`);
+  return n;
+}
+
+export function controllerOf(plan: Plan): PlannedNode {
+  return nodeByName(plan, 'controller');
+}

@@ -1,0 +1,15 @@
+// Entry of the action's post step (runs always, also after a failure or a cancel).
+import { errorMessage } from './errors';
+import { actionsIo, Io } from './io';
+import { runPost } from './pipeline';
+
+export async function run(io: Io = actionsIo()): Promise<void> {
+  try {
+    await runPost(io);
+  } catch (err) {
+    io.setFailed(errorMessage(err));
+  }
+}
+
+/* istanbul ignore next */
+if (require.main === module) void run();

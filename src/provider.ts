@@ -1,0 +1,72 @@
+// What a provider does: realise a Plan's nodes and networks, and delete them again. Everything
+// after provisioning (install stages, network fix, smoke checks, report) is shared code that only
+// sees the Environment a provider returns.
+
+import type { Io } from './io';
+import type { Plan } from './plan';
+
+/** A resource that exists and must be deleted at teardown; recorded the moment it exists. */
+export interface ResourceRecord {
+  kind: string; // e.g. 'vpc', 'subnet', 'instance', 'netns', 'process'
+  id: string;
+  node?: string;
+}
+
+/** Collects created resources and persists them (action state) immediately, before any waiter. */
+export interface ResourceLedger {
+  record(r: ResourceRecord): void;
+  list(): ResourceRecord[];
+}
+
+export interface EnvironmentNic {
+  name: string; // the Plan's name (eth0, eth1, eth2)
+  mac: string; // as the provider reports it for the ENI: stages find the OS interface by it
+  ip: string;
+  eniId?: string;
+}
+
+export interface EnvironmentNode {
+  name: string;
+  instanceId: string;
+  managementIp: string;
+  nics: EnvironmentNic[];
+  /** Block devices as the provider attached them, for the storage stages (by Plan device name). */
+  disks?: Array<{ device: string; volumeId?: string; path?: string }>;
+}
+
+export interface Environment {
+  stackId: string;
+  nodes: EnvironmentNode[];
+  /** Where the runner reaches the controller (its elastic IP on AWS). */
+  controllerPublicIp: string;
+  sshPort: number;
+  /** Public address that maps to the router gateway's registered address (port-forwards land here). */
+  routerPublicIp: string;
+  sshUser: string;
+  privateKeyPath: string;
+}
+
+export interface TeardownReport {
+  stackId: string;
+  deleted: ResourceRecord[];
+  leftovers: ResourceRecord[];
+  seconds: number;
+}
+
+export interface ProviderContext {
+  io: Io;
+  ledger: ResourceLedger;
+  /** Public half of the stack's generated SSH key (OpenSSH format). */
+  sshPublicKey: string;
+  privateKeyPath: string;
+  /** Aborted when the run is being cancelled; providers stop creating and return. */
+  signal?: AbortSignal;
+}
+
+export interface Provider {
+  up(plan: Plan, ctx: ProviderContext): Promise<Environment>;
+  /** Deletes everything of the stack: what the ledger lists and what is found by name or tag. */
+  down(stackId: string, ctx: { io: Io; known: ResourceRecord[] }): Promise<TeardownReport>;
+  /** Deletes every stack whose lifetime has passed. */
+  sweep(now: Date, ctx: { io: Io }): Promise<TeardownReport[]>;
+}
