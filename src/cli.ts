@@ -38,7 +38,8 @@ export function parseArgs(argv: string[]): ParsedArgs {
     const eq = flag.indexOf('=');
     const name = (eq > 0 ? flag.slice(2, eq) : flag.slice(2)).trim();
     const value = eq > 0 ? flag.slice(eq + 1) : rest[++i];
-    if (!flag.startsWith('--') || value === undefined) throw new Error(`expected --<input> <value>, got '${flag}'\n${USAGE}`);
+    if (!flag.startsWith('--') || value === undefined)
+      throw new Error(`expected --<input> <value>, got '${flag}'\n${USAGE}`);
     if (name === 'state-dir') stateDir = value;
     else if (INPUT_NAMES.has(name) && name !== Inputs.Mode) inputs[name as InputName] = value;
     else throw new Error(`unknown flag --${name}\n${USAGE}`);

@@ -8,9 +8,7 @@ export class InputError extends Error {
     readonly accepted: string,
     readonly reason?: string,
   ) {
-    super(
-      `Input '${input}' has the value '${value}'${reason ? `: ${reason}` : ''}. Accepted: ${accepted}.`,
-    );
+    super(`Input '${input}' has the value '${value}'${reason ? `: ${reason}` : ''}. Accepted: ${accepted}.`);
     this.name = 'InputError';
   }
 }

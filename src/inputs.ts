@@ -2,13 +2,7 @@
 // is touched, so a bad value stops the run with one message and nothing is created.
 
 import { InputError } from './errors';
-import {
-  DEFAULT_INSTANCE_TYPES,
-  INSTANCE_TYPE_PATTERN,
-  knownMaxNics,
-  Role,
-  ROLES,
-} from './instance-types';
+import { DEFAULT_INSTANCE_TYPES, INSTANCE_TYPE_PATTERN, knownMaxNics, Role, ROLES } from './instance-types';
 import {
   defaultDriver,
   findOs,
@@ -176,7 +170,8 @@ function allowedCidrs(raw: string): string[] {
 
 function vpcCidr(raw: string): string {
   const value = raw.trim() === '' ? DEFAULTS.vpcCidr : raw.trim();
-  const accepted = 'a private IPv4 block from /16 to /23 (10.0.0.0/8, 172.16.0.0/12 or 192.168.0.0/16), e.g. 10.42.0.0/16';
+  const accepted =
+    'a private IPv4 block from /16 to /23 (10.0.0.0/8, 172.16.0.0/12 or 192.168.0.0/16), e.g. 10.42.0.0/16';
   const c = parseCidr(value);
   if (!c) throw new InputError(Inputs.VpcCidr, raw, accepted, 'not an IPv4 CIDR block');
   if (c.prefix < 16 || c.prefix > 23)
@@ -184,7 +179,8 @@ function vpcCidr(raw: string): string {
   const [a, b] = c.octets;
   const isPrivate = a === 10 || (a === 172 && b >= 16 && b <= 31) || (a === 192 && b === 168);
   if (!isPrivate) throw new InputError(Inputs.VpcCidr, raw, accepted, 'not a private range');
-  if (c.network !== c.address) throw new InputError(Inputs.VpcCidr, raw, accepted, `host bits set; did you mean ${c.network}/${c.prefix}?`);
+  if (c.network !== c.address)
+    throw new InputError(Inputs.VpcCidr, raw, accepted, `host bits set; did you mean ${c.network}/${c.prefix}?`);
   return value;
 }
 
@@ -257,7 +253,11 @@ function pingTarget(raw: string, provider: ProviderId): string {
 function imageUrl(raw: string): string {
   const value = raw.trim() === '' ? DEFAULTS.imageUrl : raw.trim();
   if (!/^(https?|file):\/\/\S+$/.test(value))
-    throw new InputError(Inputs.ImageUrl, raw, 'an http(s):// URL of a disk image, or file:// for a file on the runner');
+    throw new InputError(
+      Inputs.ImageUrl,
+      raw,
+      'an http(s):// URL of a disk image, or file:// for a file on the runner',
+    );
   return value;
 }
 
@@ -272,7 +272,11 @@ function ami(raw: string): string | undefined {
   const v = raw.trim();
   if (v === '') return undefined;
   if (!/^ami-[0-9a-f]{8}([0-9a-f]{9})?$/.test(v))
-    throw new InputError(Inputs.Ami, raw, 'an AMI id such as ami-0123456789abcdef0 (empty: newest official image for the OS)');
+    throw new InputError(
+      Inputs.Ami,
+      raw,
+      'an AMI id such as ami-0123456789abcdef0 (empty: newest official image for the OS)',
+    );
   return v;
 }
 
@@ -317,9 +321,19 @@ export function readSettings(read: InputReader, ctx: RunContext): Settings {
       `${why} (release ${rel.id}, os ${o.id}, network-driver ${driver}, provider ${provider})`,
     );
   }
-  const topology = oneOf(Inputs.Topology, read(Inputs.Topology), Object.keys(TOPOLOGIES) as TopologyName[], DEFAULTS.topology);
+  const topology = oneOf(
+    Inputs.Topology,
+    read(Inputs.Topology),
+    Object.keys(TOPOLOGIES) as TopologyName[],
+    DEFAULTS.topology,
+  );
   const tempestRaw = read(Inputs.Tempest).trim().toLowerCase();
-  const tempest = oneOf(Inputs.Tempest, tempestRaw === 'false' ? 'none' : tempestRaw, ['none', 'smoke'] as const, 'none');
+  const tempest = oneOf(
+    Inputs.Tempest,
+    tempestRaw === 'false' ? 'none' : tempestRaw,
+    ['none', 'smoke'] as const,
+    'none',
+  );
   const githubToken = read(Inputs.GithubToken).trim();
   return {
     mode,
@@ -343,7 +357,12 @@ export function readSettings(read: InputReader, ctx: RunContext): Settings {
     spot: bool(Inputs.Spot, read(Inputs.Spot), false),
     tempest,
     ec2Endpoint: endpoint(read(Inputs.Ec2Endpoint), ctx.env),
-    logBundle: oneOf(Inputs.LogBundle, read(Inputs.LogBundle), ['on-failure', 'always', 'never'] as const, 'on-failure'),
+    logBundle: oneOf(
+      Inputs.LogBundle,
+      read(Inputs.LogBundle),
+      ['on-failure', 'always', 'never'] as const,
+      'on-failure',
+    ),
     prComment: bool(Inputs.PrComment, read(Inputs.PrComment), false),
     githubToken: githubToken === '' ? undefined : githubToken,
   };

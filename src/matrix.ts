@@ -60,13 +60,7 @@ export function releaseLabel(r: Release): string {
   return r.id === r.codename ? r.id : `${r.id} (${r.codename})`;
 }
 
-export type OsId =
-  | 'ubuntu-22.04'
-  | 'ubuntu-24.04'
-  | 'debian-12'
-  | 'centos-stream-9'
-  | 'rocky-9'
-  | 'centos-7';
+export type OsId = 'ubuntu-22.04' | 'ubuntu-24.04' | 'debian-12' | 'centos-stream-9' | 'rocky-9' | 'centos-7';
 
 export type OsFamily = 'ubuntu' | 'debian' | 'rhel';
 
@@ -180,8 +174,7 @@ export const PROVIDERS: readonly ProviderId[] = ['aws', 'local'];
 export const LOCAL_SUPPORT: { os: OsId; releases: ReleaseId[]; reason: string } = {
   os: 'debian-12',
   releases: ['zed'],
-  reason:
-    "the local provider builds Debian 12 nodes that install from Debian's own archive, which ships Zed",
+  reason: "the local provider builds Debian 12 nodes that install from Debian's own archive, which ships Zed",
 };
 
 export interface Combination {

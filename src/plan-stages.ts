@@ -86,7 +86,8 @@ export function buildStageGraph(nodes: PlannedNode[]): StageSpec[] {
   }
   // Host discovery maps the compute nodes into cell1: it needs every nova-compute registered.
   wait('controller:discover-hosts', ...computes.map((c) => `${c.name}:nova-compute`));
-  for (const n of nodes.filter((x) => x.role === 'block')) wait(`${n.name}:cinder-volume`, 'controller:cinder-controller');
+  for (const n of nodes.filter((x) => x.role === 'block'))
+    wait(`${n.name}:cinder-volume`, 'controller:cinder-controller');
   for (const n of nodes.filter((x) => x.role === 'object')) {
     const s = spec(`${n.name}:swift-storage`)!;
     s.after.push('controller:swift-proxy');

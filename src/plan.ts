@@ -223,47 +223,69 @@ function buildNodes(s: Settings, mgmt: PlannedSubnet, prov: PlannedSubnet): Plan
     };
   };
   const nodes: PlannedNode[] = [
-    node('controller', 'controller', HOST.controller, [
-      nic('eth0', mgmt, HOST.controller, 'management', {
-        sourceDestCheck: false,
-        why: 'management & overlay; also where the other nodes’ internet traffic enters to be NATed, so source/dest check is off',
-      }),
-      nic('eth1', prov, HOST.controller, 'provider', {
-        hostAddress: false,
-        elasticIp: true,
-        securityGroups: ['internal', 'public'],
-        why: 'provider network, no host address: its AWS-registered IP and original MAC go to the Neutron router gateway (the network fix); its elastic IP carries the instances’ traffic and the port-forwards',
-      }),
-      nic('eth2', prov, HOST.controllerPublic, 'public', {
-        elasticIp: true,
-        securityGroups: ['internal', 'public'],
-        why: 'public access: SSH, APIs and dashboard on its elastic IP; everything the controller forwards leaves here masqueraded',
-      }),
-    ], []),
+    node(
+      'controller',
+      'controller',
+      HOST.controller,
+      [
+        nic('eth0', mgmt, HOST.controller, 'management', {
+          sourceDestCheck: false,
+          why: 'management & overlay; also where the other nodes’ internet traffic enters to be NATed, so source/dest check is off',
+        }),
+        nic('eth1', prov, HOST.controller, 'provider', {
+          hostAddress: false,
+          elasticIp: true,
+          securityGroups: ['internal', 'public'],
+          why: 'provider network, no host address: its AWS-registered IP and original MAC go to the Neutron router gateway (the network fix); its elastic IP carries the instances’ traffic and the port-forwards',
+        }),
+        nic('eth2', prov, HOST.controllerPublic, 'public', {
+          elasticIp: true,
+          securityGroups: ['internal', 'public'],
+          why: 'public access: SSH, APIs and dashboard on its elastic IP; everything the controller forwards leaves here masqueraded',
+        }),
+      ],
+      [],
+    ),
   ];
   for (let i = 1; i <= s.computeCount; i++) {
     nodes.push(
-      node(`compute${i}`, 'compute', HOST.compute(i), [
-        nic('eth0', mgmt, HOST.compute(i), 'management', { why: 'management & overlay (VXLAN endpoint)' }),
-        nic('eth1', prov, HOST.compute(i), 'provider', {
-          hostAddress: false,
-          why: 'provider network, no host address (install guide layout)',
-        }),
-      ], []),
+      node(
+        `compute${i}`,
+        'compute',
+        HOST.compute(i),
+        [
+          nic('eth0', mgmt, HOST.compute(i), 'management', { why: 'management & overlay (VXLAN endpoint)' }),
+          nic('eth1', prov, HOST.compute(i), 'provider', {
+            hostAddress: false,
+            why: 'provider network, no host address (install guide layout)',
+          }),
+        ],
+        [],
+      ),
     );
   }
   if (s.topology === 'full') {
     nodes.push(
-      node('block1', 'block', HOST.block(1), [nic('eth0', mgmt, HOST.block(1), 'management', { why: 'management' })], [
-        { device: '/dev/sdf', sizeGiB: 40, purpose: 'cinder-lvm' },
-      ]),
+      node(
+        'block1',
+        'block',
+        HOST.block(1),
+        [nic('eth0', mgmt, HOST.block(1), 'management', { why: 'management' })],
+        [{ device: '/dev/sdf', sizeGiB: 40, purpose: 'cinder-lvm' }],
+      ),
     );
     for (let i = 1; i <= 2; i++) {
       nodes.push(
-        node(`object${i}`, 'object', HOST.object(i), [nic('eth0', mgmt, HOST.object(i), 'management', { why: 'management' })], [
-          { device: '/dev/sdf', sizeGiB: 20, purpose: 'swift', label: 'd1' },
-          { device: '/dev/sdg', sizeGiB: 20, purpose: 'swift', label: 'd2' },
-        ]),
+        node(
+          `object${i}`,
+          'object',
+          HOST.object(i),
+          [nic('eth0', mgmt, HOST.object(i), 'management', { why: 'management' })],
+          [
+            { device: '/dev/sdf', sizeGiB: 20, purpose: 'swift', label: 'd1' },
+            { device: '/dev/sdg', sizeGiB: 20, purpose: 'swift', label: 'd2' },
+          ],
+        ),
       );
     }
   }
@@ -315,7 +337,10 @@ function buildChecks(s: Settings, nodes: PlannedNode[]): PlannedCheck[] {
     { id: 'instance-boot', description: 'Nova boots an instance to ACTIVE and its console log shows it booted' },
     { id: 'router-ping', description: `the router namespace pings ${s.pingTarget}` },
     { id: 'instance-reach', description: 'the instance answers from the router namespace' },
-    { id: 'port-forward', description: `the instance answers through the port-forward (public port ${PORT_FORWARD_BASE})` },
+    {
+      id: 'port-forward',
+      description: `the instance answers through the port-forward (public port ${PORT_FORWARD_BASE})`,
+    },
   ];
   if (s.tempest === 'smoke') checks.push({ id: 'tempest-smoke', description: "Tempest's smoke set" });
   return checks;
@@ -354,7 +379,14 @@ export function buildPlan(s: Settings, ctx: PlanContext): Plan {
       routerName: 'router',
     },
     portForwards: s.smoke
-      ? [{ name: 'smoke-ssh', publicPort: PORT_FORWARD_BASE, targetPort: 22, description: 'SSH to the smoke-test instance' }]
+      ? [
+          {
+            name: 'smoke-ssh',
+            publicPort: PORT_FORWARD_BASE,
+            targetPort: 22,
+            description: 'SSH to the smoke-test instance',
+          },
+        ]
       : [],
     checks: buildChecks(s, nodes),
     tags: {

@@ -28,16 +28,25 @@ export function renderPlanText(plan: Plan): string {
   lines.push(`Lifetime ${plan.lifetimeMinutes} min: expires ${plan.expiresAt}; teardown ${plan.teardown}`);
   lines.push('', `VPC ${plan.vpcCidr}`);
   for (const s of plan.subnets) {
-    const route = s.defaultRoute.target === 'internet-gateway' ? 'internet gateway' : `${s.defaultRoute.node} ${s.defaultRoute.nic}`;
+    const route =
+      s.defaultRoute.target === 'internet-gateway'
+        ? 'internet gateway'
+        : `${s.defaultRoute.node} ${s.defaultRoute.nic}`;
     lines.push(`  subnet ${s.name} ${s.cidr}, gateway ${s.gateway}, default route → ${route}`);
   }
   for (const g of plan.securityGroups) {
-    lines.push(`  security group ${g.name}: ${g.ingress.map((r) => `${r.protocol}${r.fromPort !== undefined && r.fromPort >= 0 ? `/${r.fromPort === r.toPort ? r.fromPort : `${r.fromPort}-${r.toPort}`}` : ''} from ${r.source}`).join(', ')}`);
+    lines.push(
+      `  security group ${g.name}: ${g.ingress.map((r) => `${r.protocol}${r.fromPort !== undefined && r.fromPort >= 0 ? `/${r.fromPort === r.toPort ? r.fromPort : `${r.fromPort}-${r.toPort}`}` : ''} from ${r.source}`).join(', ')}`,
+    );
   }
   lines.push('', 'Nodes');
   for (const n of plan.nodes) {
-    lines.push(`  ${n.name} (${n.role}) ${n.instanceType}${n.virt ? `, instances on ${n.virt}` : ''}, management ${n.managementIp}`);
-    lines.push(`    disks: ${n.disks.map((d) => `${d.device} ${d.sizeGiB} GiB ${d.purpose}${d.label ? ` ${d.label}` : ''}`).join('; ')}`);
+    lines.push(
+      `  ${n.name} (${n.role}) ${n.instanceType}${n.virt ? `, instances on ${n.virt}` : ''}, management ${n.managementIp}`,
+    );
+    lines.push(
+      `    disks: ${n.disks.map((d) => `${d.device} ${d.sizeGiB} GiB ${d.purpose}${d.label ? ` ${d.label}` : ''}`).join('; ')}`,
+    );
     for (const nic of n.nics) lines.push(`    ${nicLine(nic)}`);
   }
   lines.push('', 'Install stages (per node in order; nodes run side by side)');
@@ -51,7 +60,9 @@ export function renderPlanText(plan: Plan): string {
     'Network fix',
     `  router gateway on ${x.routerGatewayIp} (controller eth1's registered address) with eth1's original MAC; eth1 gets a new MAC`,
     `  external subnet ${x.cidr} via ${x.gateway}; tenant network ${plan.networks.tenant.cidr}`,
-    ...plan.portForwards.map((p) => `  port-forward ${p.publicPort} → instance port ${p.targetPort} (${p.description})`),
+    ...plan.portForwards.map(
+      (p) => `  port-forward ${p.publicPort} → instance port ${p.targetPort} (${p.description})`,
+    ),
   );
   lines.push('', plan.checks.length ? 'Smoke checks' : 'Smoke checks: skipped');
   for (const c of plan.checks) lines.push(`  ${c.id}: ${c.description}`);

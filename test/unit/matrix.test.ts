@@ -1,0 +1,41 @@
+import { findRelease, OPERATING_SYSTEMS, RELEASES, releasesFor, unsupportedReason } from '../../src/matrix';
+
+describe('support matrix', () => {
+  it('knows every release from rocky to 2025.2 and their codenames', () => {
+    expect(RELEASES[0].id).toBe('rocky');
+    expect(RELEASES.at(-1)!.id).toBe('2025.2');
+    expect(findRelease('caracal')!.id).toBe('2024.1');
+    expect(findRelease('flamingo')!.id).toBe('2025.2');
+    expect(findRelease('antelope')!.id).toBe('2023.1');
+  });
+
+  it('lists the six operating systems', () => {
+    expect(OPERATING_SYSTEMS.map((o) => o.id)).toEqual([
+      'ubuntu-22.04',
+      'ubuntu-24.04',
+      'debian-12',
+      'centos-stream-9',
+      'rocky-9',
+      'centos-7',
+    ]);
+  });
+
+  it('allows centos-7 with rocky only', () => {
+    const c7 = OPERATING_SYSTEMS.find((o) => o.id === 'centos-7')!;
+    expect(releasesFor(c7).map((r) => r.id)).toEqual(['rocky']);
+  });
+
+  it('refuses linuxbridge from 2025.1 on and allows openvswitch', () => {
+    const noble = OPERATING_SYSTEMS.find((o) => o.id === 'ubuntu-24.04')!;
+    for (const id of ['2025.1', '2025.2']) {
+      const release = findRelease(id)!;
+      expect(unsupportedReason({ release, os: noble, driver: 'linuxbridge' })).toMatch(/removed/);
+      expect(unsupportedReason({ release, os: noble, driver: 'openvswitch' })).toBeUndefined();
+    }
+    expect(unsupportedReason({ release: findRelease('2024.2')!, os: noble, driver: 'linuxbridge' })).toBeUndefined();
+  });
+
+  it('gives every OS at least one release and every supported pair a package source', () => {
+    for (const os of OPERATING_SYSTEMS) expect(releasesFor(os).length).toBeGreaterThan(0);
+  });
+});

@@ -1,0 +1,180 @@
+import { cidrContains } from '../../src/net';
+import { buildPlan, Plan } from '../../src/plan';
+import { topologicalOrder } from '../../src/plan-stages';
+import { Tags } from '../../src/names';
+import { settingsFrom } from '../helpers/inputs';
+
+const now = new Date('2026-11-21T10:00:00Z');
+const planFor = (values: Parameters<typeof settingsFrom>[0]): Plan =>
+  buildPlan(settingsFrom(values), { now, repository: 'octo/repo', runId: '99', runAttempt: '1' });
+
+describe('nodes and roles per topology', () => {
+  it("minimal is the seeds' controller + compute1", () => {
+    const p = planFor({ topology: 'minimal' });
+    expect(p.nodes.map((n) => [n.name, n.role])).toEqual([
+      ['controller', 'controller'],
+      ['compute1', 'compute'],
+    ]);
+  });
+
+  it('full adds block1, object1 and object2, and compute-count adds compute nodes', () => {
+    const p = planFor({ topology: 'full', 'compute-count': '3' });
+    expect(p.nodes.map((n) => n.name)).toEqual([
+      'controller',
+      'compute1',
+      'compute2',
+      'compute3',
+      'block1',
+      'object1',
+      'object2',
+    ]);
+  });
+
+  it("gives each role the seeds' NICs: controller 3, compute 2, storage 1", () => {
+    const p = planFor({ topology: 'full' });
+    const nics = Object.fromEntries(
+      p.nodes.map((n) => [n.name, n.nics.map((x) => `${x.name}:${x.subnet}:${x.purpose}`)]),
+    );
+    expect(nics.controller).toEqual(['eth0:management:management', 'eth1:provider:provider', 'eth2:provider:public']);
+    expect(nics.compute1).toEqual(['eth0:management:management', 'eth1:provider:provider']);
+    expect(nics.block1).toEqual(['eth0:management:management']);
+    expect(nics.object2).toEqual(['eth0:management:management']);
+  });
+
+  it('gives the storage nodes their extra disks', () => {
+    const p = planFor({ topology: 'full' });
+    const block = p.nodes.find((n) => n.name === 'block1')!;
+    expect(block.disks.filter((d) => d.purpose === 'cinder-lvm')).toHaveLength(1);
+    const object = p.nodes.find((n) => n.name === 'object1')!;
+    expect(object.disks.filter((d) => d.purpose === 'swift').map((d) => d.label)).toEqual(['d1', 'd2']);
+  });
+});
+
+describe('addresses', () => {
+  const p = planFor({ topology: 'full', 'compute-count': '8', 'vpc-cidr': '172.20.0.0/20' });
+  const allNics = p.nodes.flatMap((n) => n.nics.map((nic) => ({ node: n.name, ...nic })));
+
+  it('are unique across the stack', () => {
+    const ips = allNics.map((n) => n.ip);
+    expect(new Set(ips).size).toBe(ips.length);
+  });
+
+  it('lie inside their subnet, which lies inside the VPC, and avoid the AWS-reserved first four', () => {
+    for (const nic of allNics) {
+      const subnet = p.subnets.find((s) => s.name === nic.subnet)!;
+      expect(cidrContains(subnet.cidr, nic.ip)).toBe(true);
+      expect(Number(nic.ip.split('.')[3])).toBeGreaterThan(3);
+    }
+    for (const s of p.subnets) expect(cidrContains(p.vpcCidr, s.cidr.split('/')[0])).toBe(true);
+    expect(p.subnets[0].cidr).not.toBe(p.subnets[1].cidr);
+  });
+
+  it('are fixed per role, so the same inputs give the same addresses', () => {
+    const again = planFor({ topology: 'full', 'compute-count': '8', 'vpc-cidr': '172.20.0.0/20' });
+    expect(again.nodes.map((n) => n.nics.map((x) => x.ip))).toEqual(p.nodes.map((n) => n.nics.map((x) => x.ip)));
+  });
+
+  it("puts the router gateway on the controller eth1's registered address, which has no host address", () => {
+    const eth1 = p.nodes[0].nics.find((n) => n.name === 'eth1')!;
+    expect(eth1.hostAddress).toBe(false);
+    expect(p.networks.external.routerGatewayIp).toBe(eth1.ip);
+    expect(cidrContains(p.networks.external.cidr, p.networks.external.gateway)).toBe(true);
+  });
+
+  it('turns source/dest check off only on the NIC that NATs for the other nodes', () => {
+    const off = allNics.filter((n) => !n.sourceDestCheck).map((n) => `${n.node}/${n.name}`);
+    expect(off).toEqual(['controller/eth0']);
+    expect(p.subnets.find((s) => s.name === 'management')!.defaultRoute).toEqual({
+      target: 'nic',
+      node: 'controller',
+      nic: 'eth0',
+    });
+  });
+
+  it('exposes only the controller to the outside', () => {
+    const publicNics = allNics.filter((n) => n.securityGroups.includes('public') || n.elasticIp);
+    expect(new Set(publicNics.map((n) => n.node))).toEqual(new Set(['controller']));
+  });
+});
+
+describe('stage graph', () => {
+  const p = planFor({ topology: 'full', 'compute-count': '2' });
+  const order = topologicalOrder(p.stages).map((s) => s.id);
+  const before = (a: string, b: string) => expect(order.indexOf(a)).toBeLessThan(order.indexOf(b));
+
+  it('has no cycle and every edge names an existing stage', () => {
+    const ids = new Set(p.stages.map((s) => s.id));
+    for (const s of p.stages) for (const a of s.after) expect(ids.has(a)).toBe(true);
+    expect(order).toHaveLength(p.stages.length);
+  });
+
+  it("runs the controller's services in the install guide's order", () => {
+    const controller = p.stages.filter((s) => s.node === 'controller').map((s) => s.stage);
+    expect(controller.slice(0, 12)).toEqual([
+      'host-prep',
+      'repositories',
+      'mariadb',
+      'rabbitmq',
+      'memcached',
+      'etcd',
+      'keystone',
+      'glance',
+      'placement',
+      'nova-controller',
+      'neutron-controller',
+      'horizon',
+    ]);
+    expect(controller.at(-1)).toBe('discover-hosts');
+  });
+
+  it('lets compute install packages without waiting for the controller databases', () => {
+    const pkgs = p.stages.find((s) => s.id === 'compute1:compute-packages')!;
+    expect(pkgs.after).toEqual(['compute1:repositories']);
+    before('controller:host-prep', 'compute1:repositories');
+  });
+
+  it('orders the cross-node dependencies', () => {
+    before('controller:nova-controller', 'compute1:nova-compute');
+    before('controller:neutron-controller', 'compute2:neutron-compute');
+    before('compute1:nova-compute', 'controller:discover-hosts');
+    before('compute2:nova-compute', 'controller:discover-hosts');
+    before('controller:cinder-controller', 'block1:cinder-volume');
+    before('controller:swift-proxy', 'object2:swift-storage');
+    expect(p.stages.find((s) => s.id === 'object1:swift-storage')!.copies![0].fromNode).toBe('controller');
+  });
+
+  it('has no Cinder or Swift stages without those nodes', () => {
+    const minimal = planFor({ topology: 'minimal' });
+    expect(minimal.stages.map((s) => s.stage)).not.toContain('cinder-controller');
+    expect(minimal.stages.map((s) => s.stage)).not.toContain('swift-proxy');
+  });
+});
+
+describe('checks, tags and lifetime', () => {
+  it('checks the catalog for volume and object-store only when the topology has those nodes', () => {
+    expect(planFor({ topology: 'full' }).checks.find((c) => c.id === 'catalog')!.description).toMatch(
+      /volumev3, object-store/,
+    );
+    expect(planFor({ topology: 'minimal' }).checks.find((c) => c.id === 'catalog')!.description).not.toMatch(/volume/);
+  });
+
+  it('has no checks with smoke off, and a tempest check when asked', () => {
+    expect(planFor({ smoke: 'false' }).checks).toEqual([]);
+    expect(planFor({ tempest: 'smoke' }).checks.map((c) => c.id)).toContain('tempest-smoke');
+  });
+
+  it('tags the stack with id, repository, run and expiry', () => {
+    const p = planFor({ 'stack-id': 'nightly-1', lifetime: '90m' });
+    expect(p.tags[Tags.StackId]).toBe('nightly-1');
+    expect(p.tags[Tags.Repository]).toBe('octo/repo');
+    expect(p.tags[Tags.RunId]).toBe('99');
+    expect(p.tags[Tags.ExpiresAt]).toBe('2026-11-21T11:30:00.000Z');
+    expect(p.expiresAt).toBe('2026-11-21T11:30:00.000Z');
+  });
+
+  it('records kvm only where the compute type offers nested virtualization', () => {
+    expect(planFor({ 'compute-instance-type': 'm8i.2xlarge' }).nodes[1].virt).toBe('kvm');
+    expect(planFor({ 'compute-instance-type': 'c5.metal' }).nodes[1].virt).toBe('kvm');
+    expect(planFor({ 'compute-instance-type': 'm7i.xlarge' }).nodes[1].virt).toBe('qemu');
+  });
+});
