@@ -43,15 +43,26 @@ export function actionsIo(): Io {
   };
 }
 
-/** Terminal flavour: inputs from a map (the CLI's flags), state in a JSON file, secrets redacted. */
+/**
+ * Terminal flavour: inputs from a map (the CLI's flags), state in a JSON file, secrets redacted.
+ * Outputs go to <stateFile without .state.json>.outputs.json; short ones are also printed.
+ */
 export function terminalIo(inputs: Partial<Record<InputName, string>>, stateFile: string): Io {
+  const outputsFile = stateFile.replace(/\.state\.json$/, '') + '.outputs.json';
   const secrets: string[] = [];
   const redact = (m: string) => secrets.reduce((acc, s) => acc.split(s).join('***'), m);
   const readState = (): Record<string, string> =>
     fs.existsSync(stateFile) ? (JSON.parse(fs.readFileSync(stateFile, 'utf8')) as Record<string, string>) : {};
   return {
     getInput: (name) => inputs[name] ?? '',
-    setOutput: (name, value) => process.stdout.write(redact(`output ${name}=${value}\n`)),
+    setOutput: (name, value) => {
+      const all = fs.existsSync(outputsFile) ? (JSON.parse(fs.readFileSync(outputsFile, 'utf8')) as object) : {};
+      fs.mkdirSync(path.dirname(outputsFile), { recursive: true });
+      // The file holds real values (like the runner's output file); only the terminal is redacted.
+      fs.writeFileSync(outputsFile, JSON.stringify({ ...all, [name]: value }, null, 2), { mode: 0o600 });
+      const shown = value.length > 160 ? `(${value.length} characters, in ${outputsFile})` : value;
+      process.stdout.write(redact(`output ${name}: ${shown}\n`));
+    },
     setSecret: (value) => {
       if (value) secrets.push(value);
     },
