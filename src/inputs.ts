@@ -1,6 +1,7 @@
 // Raw input strings → one typed, validated Settings. Every check happens here, before any provider
 // is touched, so a bad value stops the run with one message and nothing is created.
 
+import { createHash } from 'crypto';
 import { InputError } from './errors';
 import { DEFAULT_INSTANCE_TYPES, INSTANCE_TYPE_PATTERN, knownMaxNics, Role, ROLES } from './instance-types';
 import {
@@ -184,20 +185,33 @@ function vpcCidr(raw: string): string {
   return value;
 }
 
-function stackId(raw: string, ctx: RunContext, mode: Mode): string {
+function stackId(raw: string, ctx: RunContext, mode: Mode, distinguish: string): string {
   const accepted =
     '1 to 24 characters: lower-case letters, digits and hyphens, starting with a letter and ending with a letter or digit, not starting with "aws"';
   const v = raw.trim();
   if (v === '') {
     if (mode === 'down')
       throw new InputError(Inputs.StackId, raw, accepted, "mode 'down' needs the id of the stack to delete");
-    if (ctx.runId) return `gh-${ctx.runId}-${ctx.runAttempt ?? '1'}`.slice(0, 24);
+    if (ctx.runId) return defaultStackId(ctx, distinguish);
     return `local-${Math.random().toString(36).slice(2, 10)}`;
   }
   if (!STACK_ID_PATTERN.test(v) || v.length > 24) throw new InputError(Inputs.StackId, raw, accepted);
   // AWS reserves the aws: prefix for tag keys and values; names built from the id would be refused.
   if (v.startsWith('aws')) throw new InputError(Inputs.StackId, raw, accepted, 'AWS reserves the "aws" prefix');
   return v;
+}
+
+/**
+ * gh-<run id>-<attempt>-<4 hex>: the hash of the job and of what the inputs ask for keeps the
+ * entries of one matrix (same run id and attempt) apart; too long a run id falls back to a hash.
+ */
+export function defaultStackId(ctx: RunContext, distinguish: string): string {
+  const hash = createHash('sha256')
+    .update(`${ctx.env.GITHUB_JOB ?? ''}|${distinguish}`)
+    .digest('hex');
+  const id = `gh-${ctx.runId}-${ctx.runAttempt ?? '1'}-${hash.slice(0, 4)}`;
+  if (id.length <= 24) return id;
+  return `gh-${createHash('sha256').update(`${ctx.runId}|${ctx.runAttempt}|${hash}`).digest('hex').slice(0, 12)}`;
 }
 
 function instanceTypes(read: InputReader): Record<Role, string> {
@@ -344,7 +358,12 @@ export function readSettings(read: InputReader, ctx: RunContext): Settings {
     computeCount: computeCount(read(Inputs.ComputeCount)),
     networkDriver: driver,
     region: region(read(Inputs.Region), ctx.env),
-    stackId: stackId(read(Inputs.StackId), ctx, mode),
+    stackId: stackId(
+      read(Inputs.StackId),
+      ctx,
+      mode,
+      [provider, rel.id, o.id, driver, topology, read(Inputs.ComputeCount), read(Inputs.Region)].join('|'),
+    ),
     lifetimeMinutes: lifetime(read(Inputs.Lifetime)),
     teardown: oneOf(Inputs.Teardown, read(Inputs.Teardown), TEARDOWN_POLICIES, DEFAULTS.teardown),
     instanceTypes: instanceTypes(read),

@@ -40,10 +40,19 @@ describe('defaults', () => {
     expect(s.lifetimeMinutes).toBe(180);
     expect(s.pingTarget).toBe('8.8.8.8');
     expect(s.allowedCidrs).toEqual([]);
-    expect(s.stackId).toBe('gh-1234567-2');
+    expect(s.stackId).toMatch(/^gh-1234567-2-[0-9a-f]{4}$/);
     expect(s.smoke).toBe(true);
     expect(s.spot).toBe(false);
     expect(s.tempest).toBe('none');
+  });
+
+  it('gives the entries of one matrix run different default stack ids, and the same entry the same id', () => {
+    const a = settingsFrom({ os: 'ubuntu-24.04' }).stackId;
+    const b = settingsFrom({ os: 'rocky-9' }).stackId;
+    expect(a).not.toBe(b);
+    expect(settingsFrom({ os: 'ubuntu-24.04' }).stackId).toBe(a);
+    const long = settingsFrom({}, { runId: '123456789012345678', runAttempt: '3', env: {} }).stackId;
+    expect(long).toMatch(/^gh-[0-9a-f]{12}$/);
   });
 
   it('accepts codenames as aliases and picks openvswitch where linuxbridge is gone', () => {

@@ -1,0 +1,26 @@
+import { decideTeardown, UpOutcome } from '../../src/teardown-policy';
+
+describe('when the post step tears down', () => {
+  const outcomes: Array<UpOutcome | ''> = [
+    '',
+    'provisioning',
+    'provisioning-failed',
+    'provisioned',
+    'failed',
+    'succeeded',
+  ];
+
+  it("never deletes with 'never' and always deletes with 'always'", () => {
+    for (const o of outcomes) {
+      expect(decideTeardown('never', o).teardown).toBe(false);
+      expect(decideTeardown('always', o).teardown).toBe(true);
+    }
+  });
+
+  it("with 'on-success' keeps only a stack whose later phases failed", () => {
+    const kept = outcomes.filter((o) => !decideTeardown('on-success', o).teardown);
+    expect(kept).toEqual(['failed']);
+    expect(decideTeardown('on-success', 'provisioning-failed').why).toMatch(/half-way/);
+    expect(decideTeardown('on-success', '').why).toMatch(/cancelled or crashed/);
+  });
+});
