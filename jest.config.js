@@ -4,7 +4,7 @@ module.exports = {
   testEnvironment: 'node',
   roots: ['<rootDir>/test'],
   testMatch: ['**/*.test.ts'],
-  transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json' }] },
+  transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.jest.json' }] },
   // Integration tests own network namespaces and servers; running two files that both touch the
   // host's iptables at once would make failures depend on scheduling.
   maxWorkers: process.env.JEST_MAX_WORKERS ?? 2,

@@ -1,0 +1,114 @@
+// Runs src/stages/network-fix.sh on the controller through a RemoteSession: uploads it to the
+// path its boot unit expects, passes the inputs as environment assignments (validated values,
+// never secrets), and parses the probe's facts.
+
+import * as fs from 'fs';
+import * as path from 'path';
+import { isIpv4, parseCidr } from '../net';
+import type { RemoteSession } from '../remote/types';
+import { isMac, sq } from './shell';
+import type { HostFixInputs, HostFixOptions, NetfixFacts } from './types';
+
+export const SCRIPT_NAME = 'network-fix.sh';
+/** Where the script lives on the node (its systemd unit runs it from there at boot). */
+export const INSTALLED_PATH = '/usr/local/sbin/ooa-network-fix';
+
+/** The script's text: next to the bundle (dist/stages) or in the source tree (src/stages). */
+export function networkFixScript(stagesDir?: string): string {
+  const candidates = stagesDir
+    ? [path.join(stagesDir, SCRIPT_NAME)]
+    : [
+        path.join(__dirname, '..', 'stages', SCRIPT_NAME),
+        path.join(__dirname, '..', '..', 'src', 'stages', SCRIPT_NAME),
+      ];
+  const found = candidates.find((p) => fs.existsSync(p));
+  if (!found) throw new Error(`${SCRIPT_NAME} not found (looked in ${candidates.join(', ')})`);
+  return fs.readFileSync(found, 'utf8');
+}
+
+export function validateInputs(i: HostFixInputs): void {
+  const bad = (what: string, v: string) => new Error(`network fix: ${what} '${v}' is not valid`);
+  if (!isMac(i.providerMac)) throw bad('provider (eth1) MAC', i.providerMac);
+  if (!isMac(i.publicMac)) throw bad('public (eth2) MAC', i.publicMac);
+  if (!isIpv4(i.registeredIp)) throw bad('registered IP', i.registeredIp);
+  if (!parseCidr(i.externalCidr)) throw bad('external CIDR', i.externalCidr);
+  if (!isIpv4(i.externalGateway)) throw bad('external gateway', i.externalGateway);
+  if (i.qrouterNamespace !== undefined && !/^[A-Za-z0-9_.-]+$/.test(i.qrouterNamespace)) {
+    throw bad('router namespace', i.qrouterNamespace);
+  }
+  for (const pf of i.portForwards) {
+    const port = (p: number) => Number.isInteger(p) && p > 0 && p < 65536;
+    if (!port(pf.publicPort) || !port(pf.targetPort) || !isIpv4(pf.targetIp)) {
+      throw bad('port-forward', `${pf.publicPort}=${pf.targetIp}:${pf.targetPort}`);
+    }
+  }
+}
+
+/** The script's environment as `KEY='value' …` (prefix of the command line). */
+export function hostFixEnv(i: HostFixInputs, opts: HostFixOptions = {}): string {
+  validateInputs(i);
+  const vars: Record<string, string> = {
+    MAC_PROVIDER: i.providerMac,
+    MAC_PUBLIC: i.publicMac,
+    ROUTER_GATEWAY_IP: i.registeredIp,
+    EXTERNAL_CIDR: i.externalCidr,
+    EXTERNAL_GATEWAY: i.externalGateway,
+    NETWORK_DRIVER: i.networkDriver,
+    QROUTER_NS: i.qrouterNamespace ?? '',
+    PORT_FORWARDS: i.portForwards.map((p) => `${p.publicPort}=${p.targetIp}:${p.targetPort}`).join(' '),
+    PING_TARGET: i.pingTarget,
+    NETFIX_ROOT: opts.root ?? '',
+    NETFIX_PING_ATTEMPTS: String(opts.pingAttempts ?? 3),
+  };
+  return Object.entries(vars)
+    .map(([k, v]) => `${k}=${sq(v)}`)
+    .join(' ');
+}
+
+async function upload(session: RemoteSession, opts: HostFixOptions): Promise<string> {
+  const target = `${opts.root ?? ''}${INSTALLED_PATH}`;
+  await session.exec(`install -d -m 0755 ${sq(path.posix.dirname(target))}`, { stage: 'network-fix' });
+  await session.writeFile(target, networkFixScript(), 0o755);
+  return target;
+}
+
+/** Runs `network-fix.sh apply`; returns its "changed:" lines. Throws RemoteCommandError on failure. */
+export async function runHostFix(
+  session: RemoteSession,
+  inputs: HostFixInputs,
+  opts: HostFixOptions = {},
+): Promise<{ changes: string[]; output: string }> {
+  const script = await upload(session, opts);
+  const r = await session.exec(`${hostFixEnv(inputs, opts)} bash ${sq(script)} apply`, {
+    stage: 'network-fix',
+    timeoutMs: opts.timeoutMs ?? 120_000,
+  });
+  const changes = r.stdout
+    .split('\n')
+    .map((l) => /\[network-fix\] changed: (.*)$/.exec(l)?.[1])
+    .filter((l): l is string => !!l);
+  return { changes, output: r.stdout };
+}
+
+export function parseFacts(text: string): NetfixFacts {
+  const facts: NetfixFacts = {};
+  for (const line of text.split('\n')) {
+    const m = /^([a-z_]+)=(.*)$/.exec(line.trim());
+    if (m) (facts[m[1]] ??= []).push(m[2]);
+  }
+  return facts;
+}
+
+/** Runs `network-fix.sh probe` (read-only, pings the target from the router) and parses it. */
+export async function probeHost(
+  session: RemoteSession,
+  inputs: HostFixInputs,
+  opts: HostFixOptions = {},
+): Promise<NetfixFacts> {
+  const script = await upload(session, opts);
+  const r = await session.exec(`${hostFixEnv(inputs, opts)} bash ${sq(script)} probe`, {
+    stage: 'network-fix verify',
+    timeoutMs: opts.timeoutMs ?? 60_000,
+  });
+  return parseFacts(r.stdout);
+}
