@@ -10,7 +10,7 @@
 import * as os from 'os';
 import * as path from 'path';
 import { errorMessage } from './errors';
-import { Io, terminalIo } from './io';
+import { terminalIo } from './io';
 import { Inputs, InputName } from './names';
 import { runContextFromEnv, runMain, runPost } from './pipeline';
 
@@ -48,18 +48,34 @@ export function parseArgs(argv: string[]): ParsedArgs {
 }
 
 export async function runCli(argv: string[], makeIo = terminalIo): Promise<number> {
-  let io: Io | undefined;
+  let args: ParsedArgs;
   try {
-    const args = parseArgs(argv);
-    const stack = args.inputs[Inputs.StackId] ?? 'default';
-    io = makeIo(args.inputs, path.join(args.stateDir, `${stack}.state.json`));
-    await runMain(io, runContextFromEnv(process.env));
-    if (args.command === 'up') await runPost(io);
-    return process.exitCode === 1 ? 1 : 0;
+    args = parseArgs(argv);
   } catch (err) {
     process.stderr.write(`error: ${errorMessage(err)}\n`);
     return 1;
   }
+  const stack = args.inputs[Inputs.StackId] ?? 'default';
+  const io = makeIo(args.inputs, path.join(args.stateDir, `${stack}.state.json`));
+  const opts = { workRoot: args.stateDir };
+  let failed = false;
+  try {
+    await runMain(io, runContextFromEnv(process.env), opts);
+  } catch (err) {
+    io.error(errorMessage(err));
+    failed = true;
+  }
+  // In a terminal there is no post step: `up` tears down here, as the teardown flag says, also
+  // after a failure (a half-built stack must not be left behind).
+  if (args.command === 'up') {
+    try {
+      await runPost(io, opts);
+    } catch (err) {
+      io.error(errorMessage(err));
+      failed = true;
+    }
+  }
+  return failed ? 1 : 0;
 }
 
 /* istanbul ignore next */

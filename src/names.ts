@@ -59,6 +59,8 @@ export const States = {
   Resources: 'resources',
   UpOutcome: 'up-outcome',
   WorkDir: 'work-dir',
+  /** When provisioning started: the cost estimate after teardown bills from here. */
+  StartedAt: 'started-at',
 } as const;
 export type StateName = (typeof States)[keyof typeof States];
 

@@ -1,11 +1,30 @@
 // The one-way pipeline behind every entry point: inputs → Settings → Plan → (provision → install →
 // network fix → smoke → report) → teardown. Entries (main, post, cli) only choose the Io.
 
+import * as os from 'os';
+import * as path from 'path';
+import { TeardownError } from './errors';
 import { readSettings, RunContext, Settings, settingsFromJson, settingsToJson } from './inputs';
 import type { Io } from './io';
+import { savedResources } from './ledger';
 import { Outputs, States } from './names';
 import { buildPlan, Plan, PlanContext } from './plan';
+import type { TeardownReport } from './provider';
+import { ProviderFactory, providerFor } from './providers';
 import { renderPlanMarkdown, renderPlanText } from './report/plan-render';
+import { notifyPrDown } from './report/pr-notify';
+import { reportTeardown as reportTeardownWithCost } from './report/report-run';
+import { renderTeardown } from './report/summary';
+import { decideTeardown, UpOutcome } from './teardown-policy';
+import { bundledStagesDir, runUp, UpDeps } from './up';
+
+export interface PipelineOptions {
+  providerFor?: ProviderFactory;
+  /** Parent of the per-stack work directory (key, credentials, JUnit, logs). */
+  workRoot?: string;
+  stagesDir?: string;
+  tcpConnect?: UpDeps['tcpConnect'];
+}
 
 export function runContextFromEnv(env: NodeJS.ProcessEnv): RunContext & PlanContext {
   return {
@@ -26,25 +45,60 @@ export async function showPlan(io: Io, plan: Plan): Promise<void> {
   await io.summary(renderPlanMarkdown(plan));
 }
 
+function workDirFor(stackId: string, ctx: RunContext, opts: PipelineOptions): string {
+  const root = opts.workRoot ?? ctx.env.RUNNER_TEMP ?? os.tmpdir();
+  return path.join(root, 'openstack-on-aws', stackId);
+}
+
+/** Logs a teardown's result and fails, naming every id, when anything was left behind. */
+async function failOnLeftovers(io: Io, report: TeardownReport): Promise<void> {
+  io.info(
+    `Teardown of ${report.stackId}: deleted ${report.deleted.length} resource(s) in ${report.seconds.toFixed(1)} s, ${report.leftovers.length} left over`,
+  );
+  if (report.leftovers.length > 0) throw new TeardownError(report.leftovers.map((r) => `${r.kind} ${r.id}`));
+}
+
+async function reportTeardown(io: Io, report: TeardownReport): Promise<void> {
+  await io.summary(renderTeardown(report));
+  await failOnLeftovers(io, report);
+}
+
 /** The main step. Throws typed errors; the entry turns the first one into setFailed. */
-export async function runMain(io: Io, ctx: RunContext & PlanContext): Promise<void> {
+export async function runMain(io: Io, ctx: RunContext & PlanContext, opts: PipelineOptions = {}): Promise<void> {
   const settings = readSettings((name) => io.getInput(name), ctx);
   if (settings.githubToken) io.setSecret(settings.githubToken);
   // Saved before anything else happens, so the post step knows the mode even after a crash.
   io.saveState(States.Settings, settingsToJson(settings));
   const plan = buildPlan(settings, ctx);
-  if (settings.mode === 'plan') {
-    await showPlan(io, plan);
-    return;
+  const provider = () => (opts.providerFor ?? providerFor)(settings);
+  switch (settings.mode) {
+    case 'plan':
+      return showPlan(io, plan);
+    case 'up':
+      await showPlan(io, plan);
+      return runUp(io, settings, plan, {
+        provider: provider(),
+        workDir: workDirFor(plan.stackId, ctx, opts),
+        stagesDir: opts.stagesDir ?? bundledStagesDir(),
+        tcpConnect: opts.tcpConnect,
+      });
+    case 'down':
+      io.setOutput(Outputs.StackId, settings.stackId);
+      await reportTeardown(io, await provider().down(settings.stackId, { io, known: [] }));
+      return notifyPrDown(io, settings);
+    case 'sweep': {
+      const reports = await provider().sweep(ctx.now, { io });
+      io.info(`Sweep: ${reports.length} expired stack(s) found`);
+      const leftovers = reports.flatMap((r) => r.leftovers);
+      for (const r of reports) await io.summary(renderTeardown(r));
+      if (leftovers.length > 0) throw new TeardownError(leftovers.map((r) => `${r.kind} ${r.id}`));
+      return;
+    }
   }
-  await showPlan(io, plan);
-  throw new Error(
-    `mode '${settings.mode}' with provider '${settings.provider}' is not available in this build yet; mode 'plan' is`,
-  );
 }
 
 /** The post step: runs always; tears down what main brought up, as the teardown input says. */
-export async function runPost(io: Io): Promise<void> {
+export async function runPost(io: Io, opts: PipelineOptions = {}): Promise<void> {
   const saved = io.getState(States.Settings);
   if (!saved) {
     io.info('Nothing to tear down: the main step saved no settings (it failed before reading its inputs).');
@@ -55,5 +109,22 @@ export async function runPost(io: Io): Promise<void> {
     io.info(`Nothing to tear down: mode was '${settings.mode}'.`);
     return;
   }
-  io.info(`Nothing to tear down for stack ${settings.stackId}: no resources were recorded.`);
+  const outcome = io.getState(States.UpOutcome) as UpOutcome | '';
+  const decision = decideTeardown(settings.teardown, outcome);
+  if (!decision.teardown) {
+    io.info(
+      `Keeping stack ${settings.stackId}: ${decision.why}. Delete it with mode: down and stack-id: ${settings.stackId}; its instances terminate themselves when its lifetime ends, and mode: sweep deletes the rest.`,
+    );
+    return;
+  }
+  io.info(`Tearing down stack ${settings.stackId}: ${decision.why}.`);
+  const provider = (opts.providerFor ?? providerFor)(settings);
+  const report = await provider.down(settings.stackId, { io, known: savedResources(io) });
+  const startedAt = io.getState(States.StartedAt);
+  const now = new Date();
+  // The Plan is pure: rebuilt here for the cost table (nodes and types), no state needed.
+  const plan = buildPlan(settings, { now });
+  const billed = startedAt ? (now.getTime() - Date.parse(startedAt)) / 1000 : undefined;
+  await reportTeardownWithCost(io, plan, report, billed);
+  await failOnLeftovers(io, report);
 }

@@ -1,0 +1,146 @@
+#!/bin/bash
+# Installs Tempest on the controller, writes tempest.conf for this cloud and runs the smoke set,
+# leaving JUnit XML at "$TEMPEST_DIR/junit.xml". Runs as root. Inputs come from the environment:
+# OPENRC (admin openrc, sourced: the password never appears on a command line), IMAGE_ID,
+# FLAVOR_ID, NETWORK_NAME, ROUTER_ID, TENANT_CIDR, HAS_CINDER, HAS_SWIFT, OS_FAMILY.
+#
+# Validation (SSH into the servers Tempest boots) needs their fixed addresses, which only the router
+# namespace reaches: floating IPs cannot work on AWS. So Tempest runs inside qrouter-<id> with
+# run_validation on when the APIs answer from there (the router's gateway reaches the controller
+# through the VPC); otherwise it runs on the host with run_validation off, and says so.
+set -euo pipefail
+
+: "${OPENRC:?}" "${IMAGE_ID:?}" "${FLAVOR_ID:?}" "${NETWORK_NAME:?}" "${ROUTER_ID:?}" "${TENANT_CIDR:?}"
+HAS_CINDER="${HAS_CINDER:-false}"
+HAS_SWIFT="${HAS_SWIFT:-false}"
+OS_FAMILY="${OS_FAMILY:-debian}"
+TEMPEST_DIR="${TEMPEST_DIR:-/var/lib/openstack-on-aws/tempest}"
+VENV=/opt/openstack-on-aws/tempest-venv
+
+# shellcheck source=/dev/null
+. "$OPENRC"
+
+log() { printf '[tempest] %s\n' "$*"; }
+
+install_from_distro() {
+  case "$OS_FAMILY" in
+    ubuntu | debian)
+      DEBIAN_FRONTEND=noninteractive apt-get install -y -q tempest python3-subunit python3-junitxml subunit >/dev/null
+      ;;
+    rhel)
+      dnf install -y -q openstack-tempest python3-subunit python3-junitxml subunit-filters >/dev/null
+      ;;
+    *) return 1 ;;
+  esac
+}
+
+install_from_pip() {
+  python3 -m venv "$VENV"
+  "$VENV/bin/pip" install -q --upgrade pip
+  "$VENV/bin/pip" install -q tempest python-subunit junitxml
+}
+
+if command -v tempest >/dev/null && command -v subunit2junitxml >/dev/null; then
+  log "using the installed tempest"
+elif [ -x "$VENV/bin/tempest" ]; then
+  PATH="$VENV/bin:$PATH"
+elif install_from_distro; then
+  log "installed tempest from the $OS_FAMILY packages of this release"
+else
+  log "distribution packages unavailable; installing tempest with pip into $VENV"
+  install_from_pip
+  PATH="$VENV/bin:$PATH"
+fi
+export PATH
+log "$(tempest --version 2>&1 | head -n1)"
+
+EXTERNAL_NETWORK_ID="$(openstack network list --external -f value -c ID | head -n1)"
+NS="qrouter-$ROUTER_ID"
+if ip netns exec "$NS" curl -s -o /dev/null --max-time 10 "$OS_AUTH_URL"; then
+  RUN_IN_NS=1
+  RUN_VALIDATION=true
+  log "the APIs answer from $NS: running inside it with fixed-IP validation"
+else
+  RUN_IN_NS=0
+  RUN_VALIDATION=false
+  log "the APIs do not answer from $NS: running on the host without validation (no path to fixed IPs)"
+fi
+
+rm -rf "$TEMPEST_DIR"
+mkdir -p "$(dirname "$TEMPEST_DIR")"
+tempest init "$TEMPEST_DIR" >/dev/null
+cd "$TEMPEST_DIR"
+umask 077
+cat >etc/tempest.conf <<CONF
+[DEFAULT]
+log_dir = $TEMPEST_DIR/logs
+log_file = tempest.log
+
+[auth]
+admin_username = $OS_USERNAME
+admin_password = $OS_PASSWORD
+admin_project_name = $OS_PROJECT_NAME
+admin_domain_name = ${OS_USER_DOMAIN_NAME:-Default}
+use_dynamic_credentials = true
+# One router reaches the outside on AWS; per-test networks could not, so tests share ours.
+create_isolated_networks = false
+
+[identity]
+uri_v3 = $OS_AUTH_URL
+auth_version = v3
+region = ${OS_REGION_NAME:-RegionOne}
+
+[identity-feature-enabled]
+api_v2 = false
+
+[compute]
+image_ref = $IMAGE_ID
+image_ref_alt = $IMAGE_ID
+flavor_ref = $FLAVOR_ID
+flavor_ref_alt = $FLAVOR_ID
+fixed_network_name = $NETWORK_NAME
+build_timeout = 600
+
+[compute-feature-enabled]
+console_output = true
+
+[network]
+public_network_id = $EXTERNAL_NETWORK_ID
+public_router_id = $ROUTER_ID
+project_network_cidr = $TENANT_CIDR
+
+[network-feature-enabled]
+# Floating IPs cannot work on AWS (seed 001): the router's one registered address is all there is.
+floating_ips = false
+
+[validation]
+run_validation = $RUN_VALIDATION
+connect_method = fixed
+network_for_ssh = $NETWORK_NAME
+image_ssh_user = cirros
+ip_version_for_ssh = 4
+
+[image]
+disk_formats = qcow2,raw
+
+[service_available]
+cinder = $HAS_CINDER
+swift = $HAS_SWIFT
+neutron = true
+glance = true
+nova = true
+horizon = false
+
+[volume]
+catalog_type = volumev3
+CONF
+
+rc=0
+if [ "$RUN_IN_NS" = 1 ]; then
+  ip netns exec "$NS" tempest run --smoke --concurrency 2 --subunit >results.subunit || rc=$?
+else
+  tempest run --smoke --concurrency 2 --subunit >results.subunit || rc=$?
+fi
+subunit2junitxml <results.subunit >junit.xml || true
+log "tempest run exited with $rc"
+exit "$rc"

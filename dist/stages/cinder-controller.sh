@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# cinder-controller: the guide's Block Storage chapter, controller part: database, the cinder
+# user and the volumev3 endpoints, cinder.conf, the API and scheduler; Nova learns about Cinder.
+set -euo pipefail
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+. "$(dirname "$0")/lib.sh"
+stage_begin cinder-controller
+
+db_ensure cinder cinder "$PASS_CINDER_DB"
+os_admin
+os_ensure_user cinder "$PASS_CINDER"
+os_grant cinder service admin
+os_ensure_service cinderv3 volumev3 "OpenStack Block Storage"
+os_ensure_endpoints volumev3 '8776/v3/%(project_id)s'
+
+# shellcheck disable=SC2046
+pkg_install $(pkgs cinder-controller)
+conf=/etc/cinder/cinder.conf
+cinder_common_conf "$conf"
+web_wsgi_setup cinder-controller
+log "cinder-manage db sync"
+run_as cinder "cinder-manage db sync" >/dev/null
+ini_set /etc/nova/nova.conf cinder os_region_name RegionOne
+# shellcheck disable=SC2046
+svc_apply $(units cinder-controller)
+if ((CONFIG_CHANGED)); then
+  # shellcheck disable=SC2046
+  systemctl restart $(units nova-controller)
+fi
+wait_until 120 "Cinder API answering on :8776" http_up "http://$CONTROLLER_NAME:8776/"
+stage_end

@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# horizon: the guide's Dashboard chapter: openstack-dashboard talking to Keystone on the
+# controller, sessions in memcached, the "Default" domain and the "member" role for new users,
+# self-service networking on, any host name allowed (the controller is reached by its public IP).
+set -euo pipefail
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+. "$(dirname "$0")/lib.sh"
+stage_begin horizon
+
+# shellcheck disable=SC2046
+pkg_install $(pkgs horizon)
+settings="$(horizon_settings_path)"
+[[ -f "$settings" ]] || die "$settings is missing after installing the dashboard"
+# Later assignments win in a Python settings file: one managed block at the end overrides the
+# package defaults.
+ensure_block "$settings" settings <<EOP
+OPENSTACK_HOST = "$CONTROLLER_NAME"
+OPENSTACK_KEYSTONE_URL = "http://%s:5000/v3" % OPENSTACK_HOST
+ALLOWED_HOSTS = ['*']
+SECRET_KEY = '$PASS_HORIZON_SECRET_KEY'
+SESSION_ENGINE = 'django.contrib.sessions.backends.cache'
+CACHES = {
+    'default': {
+        'BACKEND': 'django.core.cache.backends.memcached.PyMemcacheCache',
+        'LOCATION': '$CONTROLLER_NAME:11211',
+    }
+}
+OPENSTACK_KEYSTONE_MULTIDOMAIN_SUPPORT = True
+OPENSTACK_API_VERSIONS = {"identity": 3, "image": 2, "volume": 3}
+OPENSTACK_KEYSTONE_DEFAULT_DOMAIN = "Default"
+OPENSTACK_KEYSTONE_DEFAULT_ROLE = "member"
+OPENSTACK_NEUTRON_NETWORK = {
+    'enable_router': True,
+    'enable_quotas': True,
+    'enable_ipv6': False,
+    'enable_distributed_router': False,
+    'enable_ha_router': False,
+    'enable_fip_topology_check': True,
+}
+TIME_ZONE = "UTC"
+EOP
+# shellcheck disable=SC2046
+svc_apply $(units horizon)
+wait_until 120 "the dashboard answering on :80" http_up "http://$CONTROLLER_NAME/"
+stage_end

@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# neutron-controller: the guide's Networking chapter, controller part, option 2 (self-service
+# networks): database, the neutron user and network endpoints, ML2 with flat + VXLAN, the Linux
+# bridge agent (provider NIC mapped to the "provider" physical network, VXLAN over the management
+# address) or Open vSwitch, and the L3, DHCP and metadata agents.
+set -euo pipefail
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+. "$(dirname "$0")/lib.sh"
+stage_begin neutron-controller
+
+resolve_nics
+db_ensure neutron neutron "$PASS_NEUTRON_DB"
+os_admin
+os_ensure_user neutron "$PASS_NEUTRON"
+os_grant neutron service admin
+os_ensure_service neutron network "OpenStack Networking"
+os_ensure_endpoints network 9696
+
+# shellcheck disable=SC2046
+pkg_install $(pkgs neutron-server) $(pkgs neutron-agent)
+conf=/etc/neutron/neutron.conf
+ini_set $conf database connection "mysql+pymysql://neutron:${PASS_NEUTRON_DB}@${CONTROLLER_NAME}/neutron"
+ini_set $conf DEFAULT core_plugin ml2
+ini_set $conf DEFAULT service_plugins router
+ini_set $conf DEFAULT transport_url "$(transport_url)"
+ini_set $conf DEFAULT auth_strategy keystone
+ini_set $conf DEFAULT notify_nova_on_port_status_changes true
+ini_set $conf DEFAULT notify_nova_on_port_data_changes true
+keystone_authtoken $conf neutron "$PASS_NEUTRON"
+service_auth $conf nova nova "$PASS_NOVA"
+ini_set $conf oslo_concurrency lock_path /var/lib/neutron/tmp
+# Zed marks the Linux bridge driver experimental: without this the API and RPC servers refuse to start.
+if [[ "$NETWORK_DRIVER" == linuxbridge ]]; then ini_set $conf experimental linuxbridge true; fi
+
+ml2=/etc/neutron/plugins/ml2/ml2_conf.ini
+ini_set $ml2 ml2 type_drivers flat,vlan,vxlan
+ini_set $ml2 ml2 tenant_network_types vxlan
+ini_set $ml2 ml2 mechanism_drivers "$NETWORK_DRIVER,l2population"
+ini_set $ml2 ml2 extension_drivers port_security
+ini_set $ml2 ml2_type_flat flat_networks "$PHYSICAL_NETWORK"
+ini_set $ml2 ml2_type_vxlan vni_ranges 1:1000
+ini_set $ml2 securitygroup enable_ipset true
+family_network_fixups
+neutron_agent_setup
+
+l3=/etc/neutron/l3_agent.ini
+ini_set $l3 DEFAULT interface_driver "$NETWORK_DRIVER"
+dhcp=/etc/neutron/dhcp_agent.ini
+ini_set $dhcp DEFAULT interface_driver "$NETWORK_DRIVER"
+ini_set $dhcp DEFAULT dhcp_driver neutron.agent.linux.dhcp.Dnsmasq
+ini_set $dhcp DEFAULT enable_isolated_metadata true
+meta=/etc/neutron/metadata_agent.ini
+ini_set $meta DEFAULT nova_metadata_host "$CONTROLLER_NAME"
+ini_set $meta DEFAULT metadata_proxy_shared_secret "$PASS_METADATA_SECRET"
+web_wsgi_setup neutron-server
+
+log "neutron-db-manage upgrade head"
+run_as neutron "neutron-db-manage --config-file /etc/neutron/neutron.conf --config-file $ml2 upgrade head" >/dev/null
+# shellcheck disable=SC2046
+svc_apply $(units neutron-server) $(units neutron-agent)
+wait_until 180 "Neutron API answering on :9696" http_up "http://$CONTROLLER_NAME:9696/"
+# Nova's API picks up the [neutron] section at its next start (the guide restarts it here).
+if ((CONFIG_CHANGED)); then
+  # shellcheck disable=SC2046
+  systemctl restart $(units nova-controller)
+fi
+stage_end

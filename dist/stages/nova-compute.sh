@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# nova-compute: the guide's Compute chapter, compute-node part: nova.conf (RabbitMQ, Keystone,
+# Placement, Glance, Neutron, VNC through the controller's noVNC proxy at its public address),
+# virt_type from the Plan (kvm, or qemu where the instance type offers no nested virtualisation),
+# libvirt adjusted for containers, and nova-compute started so it registers with the controller.
+set -euo pipefail
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+. "$(dirname "$0")/lib.sh"
+stage_begin nova-compute
+
+# shellcheck disable=SC2046
+pkg_install $(pkgs nova-compute)
+conf=/etc/nova/nova.conf
+ini_set $conf DEFAULT transport_url "$(transport_url)"
+ini_set $conf DEFAULT my_ip "$MANAGEMENT_IP"
+ini_set $conf api auth_strategy keystone
+keystone_authtoken $conf nova "$PASS_NOVA"
+ini_set $conf service_user send_service_user_token true
+ini_set $conf service_user auth_url "http://$CONTROLLER_NAME:5000/v3"
+ini_set $conf service_user auth_strategy keystone
+ini_set $conf service_user auth_type password
+ini_set $conf service_user project_domain_name Default
+ini_set $conf service_user user_domain_name Default
+ini_set $conf service_user project_name service
+ini_set $conf service_user username nova
+ini_set $conf service_user password "$PASS_NOVA"
+ini_set $conf vnc enabled true
+ini_set $conf vnc server_listen 0.0.0.0
+ini_set $conf vnc server_proxyclient_address "$MANAGEMENT_IP"
+ini_set $conf vnc novncproxy_base_url "http://$PUBLIC_ADDRESS:6080/vnc_auto.html"
+ini_set $conf glance api_servers "http://$CONTROLLER_NAME:9292"
+ini_set $conf oslo_concurrency lock_path /var/lib/nova/tmp
+service_auth $conf placement placement "$PASS_PLACEMENT"
+service_auth $conf neutron neutron "$PASS_NEUTRON"
+ini_set $conf libvirt virt_type "$VIRT_TYPE"
+if [[ -f /etc/nova/nova-compute.conf ]]; then
+  # Debian and Ubuntu read this file after nova.conf; its virt_type would win.
+  ini_set /etc/nova/nova-compute.conf libvirt virt_type "$VIRT_TYPE"
+fi
+if [[ "$VIRT_TYPE" == kvm && ! -e /dev/kvm ]]; then
+  die "virt_type kvm but this node has no /dev/kvm (the Plan expected nested virtualisation)"
+fi
+
+if in_container; then
+  # libvirt cannot create cgroup v1 controllers in an nspawn machine (read-only cgroupfs), and
+  # libvirt-guests would delay every shutdown by minutes.
+  conf_set /etc/libvirt/qemu.conf cgroup_controllers '[ ]'
+  if [[ "$(systemctl is-enabled libvirt-guests 2>/dev/null || true)" != masked ]]; then
+    systemctl mask -q libvirt-guests
+    changed "masked libvirt-guests (container)"
+  fi
+fi
+# shellcheck disable=SC2046
+svc_apply $(units nova-compute)
+stage_end

@@ -1,0 +1,88 @@
+// The EC2 provider: up (provision.ts), down (discover.ts + teardown.ts), sweep (sweep.ts).
+
+import type { EC2Client } from '@aws-sdk/client-ec2';
+import { TeardownError } from '../errors';
+import type { Io } from '../io';
+import type { Settings } from '../inputs';
+import type { Ticker } from '../progress';
+import type { Provider, ResourceRecord, TeardownReport } from '../provider';
+import { realSleep, Sleep } from '../retry';
+import { createEc2Client, Ec2, ec2Caller } from './client';
+import { errorCode } from './errors';
+import { discover } from './discover';
+import { countFound } from './kinds';
+import { fetchRunnerIpFromAws } from './preflight';
+import { provision } from './provision';
+import { expiredStacks } from './sweep';
+import { deleteFound } from './teardown';
+import type { WaitOptions } from './wait';
+
+export interface AwsProviderDeps {
+  client?: EC2Client;
+  sleep?: Sleep;
+  /** Milliseconds since the epoch. */
+  now?: () => number;
+  fetchRunnerIp?: () => Promise<string>;
+  ticker?: Ticker;
+  /** Jitter for back-off, in [0, 1). */
+  random?: () => number;
+}
+
+export function createAwsProvider(settings: Settings, deps: AwsProviderDeps = {}): Provider {
+  const client = deps.client ?? createEc2Client(settings);
+  const sleep = deps.sleep ?? realSleep;
+  const now = deps.now ?? Date.now;
+  const caller = (io: Pick<Io, 'info'>, signal?: AbortSignal): Ec2 =>
+    ec2Caller(client, {
+      sleep,
+      signal,
+      random: deps.random,
+      onRetry: (operation, err, waitMs) =>
+        io.info(`EC2 ${operation}: ${errorCode(err) || 'error'}, retrying in ${Math.round(waitMs / 100) / 10} s`),
+    });
+  const waitOptions = (io: Pick<Io, 'info'>): WaitOptions => ({ sleep, now, io, ticker: deps.ticker });
+
+  const down = async (stackId: string, ctx: { io: Io; known: ResourceRecord[] }): Promise<TeardownReport> => {
+    const started = now();
+    const ec2 = caller(ctx.io);
+    const found = await discover(ec2, stackId, ctx.known);
+    ctx.io.info(`Stack ${stackId}: ${countFound(found)} EC2 resource(s) to delete`);
+    const result = await deleteFound(ec2, found, ctx.io, waitOptions(ctx.io));
+    return { stackId, ...result, seconds: Math.round((now() - started) / 100) / 10 };
+  };
+
+  return {
+    async up(plan, ctx) {
+      const stop = new AbortController();
+      const signal = ctx.signal ? anySignal([ctx.signal, stop.signal]) : stop.signal;
+      return provision(plan, ctx, {
+        ec2: caller(ctx.io, signal),
+        settings,
+        fetchRunnerIp: deps.fetchRunnerIp ?? (() => fetchRunnerIpFromAws()),
+        wait: waitOptions(ctx.io),
+        stopCreating: () => stop.abort(),
+      });
+    },
+    down,
+    async sweep(at, ctx) {
+      const stacks = await expiredStacks(caller(ctx.io), at);
+      ctx.io.info(stacks.length ? `Expired stacks: ${stacks.join(', ')}` : 'No expired stacks.');
+      return Promise.all(stacks.map((stackId) => down(stackId, { io: ctx.io, known: [] })));
+    },
+  };
+}
+
+/** Turns teardown leftovers into the step's failure, naming every resource by kind and id. */
+export function assertNothingLeft(reports: TeardownReport[]): void {
+  const leftovers = reports.flatMap((r) => r.leftovers.map((x) => `${x.kind} ${x.id} (stack ${r.stackId})`));
+  if (leftovers.length > 0) throw new TeardownError(leftovers);
+}
+
+function anySignal(signals: AbortSignal[]): AbortSignal {
+  const controller = new AbortController();
+  for (const s of signals) {
+    if (s.aborted) controller.abort();
+    else s.addEventListener('abort', () => controller.abort(), { once: true });
+  }
+  return controller.signal;
+}

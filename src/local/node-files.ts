@@ -1,0 +1,98 @@
+// Per-node files written into a node's fresh root file system copy before it boots: what EC2 and
+// cloud-init would have given the instance (hostname, the stack's SSH key, addresses on its NICs),
+// plus the local provider's own needs (apt through the host's cache, no DNS).
+
+import { randomBytes } from 'crypto';
+import * as fs from 'fs';
+import * as path from 'path';
+import type { Run } from './exec';
+import type { DebianMirror } from './host-mirror';
+import { SUITE } from './rootfs';
+
+export interface NodeNicConfig {
+  name: string;
+  mac: string;
+  /** Address with prefix (10.42.0.11/24) for NICs with a host address; none for the provider NIC. */
+  address?: string;
+  /** Only the NIC that carries the node's default route has one. */
+  gateway?: string;
+}
+
+export interface NodeConfig {
+  hostname: string;
+  nics: NodeNicConfig[];
+  /** name → management IP of every node of the stack (there is no DNS). */
+  hosts: Array<{ name: string; ip: string }>;
+  sshPublicKey: string;
+  aptProxy: string;
+  mirror: DebianMirror;
+}
+
+function write(root: string, file: string, content: string, mode = 0o644): void {
+  const target = path.join(root, file);
+  fs.mkdirSync(path.dirname(target), { recursive: true });
+  fs.writeFileSync(target, content, { mode });
+  fs.chmodSync(target, mode);
+}
+
+/** systemd-networkd unit for one NIC, matched by MAC: the OS name does not matter (as on EC2). */
+export function networkUnit(nic: NodeNicConfig): string {
+  const lines = [
+    '[Match]',
+    `MACAddress=${nic.mac}`,
+    '',
+    '[Link]',
+    `RequiredForOnline=${nic.address ? 'yes' : 'no'}`,
+    '',
+  ];
+  lines.push('[Network]', 'LinkLocalAddressing=no', 'IPv6AcceptRA=no', 'DHCP=no');
+  if (nic.address) lines.push(`Address=${nic.address}`);
+  if (nic.gateway) lines.push(`Gateway=${nic.gateway}`);
+  // Neutron and the network fix change this NIC later (bridge port, new MAC): leave their work alone.
+  lines.push('KeepConfiguration=yes', '');
+  return lines.join('\n');
+}
+
+export function debianSources(mirror: DebianMirror): string {
+  const stanzas = [
+    [
+      'Types: deb',
+      `URIs: ${mirror.archive}`,
+      `Suites: ${SUITE} ${SUITE}-updates`,
+      'Components: main',
+      'Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg',
+    ],
+  ];
+  if (mirror.security)
+    stanzas.push([
+      'Types: deb',
+      `URIs: ${mirror.security}`,
+      `Suites: ${SUITE}-security`,
+      'Components: main',
+      'Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg',
+    ]);
+  return stanzas.map((s) => s.join('\n')).join('\n\n') + '\n';
+}
+
+export function hostsFile(hostname: string, hosts: NodeConfig['hosts']): string {
+  // No 127.0.1.1 line: the install guide wants the node's name to resolve to its management address.
+  const lines = ['127.0.0.1 localhost', '::1 localhost ip6-localhost ip6-loopback', ''];
+  for (const h of hosts) lines.push(`${h.ip} ${h.name}`);
+  if (!hosts.some((h) => h.name === hostname)) lines.push(`127.0.0.1 ${hostname}`);
+  return lines.join('\n') + '\n';
+}
+
+export async function writeNodeFiles(run: Run, root: string, cfg: NodeConfig): Promise<void> {
+  write(root, 'etc/hostname', `${cfg.hostname}\n`);
+  write(root, 'etc/hosts', hostsFile(cfg.hostname, cfg.hosts));
+  write(root, 'etc/machine-id', `${randomBytes(16).toString('hex')}\n`, 0o444);
+  for (const nic of cfg.nics) write(root, `etc/systemd/network/10-ooa-${nic.name}.network`, networkUnit(nic));
+  fs.mkdirSync(path.join(root, 'root/.ssh'), { recursive: true, mode: 0o700 });
+  fs.chmodSync(path.join(root, 'root/.ssh'), 0o700);
+  write(root, 'root/.ssh/authorized_keys', `${cfg.sshPublicKey.trim()}\n`, 0o600);
+  write(root, 'etc/apt/apt.conf.d/01proxy', `Acquire::http::Proxy "${cfg.aptProxy}";\n`);
+  fs.rmSync(path.join(root, 'etc/apt/sources.list'), { force: true });
+  write(root, 'etc/apt/sources.list.d/debian.sources', debianSources(cfg.mirror));
+  // Each node its own host keys (ssh-keygen -A with a prefix writes <root>/etc/ssh/ssh_host_*).
+  await run('ssh-keygen', ['-A', '-f', root]);
+}

@@ -1,0 +1,378 @@
+// RemoteSession on node-ssh: one SSH connection per node, opened with bounded retries, reached
+// directly (the controller) or through another session's connection (every other node, with the
+// controller as jump host). Commands run as root in bash; a closed connection is reopened before
+// the next command, so a node that rebooted between two stages just works.
+
+import { randomBytes } from 'crypto';
+import { NodeSSH } from 'node-ssh';
+import { constants as osConstants } from 'os';
+import { Readable, type Duplex } from 'stream';
+import { StringDecoder } from 'string_decoder';
+import { errorMessage, RemoteCommandError } from '../errors';
+import type { Io } from '../io';
+import { realTicker, Ticker, withHeartbeat } from '../progress';
+import { retry, Sleep } from '../retry';
+import { LineTail } from './log-tail';
+import { killCommand, readFileCommand, wrapCommand, writeFileCommand } from './remote-shell';
+import type { Ssh2Channel, Ssh2Client } from './ssh2-types';
+import type { ExecOptions, ExecResult, RemoteSession } from './types';
+
+export interface SshTarget {
+  node: string;
+  /** Address as seen from the runner, or from the jump host when `via` is set. */
+  host: string;
+  port: number;
+  user: string;
+  /** OpenSSH private key content (never a path on a command line, never logged). */
+  privateKey: string;
+  /** Jump host: the node is reached through this session's connection (ssh2 forwardOut). */
+  via?: SshSession;
+}
+
+export interface ConnectPolicy {
+  /** Connection attempts per (re)connect, including the first. */
+  attempts: number;
+  baseMs: number;
+  maxMs: number;
+  /** ssh2's readyTimeout: TCP connect + handshake + authentication. */
+  handshakeTimeoutMs: number;
+  /** Upper bound for `cloud-init status --wait` on the first connection. */
+  cloudInitTimeoutMs: number;
+  /** Wait for cloud-init on the first connection (a node is ready only when it finished). */
+  waitForCloudInit: boolean;
+}
+
+/** About 10 minutes of attempts: an EC2 instance usually answers SSH within 1–3 minutes of launch. */
+export const DEFAULT_CONNECT_POLICY: ConnectPolicy = {
+  attempts: 60,
+  baseMs: 2_000,
+  maxMs: 10_000,
+  handshakeTimeoutMs: 20_000,
+  cloudInitTimeoutMs: 20 * 60_000,
+  waitForCloudInit: true,
+};
+
+export interface SessionOptions {
+  io: Pick<Io, 'info' | 'warning'>;
+  policy?: Partial<ConnectPolicy>;
+  sleep?: Sleep;
+  ticker?: Ticker;
+  /** Where running commands record their process group on the node (tests use a temp dir). */
+  execRunDir?: string;
+}
+
+/** Raw result of one remote command: bytes, so readFile can carry binary files (swift rings). */
+interface RawResult {
+  code: number | null;
+  signal?: string;
+  stdout: Buffer;
+  stderr: Buffer;
+  tail: string;
+  timedOut: boolean;
+}
+
+interface RunOptions {
+  stage: string;
+  timeoutMs?: number;
+  stdin?: string | Buffer;
+  onOutput?: (chunk: string) => void;
+}
+
+/** Kill and wait for the group to be gone: the kill script itself needs up to ~10 s. */
+const KILL_BOUND_MS = 30_000;
+const KEEPALIVE_MS = 15_000;
+
+export class SshSession implements RemoteSession {
+  readonly node: string;
+  private readonly policy: ConnectPolicy;
+  private ssh?: NodeSSH;
+  private client?: Ssh2Client;
+  private connecting?: Promise<Ssh2Client>;
+  private readyChecked = false;
+  private closed = false;
+  /** Trust on first use: a reconnect must meet the same host key as the first connection. */
+  private hostKey?: Buffer;
+
+  constructor(
+    private readonly target: SshTarget,
+    private readonly opts: SessionOptions,
+  ) {
+    this.node = target.node;
+    this.policy = { ...DEFAULT_CONNECT_POLICY, ...opts.policy };
+  }
+
+  get via(): SshSession | undefined {
+    return this.target.via;
+  }
+
+  /** Opens the connection (bounded retries) and waits until the node is ready (cloud-init done). */
+  async connect(): Promise<void> {
+    await this.ensureClient();
+    if (this.readyChecked || !this.policy.waitForCloudInit) return;
+    await withHeartbeat(this.opts.io, `cloud-init on ${this.node}`, () => this.waitForCloudInit(), this.ticker);
+    this.readyChecked = true;
+  }
+
+  isConnected(): boolean {
+    return this.client !== undefined;
+  }
+
+  async exec(command: string, opts: ExecOptions = {}): Promise<ExecResult> {
+    const stage = opts.stage ?? command.trim().split(/\s+/)[0] ?? 'command';
+    const raw = await this.run(command, {
+      stage,
+      timeoutMs: opts.timeoutMs,
+      stdin: opts.stdin,
+      onOutput: opts.onOutput,
+    });
+    const result: ExecResult = {
+      code: raw.code ?? signalExitCode(raw.signal),
+      stdout: raw.stdout.toString('utf8'),
+      stderr: raw.stderr.toString('utf8'),
+    };
+    if (result.code !== 0 && !opts.allowFailure) throw new RemoteCommandError(this.node, stage, raw.code, raw.tail);
+    return result;
+  }
+
+  async writeFile(remotePath: string, content: string | Buffer, mode = 0o600): Promise<void> {
+    const raw = await this.run(writeFileCommand(remotePath, mode), {
+      stage: `write ${remotePath}`,
+      stdin: content,
+      timeoutMs: 5 * 60_000,
+    });
+    if (raw.code !== 0) throw new RemoteCommandError(this.node, `write ${remotePath}`, raw.code, raw.tail);
+  }
+
+  async readFile(remotePath: string): Promise<Buffer> {
+    const raw = await this.run(readFileCommand(remotePath), { stage: `read ${remotePath}`, timeoutMs: 5 * 60_000 });
+    if (raw.code !== 0) {
+      throw new RemoteCommandError(this.node, `read ${remotePath}`, raw.code, raw.stderr.toString('utf8'));
+    }
+    return raw.stdout;
+  }
+
+  /** A TCP stream from this node to host:port (a direct-tcpip channel): the jump-host path. */
+  async openTunnel(host: string, port: number): Promise<Duplex> {
+    const open = (client: Ssh2Client) =>
+      new Promise<Ssh2Channel>((resolve, reject) =>
+        client.forwardOut('127.0.0.1', 0, host, port, (err, ch) => (err ? reject(err) : resolve(ch))),
+      );
+    return this.withReconnect((client) => open(client));
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    const ssh = this.ssh;
+    this.client = undefined;
+    this.ssh = undefined;
+    ssh?.dispose();
+  }
+
+  private get ticker(): Ticker {
+    return this.opts.ticker ?? realTicker;
+  }
+
+  private async waitForCloudInit(): Promise<void> {
+    // Images without cloud-init (the local provider's containers) are ready once sshd answers.
+    const probe = 'if command -v cloud-init >/dev/null 2>&1; then cloud-init status --wait >/dev/null; fi';
+    const raw = await this.run(probe, { stage: 'cloud-init', timeoutMs: this.policy.cloudInitTimeoutMs });
+    if (raw.code !== 0) {
+      // Exit 2 is "done, with recoverable errors" (newer cloud-init); the stages may still work.
+      this.opts.io.warning(`cloud-init on ${this.node} finished with exit code ${raw.code}; continuing.`);
+    }
+  }
+
+  private async ensureClient(): Promise<Ssh2Client> {
+    if (this.closed) throw new Error(`SSH session to ${this.node} is closed`);
+    if (this.client) return this.client;
+    if (!this.connecting) {
+      const where = `${this.target.host}:${this.target.port}${this.via ? ` via ${this.via.node}` : ''}`;
+      this.connecting = withHeartbeat(
+        this.opts.io,
+        `SSH on ${this.node} (${where})`,
+        () =>
+          retry(() => this.connectOnce(), {
+            attempts: this.policy.attempts,
+            baseMs: this.policy.baseMs,
+            maxMs: this.policy.maxMs,
+            retryable: (err) => !(err instanceof Error && err.name === 'AssertionError'),
+            sleep: this.opts.sleep,
+            onRetry: (err, attempt, waitMs) =>
+              this.opts.io.info(
+                `SSH to ${this.node} (${where}) not ready (${errorMessage(err)}); ` +
+                  `attempt ${attempt}/${this.policy.attempts}, next in ${Math.round(waitMs / 1000)} s`,
+              ),
+          }),
+        this.ticker,
+      ).finally(() => {
+        this.connecting = undefined;
+      });
+    }
+    return this.connecting;
+  }
+
+  private async connectOnce(): Promise<Ssh2Client> {
+    const ssh = new NodeSSH();
+    const config = {
+      username: this.target.user,
+      privateKey: this.target.privateKey,
+      readyTimeout: this.policy.handshakeTimeoutMs,
+      keepaliveInterval: KEEPALIVE_MS,
+      keepaliveCountMax: 4,
+      hostVerifier: (key: Buffer) => {
+        if (!this.hostKey) this.hostKey = Buffer.from(key);
+        return this.hostKey.equals(key);
+      },
+    };
+    let sock: Duplex | undefined;
+    try {
+      if (this.via) {
+        sock = await this.via.openTunnel(this.target.host, this.target.port);
+        await ssh.connect({ ...config, sock });
+      } else {
+        await ssh.connect({ ...config, host: this.target.host, port: this.target.port });
+      }
+    } catch (err) {
+      ssh.dispose();
+      sock?.destroy();
+      throw err;
+    }
+    const client = ssh.connection as unknown as Ssh2Client;
+    const forget = () => {
+      if (this.client === client) {
+        this.client = undefined;
+        this.ssh = undefined;
+      }
+    };
+    // node-ssh stops listening for 'error' once connected; an unheard 'error' would crash the process.
+    client.on('error', forget);
+    client.on('close', forget);
+    client.on('end', forget);
+    if (this.closed) {
+      ssh.dispose();
+      throw new Error(`SSH session to ${this.node} was closed while connecting`);
+    }
+    this.ssh = ssh;
+    this.client = client;
+    return client;
+  }
+
+  /**
+   * Runs `open` on the live connection. When the connection turns out to be gone (the server
+   * restarted and the close was not yet noticed), reconnects once and tries again. Only opening a
+   * channel is retried, never a command that started.
+   */
+  private async withReconnect<T>(open: (client: Ssh2Client) => Promise<T>): Promise<T> {
+    const client = await this.ensureClient();
+    try {
+      return await open(client);
+    } catch (err) {
+      if (this.client === client && !looksDisconnected(err)) throw err;
+      if (this.client === client) {
+        this.client = undefined;
+        this.ssh?.dispose();
+        this.ssh = undefined;
+      }
+      this.opts.io.info(`SSH connection to ${this.node} was lost (${errorMessage(err)}); reconnecting.`);
+      return open(await this.ensureClient());
+    }
+  }
+
+  private openExec(line: string): Promise<Ssh2Channel> {
+    return this.withReconnect(
+      (client) =>
+        new Promise<Ssh2Channel>((resolve, reject) => {
+          try {
+            client.exec(line, (err, ch) => (err ? reject(err) : resolve(ch)));
+          } catch (err) {
+            reject(err); // ssh2 throws synchronously when the socket is already gone
+          }
+        }),
+    );
+  }
+
+  private async run(command: string, opts: RunOptions): Promise<RawResult> {
+    const execId = randomBytes(8).toString('hex');
+    const channel = await this.openExec(wrapCommand(this.target.user, execId, command, this.opts.execRunDir));
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    const tail = new LineTail();
+    const decoders = { out: new StringDecoder('utf8'), err: new StringDecoder('utf8') };
+    const onChunk = (which: 'out' | 'err') => (chunk: Buffer) => {
+      (which === 'out' ? out : err).push(chunk);
+      const text = decoders[which].write(chunk);
+      if (!text) return;
+      tail.push(text);
+      opts.onOutput?.(text);
+    };
+    let code: number | null = null;
+    let signal: string | undefined;
+    let timedOut = false;
+    let killing: Promise<void> | undefined;
+    const finished = new Promise<void>((resolve) => {
+      channel.on('data', onChunk('out'));
+      channel.stderr.on('data', onChunk('err'));
+      channel.on('exit', (c: number | null, s?: string) => {
+        code = c;
+        signal = s ?? undefined;
+      });
+      channel.on('close', () => resolve());
+      channel.on('error', () => resolve());
+    });
+    const timer =
+      opts.timeoutMs !== undefined
+        ? setTimeout(() => {
+            timedOut = true;
+            killing = this.killRemote(execId).finally(() => channel.close());
+          }, opts.timeoutMs)
+        : undefined;
+    if (opts.stdin !== undefined) Readable.from([Buffer.from(opts.stdin)]).pipe(channel);
+    else channel.end();
+    try {
+      await finished;
+    } finally {
+      if (timer) clearTimeout(timer);
+    }
+    if (killing) await killing;
+    for (const which of ['out', 'err'] as const) {
+      const rest = decoders[which].end();
+      if (rest) {
+        tail.push(rest);
+        opts.onOutput?.(rest);
+      }
+    }
+    if (timedOut) throw new RemoteCommandError(this.node, opts.stage, null, tail.toString(), true);
+    if (code === null && signal === undefined) {
+      throw new RemoteCommandError(this.node, opts.stage, null, `${tail.toString()}\n[the SSH connection was lost]`);
+    }
+    return { code, signal, stdout: Buffer.concat(out), stderr: Buffer.concat(err), tail: tail.toString(), timedOut };
+  }
+
+  /** Kills the command's remote process group over a second channel; bounded, never throws. */
+  private async killRemote(execId: string): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const bound = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, KILL_BOUND_MS);
+    });
+    const kill = (async () => {
+      const channel = await this.openExec(killCommand(this.target.user, execId, this.opts.execRunDir));
+      channel.end();
+      channel.resume();
+      channel.stderr.resume();
+      await new Promise<void>((resolve) => channel.on('close', () => resolve()));
+    })().catch((err) =>
+      this.opts.io.warning(`could not kill a timed-out command on ${this.node}: ${errorMessage(err)}`),
+    );
+    await Promise.race([kill, bound]);
+    clearTimeout(timer);
+  }
+}
+
+function looksDisconnected(err: unknown): boolean {
+  return /not connected|no response|ECONNRESET|EPIPE|socket|closed/i.test(errorMessage(err));
+}
+
+function signalExitCode(signal: string | undefined): number {
+  const n = signal ? (osConstants.signals as Record<string, number>)[`SIG${signal}`] : undefined;
+  return 128 + (n ?? 127);
+}

@@ -1,0 +1,237 @@
+// Walks the Plan's stage graph over SSH. A stage starts as soon as every stage it waits for has
+// succeeded and its node is free (one stage per node at a time); different nodes run side by side.
+// The first failure stops new stages, lets running ones finish, and is thrown as it was raised.
+
+import { errorMessage, RemoteCommandError } from '../errors';
+import type { Io } from '../io';
+import type { StageSpec } from '../plan-stages';
+import { topologicalOrder } from '../plan-stages';
+import { HEARTBEAT_MS, realTicker, Ticker } from '../progress';
+import { LineSplitter } from './log-tail';
+import { SerialPrinter } from './stage-printer';
+import { DEFAULT_REMOTE_PATHS, readStageScripts, RemotePaths, uploadStageFiles } from './stage-upload';
+import type { RemoteSession } from './types';
+
+export interface StageTiming {
+  /** "<node>:<stage>" as in the Plan. */
+  id: string;
+  node: string;
+  stage: string;
+  /** Epoch milliseconds (the clock's) when the stage's script started. */
+  startedAt: number;
+  seconds: number;
+  ok: boolean;
+}
+
+export interface RunStagesOptions {
+  plan: { stages: StageSpec[] };
+  sessions: (node: string) => RemoteSession;
+  io: Pick<Io, 'info' | 'warning' | 'group'>;
+  /** Directory holding lib.sh and <stage>.sh (dist/stages in the bundle, src/stages in tests). */
+  stagesDir: string;
+  /** Content of the node's /etc/openstack-on-aws/settings.env (holds secrets: uploaded 0600). */
+  settingsFor: (node: string) => string;
+  /** Time source and heartbeat timer; fake in tests. */
+  clock?: Ticker;
+  heartbeatMs?: number;
+  /** Called once per finished stage (also a failed one), e.g. to feed the timings output. */
+  onStageDone?: (timing: StageTiming) => void;
+  /** Where scripts and settings go on each node (default /opt/openstack-on-aws/stages, /etc/...). */
+  remotePaths?: (node: string) => RemotePaths;
+}
+
+/** Mode of files copied between nodes (swift rings: read by the swift services, not secret). */
+export const COPY_MODE = 0o644;
+
+export function stageCommand(stage: string, stagesDir = DEFAULT_REMOTE_PATHS.stagesDir): string {
+  // lib.sh's stage_begin copies the output to /var/log/openstack-on-aws/<stage>.log on the node.
+  return `bash ${stagesDir}/${stage}.sh`;
+}
+
+const seconds = (ms: number) => Math.round(ms / 100) / 10;
+
+/** Runs every stage of the plan; returns the timings in start order. Throws the first failure. */
+export async function runStages(opts: RunStagesOptions): Promise<StageTiming[]> {
+  const clock = opts.clock ?? realTicker;
+  const specs = opts.plan.stages;
+  const known = new Set(specs.map((s) => s.id));
+  for (const s of specs) {
+    const unknown = s.after.filter((a) => !known.has(a));
+    if (unknown.length > 0) throw new Error(`stage ${s.id} waits for unknown stage(s): ${unknown.join(', ')}`);
+  }
+  topologicalOrder(specs); // throws on a cycle before anything runs
+  const scriptsByNode = new Map<string, ReturnType<typeof readStageScripts>>();
+  for (const node of new Set(specs.map((s) => s.node))) {
+    scriptsByNode.set(
+      node,
+      readStageScripts(
+        opts.stagesDir,
+        specs.filter((s) => s.node === node).map((s) => s.stage),
+      ),
+    );
+  }
+
+  const printer = new SerialPrinter(opts.io);
+  const done = new Set<string>();
+  const started = new Set<string>();
+  const busyNodes = new Set<string>();
+  const running = new Map<string, { since: number; work: Promise<void> }>();
+  const prepared = new Map<string, Promise<void>>();
+  const timings: StageTiming[] = [];
+  let failure: unknown;
+
+  const pathsOf = (node: string) => opts.remotePaths?.(node) ?? DEFAULT_REMOTE_PATHS;
+  const prepare = (node: string) => {
+    let p = prepared.get(node);
+    if (!p) {
+      p = uploadStageFiles(opts.sessions(node), scriptsByNode.get(node)!, opts.settingsFor(node), pathsOf(node));
+      prepared.set(node, p);
+    }
+    return p;
+  };
+
+  const runOne = async (spec: StageSpec) => {
+    await prepare(spec.node);
+    for (const copy of spec.copies ?? []) {
+      for (const file of copy.paths) {
+        const content = await opts.sessions(copy.fromNode).readFile(file);
+        await opts.sessions(spec.node).writeFile(file, content, COPY_MODE);
+      }
+    }
+    const output: string[] = [];
+    const t0 = clock.now();
+    running.get(spec.id)!.since = t0;
+    void printer.line(`▶ ${spec.id} started`);
+    let ok = false;
+    try {
+      await opts.sessions(spec.node).exec(stageCommand(spec.stage, pathsOf(spec.node).stagesDir), {
+        stage: spec.stage,
+        timeoutMs: spec.timeoutMinutes * 60_000,
+        onOutput: (chunk) => output.push(chunk),
+      });
+      ok = true;
+    } finally {
+      const timing = {
+        id: spec.id,
+        node: spec.node,
+        stage: spec.stage,
+        startedAt: t0,
+        seconds: seconds(clock.now() - t0),
+        ok,
+      };
+      timings.push(timing);
+      opts.onStageDone?.(timing);
+      const verdict = ok ? 'finished' : 'FAILED';
+      void printer.group(`${spec.node}: ${spec.stage} (${verdict} in ${timing.seconds} s)`, output.join(''));
+      void printer.line(`${ok ? '✔' : '✖'} ${spec.id} ${verdict} (${timing.seconds} s)`);
+    }
+  };
+
+  const startReady = () => {
+    if (failure !== undefined) return;
+    for (const spec of specs) {
+      if (started.has(spec.id) || busyNodes.has(spec.node) || !spec.after.every((a) => done.has(a))) continue;
+      started.add(spec.id);
+      busyNodes.add(spec.node);
+      const entry = { since: clock.now(), work: Promise.resolve() };
+      running.set(spec.id, entry);
+      entry.work = runOne(spec)
+        .then(
+          () => {
+            done.add(spec.id);
+          },
+          (err: unknown) => {
+            if (failure === undefined) {
+              failure = err;
+              const others = [...running.keys()].filter((id) => id !== spec.id);
+              void printer.line(
+                `Stage ${spec.id} failed: ${firstLine(err)}. No new stages start` +
+                  (others.length > 0 ? `; waiting for ${others.join(', ')} to finish.` : '.'),
+              );
+            }
+          },
+        )
+        .finally(() => {
+          busyNodes.delete(spec.node);
+          running.delete(spec.id);
+          startReady();
+        });
+    }
+  };
+
+  const stopHeartbeat = clock.every(opts.heartbeatMs ?? HEARTBEAT_MS, () => {
+    if (running.size === 0) return;
+    const list = [...running].map(([id, r]) => `${id} (${Math.round((clock.now() - r.since) / 1000)} s)`);
+    void printer.line(`… running: ${list.join(', ')}`);
+  });
+  try {
+    startReady();
+    while (running.size > 0) await Promise.race([...running.values()].map((r) => r.work));
+  } finally {
+    stopHeartbeat();
+    await printer.flush();
+  }
+  if (failure !== undefined) {
+    const skipped = specs.filter((s) => !started.has(s.id)).map((s) => s.id);
+    if (skipped.length > 0) opts.io.info(`Not started because of the failure: ${skipped.join(', ')}`);
+    throw failure;
+  }
+  const missing = specs.filter((s) => !done.has(s.id)).map((s) => s.id);
+  if (missing.length > 0) throw new Error(`stages never became ready (a bug in the graph): ${missing.join(', ')}`);
+  return timings;
+}
+
+export interface RunOneStageOptions {
+  session: RemoteSession;
+  stage: string;
+  io: Pick<Io, 'info' | 'group'>;
+  stagesDir: string;
+  /** Uploaded again when given (e.g. after a settings change); the node's current file otherwise. */
+  settings?: string;
+  timeoutMinutes: number;
+  clock?: Pick<Ticker, 'now'>;
+  remotePaths?: RemotePaths;
+}
+
+/**
+ * Re-runs one stage on one node by hand (stages are idempotent): uploads lib.sh and the script
+ * again, then streams the output live inside one log group. Throws RemoteCommandError on failure.
+ */
+export async function runOneStage(opts: RunOneStageOptions): Promise<StageTiming> {
+  const clock = opts.clock ?? realTicker;
+  const { session, stage } = opts;
+  const scripts = readStageScripts(opts.stagesDir, [stage]);
+  const paths = opts.remotePaths ?? DEFAULT_REMOTE_PATHS;
+  await uploadStageFiles(session, scripts, opts.settings, paths);
+  const t0 = clock.now();
+  return opts.io.group(`${session.node}: ${stage}`, async () => {
+    let ok = false;
+    const lines = new LineSplitter((line) => opts.io.info(line));
+    try {
+      await session.exec(stageCommand(stage, paths.stagesDir), {
+        stage,
+        timeoutMs: opts.timeoutMinutes * 60_000,
+        onOutput: (chunk) => lines.push(chunk),
+      });
+      ok = true;
+    } finally {
+      lines.end();
+      opts.io.info(
+        `${ok ? '✔' : '✖'} ${session.node}:${stage} ${ok ? 'finished' : 'FAILED'} (${seconds(clock.now() - t0)} s)`,
+      );
+    }
+    return {
+      id: `${session.node}:${stage}`,
+      node: session.node,
+      stage,
+      startedAt: t0,
+      seconds: seconds(clock.now() - t0),
+      ok,
+    };
+  });
+}
+
+function firstLine(err: unknown): string {
+  if (err instanceof RemoteCommandError) return err.timedOut ? 'timed out' : `exit code ${err.exitCode}`;
+  return errorMessage(err).split('\n')[0];
+}

@@ -1,0 +1,150 @@
+// The job summary: what was built and where to reach it, how long each part took, whether the cloud
+// works, what it probably cost, and whether it is gone again. Never given a password; whatever it
+// renders is also passed through the known secrets once more before it leaves.
+
+import type { Plan } from '../plan';
+import type { Environment, TeardownReport } from '../provider';
+import { smokeResult } from '../smoke/run';
+import { maskSecrets } from '../smoke/shell';
+import type { CheckResult } from '../smoke/types';
+import { estimateCost, formatUsd } from './cost';
+import { authUrl, dashboardUrl } from './credentials';
+import { portForwardsOutput } from './outputs';
+import { PRICE_REGION, PRICES_AS_OF } from './prices';
+import { formatSeconds, renderTimeline } from './timeline';
+import type { Timings } from './timings';
+
+export interface SummaryInput {
+  plan: Plan;
+  env?: Environment;
+  results?: CheckResult[];
+  timings: Timings;
+  /** Seconds the instances existed (or have existed so far), for the cost estimate. */
+  billedSeconds?: number;
+  teardown?: TeardownReport;
+  secrets?: readonly string[];
+}
+
+const ICON: Record<string, string> = { passed: '✅', failed: '❌', skipped: '⏭️' };
+
+/** Markdown table cell: no pipes or new lines. */
+function cell(s: string): string {
+  return s.replace(/\|/g, '\\|').replace(/\r?\n/g, '<br>');
+}
+
+function html(s: string): string {
+  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+}
+
+export function renderEnvironment(plan: Plan, env?: Environment): string {
+  const lines = [
+    '### Environment',
+    '',
+    '| release | OS | topology | network | provider | expires |',
+    '| --- | --- | --- | --- | --- | --- |',
+    `| ${plan.release.label} | ${plan.os.label} | ${plan.topology} | Neutron ${plan.networkDriver} | ${plan.provider}${plan.provider === 'aws' ? ` ${plan.region}` : ''} | ${plan.expiresAt} |`,
+    '',
+    '| node | role | type | instance | addresses |',
+    '| --- | --- | --- | --- | --- |',
+  ];
+  for (const n of plan.nodes) {
+    const e = env?.nodes.find((x) => x.name === n.name);
+    const addrs = n.nics.map((nic) => `${nic.name} ${nic.ip}`);
+    if (n.role === 'controller' && env) addrs.push(`public ${env.controllerPublicIp}`, `router ${env.routerPublicIp}`);
+    lines.push(`| ${n.name} | ${n.role} | ${n.instanceType} | ${e?.instanceId ?? '—'} | ${cell(addrs.join(', '))} |`);
+  }
+  if (env) {
+    lines.push(
+      '',
+      '| endpoint | address |',
+      '| --- | --- |',
+      `| Keystone (auth URL) | ${authUrl(env)} |`,
+      `| dashboard | ${dashboardUrl(plan, env)} |`,
+      `| SSH | \`ssh -i <ssh-key-path> ${env.sshUser}@${env.controllerPublicIp}${env.sshPort !== 22 ? ` -p ${env.sshPort}` : ''}\` |`,
+      ...portForwardsOutput(plan, env).map(
+        (p) => `| port-forward ${p.name} | ${p.address} → instance port ${p.targetPort} |`,
+      ),
+    );
+  }
+  return lines.join('\n');
+}
+
+export function renderSmokeTable(results: CheckResult[] | undefined, plan: Plan): string {
+  if (!results || results.length === 0)
+    return [
+      '### Smoke checks',
+      '',
+      plan.checks.length === 0 ? 'Skipped (`smoke: false`).' : 'Not run (the run stopped before them).',
+    ].join('\n');
+  const lines = ['### Smoke checks', '', '| check | result | time | details |', '| --- | --- | --- | --- |'];
+  for (const r of results) {
+    const details = r.failure ? `${r.failure.message}. ${r.failure.hint}` : (r.skippedReason ?? r.notes.join('; '));
+    lines.push(`| ${r.id} | ${ICON[r.status]} ${r.status} | ${formatSeconds(r.seconds)} | ${cell(details)} |`);
+  }
+  for (const r of results.filter((x) => x.failure)) {
+    lines.push(
+      '',
+      `<details><summary>${html(r.id)}: ${html(r.failure!.message)}</summary>`,
+      '',
+      `<pre>$ ${html(r.failure!.command || '(no command)')}\n${html(r.failure!.output)}</pre>`,
+      '',
+      `Hint: ${html(r.failure!.hint)}`,
+      '',
+      '</details>',
+    );
+  }
+  return lines.join('\n');
+}
+
+export function renderCost(plan: Plan, seconds: number): string {
+  const c = estimateCost(plan, seconds);
+  return [
+    '### Estimated cost',
+    '',
+    '| item | quantity | estimate |',
+    '| --- | --- | --- |',
+    ...c.lines.map((l) => `| ${l.item} | ${l.quantity} | ${formatUsd(l.usd)} |`),
+    `| **total** | ${formatSeconds(seconds)} | **${formatUsd(c.totalUsd)}${c.incomplete ? ' + n/a' : ''}** |`,
+    '',
+    `> An estimate, not a bill: ${PRICE_REGION} on-demand Linux list prices (${PRICES_AS_OF}; src/report/prices.ts) × the time the instances existed${plan.region !== PRICE_REGION ? `; this run was in ${plan.region}, where prices differ` : ''}. Spot, tax and data transfer are not included.`,
+  ].join('\n');
+}
+
+export function renderTeardown(t: TeardownReport | undefined): string {
+  if (!t) return '### Teardown\n\nNot run yet (the post step tears down; its result follows there).';
+  const lines = [
+    '### Teardown',
+    '',
+    `${t.leftovers.length === 0 ? '✅' : '❌'} deleted ${t.deleted.length} resource(s) of stack \`${t.stackId}\` in ${formatSeconds(t.seconds)}; ${t.leftovers.length} left over.`,
+  ];
+  if (t.leftovers.length > 0) {
+    lines.push('', 'Delete these by hand (or run `mode: down` / `mode: sweep`):', '');
+    for (const r of t.leftovers) lines.push(`- ${r.kind} \`${r.id}\`${r.node ? ` (${r.node})` : ''}`);
+  }
+  return lines.join('\n');
+}
+
+export function renderSummary(input: SummaryInput): string {
+  const { plan, env, results, timings } = input;
+  const result = smokeResult(results ?? []);
+  const md = [
+    `## openstack-on-aws: stack \`${plan.stackId}\` — smoke ${ICON[result]} ${result}`,
+    '',
+    renderEnvironment(plan, env),
+    '',
+    '### Timeline',
+    '',
+    '```text',
+    renderTimeline(timings.list()),
+    '```',
+    '',
+    renderSmokeTable(results, plan),
+    '',
+    ...(input.billedSeconds !== undefined && plan.provider === 'aws'
+      ? [renderCost(plan, input.billedSeconds), '']
+      : []),
+    renderTeardown(input.teardown),
+    '',
+  ].join('\n');
+  return maskSecrets(md, input.secrets ?? []);
+}

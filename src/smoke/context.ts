@@ -1,0 +1,60 @@
+// What each check function receives: the Plan, the environment, the admin CLI on the controller,
+// the clock and bounds, and the state earlier checks left behind.
+
+import type { Io } from '../io';
+import { hostIn } from '../net';
+import type { Plan } from '../plan';
+import type { Environment } from '../provider';
+import type { AdminCli } from './admin-cli';
+import type { Clock } from './clock';
+import type { SmokeBounds, SmokeOptions, SmokeState } from './types';
+
+export interface SmokeNames {
+  image: string;
+  flavor: string;
+  network: string;
+  subnet: string;
+  router: string;
+  securityGroup: string;
+  server: string;
+}
+
+/** Names of what the checks create inside the cloud; the stack id keeps them recognisable. */
+export function smokeNames(plan: Plan): SmokeNames {
+  return {
+    image: `${plan.stackId}-smoke-image`,
+    // The install guide's m1.tiny (1 vCPU, 512 MiB, 1 GiB): what Tempest and users expect to find.
+    flavor: 'm1.tiny',
+    network: plan.networks.tenant.name,
+    subnet: `${plan.networks.tenant.name}-subnet`,
+    router: plan.networks.routerName,
+    securityGroup: `${plan.stackId}-smoke`,
+    server: `${plan.stackId}-smoke-vm`,
+  };
+}
+
+/**
+ * The smoke instance's fixed address, decided up front (host .10 of the tenant network) so the
+ * network fix can point the port-forward's DNAT at it before the instance exists.
+ */
+export function smokeInstanceIp(plan: Plan): string {
+  return hostIn(plan.networks.tenant.cidr, 10);
+}
+
+export interface CheckContext {
+  plan: Plan;
+  env: Environment;
+  io: Io;
+  clock: Clock;
+  cli: AdminCli;
+  bounds: SmokeBounds;
+  state: SmokeState;
+  names: SmokeNames;
+  options: SmokeOptions;
+  /** A fact worth keeping in the report (shown with the result). */
+  note(text: string): void;
+  /** A JUnit document of sub-results to merge into the report (Tempest). */
+  setJunit(xml: string): void;
+}
+
+export type CheckFn = (ctx: CheckContext) => Promise<void>;

@@ -1,0 +1,913 @@
+# shellcheck shell=bash
+# Shared functions of every stage script. Everything that differs between OS families lives here
+# (package names, service names, repository setup, file locations); the stage scripts themselves
+# read the same on every OS. Every function is idempotent: it looks before it changes, records what
+# it changed, and a stage that finds nothing to do says so in its last line.
+
+OOA_ETC="${OOA_ETC:-/etc/openstack-on-aws}"
+OOA_SETTINGS="${OOA_SETTINGS:-$OOA_ETC/settings.env}"
+OOA_NICS="${OOA_NICS:-$OOA_ETC/nics.env}"
+OOA_LOG_DIR="${OOA_LOG_DIR:-/var/log/openstack-on-aws}"
+OOA_ADMIN_RC="${OOA_ADMIN_RC:-/root/admin-openrc}"
+STAGE="${STAGE:-lib}"
+# write_file at the end of a pipeline must run in this shell, so its change records count.
+shopt -s lastpipe
+# What this run changed (files, packages, services, database rows, API objects).
+CHANGES=()
+# Set when a configuration file changed: services of the stage are then restarted.
+CONFIG_CHANGED=0
+
+# ---------------------------------------------------------------------------------------------
+# The settings contract (written by src/remote/node-settings.ts). Declared here with empty
+# defaults so every stage sees the full list, and shellcheck knows every name.
+settings_defaults() {
+  STACK_ID="${STACK_ID:-}"
+  NODE_NAME="${NODE_NAME:-}"
+  NODE_ROLE="${NODE_ROLE:-}"
+  OS_ID="${OS_ID:-}"
+  OS_FAMILY="${OS_FAMILY:-}"
+  OS_CODENAME="${OS_CODENAME:-}"
+  RELEASE_ID="${RELEASE_ID:-}"
+  RELEASE_CODENAME="${RELEASE_CODENAME:-}"
+  PACKAGE_SOURCE="${PACKAGE_SOURCE:-}"
+  NETWORK_DRIVER="${NETWORK_DRIVER:-linuxbridge}"
+  VIRT_TYPE="${VIRT_TYPE:-qemu}"
+  MANAGEMENT_IP="${MANAGEMENT_IP:-}"
+  MANAGEMENT_CIDR="${MANAGEMENT_CIDR:-}"
+  MANAGEMENT_GATEWAY="${MANAGEMENT_GATEWAY:-}"
+  PROVIDER_CIDR="${PROVIDER_CIDR:-}"
+  PROVIDER_GATEWAY="${PROVIDER_GATEWAY:-}"
+  PUBLIC_NIC_IP="${PUBLIC_NIC_IP:-}"
+  MAC_MANAGEMENT="${MAC_MANAGEMENT:-}"
+  MAC_PROVIDER="${MAC_PROVIDER:-}"
+  MAC_PUBLIC="${MAC_PUBLIC:-}"
+  CONTROLLER_NAME="${CONTROLLER_NAME:-controller}"
+  CONTROLLER_IP="${CONTROLLER_IP:-}"
+  PUBLIC_ADDRESS="${PUBLIC_ADDRESS:-}"
+  ROUTER_PUBLIC_IP="${ROUTER_PUBLIC_IP:-}"
+  HOSTS="${HOSTS:-}"
+  COMPUTE_NODES="${COMPUTE_NODES:-}"
+  HAS_BLOCK="${HAS_BLOCK:-0}"
+  HAS_OBJECT="${HAS_OBJECT:-0}"
+  SWIFT_STORAGE_IPS="${SWIFT_STORAGE_IPS:-}"
+  SWIFT_DEVICES="${SWIFT_DEVICES:-}"
+  DISKS="${DISKS:-}"
+  EXTERNAL_CIDR="${EXTERNAL_CIDR:-}"
+  EXTERNAL_GATEWAY="${EXTERNAL_GATEWAY:-}"
+  ROUTER_GATEWAY_IP="${ROUTER_GATEWAY_IP:-}"
+  PHYSICAL_NETWORK="${PHYSICAL_NETWORK:-provider}"
+  PASS_ADMIN="${PASS_ADMIN:-}"
+  PASS_DEMO="${PASS_DEMO:-}"
+  PASS_MARIADB_ROOT="${PASS_MARIADB_ROOT:-}"
+  PASS_RABBITMQ="${PASS_RABBITMQ:-}"
+  PASS_KEYSTONE_DB="${PASS_KEYSTONE_DB:-}"
+  PASS_GLANCE_DB="${PASS_GLANCE_DB:-}"
+  PASS_GLANCE="${PASS_GLANCE:-}"
+  PASS_PLACEMENT_DB="${PASS_PLACEMENT_DB:-}"
+  PASS_PLACEMENT="${PASS_PLACEMENT:-}"
+  PASS_NOVA_DB="${PASS_NOVA_DB:-}"
+  PASS_NOVA="${PASS_NOVA:-}"
+  PASS_NEUTRON_DB="${PASS_NEUTRON_DB:-}"
+  PASS_NEUTRON="${PASS_NEUTRON:-}"
+  PASS_METADATA_SECRET="${PASS_METADATA_SECRET:-}"
+  PASS_CINDER_DB="${PASS_CINDER_DB:-}"
+  PASS_CINDER="${PASS_CINDER:-}"
+  PASS_SWIFT="${PASS_SWIFT:-}"
+  PASS_SWIFT_HASH_PREFIX="${PASS_SWIFT_HASH_PREFIX:-}"
+  PASS_SWIFT_HASH_SUFFIX="${PASS_SWIFT_HASH_SUFFIX:-}"
+  PASS_HORIZON_SECRET_KEY="${PASS_HORIZON_SECRET_KEY:-}"
+  # Written by resolve_nics: the OS names of this node's NICs.
+  NIC_MANAGEMENT="${NIC_MANAGEMENT:-}"
+  NIC_PROVIDER="${NIC_PROVIDER:-}"
+  NIC_PUBLIC="${NIC_PUBLIC:-}"
+}
+
+# ---------------------------------------------------------------------------------------------
+# Logging and stage frame
+
+log() { printf '%s [%s] %s\n' "$(date -u +%H:%M:%S)" "$STAGE" "$*"; }
+die() {
+  log "ERROR: $*"
+  exit 1
+}
+changed() {
+  CHANGES+=("$*")
+  log "changed: $*"
+}
+
+# Runs the calling script once more with its output copied to /var/log/openstack-on-aws/<stage>.log,
+# so the full log stays on the node while the runner streams the same lines. Then loads settings.
+stage_begin() {
+  STAGE="$1"
+  if [[ -z "${OOA_LOGGED:-}" ]]; then
+    mkdir -p "$OOA_LOG_DIR"
+    chmod 0750 "$OOA_LOG_DIR"
+    set +e
+    OOA_LOGGED=1 bash "$0" 2>&1 | tee -a "$OOA_LOG_DIR/$STAGE.log"
+    local rc=${PIPESTATUS[0]}
+    exit "$rc"
+  fi
+  set -E
+  trap 'log "FAILED (exit $?) at ${BASH_SOURCE[0]##*/}:${LINENO}: ${BASH_COMMAND}"' ERR
+  [[ $EUID -eq 0 ]] || die "stages run as root"
+  load_settings
+  log "stage $STAGE begins on $NODE_NAME ($NODE_ROLE; $OS_ID, OpenStack $RELEASE_ID from $PACKAGE_SOURCE)"
+  STAGE_STARTED=$SECONDS
+}
+
+stage_end() {
+  local took=$((SECONDS - ${STAGE_STARTED:-0}))
+  if ((${#CHANGES[@]} == 0)); then
+    log "stage $STAGE finished in ${took}s: nothing changed"
+  else
+    log "stage $STAGE finished in ${took}s: ${#CHANGES[@]} change(s)"
+  fi
+}
+
+load_settings() {
+  [[ -r "$OOA_SETTINGS" ]] || die "settings file $OOA_SETTINGS is missing (the runner uploads it)"
+  # shellcheck disable=SC1090 # written by the runner per node
+  . "$OOA_SETTINGS"
+  if [[ -r "$OOA_NICS" ]]; then
+    # shellcheck disable=SC1090
+    . "$OOA_NICS"
+  fi
+  settings_defaults
+  [[ -n "$NODE_NAME" && -n "$OS_FAMILY" ]] || die "settings file $OOA_SETTINGS lacks NODE_NAME or OS_FAMILY"
+}
+
+is_controller() { [[ "$NODE_ROLE" == controller ]]; }
+in_container() { systemd-detect-virt -q -c 2>/dev/null; }
+
+# ---------------------------------------------------------------------------------------------
+# Files
+
+# write_file PATH MODE [OWNER]: content from stdin; replaced only when it differs.
+write_file() {
+  local path="$1" mode="$2" owner="${3:-}" tmp
+  tmp="$(mktemp)"
+  cat >"$tmp"
+  if [[ -f "$path" ]] && cmp -s "$tmp" "$path"; then
+    rm -f "$tmp"
+  else
+    mkdir -p "$(dirname "$path")"
+    install -m "$mode" "$tmp" "$path"
+    rm -f "$tmp"
+    CONFIG_CHANGED=1
+    changed "wrote $path"
+  fi
+  if [[ "$(stat -c %a "$path")" != "${mode#0}" ]]; then chmod "$mode" "$path"; fi
+  if [[ -n "$owner" && "$(stat -c %U:%G "$path")" != "$owner" ]]; then chown "$owner" "$path"; fi
+}
+
+# ensure_block PATH NAME: replaces the lines between "# BEGIN openstack-on-aws NAME" and its END
+# marker with stdin (appends the block when absent).
+ensure_block() {
+  local path="$1" name="$2" body begin end current
+  body="$(cat)"
+  begin="# BEGIN openstack-on-aws $name"
+  end="# END openstack-on-aws $name"
+  current="$(cat "$path" 2>/dev/null || true)"
+  awk -v b="$begin" -v e="$end" -v body="$body" '
+    $0 == b { skip = 1; print b; print body; print e; done = 1; next }
+    $0 == e { skip = 0; next }
+    !skip { print }
+    END { if (!done) { print b; print body; print e } }' <<<"$current" |
+    write_file "$path" "$(stat -c %a "$path" 2>/dev/null || echo 644)"
+}
+
+# conf_set PATH KEY VALUE: "key = value" in a file without sections (libvirt's qemu.conf).
+conf_set() {
+  local path="$1" key="$2" value="$3"
+  if grep -qxF "$key = $value" "$path" 2>/dev/null; then return 0; fi
+  {
+    grep -vE "^[#[:space:]]*${key}[[:space:]]*=" "$path" 2>/dev/null || true
+    printf '%s = %s\n' "$key" "$value"
+  } | write_file "$path" "$(stat -c %a "$path" 2>/dev/null || echo 644)"
+}
+
+# ini_set FILE SECTION KEY VALUE: crudini, with the value passed on stdin (never in argv: some
+# values are passwords).
+ini_set() {
+  local file="$1" section="$2" key="$3" value="$4" current
+  [[ -f "$file" ]] || die "ini_set: $file does not exist"
+  if current="$(crudini --get "$file" "$section" "$key" 2>/dev/null)" && [[ "$current" == "$value" ]]; then
+    return 0
+  fi
+  printf '[%s]\n%s = %s\n' "$section" "$key" "$value" | crudini --merge "$file"
+  CONFIG_CHANGED=1
+  changed "set [$section] $key in $file"
+}
+
+ini_del() {
+  local file="$1" section="$2" key="$3"
+  if crudini --get "$file" "$section" "$key" >/dev/null 2>&1; then
+    crudini --del "$file" "$section" "$key"
+    CONFIG_CHANGED=1
+    changed "removed [$section] $key from $file"
+  fi
+}
+
+# ---------------------------------------------------------------------------------------------
+# NICs: found by MAC, never by name (eth0, ens5 and enX0 are all seen on EC2).
+
+# nic_by_mac MAC: the one real NIC whose current or permanent address is MAC. Bridges, taps and
+# tunnels that copy a NIC's MAC (Neutron's brq* takes its first port's) are skipped. Netlink (ip),
+# not /sys/class/net: inside an nspawn machine /sys may show the host's interfaces.
+nic_by_mac() {
+  local want found=() line name addr perm
+  want="$(tr '[:upper:]' '[:lower:]' <<<"$1")"
+  while IFS= read -r line; do
+    name="$(awk -F': ' '{print $2}' <<<"$line")"
+    name="${name%%@*}"
+    [[ "$name" == lo || "$line" == *" bridge forward_delay "* ]] && continue
+    case "$name" in tap* | vxlan* | brq* | qr-* | qg-* | qvo* | qvb* | br-* | ovs-* | virbr* | vnet*) continue ;; esac
+    addr="$(sed -n 's/.* link\/ether \([0-9a-f:]*\).*/\1/p' <<<"$line")"
+    perm="$(sed -n 's/.* permaddr \([0-9a-f:]*\).*/\1/p' <<<"$line")"
+    if [[ "$addr" == "$want" || "$perm" == "$want" ]]; then found+=("$name"); fi
+  done < <(ip -o -d link show)
+  ((${#found[@]} == 1)) || return 1
+  printf '%s\n' "${found[0]}"
+}
+
+nic_exists() { ip link show dev "$1" >/dev/null 2>&1; }
+nic_names() { ip -o link show | awk -F': ' '{sub(/@.*/, "", $2); printf "%s ", $2}'; }
+
+# resolve_nics: NIC_<PURPOSE> for every MAC_<PURPOSE> in the settings; recorded in nics.env for
+# the later stages and the network fix. After the network fix gives the provider NIC a new MAC,
+# the recorded name is kept when that interface still exists.
+resolve_nics() {
+  local purpose macvar nicvar mac name content=""
+  for purpose in MANAGEMENT PROVIDER PUBLIC; do
+    macvar="MAC_$purpose"
+    nicvar="NIC_$purpose"
+    mac="${!macvar}"
+    [[ -n "$mac" ]] || continue
+    if name="$(nic_by_mac "$mac")"; then
+      :
+    elif [[ -n "${!nicvar}" ]] && nic_exists "${!nicvar}"; then
+      name="${!nicvar}"
+      log "no NIC has MAC $mac any more; keeping the recorded ${purpose,,} NIC $name (its MAC was changed)"
+    else
+      die "no single NIC has MAC $mac (${purpose,,}); NICs here: $(nic_names)"
+    fi
+    printf -v "$nicvar" '%s' "$name"
+    content+="$nicvar='$name'"$'\n'
+    log "${purpose,,} NIC is $name ($mac)"
+  done
+  printf '%s' "$content" | write_file "$OOA_NICS" 0644
+}
+
+# ---------------------------------------------------------------------------------------------
+# Packages per family
+
+pkg_installed() {
+  case "$OS_FAMILY" in
+    debian | ubuntu) [[ "$(dpkg-query -W -f='${Status}' "$1" 2>/dev/null)" == "install ok installed" ]] ;;
+    rhel) rpm -q --whatprovides "$1" >/dev/null 2>&1 ;;
+    *) die "unknown OS family $OS_FAMILY" ;;
+  esac
+}
+
+# pkg_install PKG...: installs what is missing. On Debian-family systems services are not started
+# by the install itself (policy-rc.d): they start once configured, from svc_apply.
+pkg_install() {
+  local missing=() p
+  for p in "$@"; do pkg_installed "$p" || missing+=("$p"); done
+  ((${#missing[@]} > 0)) || return 0
+  log "installing ${missing[*]}"
+  case "$OS_FAMILY" in
+    debian | ubuntu)
+      printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d
+      chmod 0755 /usr/sbin/policy-rc.d
+      local rc=0
+      DEBIAN_FRONTEND=noninteractive apt-get install -y -q -o Dpkg::Options::=--force-confold "${missing[@]}" || rc=$?
+      rm -f /usr/sbin/policy-rc.d
+      ((rc == 0)) || die "apt-get install failed ($rc)"
+      ;;
+    rhel) $(rhel_pm) install -y "${missing[@]}" ;;
+  esac
+  changed "installed ${missing[*]}"
+}
+
+rhel_pm() { if command -v dnf >/dev/null 2>&1; then echo dnf; else echo yum; fi; }
+
+# Debian's OpenStack packages ask debconf questions (database, RabbitMQ, endpoints): answered "no"
+# here, everything is configured the install-guide way below.
+debconf_preseed() {
+  [[ "$OS_FAMILY" == debian ]] || return 0
+  local p sel="" q
+  for p in keystone glance placement nova neutron cinder swift horizon openstack-dashboard; do
+    for q in configure_db dbconfig-install configure_rabbit configure_ksat configure_api-endpoint \
+      register-endpoint create-admin-tenant configure_neutron configure_placement configure_nova; do
+      sel+="$p $p/$q boolean false"$'\n'
+    done
+  done
+  local current
+  current="$(debconf-show keystone 2>/dev/null | wc -l || true)"
+  printf '%s' "$sel" | debconf-set-selections
+  [[ "$current" != 0 ]] || log "debconf answers set: no database/RabbitMQ/endpoint configuration by the packages"
+}
+
+# pkgs COMPONENT: the package names of a component on this OS.
+pkgs() {
+  local py=python3
+  [[ "$OS_ID" == centos-7 ]] && py=python
+  case "$OS_FAMILY:$1" in
+    *:tools) [[ "$OS_FAMILY" == rhel ]] && echo "crudini $py-openstackclient openstack-selinux" || echo "crudini python3-openstackclient" ;;
+    *:host) echo "chrony iptables curl" ;;
+    rhel:mariadb) echo "mariadb mariadb-server $py-PyMySQL" ;;
+    *:mariadb) echo "mariadb-server python3-pymysql" ;;
+    *:rabbitmq) echo "rabbitmq-server" ;;
+    rhel:memcached) echo "memcached $py-memcached" ;;
+    *:memcached) echo "memcached python3-memcache" ;;
+    debian:etcd) echo "etcd-server" ;;
+    ubuntu:etcd) [[ "$OS_ID" == ubuntu-22.04 ]] && echo "etcd" || echo "etcd-server" ;;
+    rhel:etcd) echo "etcd" ;;
+    rhel:keystone) echo "openstack-keystone httpd $([[ "$OS_ID" == centos-7 ]] && echo mod_wsgi || echo python3-mod_wsgi)" ;;
+    *:keystone) echo "keystone" ;;
+    rhel:glance) echo "openstack-glance" ;;
+    *:glance) echo "glance-api" ;;
+    rhel:placement) echo "openstack-placement-api" ;;
+    *:placement) echo "placement-api" ;;
+    rhel:nova-controller) echo "openstack-nova-api openstack-nova-conductor openstack-nova-novncproxy openstack-nova-scheduler" ;;
+    *:nova-controller) echo "nova-api nova-conductor nova-novncproxy nova-scheduler" ;;
+    rhel:nova-compute) echo "openstack-nova-compute" ;;
+    debian:nova-compute) echo "nova-compute nova-compute-$([[ "$VIRT_TYPE" == kvm ]] && echo kvm || echo qemu)" ;;
+    ubuntu:nova-compute) echo "nova-compute $([[ "$VIRT_TYPE" == kvm ]] && echo nova-compute-kvm || echo nova-compute-qemu)" ;;
+    rhel:neutron-server) echo "openstack-neutron openstack-neutron-ml2 ebtables ipset" ;;
+    debian:neutron-server) echo "neutron-api neutron-rpc-server neutron-dhcp-agent neutron-metadata-agent neutron-l3-agent" ;;
+    ubuntu:neutron-server) echo "neutron-server neutron-plugin-ml2 neutron-dhcp-agent neutron-metadata-agent neutron-l3-agent" ;;
+    rhel:neutron-agent) [[ "$NETWORK_DRIVER" == openvswitch ]] && echo "openstack-neutron-openvswitch ipset" || echo "openstack-neutron-linuxbridge ebtables ipset" ;;
+    *:neutron-agent) [[ "$NETWORK_DRIVER" == openvswitch ]] && echo "neutron-openvswitch-agent openvswitch-switch" || echo "neutron-linuxbridge-agent ebtables ipset" ;;
+    rhel:horizon) echo "openstack-dashboard" ;;
+    debian:horizon) echo "openstack-dashboard-apache" ;;
+    ubuntu:horizon) echo "openstack-dashboard" ;;
+    rhel:cinder-controller) echo "openstack-cinder" ;;
+    *:cinder-controller) echo "cinder-api cinder-scheduler" ;;
+    rhel:cinder-volume) echo "lvm2 device-mapper-persistent-data openstack-cinder targetcli" ;;
+    *:cinder-volume) echo "lvm2 thin-provisioning-tools cinder-volume tgt" ;;
+    rhel:swift-proxy) echo "openstack-swift-proxy $py-swiftclient $py-keystonemiddleware memcached" ;;
+    *:swift-proxy) echo "swift swift-proxy python3-swiftclient python3-keystonemiddleware memcached" ;;
+    rhel:swift-storage) echo "xfsprogs rsync openstack-swift-account openstack-swift-container openstack-swift-object" ;;
+    *:swift-storage) echo "xfsprogs rsync swift swift-account swift-container swift-object" ;;
+    *) die "no package list for $1 on $OS_FAMILY" ;;
+  esac
+}
+
+# units COMPONENT: the systemd units of a component on this OS. Debian runs the APIs as uwsgi
+# services of their own; Ubuntu and RHEL put Keystone and Placement under Apache.
+units() {
+  local web=apache2 agent=linuxbridge
+  [[ "$OS_FAMILY" == rhel ]] && web=httpd
+  [[ "$NETWORK_DRIVER" == openvswitch ]] && agent=openvswitch
+  case "$OS_FAMILY:$1" in
+    rhel:chrony) echo chronyd ;;
+    *:chrony) echo chrony ;;
+    *:mariadb) echo mariadb ;;
+    *:rabbitmq) echo rabbitmq-server ;;
+    *:memcached) echo memcached ;;
+    *:etcd) echo etcd ;;
+    debian:keystone) echo keystone ;;
+    *:keystone) echo "$web" ;;
+    rhel:glance) echo openstack-glance-api ;;
+    *:glance) echo glance-api ;;
+    debian:placement) echo placement-api ;;
+    *:placement) echo "$web" ;;
+    rhel:nova-controller) echo "openstack-nova-api openstack-nova-scheduler openstack-nova-conductor openstack-nova-novncproxy" ;;
+    debian:nova-controller) echo "nova-api nova-api-metadata nova-scheduler nova-conductor nova-novncproxy" ;;
+    *:nova-controller) echo "nova-api nova-scheduler nova-conductor nova-novncproxy" ;;
+    rhel:nova-compute) echo "libvirtd openstack-nova-compute" ;;
+    *:nova-compute) echo "libvirtd nova-compute" ;;
+    rhel:neutron-server) echo "neutron-server neutron-dhcp-agent neutron-metadata-agent neutron-l3-agent" ;;
+    debian:neutron-server) echo "neutron-api neutron-rpc-server neutron-dhcp-agent neutron-metadata-agent neutron-l3-agent" ;;
+    *:neutron-server) echo "neutron-server neutron-dhcp-agent neutron-metadata-agent neutron-l3-agent" ;;
+    *:neutron-agent) echo "neutron-$agent-agent" ;;
+    *:horizon) echo "$web" ;;
+    rhel:cinder-controller) echo "openstack-cinder-api openstack-cinder-scheduler" ;;
+    debian:cinder-controller) echo "cinder-api cinder-scheduler" ;;
+    *:cinder-controller) echo "cinder-scheduler $web" ;;
+    rhel:cinder-volume) echo "openstack-cinder-volume target" ;;
+    *:cinder-volume) echo "cinder-volume tgt" ;;
+    rhel:swift-proxy) echo "openstack-swift-proxy memcached" ;;
+    *:swift-proxy) echo "swift-proxy memcached" ;;
+    rhel:swift-storage | *:swift-storage)
+      local p="" s t
+      [[ "$OS_FAMILY" == rhel ]] && p=openstack-
+      for s in account container object; do
+        for t in "" -auditor -replicator; do printf '%sswift-%s%s ' "$p" "$s" "$t"; done
+      done
+      printf '%sswift-account-reaper %sswift-container-updater %sswift-object-updater rsyncd\n' "$p" "$p" "$p" |
+        sed "s/ rsyncd$/ $([[ "$OS_FAMILY" == rhel ]] && echo rsyncd || echo rsync)/"
+      ;;
+    *) die "no unit list for $1 on $OS_FAMILY" ;;
+  esac
+}
+
+# ---------------------------------------------------------------------------------------------
+# Services
+
+unit_exists() { [[ -n "$(systemctl list-unit-files --no-legend "$1.service" 2>/dev/null)" ]]; }
+
+# svc_apply UNIT...: enabled (Debian leaves some disabled), started when not running, restarted
+# when this stage changed configuration.
+svc_apply() {
+  local u
+  for u in "$@"; do
+    unit_exists "$u" || die "service $u is not installed"
+    if ! systemctl is-enabled -q "$u" 2>/dev/null; then
+      systemctl enable -q "$u"
+      changed "enabled $u"
+    fi
+    if ! systemctl is-active -q "$u"; then
+      systemctl restart "$u"
+      changed "started $u"
+    elif ((CONFIG_CHANGED)); then
+      log "restarting $u (configuration changed)"
+      systemctl restart "$u"
+    fi
+  done
+}
+
+# wait_until SECONDS DESCRIPTION COMMAND...: polls once a second.
+wait_until() {
+  local limit="$1" what="$2" start=$SECONDS
+  shift 2
+  until "$@" >/dev/null 2>&1; do
+    ((SECONDS - start < limit)) || die "gave up after ${limit}s waiting for $what"
+    sleep 1
+  done
+  log "$what: ready after $((SECONDS - start))s"
+}
+
+http_up() { curl -s -o /dev/null --max-time 5 "$1"; }
+
+# uwsgi_processes: Debian's API services start 8-16 uwsgi processes each; 2 keep the whole
+# controller near 4 GB (measured) instead of 10.
+uwsgi_processes() {
+  local f
+  for f in "$@"; do
+    [[ -f "$f" ]] && ini_set "$f" uwsgi processes 2
+  done
+  return 0
+}
+
+# ---------------------------------------------------------------------------------------------
+# Repositories per package source
+
+repo_setup() {
+  case "$OS_FAMILY:$PACKAGE_SOURCE" in
+    debian:distro)
+      log "Debian $OS_CODENAME ships OpenStack $RELEASE_CODENAME itself: no extra repository"
+      ;;
+    debian:osbpo)
+      pkg_install extrepo
+      local name="openstack_$RELEASE_CODENAME"
+      if [[ ! -f "/etc/apt/sources.list.d/extrepo_$name.sources" ]]; then
+        extrepo enable "$name"
+        changed "enabled the Debian OpenStack backports ($name)"
+      fi
+      ;;
+    ubuntu:distro)
+      log "Ubuntu $OS_CODENAME ships OpenStack $RELEASE_CODENAME itself: no extra repository"
+      ;;
+    ubuntu:uca)
+      # One-line (22.04) or deb822 (24.04) format: the suite names the archive either way.
+      if ! grep -rqsF "$OS_CODENAME-updates/$RELEASE_CODENAME" /etc/apt/sources.list.d/; then
+        pkg_install software-properties-common
+        add-apt-repository -y "cloud-archive:$RELEASE_CODENAME"
+        changed "enabled the Ubuntu Cloud Archive for $RELEASE_CODENAME"
+      fi
+      ;;
+    rhel:rdo)
+      if ! pkg_installed "centos-release-openstack-$RELEASE_CODENAME"; then
+        [[ "$OS_ID" == rocky-9 ]] && pkg_install epel-release
+        pkg_install "centos-release-openstack-$RELEASE_CODENAME"
+      fi
+      if ! dnf repolist --enabled 2>/dev/null | grep -q '^crb'; then
+        dnf config-manager --set-enabled crb
+        changed "enabled the crb repository"
+      fi
+      ;;
+    rhel:rdo-vault)
+      # CentOS 7 is end of life: base, updates, extras and the cloud SIG live on vault.centos.org.
+      local f
+      for f in /etc/yum.repos.d/CentOS-*.repo; do
+        [[ -f "$f" ]] || continue
+        if grep -q '^mirrorlist=' "$f" || grep -q 'mirror.centos.org' "$f"; then
+          sed -i -e 's/^mirrorlist=/#mirrorlist=/' \
+            -e 's|^#\?baseurl=http://mirror.centos.org/|baseurl=http://vault.centos.org/|' \
+            -e "s|vault.centos.org/centos/\\\$releasever/|vault.centos.org/7.9.2009/|" \
+            -e "s|vault.centos.org/\\\$contentdir/\\\$releasever/|vault.centos.org/7.9.2009/|" "$f"
+          changed "pointed $f at vault.centos.org"
+        fi
+      done
+      pkg_install "centos-release-openstack-$RELEASE_CODENAME"
+      for f in /etc/yum.repos.d/CentOS-*.repo; do
+        if grep -q '^mirrorlist=' "$f" || grep -q 'mirror.centos.org' "$f"; then
+          sed -i -e 's/^mirrorlist=/#mirrorlist=/' \
+            -e 's|^#\?baseurl=http://mirror.centos.org/|baseurl=http://vault.centos.org/|' \
+            -e 's|vault.centos.org/centos/7/|vault.centos.org/7.9.2009/|' "$f"
+          changed "pointed $f at vault.centos.org"
+        fi
+      done
+      ;;
+    *) die "no repository setup for package source $PACKAGE_SOURCE on $OS_FAMILY" ;;
+  esac
+}
+
+pkg_refresh() {
+  case "$OS_FAMILY" in
+    debian | ubuntu) apt-get update -q ;;
+    rhel) $(rhel_pm) makecache -q ;;
+  esac
+}
+
+# ---------------------------------------------------------------------------------------------
+# Per-family locations and differences
+
+mariadb_conf_path() {
+  case "$OS_FAMILY" in
+    rhel) echo /etc/my.cnf.d/openstack.cnf ;;
+    *) echo /etc/mysql/mariadb.conf.d/99-openstack.cnf ;;
+  esac
+}
+
+chrony_conf_path() { [[ "$OS_FAMILY" == rhel ]] && echo /etc/chrony.conf || echo /etc/chrony/chrony.conf; }
+
+# memcached_listen IP: the guide's change from 127.0.0.1 to the management address.
+memcached_listen() {
+  local ip="$1"
+  case "$OS_FAMILY" in
+    rhel) ensure_block /etc/sysconfig/memcached listen <<<"OPTIONS=\"-l 127.0.0.1,::1,$ip\"" ;;
+    *)
+      local f=/etc/memcached.conf
+      if ! grep -qx -- "-l $ip" "$f"; then
+        sed -e '/^-l /d' "$f" | {
+          cat
+          echo "-l $ip"
+        } | write_file "$f" 0644
+      fi
+      ;;
+  esac
+}
+
+etcd_conf_path() { [[ "$OS_FAMILY" == rhel ]] && echo /etc/etcd/etcd.conf || echo /etc/default/etcd; }
+
+horizon_settings_path() {
+  case "$OS_FAMILY" in
+    rhel) echo /etc/openstack-dashboard/local_settings ;;
+    *) echo /etc/openstack-dashboard/local_settings.py ;;
+  esac
+}
+
+# web_wsgi_setup COMPONENT: Ubuntu and RHEL serve Keystone/Placement from Apache; Debian has uwsgi.
+web_wsgi_setup() {
+  case "$OS_FAMILY:$1" in
+    rhel:keystone)
+      [[ -e /etc/httpd/conf.d/wsgi-keystone.conf ]] || {
+        ln -s /usr/share/keystone/wsgi-keystone.conf /etc/httpd/conf.d/
+        changed "linked wsgi-keystone.conf into httpd"
+      }
+      ensure_block /etc/httpd/conf/httpd.conf servername <<<"ServerName $CONTROLLER_NAME"
+      ;;
+    ubuntu:keystone)
+      ensure_block /etc/apache2/apache2.conf servername <<<"ServerName $CONTROLLER_NAME"
+      ;;
+    rhel:placement)
+      # RDO's placement vhost lacks access to its own script directory (install guide note).
+      ensure_block /etc/httpd/conf.d/00-placement-api.conf access <<'EOF'
+<Directory /usr/bin>
+  <IfVersion >= 2.4>
+    Require all granted
+  </IfVersion>
+</Directory>
+EOF
+      ;;
+    debian:keystone) uwsgi_processes /etc/keystone/keystone-uwsgi.ini ;;
+    debian:placement) uwsgi_processes /etc/placement/placement-uwsgi.ini ;;
+    debian:nova-controller) uwsgi_processes /etc/nova/nova-api-uwsgi.ini /etc/nova/nova-api-metadata-uwsgi.ini ;;
+    debian:neutron-server) uwsgi_processes /etc/neutron/neutron-api-uwsgi.ini ;;
+    debian:cinder-controller) uwsgi_processes /etc/cinder/cinder-api-uwsgi.ini ;;
+    debian:glance) uwsgi_processes /etc/glance/glance-api-uwsgi.ini ;;
+    *) : ;;
+  esac
+}
+
+# The iSCSI target helper Cinder's LVM driver uses: tgt on Debian/Ubuntu, LIO on RHEL.
+cinder_target_helper() { [[ "$OS_FAMILY" == rhel ]] && echo lioadm || echo tgtadm; }
+
+# Where Neutron's linuxbridge/openvswitch agent configuration lives.
+neutron_agent_ini() {
+  [[ "$NETWORK_DRIVER" == openvswitch ]] && echo /etc/neutron/plugins/ml2/openvswitch_agent.ini ||
+    echo /etc/neutron/plugins/ml2/linuxbridge_agent.ini
+}
+
+# RHEL needs the ML2 plugin link the install guide makes; firewalld would block the VPC traffic.
+family_network_fixups() {
+  [[ "$OS_FAMILY" == rhel ]] || return 0
+  if [[ ! -e /etc/neutron/plugin.ini && -f /etc/neutron/plugins/ml2/ml2_conf.ini ]]; then
+    ln -s /etc/neutron/plugins/ml2/ml2_conf.ini /etc/neutron/plugin.ini
+    changed "linked /etc/neutron/plugin.ini"
+  fi
+}
+
+firewall_open() {
+  if unit_exists firewalld && systemctl is-active -q firewalld; then
+    systemctl disable --now firewalld
+    changed "stopped firewalld (the VPC's security groups filter instead)"
+  fi
+}
+
+# The Python that has keystoneauth1 (installed with the OpenStack client).
+os_python() { [[ "$OS_ID" == centos-7 ]] && echo python2 || echo python3; }
+
+# Libvirt's unit name: RHEL 9 and newer Ubuntu split the monolithic daemon, but libvirtd stays.
+libvirt_unit() { echo libvirtd; }
+
+# ---------------------------------------------------------------------------------------------
+# Kernel settings (tolerant inside containers where /proc/sys may be read-only for some keys)
+
+sysctl_set() {
+  local key="$1" value="$2" file="/etc/sysctl.d/60-openstack-on-aws.conf"
+  local current
+  current="$(grep -v "^${key}[[:space:]]*=" "$file" 2>/dev/null || true)"
+  printf '%s\n%s = %s\n' "$current" "$key" "$value" | sed '/^$/d' | sort -u | write_file "$file" 0644
+  if [[ "$(sysctl -n "$key" 2>/dev/null || true)" != "$value" ]]; then
+    if sysctl -q -w "$key=$value" >/dev/null 2>&1; then
+      changed "sysctl $key=$value"
+    else
+      log "cannot set $key here (read-only /proc/sys in a container?); left as $(sysctl -n "$key" 2>/dev/null || echo unknown)"
+    fi
+  fi
+}
+
+# ---------------------------------------------------------------------------------------------
+# Database
+
+# SQL on stdin, as the socket-authenticated root.
+mysql_root() { mysql --protocol=socket -u root -N -B; }
+mysql_ping() { mysql_root <<<'SELECT 1'; }
+
+# db_ensure DB USER PASSWORD: database and its user (localhost and any host), as in the guide.
+# The SQL travels on stdin, so the password is in no process's argument list.
+db_ensure() {
+  local db="$1" user="$2" pass="$3" have_db have_user
+  have_db="$(mysql_root <<<"SELECT COUNT(*) FROM information_schema.schemata WHERE schema_name='$db';")"
+  have_user="$(mysql_root <<<"SELECT COUNT(*) FROM mysql.user WHERE user='$user';")"
+  if [[ "$have_db" == 1 && "$have_user" == 2 ]]; then
+    log "database $db and its user exist"
+    return 0
+  fi
+  mysql_root <<EOF
+CREATE DATABASE IF NOT EXISTS \`$db\`;
+GRANT ALL PRIVILEGES ON \`$db\`.* TO '$user'@'localhost' IDENTIFIED BY '$pass';
+GRANT ALL PRIVILEGES ON \`$db\`.* TO '$user'@'%' IDENTIFIED BY '$pass';
+FLUSH PRIVILEGES;
+EOF
+  changed "created database $db and user $user"
+}
+
+# run_as USER COMMAND: the guide's `su -s /bin/sh -c "..." user` for the db sync commands.
+run_as() {
+  local user="$1"
+  shift
+  su -s /bin/sh -c "$*" "$user"
+}
+
+# ---------------------------------------------------------------------------------------------
+# Keystone objects (the guide's `openstack ... create`, made idempotent)
+
+os_admin() {
+  [[ -r "$OOA_ADMIN_RC" ]] || die "$OOA_ADMIN_RC is missing: the keystone stage writes it"
+  # shellcheck disable=SC1090
+  . "$OOA_ADMIN_RC"
+}
+
+os_exists() { openstack "$@" >/dev/null 2>&1; }
+
+os_ensure_project() {
+  local name="$1" desc="$2"
+  os_exists project show "$name" --domain default ||
+    {
+      openstack project create --domain default --description "$desc" "$name" >/dev/null
+      changed "created project $name"
+    }
+}
+
+os_ensure_role() {
+  os_exists role show "$1" || {
+    openstack role create "$1" >/dev/null
+    changed "created role $1"
+  }
+}
+
+# os_ensure_user NAME PASSWORD: created through the Identity API from Python with the password in
+# the environment, because `openstack user create --password` would put it in argv.
+os_ensure_user() {
+  local name="$1" pass="$2"
+  os_exists user show "$name" --domain default && return 0
+  OOA_NEW_USER="$name" OOA_NEW_PASSWORD="$pass" "$(os_python)" - <<'PY'
+import os
+from keystoneauth1 import session
+from keystoneauth1.identity import v3
+auth = v3.Password(auth_url=os.environ['OS_AUTH_URL'], username=os.environ['OS_USERNAME'],
+                   password=os.environ['OS_PASSWORD'], project_name=os.environ['OS_PROJECT_NAME'],
+                   user_domain_name=os.environ['OS_USER_DOMAIN_NAME'],
+                   project_domain_name=os.environ['OS_PROJECT_DOMAIN_NAME'])
+s = session.Session(auth=auth)
+s.post(os.environ['OS_AUTH_URL'].rstrip('/') + '/users',
+       json={'user': {'name': os.environ['OOA_NEW_USER'], 'domain_id': 'default',
+                      'password': os.environ['OOA_NEW_PASSWORD'], 'enabled': True}})
+PY
+  changed "created user $name"
+}
+
+# os_grant USER PROJECT ROLE: only when the assignment is missing.
+os_grant() {
+  local user="$1" project="$2" role="$3"
+  if [[ -z "$(openstack role assignment list --user "$user" --user-domain default --project "$project" \
+    --project-domain default --role "$role" -f value -c Role 2>/dev/null)" ]]; then
+    openstack role add --project "$project" --user "$user" "$role"
+    changed "granted $role on $project to $user"
+  fi
+}
+
+os_ensure_service() {
+  local name="$1" type="$2" desc="$3"
+  os_exists service show "$type" || {
+    openstack service create --name "$name" --description "$desc" "$type" >/dev/null
+    changed "created service $name ($type)"
+  }
+}
+
+# os_ensure_endpoints TYPE PORT_AND_PATH: public on the controller's public address, internal and
+# admin on the controller's management name (the guide's three endpoints).
+os_ensure_endpoints() {
+  local type="$1" path="$2" iface url current id
+  for iface in public internal admin; do
+    if [[ "$iface" == public ]]; then url="http://${PUBLIC_ADDRESS}:$path"; else url="http://${CONTROLLER_NAME}:$path"; fi
+    current="$(openstack endpoint list --service "$type" --interface "$iface" -f value -c ID -c URL 2>/dev/null | head -n1)"
+    id="${current%% *}"
+    if [[ -z "$current" ]]; then
+      openstack endpoint create --region RegionOne "$type" "$iface" "$url" >/dev/null
+      changed "created $iface endpoint of $type: $url"
+    elif [[ "${current#* }" != "$url" ]]; then
+      openstack endpoint set --url "$url" "$id"
+      changed "moved $iface endpoint of $type to $url"
+    fi
+  done
+}
+
+# keystone_authtoken FILE USER PASSWORD: the [keystone_authtoken] block every service carries.
+keystone_authtoken() {
+  local f="$1" user="$2" pass="$3" s=keystone_authtoken
+  ini_set "$f" $s www_authenticate_uri "http://$CONTROLLER_NAME:5000"
+  ini_set "$f" $s auth_url "http://$CONTROLLER_NAME:5000"
+  ini_set "$f" $s memcached_servers "$CONTROLLER_NAME:11211"
+  ini_set "$f" $s auth_type password
+  ini_set "$f" $s project_domain_name Default
+  ini_set "$f" $s user_domain_name Default
+  ini_set "$f" $s project_name service
+  ini_set "$f" $s username "$user"
+  ini_set "$f" $s password "$pass"
+}
+
+# service_auth FILE SECTION USER PASSWORD [extra region line]: the guide's [placement]/[neutron]/
+# [nova] client blocks.
+service_auth() {
+  local f="$1" s="$2" user="$3" pass="$4"
+  ini_set "$f" "$s" auth_url "http://$CONTROLLER_NAME:5000"
+  ini_set "$f" "$s" auth_type password
+  ini_set "$f" "$s" project_domain_name Default
+  ini_set "$f" "$s" user_domain_name Default
+  ini_set "$f" "$s" region_name RegionOne
+  ini_set "$f" "$s" project_name service
+  ini_set "$f" "$s" username "$user"
+  ini_set "$f" "$s" password "$pass"
+}
+
+transport_url() { echo "rabbit://openstack:${PASS_RABBITMQ}@${CONTROLLER_NAME}:5672/"; }
+
+# ---------------------------------------------------------------------------------------------
+# Disks: found by the provider's serial (EBS volume id on Nitro) or by size, never by name.
+
+# disk_for LABEL_OR_PURPOSE: the whole-disk device for a DISKS entry "purpose:label:sizeGiB:serial:path".
+disk_for() {
+  local want="$1" entry purpose label size serial path dev
+  for entry in $DISKS; do
+    IFS=: read -r purpose label size serial path <<<"$entry"
+    [[ "$label" == "$want" || "$purpose" == "$want" ]] || continue
+    if [[ -n "$path" && -b "$path" ]]; then
+      echo "$path"
+      return 0
+    fi
+    if [[ -n "$serial" ]]; then
+      dev="$(lsblk -dn -o PATH,SERIAL | awk -v s="${serial//-/}" '$2 == s { print $1; exit }')"
+      if [[ -n "$dev" ]]; then
+        echo "$dev"
+        return 0
+      fi
+    fi
+    # By size: an unpartitioned whole disk of exactly that size that holds no mounted filesystem
+    # and is not the root disk. With two disks of one size the order of their names decides, which
+    # is fine: both are empty and get the same treatment.
+    local taken=" ${DISKS_TAKEN:-} " bytes=$((size * 1024 * 1024 * 1024))
+    dev="$(lsblk -dbn -o PATH,SIZE,TYPE | awk -v b="$bytes" '$2 == b && $3 == "disk" { print $1 }' |
+      while read -r d; do
+        [[ "$taken" == *" $d "* ]] && continue
+        [[ -n "$(lsblk -n -o MOUNTPOINT "$d" | tr -d '[:space:]')" ]] && continue
+        echo "$d"
+        break
+      done)"
+    if [[ -n "$dev" ]]; then
+      echo "$dev"
+      return 0
+    fi
+    return 1
+  done
+  return 1
+}
+
+# time_sync: chrony; the controller follows the provider's time source and serves the VPC, the
+# other nodes follow the controller only (install guide, "Network Time Protocol").
+time_sync() {
+  local conf
+  conf="$(chrony_conf_path)"
+  if is_controller; then
+    ensure_block "$conf" openstack <<<"allow $MANAGEMENT_CIDR"
+  else
+    local own="server $CONTROLLER_NAME iburst"
+    if grep -E '^(pool|server) ' "$conf" | grep -vqxF "$own"; then
+      sed -E "\\|^$own\$|! s/^(pool|server) /#&/" "$conf" | write_file "$conf" 0644
+    fi
+    ensure_block "$conf" openstack <<<"server $CONTROLLER_NAME iburst"
+  fi
+  if in_container; then
+    # chronyd cannot set the clock in a container (no CAP_SYS_TIME); the host keeps the time.
+    log "in a container: chrony configured, not started"
+  else
+    svc_apply "$(units chrony)"
+  fi
+}
+
+# neutron_agent_setup: the layer-2 agent on controller and compute nodes (install guide, option 2):
+# the provider physical network on the provider NIC found by MAC, VXLAN over the management
+# address, security groups through iptables, and the bridge netfilter sysctls.
+neutron_agent_setup() {
+  local f
+  f="$(neutron_agent_ini)"
+  [[ -n "$NIC_PROVIDER" ]] || die "no provider NIC in the settings of $NODE_NAME"
+  if [[ "$NETWORK_DRIVER" == openvswitch ]]; then
+    svc_apply "$([[ "$OS_FAMILY" == rhel ]] && echo openvswitch || echo openvswitch-switch)"
+    if ! ovs-vsctl br-exists br-provider; then
+      ovs-vsctl add-br br-provider
+      changed "created OVS bridge br-provider"
+    fi
+    if ! ovs-vsctl list-ports br-provider | grep -qx "$NIC_PROVIDER"; then
+      ovs-vsctl add-port br-provider "$NIC_PROVIDER"
+      changed "attached $NIC_PROVIDER to br-provider"
+    fi
+    ini_set "$f" ovs bridge_mappings "$PHYSICAL_NETWORK:br-provider"
+    ini_set "$f" ovs local_ip "$MANAGEMENT_IP"
+    ini_set "$f" agent tunnel_types vxlan
+    ini_set "$f" agent l2_population true
+    ini_set "$f" securitygroup enable_security_group true
+    ini_set "$f" securitygroup firewall_driver openvswitch
+  else
+    ini_set "$f" linux_bridge physical_interface_mappings "$PHYSICAL_NETWORK:$NIC_PROVIDER"
+    ini_set "$f" vxlan enable_vxlan true
+    ini_set "$f" vxlan local_ip "$MANAGEMENT_IP"
+    ini_set "$f" vxlan l2_population true
+    ini_set "$f" securitygroup enable_security_group true
+    ini_set "$f" securitygroup firewall_driver neutron.agent.linux.iptables_firewall.IptablesFirewallDriver
+    modprobe br_netfilter 2>/dev/null || true
+    sysctl_set net.bridge.bridge-nf-call-iptables 1
+    sysctl_set net.bridge.bridge-nf-call-ip6tables 1
+  fi
+}
+
+# cinder_common_conf FILE: the part of cinder.conf the controller and the block node share.
+cinder_common_conf() {
+  local f="$1"
+  ini_set "$f" database connection "mysql+pymysql://cinder:${PASS_CINDER_DB}@${CONTROLLER_NAME}/cinder"
+  ini_set "$f" DEFAULT transport_url "$(transport_url)"
+  ini_set "$f" DEFAULT auth_strategy keystone
+  ini_set "$f" DEFAULT my_ip "$MANAGEMENT_IP"
+  keystone_authtoken "$f" cinder "$PASS_CINDER"
+  ini_set "$f" oslo_concurrency lock_path /var/lib/cinder/tmp
+}
+
+# swift_conf: /etc/swift/swift.conf, identical on the proxy and the storage nodes (the hash
+# prefix and suffix are per-stack secrets).
+swift_conf() {
+  write_file /etc/swift/swift.conf 0640 root:swift <<EOC
+[swift-hash]
+swift_hash_path_suffix = $PASS_SWIFT_HASH_SUFFIX
+swift_hash_path_prefix = $PASS_SWIFT_HASH_PREFIX
+
+[storage-policy:0]
+name = Policy-0
+default = yes
+EOC
+}

@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# nova-controller: the guide's Compute chapter, controller part: the nova_api, nova and
+# nova_cell0 databases, the nova user and compute endpoints, nova.conf (RabbitMQ, Keystone,
+# Placement, Glance, Neutron with the metadata proxy secret, VNC on the management address),
+# the cell0/cell1 mapping, and the API, scheduler, conductor and noVNC proxy services.
+set -euo pipefail
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+. "$(dirname "$0")/lib.sh"
+stage_begin nova-controller
+
+db_ensure nova_api nova "$PASS_NOVA_DB"
+db_ensure nova nova "$PASS_NOVA_DB"
+db_ensure nova_cell0 nova "$PASS_NOVA_DB"
+os_admin
+os_ensure_user nova "$PASS_NOVA"
+os_grant nova service admin
+os_ensure_service nova compute "OpenStack Compute"
+os_ensure_endpoints compute 8774/v2.1
+
+# shellcheck disable=SC2046
+pkg_install $(pkgs nova-controller)
+conf=/etc/nova/nova.conf
+db_url() { echo "mysql+pymysql://nova:${PASS_NOVA_DB}@${CONTROLLER_NAME}/$1"; }
+ini_set $conf api_database connection "$(db_url nova_api)"
+ini_set $conf database connection "$(db_url nova)"
+ini_set $conf DEFAULT transport_url "$(transport_url)"
+ini_set $conf DEFAULT my_ip "$MANAGEMENT_IP"
+ini_set $conf api auth_strategy keystone
+keystone_authtoken $conf nova "$PASS_NOVA"
+ini_set $conf service_user send_service_user_token true
+ini_set $conf service_user auth_url "http://$CONTROLLER_NAME:5000/v3"
+ini_set $conf service_user auth_strategy keystone
+ini_set $conf service_user auth_type password
+ini_set $conf service_user project_domain_name Default
+ini_set $conf service_user user_domain_name Default
+ini_set $conf service_user project_name service
+ini_set $conf service_user username nova
+ini_set $conf service_user password "$PASS_NOVA"
+ini_set $conf vnc enabled true
+ini_set $conf vnc server_listen "$MANAGEMENT_IP"
+ini_set $conf vnc server_proxyclient_address "$MANAGEMENT_IP"
+ini_set $conf glance api_servers "http://$CONTROLLER_NAME:9292"
+ini_set $conf oslo_concurrency lock_path /var/lib/nova/tmp
+service_auth $conf placement placement "$PASS_PLACEMENT"
+# The guide's neutron section, with the metadata proxy the controller's neutron-metadata-agent uses.
+service_auth $conf neutron neutron "$PASS_NEUTRON"
+ini_set $conf neutron service_metadata_proxy true
+ini_set $conf neutron metadata_proxy_shared_secret "$PASS_METADATA_SECRET"
+if [[ "$HAS_BLOCK" == 1 ]]; then ini_set $conf cinder os_region_name RegionOne; fi
+web_wsgi_setup nova-controller
+
+log "nova-manage api_db sync"
+run_as nova "nova-manage api_db sync"
+if ! run_as nova "nova-manage cell_v2 list_cells" | grep -q ' cell0 '; then
+  run_as nova "nova-manage cell_v2 map_cell0"
+  changed "mapped cell0"
+fi
+if ! run_as nova "nova-manage cell_v2 list_cells" | grep -q ' cell1 '; then
+  run_as nova "nova-manage cell_v2 create_cell --name=cell1 --verbose"
+  changed "created cell1"
+fi
+log "nova-manage db sync (slow the first time: minutes on 2 vCPUs)"
+run_as nova "nova-manage db sync"
+run_as nova "nova-manage cell_v2 list_cells"
+
+# shellcheck disable=SC2046
+svc_apply $(units nova-controller)
+wait_until 180 "Nova API answering on :8774" http_up "http://$CONTROLLER_NAME:8774/"
+stage_end

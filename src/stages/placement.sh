@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# placement: the guide's Placement chapter: database, the placement user and endpoints, the API.
+set -euo pipefail
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+. "$(dirname "$0")/lib.sh"
+stage_begin placement
+
+db_ensure placement placement "$PASS_PLACEMENT_DB"
+os_admin
+os_ensure_user placement "$PASS_PLACEMENT"
+os_grant placement service admin
+os_ensure_service placement placement "Placement API"
+os_ensure_endpoints placement 8778
+
+# shellcheck disable=SC2046
+pkg_install $(pkgs placement)
+conf=/etc/placement/placement.conf
+ini_set $conf placement_database connection "mysql+pymysql://placement:${PASS_PLACEMENT_DB}@${CONTROLLER_NAME}/placement"
+ini_set $conf api auth_strategy keystone
+ini_set $conf keystone_authtoken auth_url "http://$CONTROLLER_NAME:5000/v3"
+ini_set $conf keystone_authtoken memcached_servers "$CONTROLLER_NAME:11211"
+ini_set $conf keystone_authtoken auth_type password
+ini_set $conf keystone_authtoken project_domain_name Default
+ini_set $conf keystone_authtoken user_domain_name Default
+ini_set $conf keystone_authtoken project_name service
+ini_set $conf keystone_authtoken username placement
+ini_set $conf keystone_authtoken password "$PASS_PLACEMENT"
+web_wsgi_setup placement
+
+log "placement-manage db sync"
+run_as placement "placement-manage db sync"
+# shellcheck disable=SC2046
+svc_apply $(units placement)
+wait_until 120 "Placement answering on :8778" http_up "http://$CONTROLLER_NAME:8778/"
+stage_end

@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# rabbitmq: the guide's message queue chapter: RabbitMQ with the user "openstack" allowed to
+# configure, write and read everything.
+set -euo pipefail
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+. "$(dirname "$0")/lib.sh"
+stage_begin rabbitmq
+
+# shellcheck disable=SC2046
+pkg_install $(pkgs rabbitmq)
+svc_apply "$(units rabbitmq)"
+wait_until 120 "RabbitMQ answering" rabbitmqctl -q status
+
+if ! rabbitmqctl -q list_users | awk '{print $1}' | grep -qx openstack; then
+  # rabbitmqctl takes the password from standard input when it is not given (3.7+): not in argv.
+  printf '%s' "$PASS_RABBITMQ" | rabbitmqctl -q add_user openstack >/dev/null
+  changed "created RabbitMQ user openstack"
+fi
+if [[ "$(rabbitmqctl -q list_user_permissions openstack | awk '$1 == "/" {print $2, $3, $4}')" != '.* .* .*' ]]; then
+  rabbitmqctl -q set_permissions openstack ".*" ".*" ".*"
+  changed "granted the openstack user everything on /"
+fi
+stage_end

@@ -1,0 +1,196 @@
+// mode: up — provision → install stages → network fix → smoke checks → report. Each phase is the
+// module that owns it; this file only orders them, times them, keeps the outcome in the action's
+// state for the post step, and collects the log bundle when something failed.
+
+import * as fs from 'fs';
+import * as path from 'path';
+import { errorMessage } from './errors';
+import type { Settings } from './inputs';
+import type { Io } from './io';
+import { stateLedger } from './ledger';
+import { States } from './names';
+import { applyNetworkFix, describeVerify, hostFixInputs, verifyNetworkFix } from './netfix';
+import type { Plan } from './plan';
+import type { Environment, Provider } from './provider';
+import { closeAll, connectEnvironment } from './remote/connect';
+import { renderNodeSettings } from './remote/node-settings';
+import type { SshSession } from './remote/session';
+import { runStages } from './remote/stage-runner';
+import { collectLogBundle } from './report/log-bundle';
+import { notifyPrUp } from './report/pr-notify';
+import { recordCheckTimings, reportUp, shouldCollectLogs } from './report/report-run';
+import { Timings } from './report/timings';
+import { generateStackSecrets, StackSecrets } from './secrets';
+import { smokeInstanceIp } from './smoke/context';
+import { runSmokeChecks, smokeResult } from './smoke/run';
+import type { CheckResult, TcpConnect } from './smoke/types';
+import type { UpOutcome } from './teardown-policy';
+
+export const ADMIN_OPENRC = '/root/admin-openrc';
+
+export interface UpDeps {
+  provider: Provider;
+  /** Private directory on the runner for the key, credentials, JUnit and log bundle. */
+  workDir: string;
+  /** Directory holding lib.sh and the stage scripts (dist/stages next to the bundle). */
+  stagesDir: string;
+  /** Runner-side TCP connect for the port-forward check (tests inject one). */
+  tcpConnect?: TcpConnect;
+}
+
+/** The stage scripts ship next to the bundles (dist/stages); under ts-jest they are src/stages. */
+export function bundledStagesDir(): string {
+  const candidates = [path.join(__dirname, '..', 'stages'), path.join(__dirname, 'stages')];
+  const found = candidates.find((d) => fs.existsSync(path.join(d, 'lib.sh')));
+  if (!found) throw new Error(`stage scripts not found next to the bundle (looked in ${candidates.join(', ')})`);
+  return found;
+}
+
+function saveOutcome(io: Io, outcome: UpOutcome): void {
+  io.saveState(States.UpOutcome, outcome);
+}
+
+function secretValues(secrets: StackSecrets): string[] {
+  return [...Object.values(secrets.passwords), secrets.sshKey.privateKey];
+}
+
+export async function runUp(io: Io, settings: Settings, plan: Plan, deps: UpDeps): Promise<void> {
+  fs.mkdirSync(deps.workDir, { recursive: true, mode: 0o700 });
+  io.saveState(States.WorkDir, deps.workDir);
+  const timings = new Timings();
+  io.saveState(States.StartedAt, new Date().toISOString());
+  // Masked before anything else can see them.
+  const secrets = generateStackSecrets(plan.stackId, (s) => io.setSecret(s));
+  const privateKeyPath = path.join(deps.workDir, 'id_ed25519');
+  fs.writeFileSync(privateKeyPath, secrets.sshKey.privateKey, { mode: 0o600 });
+  const ledger = stateLedger(io);
+
+  saveOutcome(io, 'provisioning');
+  let env: Environment;
+  try {
+    // A cancelled run gets SIGINT/SIGTERM: stop creating at once; the post step deletes what exists.
+    const cancel = new AbortController();
+    const onSignal = () => cancel.abort();
+    process.once('SIGINT', onSignal);
+    process.once('SIGTERM', onSignal);
+    try {
+      env = await timings.time('provision', `${plan.provider} up`, () =>
+        deps.provider.up(plan, {
+          io,
+          ledger,
+          sshPublicKey: secrets.sshKey.publicKey,
+          privateKeyPath,
+          signal: cancel.signal,
+        }),
+      );
+    } finally {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+    }
+  } catch (err) {
+    saveOutcome(io, 'provisioning-failed');
+    throw err;
+  }
+  saveOutcome(io, 'provisioned');
+  io.info(`Provisioned ${env.nodes.length} node(s); controller at ${env.controllerPublicIp}`);
+
+  let sessions: Map<string, SshSession> | undefined;
+  let results: CheckResult[] | undefined;
+  let failure: unknown;
+  try {
+    sessions = await timings.time('provision', 'ssh ready', () =>
+      connectEnvironment(env, { privateKey: secrets.sshKey.privateKey, io }),
+    );
+    const open = sessions;
+    const session = (node: string) => {
+      const s = open.get(node);
+      if (!s) throw new Error(`no SSH session for node ${node}`);
+      return s;
+    };
+    await runStages({
+      plan,
+      sessions: session,
+      io,
+      stagesDir: deps.stagesDir,
+      settingsFor: (node) => renderNodeSettings(plan, env, secrets, node),
+      onStageDone: (t) => timings.record('stage', t.id, t.seconds, t.startedAt),
+    });
+    const controller = session('controller');
+    // The smoke instance gets a fixed address, so the port-forward can point at it before it exists.
+    const instanceIp = plan.smoke ? smokeInstanceIp(plan) : undefined;
+    const fix = await timings.time('netfix', 'apply', () =>
+      applyNetworkFix({ plan, env, controller, io, instanceIp, adminRc: ADMIN_OPENRC }),
+    );
+    const verdict = await timings.time('netfix', 'verify', () =>
+      verifyNetworkFix({ controller, inputs: hostFixInputs(plan, env, fix.neutron.qrouterNamespace, instanceIp) }),
+    );
+    io.info(describeVerify(verdict));
+    if (!verdict.ok) throw new Error(describeVerify(verdict));
+    if (plan.checks.length > 0) {
+      results = await runSmokeChecks({
+        plan,
+        env,
+        controller,
+        io,
+        adminOpenrcPath: ADMIN_OPENRC,
+        secrets: secretValues(secrets),
+        connect: deps.tcpConnect,
+      });
+      recordCheckTimings(timings, results);
+      if (smokeResult(results) === 'failed') {
+        const failed = results.filter((r) => r.status === 'failed').map((r) => r.id);
+        failure = new Error(
+          `smoke checks failed: ${failed.join(', ')} (details in the JUnit report and the job summary)`,
+        );
+      }
+    }
+  } catch (err) {
+    failure = err;
+  }
+  // Outputs and summary also after a failure: the controller's address, the key and the timeline
+  // are what a user needs to look at a broken cloud.
+  try {
+    await reportUp({
+      plan,
+      env,
+      io,
+      workDir: deps.workDir,
+      adminPassword: secrets.passwords.admin,
+      results,
+      timings,
+      secrets: secretValues(secrets),
+    });
+    await notifyPrUp(io, settings, plan, env, results ? smokeResult(results) : 'skipped');
+  } catch (err) {
+    io.warning(`could not publish every output: ${errorMessage(err)}`);
+  }
+  saveOutcome(io, failure ? 'failed' : 'succeeded');
+  if (shouldCollectLogs(settings.logBundle, failure !== undefined)) {
+    await collectLogsQuietly(io, plan, env, sessions, deps.workDir, secrets);
+  }
+  if (sessions) await closeAll(sessions);
+  if (failure !== undefined) throw failure;
+}
+
+async function collectLogsQuietly(
+  io: Io,
+  plan: Plan,
+  env: Environment,
+  sessions: Map<string, SshSession> | undefined,
+  workDir: string,
+  secrets: StackSecrets,
+): Promise<void> {
+  try {
+    await collectLogBundle({
+      plan,
+      sessions: sessions ? [...sessions.values()] : [],
+      io,
+      workDir,
+      env,
+      secrets: secretValues(secrets),
+    });
+  } catch (err) {
+    // The bundle is a diagnostic aid: failing to collect it must not hide the real failure.
+    io.warning(`could not collect the log bundle: ${errorMessage(err)}`);
+  }
+}

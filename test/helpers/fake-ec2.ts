@@ -1,0 +1,999 @@
+// A small stateful EC2 for tests and the benchmark. It keeps resources and ENFORCES the dependency
+// rules AWS enforces (a VPC with subnets, gateways, groups or tables cannot go; a subnet with
+// interfaces cannot go; a gateway cannot be detached while the VPC has elastic IPs mapped, nor
+// deleted while attached; a security group in use by an interface cannot go; a route table still
+// associated cannot go), so an ordering bug in the provider fails a test. Instances move through
+// pending → running and shutting-down → terminated over (virtual) time. Throttling, capacity errors
+// and a cut connection ("the runner died after call k") can be injected.
+//
+// Plugged into an EC2Client with aws-sdk-client-mock: every modelled command calls fake.call().
+
+import type * as sdk from '@aws-sdk/client-ec2';
+import { EC2Client, EC2ServiceException, Filter, Tag, TagSpecification } from '@aws-sdk/client-ec2';
+import { mockClient } from 'aws-sdk-client-mock';
+import { cidrContains, intToIp, ipToInt, parseCidr } from '../../src/net';
+
+/** Time that only moves when every task is waiting: sleeps of many concurrent tasks overlap exactly. */
+export class VirtualClock {
+  private time: number;
+  private seq = 0;
+  private timers: Array<{ at: number; seq: number; resolve: () => void }> = [];
+  private scheduled = false;
+
+  constructor(startMs = Date.parse('2026-01-01T00:00:00Z')) {
+    this.time = startMs;
+  }
+
+  now = (): number => this.time;
+
+  sleep = (ms: number): Promise<void> =>
+    new Promise((resolve) => {
+      this.timers.push({ at: this.time + Math.max(0, ms), seq: this.seq++, resolve });
+      this.schedule();
+    });
+
+  private schedule(): void {
+    if (this.scheduled) return;
+    this.scheduled = true;
+    // setImmediate runs after every pending promise reaction: all tasks have reached their next sleep.
+    setImmediate(() => {
+      this.scheduled = false;
+      if (this.timers.length === 0) return;
+      this.timers.sort((a, b) => a.at - b.at || a.seq - b.seq);
+      const next = this.timers.shift()!;
+      this.time = Math.max(this.time, next.at);
+      next.resolve();
+      if (this.timers.length > 0) this.schedule();
+    });
+  }
+}
+
+export interface FakeTypeInfo {
+  maxNics: number;
+  arch?: string;
+  nested?: boolean;
+  metal?: boolean;
+  zones?: string[];
+}
+
+export interface CapacityRule {
+  zone?: string;
+  type?: string;
+  market?: 'spot' | 'on-demand';
+  code: string;
+}
+
+export interface FakeEc2Options {
+  clock?: VirtualClock;
+  /** Fixed time every call takes (the benchmark's unit). */
+  latencyMs?: number;
+  bootMs?: number;
+  terminateMs?: number;
+  zones?: string[];
+  instanceTypes?: Record<string, FakeTypeInfo>;
+}
+
+export const DEFAULT_TYPES: Record<string, FakeTypeInfo> = {
+  'm7i.xlarge': { maxNics: 4 },
+  'm8i.xlarge': { maxNics: 4, nested: true },
+  't3.medium': { maxNics: 3 },
+  't3.micro': { maxNics: 2 },
+  'm7g.xlarge': { maxNics: 4, arch: 'arm64' },
+  'm5.metal': { maxNics: 15, metal: true },
+};
+
+type Tags = Record<string, string>;
+interface Vpc {
+  id: string;
+  cidr: string;
+  tags: Tags;
+  mainTable: string;
+  defaultGroup: string;
+}
+interface Subnet {
+  id: string;
+  vpcId: string;
+  cidr: string;
+  zone: string;
+  tags: Tags;
+}
+interface Gateway {
+  id: string;
+  vpcIds: string[];
+  tags: Tags;
+}
+interface Route {
+  dest: string;
+  gatewayId?: string;
+  eniId?: string;
+}
+interface RouteTable {
+  id: string;
+  vpcId: string;
+  main: boolean;
+  routes: Route[];
+  associations: Array<{ id: string; subnetId?: string; main: boolean }>;
+  tags: Tags;
+}
+interface Group {
+  id: string;
+  name: string;
+  vpcId: string;
+  isDefault: boolean;
+  ingress: unknown[];
+  tags: Tags;
+}
+interface Eni {
+  id: string;
+  subnetId: string;
+  vpcId: string;
+  zone: string;
+  ip: string;
+  groups: string[];
+  mac: string;
+  sourceDestCheck: boolean;
+  tags: Tags;
+  attachment?: { id: string; instanceId: string; deviceIndex: number; deleteOnTermination: boolean };
+}
+interface Instance {
+  id: string;
+  type: string;
+  imageId: string;
+  zone: string;
+  state: string;
+  runningAt: number;
+  terminatedAt?: number;
+  market: string;
+  enis: string[];
+  tags: Tags;
+  input: sdk.RunInstancesCommandInput;
+  clientToken?: string;
+}
+interface Address {
+  allocationId: string;
+  publicIp: string;
+  association?: { id: string; eniId: string; ip: string };
+  tags: Tags;
+}
+interface KeyPair {
+  id: string;
+  name: string;
+  tags: Tags;
+}
+interface Image {
+  id: string;
+  owner: string;
+  name: string;
+  created: string;
+  arch: string;
+  root: string;
+}
+
+export interface CallRecord {
+  op: string;
+  input: Record<string, unknown>;
+  at: number;
+  error?: string;
+}
+
+type Handler = (input: any) => unknown; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+const stubOf = (client: EC2Client) => mockClient(client);
+type Ec2Stub = ReturnType<typeof stubOf>;
+
+export class FakeEc2 {
+  readonly clock: VirtualClock;
+  readonly calls: CallRecord[] = [];
+  /** Return true to answer this call with RequestLimitExceeded (nothing happens). */
+  throttle?: (op: string, callNumber: number) => boolean;
+  /** Launch refusals: the first matching rule answers RunInstances with its error code. */
+  capacity: CapacityRule[] = [];
+  /** Call number `cutAfter` takes effect but its answer is lost; every later call fails unexecuted. */
+  cutAfter?: number;
+  /** Called after each call took effect (e.g. to abort a run right after call k). */
+  afterCall?: (op: string, callNumber: number) => void;
+
+  readonly vpcs = new Map<string, Vpc>();
+  readonly subnets = new Map<string, Subnet>();
+  readonly gateways = new Map<string, Gateway>();
+  readonly tables = new Map<string, RouteTable>();
+  readonly groups = new Map<string, Group>();
+  readonly enis = new Map<string, Eni>();
+  readonly instances = new Map<string, Instance>();
+  readonly addresses = new Map<string, Address>();
+  readonly keyPairs = new Map<string, KeyPair>();
+  readonly images: Image[] = [];
+
+  private counter = 0;
+  private cachedClient?: EC2Client;
+  /** The aws-sdk-client-mock stub behind client(): commandCalls(XxxCommand) shows the calls' shapes. */
+  mock?: Ec2Stub;
+  private readonly latencyMs: number;
+  private readonly bootMs: number;
+  private readonly terminateMs: number;
+  readonly zones: string[];
+  readonly types: Record<string, FakeTypeInfo>;
+
+  constructor(opts: FakeEc2Options = {}) {
+    this.clock = opts.clock ?? new VirtualClock();
+    this.latencyMs = opts.latencyMs ?? 0;
+    this.bootMs = opts.bootMs ?? 20_000;
+    this.terminateMs = opts.terminateMs ?? 45_000;
+    this.zones = opts.zones ?? ['us-east-1a', 'us-east-1b', 'us-east-1c'];
+    this.types = opts.instanceTypes ?? DEFAULT_TYPES;
+    this.images.push(
+      {
+        id: 'ami-0aaaaaaaaaaaaaaa1',
+        owner: '099720109477',
+        name: 'ubuntu/images/hvm-ssd-gp3/ubuntu-noble-24.04-amd64-server-20250101',
+        created: '2025-01-01T00:00:00.000Z',
+        arch: 'x86_64',
+        root: '/dev/sda1',
+      },
+      {
+        id: 'ami-0aaaaaaaaaaaaaaa2',
+        owner: '099720109477',
+        name: 'ubuntu/images/hvm-ssd-gp3/ubuntu-noble-24.04-amd64-server-20250601',
+        created: '2025-06-01T00:00:00.000Z',
+        arch: 'x86_64',
+        root: '/dev/sda1',
+      },
+      {
+        id: 'ami-0aaaaaaaaaaaaaaa3',
+        owner: '136693071363',
+        name: 'debian-12-amd64-20250601-2100',
+        created: '2025-06-01T00:00:00.000Z',
+        arch: 'x86_64',
+        root: '/dev/xvda',
+      },
+    );
+  }
+
+  /** An EC2Client whose every modelled command is answered by this fake. */
+  client(): EC2Client {
+    if (this.cachedClient) return this.cachedClient;
+    const client = new EC2Client({
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+    });
+    const mock = stubOf(client);
+    this.mock = mock;
+    // One fake behind the stub for every command (per-command matchers cost milliseconds per call).
+    const answer = (command: { constructor: { name: string }; input: Record<string, unknown> }) => {
+      const op = command.constructor.name.replace(/Command$/, '');
+      if (!this.handlers[op]) return Promise.reject(new Error(`the fake EC2 does not model ${op}`));
+      return this.call(op, command.input);
+    };
+    mock.send.callsFake(answer as never);
+    this.cachedClient = client;
+    return client;
+  }
+
+  ops(): string[] {
+    return this.calls.map((c) => c.op);
+  }
+
+  errorsOf(code: string): CallRecord[] {
+    return this.calls.filter((c) => c.error === code);
+  }
+
+  /** Every resource that would still exist (and cost, or block) in an account. */
+  liveResources(): string[] {
+    this.advance();
+    return [
+      ...[...this.instances.values()].filter((i) => i.state !== 'terminated').map((i) => i.id),
+      ...this.enis.keys(),
+      ...this.addresses.keys(),
+      ...[...this.tables.values()].filter((t) => !t.main).map((t) => t.id),
+      ...this.gateways.keys(),
+      ...this.subnets.keys(),
+      ...[...this.groups.values()].filter((g) => !g.isDefault).map((g) => g.id),
+      ...this.vpcs.keys(),
+      ...this.keyPairs.keys(),
+    ];
+  }
+
+  async call(op: string, input: Record<string, unknown>): Promise<unknown> {
+    const n = this.calls.length + 1;
+    const record: CallRecord = { op, input, at: this.clock.now() };
+    this.calls.push(record);
+    if (this.latencyMs > 0) await this.clock.sleep(this.latencyMs);
+    const fail = (code: string, message: string) => {
+      record.error = code;
+      return Promise.reject(fakeError(code, message));
+    };
+    if (this.cutAfter !== undefined && n > this.cutAfter) return fail('RequestAborted', 'the runner is gone');
+    if (this.throttle?.(op, n)) return fail('RequestLimitExceeded', 'Request limit exceeded.');
+    this.advance();
+    let out: unknown;
+    try {
+      out = this.handlers[op](input);
+    } catch (err) {
+      if (!(err instanceof EC2ServiceException)) throw err; // a bug in the fake itself
+      return fail(err.name, err.message);
+    }
+    this.afterCall?.(op, n);
+    if (this.cutAfter === n) return fail('RequestAborted', 'the runner died before the answer arrived');
+    return { $metadata: {}, ...(out as object) };
+  }
+
+  // ---- time ----
+
+  private advance(): void {
+    const now = this.clock.now();
+    for (const i of this.instances.values()) {
+      if (i.state === 'pending' && now >= i.runningAt) i.state = 'running';
+      if (i.state === 'shutting-down' && now >= (i.terminatedAt ?? Infinity)) {
+        i.state = 'terminated';
+        for (const eniId of i.enis) {
+          const eni = this.enis.get(eniId);
+          if (!eni || eni.attachment?.instanceId !== i.id) continue;
+          if (eni.attachment.deleteOnTermination) this.removeEni(eni.id);
+          else eni.attachment = undefined;
+        }
+      }
+    }
+  }
+
+  private removeEni(id: string): void {
+    this.enis.delete(id);
+    for (const a of this.addresses.values()) if (a.association?.eniId === id) a.association = undefined;
+  }
+
+  // ---- helpers ----
+
+  private id(prefix: string): string {
+    return `${prefix}-${(++this.counter).toString(16).padStart(17, '0')}`;
+  }
+
+  private get<T>(map: Map<string, T>, id: unknown, code: string): T {
+    const v = map.get(String(id));
+    if (!v) throw fakeError(code, `The id '${String(id)}' does not exist`);
+    return v;
+  }
+
+  private readonly handlers: Record<string, Handler> = {
+    // ---- preflight ----
+    DescribeInstanceTypes: (i: sdk.DescribeInstanceTypesCommandInput) => {
+      const unknown = (i.InstanceTypes ?? []).filter((t) => !this.types[t]);
+      if (unknown.length)
+        throw fakeError(
+          'InvalidInstanceType',
+          `The following supplied instance types do not exist: [${unknown.join(', ')}]`,
+        );
+      return {
+        InstanceTypes: (i.InstanceTypes ?? []).map((t) => {
+          const info = this.types[t];
+          return {
+            InstanceType: t,
+            BareMetal: info.metal ?? false,
+            NetworkInfo: { MaximumNetworkInterfaces: info.maxNics },
+            ProcessorInfo: {
+              SupportedArchitectures: [info.arch ?? 'x86_64'],
+              SupportedFeatures: info.nested ? ['nested-virtualization'] : [],
+            },
+          };
+        }),
+      };
+    },
+    DescribeInstanceTypeOfferings: (i: sdk.DescribeInstanceTypeOfferingsCommandInput) => {
+      const wanted = i.Filters?.find((f) => f.Name === 'instance-type')?.Values ?? Object.keys(this.types);
+      return {
+        InstanceTypeOfferings: wanted
+          .filter((t) => this.types[t])
+          .flatMap((t) =>
+            (this.types[t].zones ?? this.zones).map((z) => ({
+              InstanceType: t,
+              Location: z,
+              LocationType: 'availability-zone',
+            })),
+          ),
+      };
+    },
+    DescribeImages: (i: sdk.DescribeImagesCommandInput) => {
+      let images = this.images;
+      if (i.ImageIds) {
+        images = images.filter((im) => i.ImageIds!.includes(im.id));
+        if (images.length === 0)
+          throw fakeError('InvalidAMIID.NotFound', `The image id '[${i.ImageIds.join(', ')}]' does not exist`);
+      }
+      if (i.Owners) images = images.filter((im) => i.Owners!.includes(im.owner));
+      images = images.filter((im) =>
+        matches(i.Filters, (name) =>
+          name === 'name'
+            ? [im.name]
+            : name === 'architecture'
+              ? [im.arch]
+              : name === 'state'
+                ? ['available']
+                : undefined,
+        ),
+      );
+      return {
+        Images: images.map((im) => ({
+          ImageId: im.id,
+          Name: im.name,
+          CreationDate: im.created,
+          RootDeviceName: im.root,
+          State: 'available',
+          Architecture: im.arch,
+        })),
+      };
+    },
+
+    // ---- VPC-wide ----
+    CreateVpc: (i: sdk.CreateVpcCommandInput) => {
+      const vpc: Vpc = {
+        id: this.id('vpc'),
+        cidr: i.CidrBlock!,
+        tags: tagsFor(i.TagSpecifications, 'vpc'),
+        mainTable: this.id('rtb'),
+        defaultGroup: this.id('sg'),
+      };
+      this.vpcs.set(vpc.id, vpc);
+      this.tables.set(vpc.mainTable, {
+        id: vpc.mainTable,
+        vpcId: vpc.id,
+        main: true,
+        routes: [{ dest: vpc.cidr }],
+        associations: [{ id: this.id('rtbassoc'), main: true }],
+        tags: {},
+      });
+      this.groups.set(vpc.defaultGroup, {
+        id: vpc.defaultGroup,
+        name: 'default',
+        vpcId: vpc.id,
+        isDefault: true,
+        ingress: [],
+        tags: {},
+      });
+      return { Vpc: { VpcId: vpc.id, CidrBlock: vpc.cidr, State: 'available' } };
+    },
+    DescribeVpcs: (i: sdk.DescribeVpcsCommandInput) => ({
+      Vpcs: [...this.vpcs.values()]
+        .filter((v) => matches(i.Filters, (n) => tagFilter(n, v.tags) ?? (n === 'vpc-id' ? [v.id] : undefined)))
+        .map((v) => ({ VpcId: v.id, CidrBlock: v.cidr, Tags: tagList(v.tags) })),
+    }),
+    DeleteVpc: (i: sdk.DeleteVpcCommandInput) => {
+      const vpc = this.get(this.vpcs, i.VpcId, 'InvalidVpcID.NotFound');
+      const inside = [
+        ...[...this.subnets.values()].filter((s) => s.vpcId === vpc.id).map((s) => s.id),
+        ...[...this.gateways.values()].filter((g) => g.vpcIds.includes(vpc.id)).map((g) => g.id),
+        ...[...this.groups.values()].filter((g) => g.vpcId === vpc.id && !g.isDefault).map((g) => g.id),
+        ...[...this.tables.values()].filter((t) => t.vpcId === vpc.id && !t.main).map((t) => t.id),
+        ...[...this.enis.values()].filter((e) => e.vpcId === vpc.id).map((e) => e.id),
+      ];
+      if (inside.length)
+        throw fakeError(
+          'DependencyViolation',
+          `The vpc '${vpc.id}' has dependencies and cannot be deleted (${inside.join(', ')}).`,
+        );
+      this.tables.delete(vpc.mainTable);
+      this.groups.delete(vpc.defaultGroup);
+      this.vpcs.delete(vpc.id);
+      return {};
+    },
+    CreateInternetGateway: (i: sdk.CreateInternetGatewayCommandInput) => {
+      const g: Gateway = { id: this.id('igw'), vpcIds: [], tags: tagsFor(i.TagSpecifications, 'internet-gateway') };
+      this.gateways.set(g.id, g);
+      return { InternetGateway: { InternetGatewayId: g.id } };
+    },
+    AttachInternetGateway: (i: sdk.AttachInternetGatewayCommandInput) => {
+      const g = this.get(this.gateways, i.InternetGatewayId, 'InvalidInternetGatewayID.NotFound');
+      const vpc = this.get(this.vpcs, i.VpcId, 'InvalidVpcID.NotFound');
+      if (g.vpcIds.length) throw fakeError('Resource.AlreadyAssociated', `${g.id} is already attached`);
+      if ([...this.gateways.values()].some((x) => x.vpcIds.includes(vpc.id)))
+        throw fakeError('Resource.AlreadyAssociated', `${vpc.id} already has a gateway`);
+      g.vpcIds.push(vpc.id);
+      return {};
+    },
+    DetachInternetGateway: (i: sdk.DetachInternetGatewayCommandInput) => {
+      const g = this.get(this.gateways, i.InternetGatewayId, 'InvalidInternetGatewayID.NotFound');
+      if (!g.vpcIds.includes(String(i.VpcId)))
+        throw fakeError('Gateway.NotAttached', `${g.id} is not attached to ${i.VpcId}`);
+      const mapped = [...this.addresses.values()].filter(
+        (a) => a.association && this.enis.get(a.association.eniId)?.vpcId === i.VpcId,
+      );
+      if (mapped.length)
+        throw fakeError(
+          'DependencyViolation',
+          `Network ${i.VpcId} has some mapped public address(es). Please unmap those public address(es) before detaching the gateway.`,
+        );
+      g.vpcIds = g.vpcIds.filter((v) => v !== i.VpcId);
+      return {};
+    },
+    DeleteInternetGateway: (i: sdk.DeleteInternetGatewayCommandInput) => {
+      const g = this.get(this.gateways, i.InternetGatewayId, 'InvalidInternetGatewayID.NotFound');
+      if (g.vpcIds.length)
+        throw fakeError('DependencyViolation', `The internetGateway '${g.id}' has dependencies and cannot be deleted.`);
+      this.gateways.delete(g.id);
+      return {};
+    },
+    DescribeInternetGateways: (i: sdk.DescribeInternetGatewaysCommandInput) => ({
+      InternetGateways: [...this.gateways.values()]
+        .filter((g) =>
+          matches(i.Filters, (n) => tagFilter(n, g.tags) ?? (n === 'attachment.vpc-id' ? g.vpcIds : undefined)),
+        )
+        .map((g) => ({
+          InternetGatewayId: g.id,
+          Attachments: g.vpcIds.map((VpcId) => ({ VpcId, State: 'available' })),
+          Tags: tagList(g.tags),
+        })),
+    }),
+    CreateRouteTable: (i: sdk.CreateRouteTableCommandInput) => {
+      const vpc = this.get(this.vpcs, i.VpcId, 'InvalidVpcID.NotFound');
+      const t: RouteTable = {
+        id: this.id('rtb'),
+        vpcId: vpc.id,
+        main: false,
+        routes: [{ dest: vpc.cidr }],
+        associations: [],
+        tags: tagsFor(i.TagSpecifications, 'route-table'),
+      };
+      this.tables.set(t.id, t);
+      return { RouteTable: { RouteTableId: t.id, VpcId: vpc.id } };
+    },
+    CreateRoute: (i: sdk.CreateRouteCommandInput) => {
+      const t = this.get(this.tables, i.RouteTableId, 'InvalidRouteTableID.NotFound');
+      if (i.GatewayId) {
+        const g = this.get(this.gateways, i.GatewayId, 'InvalidGatewayID.NotFound');
+        if (!g.vpcIds.includes(t.vpcId))
+          throw fakeError(
+            'InvalidParameterValue',
+            `route table ${t.id} and network gateway ${g.id} belong to different networks`,
+          );
+      }
+      if (i.NetworkInterfaceId) {
+        const e = this.get(this.enis, i.NetworkInterfaceId, 'InvalidNetworkInterfaceID.NotFound');
+        if (e.vpcId !== t.vpcId)
+          throw fakeError('InvalidParameterValue', 'interface and route table are in different VPCs');
+      }
+      if (t.routes.some((r) => r.dest === i.DestinationCidrBlock))
+        throw fakeError('RouteAlreadyExists', `The route identified by ${i.DestinationCidrBlock} already exists.`);
+      t.routes.push({ dest: i.DestinationCidrBlock!, gatewayId: i.GatewayId, eniId: i.NetworkInterfaceId });
+      return { Return: true };
+    },
+    AssociateRouteTable: (i: sdk.AssociateRouteTableCommandInput) => {
+      const t = this.get(this.tables, i.RouteTableId, 'InvalidRouteTableID.NotFound');
+      const s = this.get(this.subnets, i.SubnetId, 'InvalidSubnetID.NotFound');
+      if (s.vpcId !== t.vpcId) throw fakeError('InvalidParameterValue', 'subnet and route table are in different VPCs');
+      if ([...this.tables.values()].some((x) => x.associations.some((a) => a.subnetId === s.id)))
+        throw fakeError(
+          'Resource.AlreadyAssociated',
+          `the specified association for route table ${t.id} conflicts with an existing association`,
+        );
+      const id = this.id('rtbassoc');
+      t.associations.push({ id, subnetId: s.id, main: false });
+      return { AssociationId: id };
+    },
+    DisassociateRouteTable: (i: sdk.DisassociateRouteTableCommandInput) => {
+      const t = [...this.tables.values()].find((x) => x.associations.some((a) => a.id === i.AssociationId));
+      if (!t)
+        throw fakeError('InvalidAssociationID.NotFound', `The association ID '${i.AssociationId}' does not exist`);
+      if (t.associations.find((a) => a.id === i.AssociationId)!.main)
+        throw fakeError('InvalidParameterValue', 'cannot disassociate the main route table association');
+      t.associations = t.associations.filter((a) => a.id !== i.AssociationId);
+      return {};
+    },
+    DeleteRouteTable: (i: sdk.DeleteRouteTableCommandInput) => {
+      const t = this.get(this.tables, i.RouteTableId, 'InvalidRouteTableID.NotFound');
+      if (t.main || t.associations.length)
+        throw fakeError('DependencyViolation', `The routeTable '${t.id}' has dependencies and cannot be deleted.`);
+      this.tables.delete(t.id);
+      return {};
+    },
+    DescribeRouteTables: (i: sdk.DescribeRouteTablesCommandInput) => ({
+      RouteTables: [...this.tables.values()]
+        .filter((t) =>
+          matches(
+            i.Filters,
+            (n) => tagFilter(n, t.tags) ?? (n === 'vpc-id' ? [t.vpcId] : n === 'route-table-id' ? [t.id] : undefined),
+          ),
+        )
+        .map((t) => ({
+          RouteTableId: t.id,
+          VpcId: t.vpcId,
+          Associations: t.associations.map((a) => ({
+            RouteTableAssociationId: a.id,
+            SubnetId: a.subnetId,
+            Main: a.main,
+          })),
+          Routes: t.routes.map((r) => ({
+            DestinationCidrBlock: r.dest,
+            GatewayId: r.gatewayId ?? (r.eniId ? undefined : 'local'),
+            NetworkInterfaceId: r.eniId,
+          })),
+          Tags: tagList(t.tags),
+        })),
+    }),
+    CreateSecurityGroup: (i: sdk.CreateSecurityGroupCommandInput) => {
+      const vpc = this.get(this.vpcs, i.VpcId, 'InvalidVpcID.NotFound');
+      if (!/^[a-zA-Z0-9 ._\-:/()#,@[\]+=&;{}!$*]*$/.test(i.Description ?? ''))
+        throw fakeError('InvalidParameterValue', 'Character sets beyond ASCII are not supported.');
+      if ([...this.groups.values()].some((g) => g.vpcId === vpc.id && g.name === i.GroupName))
+        throw fakeError('InvalidGroup.Duplicate', `The security group '${i.GroupName}' already exists`);
+      const g: Group = {
+        id: this.id('sg'),
+        name: i.GroupName!,
+        vpcId: vpc.id,
+        isDefault: false,
+        ingress: [],
+        tags: tagsFor(i.TagSpecifications, 'security-group'),
+      };
+      this.groups.set(g.id, g);
+      return { GroupId: g.id };
+    },
+    AuthorizeSecurityGroupIngress: (i: sdk.AuthorizeSecurityGroupIngressCommandInput) => {
+      const g = this.get(this.groups, i.GroupId, 'InvalidGroup.NotFound');
+      for (const p of i.IpPermissions ?? [])
+        for (const r of p.IpRanges ?? [])
+          if (!/^[a-zA-Z0-9 ._\-:/()#,@[\]+=&;{}!$*]*$/.test(r.Description ?? ''))
+            throw fakeError('InvalidParameterValue', 'Invalid rule description');
+      g.ingress.push(...(i.IpPermissions ?? []));
+      return { Return: true };
+    },
+    DeleteSecurityGroup: (i: sdk.DeleteSecurityGroupCommandInput) => {
+      const g = this.get(this.groups, i.GroupId, 'InvalidGroup.NotFound');
+      if (g.isDefault) throw fakeError('CannotDelete', 'the default security group cannot be deleted');
+      if ([...this.enis.values()].some((e) => e.groups.includes(g.id)))
+        throw fakeError('DependencyViolation', `resource ${g.id} has a dependent object`);
+      this.groups.delete(g.id);
+      return {};
+    },
+    DescribeSecurityGroups: (i: sdk.DescribeSecurityGroupsCommandInput) => ({
+      SecurityGroups: [...this.groups.values()]
+        .filter((g) =>
+          matches(
+            i.Filters,
+            (n) => tagFilter(n, g.tags) ?? (n === 'vpc-id' ? [g.vpcId] : n === 'group-name' ? [g.name] : undefined),
+          ),
+        )
+        .map((g) => ({ GroupId: g.id, GroupName: g.name, VpcId: g.vpcId, Tags: tagList(g.tags) })),
+    }),
+    AllocateAddress: (i: sdk.AllocateAddressCommandInput) => {
+      const n = this.addresses.size + this.counter;
+      const a: Address = {
+        allocationId: this.id('eipalloc'),
+        publicIp: `198.51.100.${(n % 250) + 2}`,
+        tags: tagsFor(i.TagSpecifications, 'elastic-ip'),
+      };
+      this.addresses.set(a.allocationId, a);
+      return { AllocationId: a.allocationId, PublicIp: a.publicIp, Domain: 'vpc' };
+    },
+    AssociateAddress: (i: sdk.AssociateAddressCommandInput) => {
+      const a = this.get(this.addresses, i.AllocationId, 'InvalidAllocationID.NotFound');
+      const e = this.get(this.enis, i.NetworkInterfaceId, 'InvalidNetworkInterfaceID.NotFound');
+      if (![...this.gateways.values()].some((g) => g.vpcIds.includes(e.vpcId)))
+        throw fakeError('Gateway.NotAttached', `Network ${e.vpcId} is not attached to any internet gateway`);
+      if (i.PrivateIpAddress && i.PrivateIpAddress !== e.ip)
+        throw fakeError('InvalidParameterValue', `${i.PrivateIpAddress} is not an address of ${e.id}`);
+      if (a.association) throw fakeError('Resource.AlreadyAssociated', `${a.allocationId} is already associated`);
+      a.association = { id: this.id('eipassoc'), eniId: e.id, ip: e.ip };
+      return { AssociationId: a.association.id };
+    },
+    DisassociateAddress: (i: sdk.DisassociateAddressCommandInput) => {
+      const a = [...this.addresses.values()].find((x) => x.association?.id === i.AssociationId);
+      if (!a)
+        throw fakeError('InvalidAssociationID.NotFound', `The association ID '${i.AssociationId}' does not exist`);
+      a.association = undefined;
+      return {};
+    },
+    ReleaseAddress: (i: sdk.ReleaseAddressCommandInput) => {
+      const a = this.get(this.addresses, i.AllocationId, 'InvalidAllocationID.NotFound');
+      if (a.association) throw fakeError('InvalidIPAddress.InUse', 'Address is in use.');
+      this.addresses.delete(a.allocationId);
+      return {};
+    },
+    DescribeAddresses: (i: sdk.DescribeAddressesCommandInput) => ({
+      Addresses: [...this.addresses.values()]
+        .filter((a) =>
+          matches(i.Filters, (n) => tagFilter(n, a.tags) ?? (n === 'allocation-id' ? [a.allocationId] : undefined)),
+        )
+        .map((a) => ({
+          AllocationId: a.allocationId,
+          PublicIp: a.publicIp,
+          AssociationId: a.association?.id,
+          NetworkInterfaceId: a.association?.eniId,
+          PrivateIpAddress: a.association?.ip,
+          Tags: tagList(a.tags),
+        })),
+    }),
+    ImportKeyPair: (i: sdk.ImportKeyPairCommandInput) => {
+      if ([...this.keyPairs.values()].some((k) => k.name === i.KeyName))
+        throw fakeError('InvalidKeyPair.Duplicate', `The keypair '${i.KeyName}' already exists.`);
+      const material = Buffer.from(i.PublicKeyMaterial ?? new Uint8Array()).toString('utf8');
+      if (!/^ssh-(ed25519|rsa) /.test(material))
+        throw fakeError('InvalidKey.Format', 'Key is not in valid OpenSSH public key format');
+      const k: KeyPair = { id: this.id('key'), name: i.KeyName!, tags: tagsFor(i.TagSpecifications, 'key-pair') };
+      this.keyPairs.set(k.id, k);
+      return { KeyPairId: k.id, KeyName: k.name };
+    },
+    DeleteKeyPair: (i: sdk.DeleteKeyPairCommandInput) => {
+      const k = i.KeyPairId
+        ? this.get(this.keyPairs, i.KeyPairId, 'InvalidKeyPair.NotFound')
+        : [...this.keyPairs.values()].find((x) => x.name === i.KeyName);
+      if (k) this.keyPairs.delete(k.id);
+      return { Return: true };
+    },
+    DescribeKeyPairs: (i: sdk.DescribeKeyPairsCommandInput) => ({
+      KeyPairs: [...this.keyPairs.values()]
+        .filter((k) => matches(i.Filters, (n) => tagFilter(n, k.tags) ?? (n === 'key-name' ? [k.name] : undefined)))
+        .map((k) => ({ KeyPairId: k.id, KeyName: k.name, Tags: tagList(k.tags) })),
+    }),
+
+    // ---- zone-bound ----
+    CreateSubnet: (i: sdk.CreateSubnetCommandInput) => {
+      const vpc = this.get(this.vpcs, i.VpcId, 'InvalidVpcID.NotFound');
+      if (!this.zones.includes(String(i.AvailabilityZone)))
+        throw fakeError(
+          'InvalidParameterValue',
+          `Value (${i.AvailabilityZone}) for parameter availabilityZone is invalid.`,
+        );
+      const c = parseCidr(String(i.CidrBlock));
+      if (!c || !cidrContains(vpc.cidr, c.network))
+        throw fakeError('InvalidSubnet.Range', `The CIDR '${i.CidrBlock}' is invalid.`);
+      if (
+        [...this.subnets.values()].some(
+          (s) =>
+            s.vpcId === vpc.id &&
+            (cidrContains(s.cidr, c.network) || cidrContains(String(i.CidrBlock), parseCidr(s.cidr)!.network)),
+        )
+      )
+        throw fakeError('InvalidSubnet.Conflict', `The CIDR '${i.CidrBlock}' conflicts with another subnet`);
+      const s: Subnet = {
+        id: this.id('subnet'),
+        vpcId: vpc.id,
+        cidr: String(i.CidrBlock),
+        zone: String(i.AvailabilityZone),
+        tags: tagsFor(i.TagSpecifications, 'subnet'),
+      };
+      this.subnets.set(s.id, s);
+      return { Subnet: { SubnetId: s.id, VpcId: vpc.id, CidrBlock: s.cidr, AvailabilityZone: s.zone } };
+    },
+    DeleteSubnet: (i: sdk.DeleteSubnetCommandInput) => {
+      const s = this.get(this.subnets, i.SubnetId, 'InvalidSubnetID.NotFound');
+      if ([...this.enis.values()].some((e) => e.subnetId === s.id))
+        throw fakeError('DependencyViolation', `The subnet '${s.id}' has dependencies and cannot be deleted.`);
+      for (const t of this.tables.values()) t.associations = t.associations.filter((a) => a.subnetId !== s.id);
+      this.subnets.delete(s.id);
+      return {};
+    },
+    DescribeSubnets: (i: sdk.DescribeSubnetsCommandInput) => ({
+      Subnets: [...this.subnets.values()]
+        .filter((s) => matches(i.Filters, (n) => tagFilter(n, s.tags) ?? (n === 'vpc-id' ? [s.vpcId] : undefined)))
+        .map((s) => ({
+          SubnetId: s.id,
+          VpcId: s.vpcId,
+          CidrBlock: s.cidr,
+          AvailabilityZone: s.zone,
+          Tags: tagList(s.tags),
+        })),
+    }),
+    CreateNetworkInterface: (i: sdk.CreateNetworkInterfaceCommandInput) => {
+      const s = this.get(this.subnets, i.SubnetId, 'InvalidSubnetID.NotFound');
+      const ip = i.PrivateIpAddress ?? intToIp(ipToInt(parseCidr(s.cidr)!.network) + 100 + this.enis.size);
+      if (!cidrContains(s.cidr, ip))
+        throw fakeError('InvalidParameterValue', `Address ${ip} does not fall within the subnet's address range`);
+      if ([...this.enis.values()].some((e) => e.subnetId === s.id && e.ip === ip))
+        throw fakeError('InvalidIPAddress.InUse', `Address ${ip} is in use.`);
+      for (const g of i.Groups ?? [])
+        if (this.get(this.groups, g, 'InvalidGroup.NotFound').vpcId !== s.vpcId)
+          throw fakeError('InvalidParameterValue', 'group in another VPC');
+      const n = ++this.counter;
+      const e: Eni = {
+        id: this.id('eni'),
+        subnetId: s.id,
+        vpcId: s.vpcId,
+        zone: s.zone,
+        ip,
+        groups: [...(i.Groups ?? [])],
+        mac: `0e:${[n >> 24, n >> 16, n >> 8, n, 0x5a].map((b) => (b & 0xff).toString(16).padStart(2, '0')).join(':')}`,
+        sourceDestCheck: true,
+        tags: tagsFor(i.TagSpecifications, 'network-interface'),
+      };
+      this.enis.set(e.id, e);
+      return {
+        NetworkInterface: {
+          NetworkInterfaceId: e.id,
+          MacAddress: e.mac,
+          PrivateIpAddress: ip,
+          SubnetId: s.id,
+          Status: 'available',
+        },
+      };
+    },
+    ModifyNetworkInterfaceAttribute: (i: sdk.ModifyNetworkInterfaceAttributeCommandInput) => {
+      const e = this.get(this.enis, i.NetworkInterfaceId, 'InvalidNetworkInterfaceID.NotFound');
+      if (i.SourceDestCheck) e.sourceDestCheck = i.SourceDestCheck.Value ?? true;
+      if (i.Attachment) {
+        if (!e.attachment || e.attachment.id !== i.Attachment.AttachmentId)
+          throw fakeError('InvalidAttachmentID.NotFound', `attachment ${i.Attachment.AttachmentId} not found`);
+        e.attachment.deleteOnTermination = i.Attachment.DeleteOnTermination ?? false;
+      }
+      return {};
+    },
+    DeleteNetworkInterface: (i: sdk.DeleteNetworkInterfaceCommandInput) => {
+      const e = this.get(this.enis, i.NetworkInterfaceId, 'InvalidNetworkInterfaceID.NotFound');
+      if (e.attachment)
+        throw fakeError('InvalidNetworkInterface.InUse', `Network interface '${e.id}' is currently in use.`);
+      this.removeEni(e.id);
+      return {};
+    },
+    DescribeNetworkInterfaces: (i: sdk.DescribeNetworkInterfacesCommandInput) => ({
+      NetworkInterfaces: [...this.enis.values()]
+        .filter((e) =>
+          matches(
+            i.Filters,
+            (n) =>
+              tagFilter(n, e.tags) ?? (n === 'vpc-id' ? [e.vpcId] : n === 'network-interface-id' ? [e.id] : undefined),
+          ),
+        )
+        .map((e) => ({
+          NetworkInterfaceId: e.id,
+          MacAddress: e.mac,
+          PrivateIpAddress: e.ip,
+          SubnetId: e.subnetId,
+          VpcId: e.vpcId,
+          SourceDestCheck: e.sourceDestCheck,
+          Status: e.attachment ? 'in-use' : 'available',
+          Groups: e.groups.map((GroupId) => ({ GroupId })),
+          Attachment: e.attachment && {
+            AttachmentId: e.attachment.id,
+            InstanceId: e.attachment.instanceId,
+            DeviceIndex: e.attachment.deviceIndex,
+            DeleteOnTermination: e.attachment.deleteOnTermination,
+          },
+          TagSet: tagList(e.tags),
+        })),
+    }),
+    RunInstances: (i: sdk.RunInstancesCommandInput) => {
+      const existing = i.ClientToken && [...this.instances.values()].find((x) => x.clientToken === i.ClientToken);
+      if (existing) return { Instances: [this.describeInstance(existing)] };
+      if (!this.images.some((im) => im.id === i.ImageId))
+        throw fakeError('InvalidAMIID.NotFound', `The image id '[${i.ImageId}]' does not exist`);
+      const type = this.types[String(i.InstanceType)];
+      if (!type) throw fakeError('InvalidParameterValue', `Invalid value '${i.InstanceType}' for InstanceType.`);
+      if (i.KeyName && ![...this.keyPairs.values()].some((k) => k.name === i.KeyName))
+        throw fakeError('InvalidKeyPair.NotFound', `The key pair '${i.KeyName}' does not exist`);
+      const enis = (i.NetworkInterfaces ?? []).map((n) => {
+        const e = this.get(this.enis, n.NetworkInterfaceId, 'InvalidNetworkInterfaceID.NotFound');
+        if (e.attachment) throw fakeError('InvalidNetworkInterface.InUse', `Interface: [${e.id}] in use.`);
+        return { e, deviceIndex: n.DeviceIndex ?? 0 };
+      });
+      if (enis.length === 0)
+        throw fakeError('MissingParameter', 'this fake launches only with explicit network interfaces');
+      if (enis.length > type.maxNics)
+        throw fakeError(
+          'InvalidParameterValue',
+          `${i.InstanceType} supports at most ${type.maxNics} network interfaces`,
+        );
+      const zone = enis[0].e.zone;
+      if (enis.some((x) => x.e.zone !== zone))
+        throw fakeError('InvalidParameterValue', 'network interfaces in different availability zones');
+      const market = i.InstanceMarketOptions?.MarketType === 'spot' ? 'spot' : 'on-demand';
+      const refusal = this.capacity.find(
+        (r) =>
+          (!r.zone || r.zone === zone) && (!r.type || r.type === i.InstanceType) && (!r.market || r.market === market),
+      );
+      if (refusal)
+        throw fakeError(
+          refusal.code,
+          `We currently do not have sufficient ${i.InstanceType} capacity in the Availability Zone you requested (${zone}).`,
+        );
+      const inst: Instance = {
+        id: this.id('i'),
+        type: String(i.InstanceType),
+        imageId: String(i.ImageId),
+        zone,
+        state: 'pending',
+        runningAt: this.clock.now() + this.bootMs,
+        market,
+        enis: enis.map((x) => x.e.id),
+        tags: tagsFor(i.TagSpecifications, 'instance'),
+        input: i,
+        clientToken: i.ClientToken,
+      };
+      for (const { e, deviceIndex } of enis)
+        e.attachment = { id: this.id('eni-attach'), instanceId: inst.id, deviceIndex, deleteOnTermination: false };
+      this.instances.set(inst.id, inst);
+      return { Instances: [this.describeInstance(inst)] };
+    },
+    DescribeInstances: (i: sdk.DescribeInstancesCommandInput) => {
+      const list = [...this.instances.values()].filter(
+        (x) =>
+          matches(
+            i.Filters,
+            (n) =>
+              tagFilter(n, x.tags) ??
+              (n === 'instance-id'
+                ? [x.id]
+                : n === 'instance-state-name'
+                  ? [x.state]
+                  : n === 'vpc-id'
+                    ? x.enis.map((e) => this.enis.get(e)?.vpcId ?? '')
+                    : undefined),
+          ) &&
+          (!i.InstanceIds || i.InstanceIds.includes(x.id)),
+      );
+      return { Reservations: list.length ? [{ Instances: list.map((x) => this.describeInstance(x)) }] : [] };
+    },
+    TerminateInstances: (i: sdk.TerminateInstancesCommandInput) => {
+      const list = (i.InstanceIds ?? []).map((id) => this.get(this.instances, id, 'InvalidInstanceID.NotFound'));
+      for (const x of list) {
+        if (x.state === 'terminated' || x.state === 'shutting-down') continue;
+        x.state = 'shutting-down';
+        x.terminatedAt = this.clock.now() + this.terminateMs;
+      }
+      this.advance();
+      return { TerminatingInstances: list.map((x) => ({ InstanceId: x.id, CurrentState: { Name: x.state } })) };
+    },
+  };
+
+  private describeInstance(x: Instance): sdk.Instance {
+    return {
+      InstanceId: x.id,
+      InstanceType: x.type as sdk._InstanceType,
+      ImageId: x.imageId,
+      State: { Name: x.state as sdk.InstanceStateName },
+      Placement: { AvailabilityZone: x.zone },
+      InstanceLifecycle: x.market === 'spot' ? 'spot' : undefined,
+      Tags: tagList(x.tags),
+      NetworkInterfaces: x.enis.flatMap((id) => {
+        const e = this.enis.get(id);
+        if (!e?.attachment || e.attachment.instanceId !== x.id) return [];
+        return [
+          {
+            NetworkInterfaceId: e.id,
+            MacAddress: e.mac,
+            PrivateIpAddress: e.ip,
+            Attachment: {
+              AttachmentId: e.attachment.id,
+              DeviceIndex: e.attachment.deviceIndex,
+              DeleteOnTermination: e.attachment.deleteOnTermination,
+            },
+          },
+        ];
+      }),
+    };
+  }
+}
+
+export function fakeError(code: string, message: string): EC2ServiceException {
+  return new EC2ServiceException({ name: code, $fault: 'client', $metadata: { httpStatusCode: 400 }, message });
+}
+
+function tagsFor(specs: TagSpecification[] | undefined, type: string): Tags {
+  const spec = specs?.find((s) => s.ResourceType === type);
+  return Object.fromEntries((spec?.Tags ?? []).map((t) => [t.Key ?? '', t.Value ?? '']));
+}
+
+function tagList(tags: Tags): Tag[] {
+  return Object.entries(tags).map(([Key, Value]) => ({ Key, Value }));
+}
+
+function tagFilter(name: string, tags: Tags): string[] | undefined {
+  if (name.startsWith('tag:')) {
+    const v = tags[name.slice(4)];
+    return v === undefined ? [] : [v];
+  }
+  if (name === 'tag-key') return Object.keys(tags);
+  return undefined;
+}
+
+/** EC2 filter semantics: every filter must match; a filter matches when any value matches (with * wildcards). */
+function matches(filters: Filter[] | undefined, field: (name: string) => string[] | undefined): boolean {
+  return (filters ?? []).every((f) => {
+    const values = field(f.Name ?? '');
+    if (values === undefined)
+      throw fakeError('InvalidParameterValue', `The filter '${f.Name}' is invalid (not modelled by the fake)`);
+    return (f.Values ?? []).some((pattern) => {
+      const re = new RegExp(
+        `^${pattern
+          .split('*')
+          .map((p) => p.replace(/[.+?^${}()|[\]\\]/g, '\\$&'))
+          .join('.*')}$`,
+      );
+      return values.some((v) => re.test(v));
+    });
+  });
+}

@@ -1,0 +1,223 @@
+// A throw-away Debian 12 machine for the stage-script tests: a copy of a cached debootstrap rootfs,
+// booted with systemd-nspawn in a network namespace this helper creates (ooa-devstages-<pid>), with
+// three NICs (management veth to the host, provider and public veths inside the namespace) and apt
+// going through an apt-cacher-ng instance this helper starts on the host side of the management
+// veth. Nothing is routed anywhere: the namespace reaches only that proxy.
+
+import { execFileSync, spawn, spawnSync } from 'child_process';
+import { existsSync, mkdirSync, openSync, readFileSync, renameSync, writeFileSync } from 'fs';
+import { join } from 'path';
+
+export const ROOTFS_CACHE = '/var/cache/openstack-on-aws/dev-rootfs';
+const ACNG_CACHE = '/var/cache/openstack-on-aws/apt-cacher-ng';
+const DEBOOTSTRAP_INCLUDE =
+  'systemd,systemd-sysv,dbus,openssh-server,iproute2,ifupdown,curl,ca-certificates,gnupg,less,procps,sudo,iptables,kmod';
+
+export interface DevNode {
+  id: string;
+  netns: string;
+  rootfs: string;
+  workdir: string;
+  nspawnPid: number;
+  acngPid: number;
+  /** Host side of the management veth; the proxy listens here. */
+  hostIp: string;
+  macs: { management: string; provider: string; public: string };
+}
+
+function sh(cmd: string, args: string[], input?: string): string {
+  return execFileSync(cmd, args, { encoding: 'utf8', input, stdio: ['pipe', 'pipe', 'pipe'] });
+}
+
+function sleep(ms: number): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+}
+
+/** Builds the cached rootfs once (debootstrap, ~65 s here); later runs copy it. */
+export function ensureRootfs(mirror = 'http://deb.debian.org/debian'): void {
+  if (existsSync(join(ROOTFS_CACHE, 'etc/os-release'))) return;
+  const tmp = `${ROOTFS_CACHE}.tmp-${process.pid}`;
+  mkdirSync('/var/cache/openstack-on-aws', { recursive: true });
+  sh('debootstrap', [`--include=${DEBOOTSTRAP_INCLUDE}`, 'bookworm', tmp, mirror]);
+  renameSync(tmp, ROOTFS_CACHE);
+}
+
+/** The container's leader PID (its systemd), the child of the nspawn process. */
+function leaderPid(nspawnPid: number): number | undefined {
+  const out = spawnSync('pgrep', ['-P', String(nspawnPid)], { encoding: 'utf8' }).stdout.trim();
+  const pid = Number(out.split('\n')[0]);
+  return pid > 0 ? pid : undefined;
+}
+
+/** Runs a command inside the machine as root (all of its namespaces, a clean environment). */
+export function inNode(
+  node: DevNode,
+  command: string,
+  opts: { timeoutMs?: number } = {},
+): { code: number; output: string; seconds: number } {
+  const leader = leaderPid(node.nspawnPid);
+  if (!leader) throw new Error(`machine ${node.id} has no leader process`);
+  const started = Date.now();
+  const r = spawnSync(
+    'nsenter',
+    [
+      '-t',
+      String(leader),
+      '-m',
+      '-u',
+      '-i',
+      '-n',
+      '-p',
+      '-r',
+      '-w',
+      '--',
+      '/usr/bin/env',
+      '-i',
+      'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin',
+      'HOME=/root',
+      'LANG=C.UTF-8',
+      'bash',
+      '-c',
+      command,
+    ],
+    { encoding: 'utf8', timeout: opts.timeoutMs ?? 30 * 60_000, maxBuffer: 64 * 1024 * 1024 },
+  );
+  return {
+    code: r.status ?? -1,
+    output: `${r.stdout ?? ''}${r.stderr ?? ''}`,
+    seconds: (Date.now() - started) / 1000,
+  };
+}
+
+function macOf(netns: string, dev: string): string {
+  return sh('ip', ['-n', netns, '-o', 'link', 'show', 'dev', dev]).match(/link\/ether ([0-9a-f:]{17})/)![1];
+}
+
+/**
+ * Creates and boots the machine. `prefix` is the /16 of the emulated VPC: management .0.0/24
+ * (host side .0.1, node .0.11), provider .1.0/24 (public NIC .1.12, provider NIC given .1.11 so
+ * host-prep has an address to remove).
+ */
+export function startDevNode(prefix: string, acngPort: number): DevNode {
+  ensureRootfs();
+  const id = `ooa-devstages-${process.pid}`;
+  const workdir = `/var/tmp/${id}`;
+  const rootfs = join(workdir, 'rootfs');
+  mkdirSync(workdir, { recursive: true });
+  sh('cp', ['-a', '--reflink=auto', ROOTFS_CACHE, rootfs]);
+  const netns = id;
+  const hostIf = `oods${process.pid}h`.slice(0, 15);
+  const hostIp = `${prefix}.0.1`;
+  sh('ip', ['netns', 'add', netns]);
+  sh('ip', ['link', 'add', hostIf, 'type', 'veth', 'peer', 'name', 'mgmt0', 'netns', netns]);
+  sh('ip', ['addr', 'add', `${hostIp}/24`, 'dev', hostIf]);
+  // nspawn keeps /proc/sys read-only inside: forwarding is set from outside, as the local provider does.
+  sh('ip', ['netns', 'exec', netns, 'sysctl', '-q', '-w', 'net.ipv4.ip_forward=1']);
+  sh('ip', ['link', 'set', hostIf, 'up']);
+  const nsIp = (...a: string[]) => sh('ip', ['-n', netns, ...a]);
+  nsIp('link', 'add', 'prov0', 'type', 'veth', 'peer', 'name', 'prov0p');
+  nsIp('link', 'add', 'pub0', 'type', 'veth', 'peer', 'name', 'pub0p');
+  for (const dev of ['lo', 'mgmt0', 'prov0', 'prov0p', 'pub0', 'pub0p']) nsIp('link', 'set', dev, 'up');
+  nsIp('addr', 'add', `${prefix}.0.11/24`, 'dev', 'mgmt0');
+  nsIp('addr', 'add', `${prefix}.1.11/24`, 'dev', 'prov0');
+  nsIp('addr', 'add', `${prefix}.1.12/24`, 'dev', 'pub0');
+  nsIp('route', 'add', 'default', 'via', `${prefix}.0.1`, 'dev', 'mgmt0');
+
+  // apt inside goes through our own apt-cacher-ng (cache kept between runs), nothing else.
+  mkdirSync(ACNG_CACHE, { recursive: true });
+  const acngLog = openSync(join(workdir, 'apt-cacher-ng.out'), 'a');
+  // An own configuration without the package's mirror remapping: a plain caching proxy for the
+  // host names in the machine's sources (the host resolves them).
+  const acngConf = join(workdir, 'acng-conf');
+  mkdirSync(acngConf, { recursive: true });
+  writeFileSync(join(acngConf, 'acng.conf'), 'ExThreshold: 4\n');
+  const acng = spawn(
+    'apt-cacher-ng',
+    [
+      '-c',
+      acngConf,
+      'ForeGround=1',
+      `Port=${acngPort}`,
+      `BindAddress=${hostIp}`,
+      `CacheDir=${ACNG_CACHE}`,
+      `LogDir=${workdir}`,
+      `SocketPath=${workdir}/acng.socket`,
+      `PidFile=${workdir}/acng.pid`,
+    ],
+    { detached: true, stdio: ['ignore', acngLog, acngLog] },
+  );
+  acng.unref();
+  writeFileSync(join(rootfs, 'etc/apt/apt.conf.d/01proxy'), `Acquire::http::Proxy "http://${hostIp}:${acngPort}";\n`);
+  writeFileSync(
+    join(rootfs, 'etc/apt/sources.list.d/debian.sources'),
+    readFileSync('/etc/apt/sources.list.d/debian.sources'),
+  );
+  writeFileSync(join(rootfs, 'etc/apt/sources.list'), '');
+
+  const out = openSync(join(workdir, 'nspawn.out'), 'a');
+  const nspawn = spawn(
+    'systemd-nspawn',
+    [
+      '-D',
+      rootfs,
+      '-M',
+      id,
+      '--boot',
+      '--register=no',
+      '--keep-unit',
+      `--network-namespace-path=/run/netns/${netns}`,
+      '--console=read-only',
+      '--resolv-conf=off',
+      '--timezone=off',
+      // As the local provider boots its nodes: OpenStack needs bridges, netns, iptables, taps.
+      '--capability=all',
+      '--private-users=no',
+      '--bind=/dev/net/tun',
+      '--link-journal=no',
+    ],
+    { detached: true, stdio: ['ignore', out, out] },
+  );
+  nspawn.unref();
+  const node: DevNode = {
+    id,
+    netns,
+    rootfs,
+    workdir,
+    nspawnPid: nspawn.pid!,
+    acngPid: acng.pid!,
+    hostIp,
+    macs: { management: macOf(netns, 'mgmt0'), provider: macOf(netns, 'prov0'), public: macOf(netns, 'pub0') },
+  };
+  for (let i = 0; i < 120; i++) {
+    if (leaderPid(node.nspawnPid)) {
+      const state = inNode(node, 'systemctl is-system-running 2>/dev/null || true').output.trim();
+      if (state === 'running' || state === 'degraded') return node;
+    }
+    sleep(500);
+  }
+  throw new Error(`machine ${id} did not boot:\n${readFileSync(join(workdir, 'nspawn.out'), 'utf8').slice(-2000)}`);
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Powers the machine off, ends the proxy, deletes the namespace and the copy (keeps the caches). */
+export function stopDevNode(node: DevNode): void {
+  const leader = leaderPid(node.nspawnPid);
+  if (alive(node.nspawnPid)) {
+    process.kill(node.nspawnPid, 'SIGTERM'); // nspawn asks the container's systemd to power off
+    for (let i = 0; i < 120 && alive(node.nspawnPid); i++) sleep(250);
+    if (alive(node.nspawnPid)) process.kill(node.nspawnPid, 'SIGKILL');
+  }
+  // A SIGKILLed nspawn leaves the machine's init running; killing it ends its PID namespace.
+  if (leader && alive(leader)) process.kill(leader, 'SIGKILL');
+  if (alive(node.acngPid)) process.kill(node.acngPid, 'SIGTERM');
+  spawnSync('ip', ['netns', 'del', node.netns]);
+  spawnSync('rm', ['-rf', '--one-file-system', node.workdir]);
+}

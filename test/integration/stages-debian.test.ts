@@ -1,0 +1,168 @@
+// The stage scripts for real on Debian 12 with OpenStack Zed from Debian's archive: host-prep,
+// repositories, mariadb, rabbitmq, memcached, etcd and keystone run in a fresh systemd-nspawn
+// machine, each twice. The second run must succeed and change nothing (same files under /etc,
+// same database users, Keystone objects and RabbitMQ users), and admin must get a token.
+// Slow (minutes, package installs): runs only with OOA_STAGES_REAL=1, i.e. `npm run test:stages`.
+
+import { copyFileSync, mkdirSync, readdirSync, writeFileSync } from 'fs';
+import { join } from 'path';
+import { readSettings } from '../../src/inputs';
+import { buildPlan } from '../../src/plan';
+import type { Environment } from '../../src/provider';
+import { renderNodeSettings, SETTINGS_PATH, STAGES_DIR } from '../../src/remote/node-settings';
+import { generateStackSecrets } from '../../src/secrets';
+import { DevNode, inNode, startDevNode, stopDevNode } from './stages-container';
+
+const REAL = process.env.OOA_STAGES_REAL === '1';
+const STAGES = ['host-prep', 'repositories', 'mariadb', 'rabbitmq', 'memcached', 'etcd', 'keystone'];
+// The emulated VPC's /16 and the proxy port; overridable to run two machines side by side.
+const PREFIX = process.env.OOA_STAGES_PREFIX ?? '10.197';
+const ACNG_PORT = Number(process.env.OOA_STAGES_ACNG_PORT ?? 3143);
+const MIN = 60_000;
+
+const timings: Record<string, number[]> = {};
+let node: DevNode | undefined;
+
+function stageRun(stage: string): { code: number; output: string; seconds: number } {
+  const r = inNode(node!, `bash ${STAGES_DIR}/${stage}.sh`, { timeoutMs: 20 * MIN });
+  (timings[stage] ??= []).push(r.seconds);
+  return r;
+}
+
+/** Everything a re-run must leave as it was. */
+function snapshot(): string {
+  const files = inNode(
+    node!,
+    // /root/.cache holds the Python entry-point cache of the OpenStack client, not configuration.
+    'find /etc /usr/local/sbin /root -xdev -type f -not -path /etc/ld.so.cache -not -path "/root/.cache/*" -print0 | sort -z | xargs -0 sha256sum',
+  );
+  const db = inNode(node!, "mysql -N -B <<<'SELECT user, host FROM mysql.user ORDER BY 1,2; SHOW DATABASES;'");
+  const rabbit = inNode(node!, 'rabbitmqctl -q list_users; rabbitmqctl -q list_user_permissions openstack');
+  const ks = inNode(
+    node!,
+    '. /root/admin-openrc; for o in user project role service endpoint domain region; do openstack $o list -f value | sort; done; openstack role assignment list --names -f value | sort',
+  );
+  for (const r of [files, db, rabbit, ks]) if (r.code !== 0) throw new Error(`snapshot failed:\n${r.output}`);
+  return [files.output, db.output, rabbit.output, ks.output].join('\n=====\n');
+}
+
+(REAL ? describe : describe.skip)('stage scripts on Debian 12 + Zed in an nspawn machine', () => {
+  beforeAll(() => {
+    node = startDevNode(PREFIX, ACNG_PORT);
+    const settings = readSettings(
+      (name) =>
+        ({
+          provider: 'local',
+          os: 'debian-12',
+          release: 'zed',
+          'vpc-cidr': `${PREFIX}.0.0/16`,
+          'stack-id': 'devstages',
+          'ping-target': '203.0.113.10',
+        })[name as string] ?? '',
+      { env: {} },
+    );
+    const plan = buildPlan(settings, { now: new Date() });
+    const env: Environment = {
+      stackId: plan.stackId,
+      nodes: [
+        {
+          name: 'controller',
+          instanceId: node.id,
+          managementIp: `${PREFIX}.0.11`,
+          nics: [
+            { name: 'eth0', mac: node.macs.management, ip: `${PREFIX}.0.11` },
+            { name: 'eth1', mac: node.macs.provider, ip: `${PREFIX}.1.11` },
+            { name: 'eth2', mac: node.macs.public, ip: `${PREFIX}.1.12` },
+          ],
+        },
+      ],
+      controllerPublicIp: `${PREFIX}.1.12`,
+      routerPublicIp: `${PREFIX}.1.11`,
+      sshPort: 22,
+      sshUser: 'root',
+      privateKeyPath: '/nonexistent',
+    };
+    // Only the controller is in this machine; the plan's other nodes only appear in /etc/hosts.
+    const secrets = generateStackSecrets(plan.stackId, () => undefined);
+    const settingsFile = join(node.rootfs, SETTINGS_PATH);
+    mkdirSync(join(settingsFile, '..'), { recursive: true });
+    writeFileSync(settingsFile, renderNodeSettings(plan, env, secrets, 'controller'), { mode: 0o600 });
+    const stagesDir = join(node.rootfs, STAGES_DIR);
+    mkdirSync(stagesDir, { recursive: true });
+    const src = join(__dirname, '../../src/stages');
+    for (const f of readdirSync(src).filter((x) => x.endsWith('.sh'))) copyFileSync(join(src, f), join(stagesDir, f));
+  }, 5 * MIN);
+
+  afterAll(() => {
+    // OOA_STAGES_KEEP=1 leaves the machine running for a look inside (delete it by hand after).
+    if (node && process.env.OOA_STAGES_KEEP !== '1') stopDevNode(node);
+    else if (node)
+      process.stdout.write(
+        `kept machine ${node.id}: nspawn PID ${node.nspawnPid}, apt-cacher-ng PID ${node.acngPid}\n`,
+      );
+    // Numbers for the report (not assertions): seconds per run of each stage.
+    process.stdout.write(`stage timings (s, first run / second run): ${JSON.stringify(timings)}\n`);
+  }, 5 * MIN);
+
+  test(
+    'every stage succeeds on a fresh machine',
+    () => {
+      for (const stage of STAGES) {
+        const r = stageRun(stage);
+        if (r.code !== 0) throw new Error(`${stage} failed (exit ${r.code}):\n${r.output.slice(-6000)}`);
+        expect(r.output).toContain(`stage ${stage} finished`);
+      }
+    },
+    40 * MIN,
+  );
+
+  test('host-prep found the NICs by MAC, emptied the provider NIC and routes via the provider gateway', () => {
+    const nics = inNode(node!, 'cat /etc/openstack-on-aws/nics.env').output;
+    expect(nics).toContain("NIC_MANAGEMENT='mgmt0'");
+    expect(nics).toContain("NIC_PROVIDER='prov0'");
+    expect(nics).toContain("NIC_PUBLIC='pub0'");
+    expect(inNode(node!, 'ip -4 -o addr show dev prov0').output.trim()).toBe('');
+    expect(inNode(node!, 'ip route show default').output.trim()).toBe(`default via ${PREFIX}.1.1 dev pub0`);
+    expect(inNode(node!, 'iptables -t nat -S POSTROUTING').output).toContain('-A POSTROUTING -o pub0 -j MASQUERADE');
+    expect(inNode(node!, 'getent hosts controller compute1').output).toMatch(
+      new RegExp(`${PREFIX.replace('.', '\\.')}\\.0\\.11\\s+controller`),
+    );
+    expect(inNode(node!, 'hostname').output.trim()).toBe('controller');
+  });
+
+  test('MariaDB, memcached and etcd listen on the management address', () => {
+    const listening = inNode(node!, 'ss -ltnH').output;
+    expect(listening).toContain(`${PREFIX}.0.11:3306`);
+    expect(listening).toContain(`${PREFIX}.0.11:11211`);
+    expect(listening).toContain(`${PREFIX}.0.11:2379`);
+  });
+
+  test(
+    'a second run of every stage succeeds and changes nothing',
+    () => {
+      const before = snapshot();
+      for (const stage of STAGES) {
+        const r = stageRun(stage);
+        if (r.code !== 0) throw new Error(`${stage} (second run) failed (exit ${r.code}):\n${r.output.slice(-6000)}`);
+        expect(r.output).toMatch(new RegExp(`stage ${stage} finished in \\d+s: nothing changed`));
+      }
+      expect(snapshot()).toBe(before);
+    },
+    20 * MIN,
+  );
+
+  test('admin and demo get tokens; the catalog has the identity endpoints', () => {
+    const admin = inNode(node!, '. /root/admin-openrc && openstack token issue -f value -c id');
+    expect(admin.code).toBe(0);
+    expect(admin.output.trim()).toMatch(/^gAAAA/); // a Fernet token
+    const demo = inNode(node!, '. /root/demo-openrc && openstack token issue -f value -c project_id');
+    expect(demo.code).toBe(0);
+    const endpoints = inNode(
+      node!,
+      '. /root/admin-openrc && openstack endpoint list --service identity -f value -c Interface -c URL',
+    ).output;
+    expect(endpoints).toContain(`public http://${PREFIX}.1.12:5000/v3/`);
+    expect(endpoints).toContain('internal http://controller:5000/v3/');
+    expect(endpoints).toContain('admin http://controller:5000/v3/');
+  });
+});

@@ -1,0 +1,120 @@
+// Shared set-up for the EC2 provider tests: Settings and a Plan for a topology, a recording Io, a
+// ledger, and a provider wired to a FakeEc2 on virtual time.
+
+import { Settings } from '../../../src/inputs';
+import type { Io } from '../../../src/io';
+import { Inputs, InputName } from '../../../src/names';
+import { buildPlan, Plan } from '../../../src/plan';
+import type { Ticker } from '../../../src/progress';
+import type { Provider, ResourceLedger, ResourceRecord } from '../../../src/provider';
+import { createAwsProvider } from '../../../src/aws/provider';
+import { FakeEc2, FakeEc2Options } from '../../helpers/fake-ec2';
+import { settingsFrom } from '../../helpers/inputs';
+
+export const PUBLIC_KEY =
+  'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIFakeFakeFakeFakeFakeFakeFakeFakeFakeFakeFake test@openstack-on-aws';
+export const RUNNER_IP = '203.0.113.1';
+
+export interface Recorded extends Io {
+  lines: string[];
+}
+
+export function recordingIo(): Recorded {
+  const lines: string[] = [];
+  const state: Record<string, string> = {};
+  return {
+    lines,
+    getInput: () => '',
+    setOutput: (n, v) => lines.push(`output ${n}=${v}`),
+    setSecret: () => undefined,
+    saveState: (n, v) => (state[n] = v),
+    getState: (n) => state[n] ?? '',
+    info: (m) => lines.push(m),
+    warning: (m) => lines.push(`warning: ${m}`),
+    error: (m) => lines.push(`error: ${m}`),
+    group: (_t, fn) => fn(),
+    summary: async () => undefined,
+    setFailed: (m) => lines.push(`failed: ${m}`),
+  };
+}
+
+export function memoryLedger(): ResourceLedger & { records: ResourceRecord[] } {
+  const records: ResourceRecord[] = [];
+  return {
+    records,
+    record: (r) => {
+      if (!records.some((x) => x.kind === r.kind && x.id === r.id)) records.push(r);
+    },
+    list: () => [...records],
+  };
+}
+
+/** Heartbeats on the fake's virtual time, so long waits print their progress lines in tests too. */
+export function virtualTicker(fake: FakeEc2): Ticker {
+  return {
+    every(ms, fn) {
+      let stopped = false;
+      void (async () => {
+        while (!stopped) {
+          await fake.clock.sleep(ms);
+          if (!stopped) fn();
+        }
+      })();
+      return () => {
+        stopped = true;
+      };
+    },
+    now: fake.clock.now,
+  };
+}
+
+export interface Rig {
+  fake: FakeEc2;
+  settings: Settings;
+  plan: Plan;
+  provider: Provider;
+  io: Recorded;
+  ledger: ReturnType<typeof memoryLedger>;
+  up(signal?: AbortSignal): ReturnType<Provider['up']>;
+  down(known?: ResourceRecord[]): ReturnType<Provider['down']>;
+  /** A fresh provider on the same fake (what the post step is: a new process). */
+  freshProvider(): Provider;
+}
+
+export function rig(
+  inputs: Partial<Record<InputName, string>> = {},
+  fakeOptions: FakeEc2Options = {},
+  fake = new FakeEc2(fakeOptions),
+): Rig {
+  const settings = settingsFrom({ [Inputs.StackId]: 'unit-stack', [Inputs.Region]: 'us-east-1', ...inputs });
+  const plan = buildPlan(settings, {
+    now: new Date(fake.clock.now()),
+    repository: 'octo/repo',
+    runId: '42',
+    runAttempt: '1',
+  });
+  const io = recordingIo();
+  const ledger = memoryLedger();
+  const make = () =>
+    createAwsProvider(settings, {
+      client: fake.client(),
+      sleep: fake.clock.sleep,
+      now: fake.clock.now,
+      fetchRunnerIp: async () => RUNNER_IP,
+      random: () => 0.5,
+      ticker: virtualTicker(fake),
+    });
+  const provider = make();
+  return {
+    fake,
+    settings,
+    plan,
+    provider,
+    io,
+    ledger,
+    up: (signal) =>
+      provider.up(plan, { io, ledger, sshPublicKey: PUBLIC_KEY, privateKeyPath: '/tmp/unit-stack/id_ed25519', signal }),
+    down: (known = ledger.list()) => make().down(settings.stackId, { io, known }),
+    freshProvider: make,
+  };
+}

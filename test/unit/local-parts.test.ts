@@ -1,0 +1,165 @@
+// The local provider's pure parts: reading the host's mirror, MACs, the files written into a node,
+// the nspawn command line, the rootfs cache stamp, and the host route pinning's parser.
+
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { remapArgs } from '../../src/local/apt-cache';
+import { FALLBACK_MIRROR, hostMirror, mirrorFrom, urisIn } from '../../src/local/host-mirror';
+import { missingPackages } from '../../src/local/host-tools';
+import { nspawnArgs } from '../../src/local/machine';
+import { nicMac } from '../../src/local/macs';
+import { routeSpec } from '../../src/local/mirror-routes';
+import { debianSources, hostsFile, networkUnit } from '../../src/local/node-files';
+import { machineName, netnsName, stackPrefix } from '../../src/local/paths';
+import { cacheIsCurrent, recipeId, rootfsDir, stampPath } from '../../src/local/rootfs';
+import { listStackIds } from '../../src/local/stack-record';
+
+describe('the host mirror', () => {
+  const deb822 = [
+    'Types: deb',
+    '# http://snapshot.debian.org/archive/debian/20250520T000000Z',
+    'URIs: https://deb.debian.org/debian/',
+    'Suites: bookworm bookworm-updates',
+    '',
+    'Types: deb',
+    'URIs: http://security.example.org/debian-security',
+  ].join('\n');
+
+  it('reads deb822 and one-line sources and turns https into http for the cache', () => {
+    expect(urisIn(deb822)).toEqual(['https://deb.debian.org/debian/', 'http://security.example.org/debian-security']);
+    expect(urisIn('deb [arch=amd64] http://mirror.example/debian bookworm main\n# deb http://x/debian b main')).toEqual(
+      ['http://mirror.example/debian'],
+    );
+    expect(mirrorFrom(urisIn(deb822))).toEqual({
+      archive: 'http://deb.debian.org/debian',
+      security: 'http://security.example.org/debian-security',
+    });
+  });
+
+  it('falls back to deb.debian.org when the host names no Debian archive', () => {
+    expect(hostMirror(['a'], () => 'deb https://packages.example.com/apt stable main')).toEqual(FALLBACK_MIRROR);
+  });
+
+  it('points apt-cacher-ng’s Debian maps at that mirror', () => {
+    expect(remapArgs({ archive: 'http://m/debian', security: 'http://m/debian-security' })).toEqual([
+      'Remap-debrep=file:deb_mirror*.gz /debian ; http://m/debian/',
+      'Remap-secdeb=security.debian.org deb.debian.org/debian-security /debian-security ; http://m/debian-security/',
+    ]);
+  });
+});
+
+describe('names and MACs', () => {
+  it('derives stable, locally administered unicast MACs per stack, node and NIC', () => {
+    const mac = nicMac('s1', 'controller', 'eth1');
+    expect(mac).toMatch(/^02(:[0-9a-f]{2}){5}$/);
+    expect(nicMac('s1', 'controller', 'eth1')).toBe(mac);
+    expect(new Set([mac, nicMac('s1', 'controller', 'eth2'), nicMac('s2', 'controller', 'eth1')]).size).toBe(3);
+  });
+
+  it('puts the stack id between separators a stack id cannot contain', () => {
+    expect(netnsName('e2e', 'compute1')).toBe('ooa.e2e.compute1');
+    expect(netnsName('e2e-x', 'compute1').startsWith(stackPrefix('e2e'))).toBe(false);
+    expect(machineName('e2e', 'controller')).toBe('ooa-e2e-controller');
+  });
+});
+
+describe('files written into a node', () => {
+  it('matches NICs by MAC; the provider NIC is up without an address; only one gateway', () => {
+    const mgmt = networkUnit({ name: 'eth0', mac: '02:00:00:00:00:01', address: '10.42.0.11/24' });
+    expect(mgmt).toContain('MACAddress=02:00:00:00:00:01');
+    expect(mgmt).toContain('Address=10.42.0.11/24');
+    expect(mgmt).not.toContain('Gateway=');
+    const prov = networkUnit({ name: 'eth1', mac: '02:00:00:00:00:02' });
+    expect(prov).not.toMatch(/^Address=/m);
+    expect(prov).toContain('RequiredForOnline=no');
+    expect(prov).toContain('LinkLocalAddressing=no');
+    expect(
+      networkUnit({ name: 'eth2', mac: '02:00:00:00:00:03', address: '10.42.1.12/24', gateway: '10.42.1.1' }),
+    ).toContain('Gateway=10.42.1.1');
+  });
+
+  it('lists every node in /etc/hosts by management address, without a 127.0.1.1 line', () => {
+    const hosts = hostsFile('compute1', [
+      { name: 'controller', ip: '10.42.0.11' },
+      { name: 'compute1', ip: '10.42.0.21' },
+    ]);
+    expect(hosts).toContain('10.42.0.11 controller\n');
+    expect(hosts).toContain('10.42.0.21 compute1\n');
+    expect(hosts).not.toContain('127.0.1.1');
+  });
+
+  it('writes apt sources for the archive, updates and security', () => {
+    const src = debianSources({ archive: 'http://m/debian', security: 'http://m/debian-security' });
+    expect(src).toContain('URIs: http://m/debian\nSuites: bookworm bookworm-updates');
+    expect(src).toContain('URIs: http://m/debian-security\nSuites: bookworm-security');
+  });
+});
+
+describe('the nspawn command line', () => {
+  it('has the flags measured to work without a host systemd, in the given namespace', () => {
+    const args = nspawnArgs({ name: 'ooa-s-controller', dir: '/d', netnsPath: '/run/netns/ooa.s.controller' });
+    for (const flag of [
+      '--boot',
+      '--register=no',
+      '--keep-unit',
+      '--console=read-only',
+      '--private-users=no',
+      '--capability=all',
+    ])
+      expect(args).toContain(flag);
+    expect(args).toContain('--network-namespace-path=/run/netns/ooa.s.controller');
+    expect(args.slice(args.indexOf('-M'), args.indexOf('-M') + 2)).toEqual(['-M', 'ooa-s-controller']);
+  });
+});
+
+describe('the root file system cache', () => {
+  const mirror = { archive: 'http://m/debian' };
+  let dir: string;
+  beforeEach(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ooa-rootfs-unit-'));
+  });
+  afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  it('is current only with a complete tree and a stamp of the same recipe', () => {
+    expect(cacheIsCurrent(dir, mirror)).toBe(false);
+    fs.mkdirSync(path.join(rootfsDir(dir), 'usr/lib/systemd'), { recursive: true });
+    fs.writeFileSync(path.join(rootfsDir(dir), 'usr/lib/systemd/systemd'), '');
+    expect(cacheIsCurrent(dir, mirror)).toBe(false);
+    fs.writeFileSync(stampPath(dir), JSON.stringify({ recipe: recipeId(mirror) }));
+    expect(cacheIsCurrent(dir, mirror)).toBe(true);
+    expect(cacheIsCurrent(dir, { archive: 'http://other/debian' })).toBe(false);
+  });
+
+  it('lists stack folders only (not the files beside them)', () => {
+    fs.mkdirSync(path.join(dir, 'stack-a'));
+    fs.writeFileSync(path.join(dir, 'apt-cacher-ng.pid'), '1\n');
+    expect(listStackIds({ cacheDir: dir, stateRoot: dir, netnsDir: dir })).toEqual(['stack-a']);
+  });
+});
+
+describe('host helpers', () => {
+  it('parses the host’s current route to a mirror address', () => {
+    expect(routeSpec('203.0.113.80 via 192.0.2.1 dev eth0 src 192.0.2.2 uid 0 \\    cache')).toEqual([
+      'via',
+      '192.0.2.1',
+      'dev',
+      'eth0',
+    ]);
+    expect(routeSpec('10.0.0.5 dev br0 src 10.0.0.1')).toEqual(['dev', 'br0']);
+    expect(routeSpec('unreachable')).toBeUndefined();
+  });
+
+  it('names the Debian package of every missing tool once', () => {
+    expect(missingPackages(() => false)).toEqual([
+      'systemd-container',
+      'debootstrap',
+      'iproute2',
+      'nftables',
+      'openssh-client',
+      'util-linux',
+      'mount',
+    ]);
+    expect(missingPackages(() => true)).toEqual([]);
+  });
+});

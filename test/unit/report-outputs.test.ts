@@ -1,0 +1,191 @@
+// The outputs as a workflow sees them: written by @actions/core (actionsIo) into the runner's
+// GITHUB_OUTPUT file and read back in its name<<delimiter format; the admin password masked in the
+// log (::add-mask::) before anything else and present in the file; the files the outputs name.
+
+import { execFileSync } from 'child_process';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { actionsIo } from '../../src/io';
+import { Outputs } from '../../src/names';
+import { buildPlan } from '../../src/plan';
+import type { Environment } from '../../src/provider';
+import { dashboardUrl } from '../../src/report/credentials';
+import { publishOutputs } from '../../src/report/outputs';
+import { Timings } from '../../src/report/timings';
+import type { CheckResult } from '../../src/smoke/types';
+import { settingsFrom } from '../helpers/inputs';
+
+const PASSWORD = 'Hk3Jd8Lq2Wz7Xv4Nb9Mc1Rt6';
+
+/** Parses the runner's file-command format: name<<DELIM \n value \n DELIM. */
+function readOutputFile(file: string): Record<string, string> {
+  const text = fs.readFileSync(file, 'utf8');
+  const out: Record<string, string> = {};
+  const re = /^([^\n<]+)<<(ghadelimiter_[0-9a-f-]+)\n([\s\S]*?)\n\2\n/gm;
+  for (const m of text.matchAll(re)) out[m[1]] = m[3];
+  return out;
+}
+
+describe('publishOutputs through actionsIo', () => {
+  let dir: string;
+  let outputFile: string;
+  let stdout: string;
+  const savedEnv = { ...process.env };
+  let spy: jest.SpyInstance;
+
+  beforeEach(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'outputs-'));
+    outputFile = path.join(dir, 'github_output');
+    fs.writeFileSync(outputFile, '');
+    process.env.GITHUB_OUTPUT = outputFile;
+    stdout = '';
+    spy = jest.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
+      stdout += chunk.toString();
+      return true;
+    });
+  });
+
+  afterEach(() => {
+    spy.mockRestore();
+    process.env = { ...savedEnv };
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('writes every output; the password is masked first and lands only in the output file and the 0600 credential files', async () => {
+    const keyPath = path.join(dir, 'id_ed25519');
+    fs.writeFileSync(keyPath, 'not a real key\n', { mode: 0o644 });
+    const env: Environment = {
+      stackId: 'out1',
+      nodes: [
+        { name: 'controller', instanceId: 'i-0123456789abcdef0', managementIp: '10.42.0.11', nics: [] },
+        { name: 'compute1', instanceId: 'i-0123456789abcdef1', managementIp: '10.42.0.21', nics: [] },
+      ],
+      controllerPublicIp: '198.51.100.12',
+      sshPort: 22,
+      routerPublicIp: '198.51.100.11',
+      sshUser: 'ubuntu',
+      privateKeyPath: keyPath,
+    };
+    const plan = buildPlan(settingsFrom({ 'stack-id': 'out1' }), { now: new Date('2026-11-21T16:30:00Z') });
+    const timings = new Timings();
+    timings.record('provision', 'instances', 90);
+    timings.record('stage', 'controller:keystone', 43.25);
+    timings.record('check', 'keystone-token', 1.5);
+    const results: CheckResult[] = [
+      { id: 'keystone-token', name: 't', status: 'passed', seconds: 1.5, startedAt: 0, notes: [] },
+      {
+        id: 'router-ping',
+        name: 'p',
+        status: 'failed',
+        seconds: 6,
+        startedAt: 0,
+        notes: [],
+        failure: { message: 'm', command: 'c', output: 'o', hint: 'h' },
+      },
+    ];
+    const workDir = path.join(dir, 'work');
+    await publishOutputs({
+      plan,
+      env,
+      io: actionsIo(),
+      workDir,
+      adminPassword: PASSWORD,
+      results,
+      junitPath: '/tmp/x.xml',
+      timings,
+    });
+
+    // masked before any other line, and never printed otherwise
+    expect(stdout.split('\n')[0]).toBe(`::add-mask::${PASSWORD}`);
+    expect(stdout.split(PASSWORD).length).toBe(2);
+
+    const o = readOutputFile(outputFile);
+    expect(o[Outputs.AdminPassword]).toBe(PASSWORD);
+    expect(o).toMatchObject({
+      [Outputs.StackId]: 'out1',
+      [Outputs.AuthUrl]: 'http://198.51.100.12:5000/v3',
+      [Outputs.DashboardUrl]: 'http://198.51.100.12/horizon',
+      [Outputs.ControllerIp]: '198.51.100.12',
+      [Outputs.CloudsYaml]: path.join(workDir, 'clouds.yaml'),
+      [Outputs.Openrc]: path.join(workDir, 'admin-openrc.sh'),
+      [Outputs.SshKeyPath]: keyPath,
+      [Outputs.SmokeResult]: 'failed',
+      [Outputs.JunitPath]: '/tmp/x.xml',
+    });
+    expect(JSON.parse(o[Outputs.InstanceIds])).toEqual({
+      controller: 'i-0123456789abcdef0',
+      compute1: 'i-0123456789abcdef1',
+    });
+    expect(JSON.parse(o[Outputs.Timings])).toEqual({
+      provision: { instances: 90 },
+      stage: { 'controller:keystone': 43.25 },
+      netfix: {},
+      check: { 'keystone-token': 1.5 },
+      teardown: {},
+      totalSeconds: 134.75,
+    });
+    expect(JSON.parse(o[Outputs.PortForwards])).toEqual([
+      {
+        name: 'smoke-ssh',
+        address: '198.51.100.11:522',
+        host: '198.51.100.11',
+        port: 522,
+        targetPort: 22,
+        description: 'SSH to the smoke-test instance',
+      },
+    ]);
+
+    for (const f of [o[Outputs.CloudsYaml], o[Outputs.Openrc], keyPath])
+      expect(fs.statSync(f).mode & 0o777).toBe(0o600);
+
+    // clouds.yaml as openstacksdk reads it (YAML), openrc as a shell sources it
+    const cloud = JSON.parse(
+      execFileSync('python3', [
+        '-c',
+        'import json,sys,yaml; print(json.dumps(yaml.safe_load(open(sys.argv[1]))))',
+        o[Outputs.CloudsYaml],
+      ]).toString(),
+    );
+    expect(cloud).toEqual({
+      clouds: {
+        'openstack-on-aws': {
+          auth: {
+            auth_url: 'http://198.51.100.12:5000/v3',
+            username: 'admin',
+            password: PASSWORD,
+            project_name: 'admin',
+            user_domain_name: 'Default',
+            project_domain_name: 'Default',
+          },
+          region_name: 'RegionOne',
+          identity_api_version: 3,
+          interface: 'public',
+        },
+      },
+    });
+    const sourced = execFileSync(
+      'bash',
+      [
+        '-c',
+        '. "$1"; [ "$OS_PASSWORD" = "$EXPECTED" ] && echo "$OS_USERNAME $OS_PROJECT_NAME $OS_AUTH_URL $OS_REGION_NAME"',
+        'x',
+        o[Outputs.Openrc],
+      ],
+      {
+        env: { PATH: process.env.PATH, EXPECTED: PASSWORD },
+      },
+    ).toString();
+    expect(sourced.trim()).toBe('admin admin http://198.51.100.12:5000/v3 RegionOne');
+  });
+});
+
+it('the dashboard is /dashboard on the RHEL family and /horizon elsewhere', () => {
+  const e = { controllerPublicIp: '198.51.100.12' };
+  expect(dashboardUrl({ os: { family: 'rhel', id: 'rocky-9', label: 'Rocky 9', sshUser: 'rocky' } }, e)).toBe(
+    'http://198.51.100.12/dashboard',
+  );
+  expect(dashboardUrl({ os: { family: 'debian', id: 'debian-12', label: 'Debian 12', sshUser: 'admin' } }, e)).toBe(
+    'http://198.51.100.12/horizon',
+  );
+});

@@ -1,0 +1,47 @@
+// Every generated secret is masked before generateStackSecrets returns it: each password, the
+// private key as a whole and each line of it (the Actions log masks line by line).
+
+import { terminalIo } from '../../src/io';
+import { PASSWORD_NAMES, generateStackSecrets } from '../../src/secrets';
+
+describe('generateStackSecrets masking', () => {
+  test('masks every password and the private key (whole and per line) through the given function', () => {
+    const masked: string[] = [];
+    const secrets = generateStackSecrets('masktest', (s) => masked.push(s));
+    expect(Object.keys(secrets.passwords).sort()).toEqual([...PASSWORD_NAMES].sort());
+    for (const name of PASSWORD_NAMES) {
+      expect(secrets.passwords[name]).toMatch(/^[A-Za-z0-9]{24}$/);
+      expect(masked).toContain(secrets.passwords[name]);
+    }
+    expect(new Set(Object.values(secrets.passwords)).size).toBe(PASSWORD_NAMES.length);
+    expect(masked).toContain(secrets.sshKey.privateKey);
+    const bodyLines = secrets.sshKey.privateKey.split('\n').filter((l) => l && !l.startsWith('-----'));
+    expect(bodyLines.length).toBeGreaterThan(0);
+    for (const line of bodyLines.filter((l) => l.length > 20)) expect(masked).toContain(line);
+    // The public key is not secret and is not masked (it goes into the instances' user data).
+    expect(masked).not.toContain(secrets.sshKey.publicKey);
+  });
+
+  test('after masking through an Io, printing any secret shows only ***', () => {
+    const printed: string[] = [];
+    const spy = jest.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
+      printed.push(String(chunk));
+      return true;
+    });
+    try {
+      const io = terminalIo({}, '/nonexistent/state.json');
+      const secrets = generateStackSecrets('masktest2', (s) => io.setSecret(s));
+      for (const p of Object.values(secrets.passwords)) io.info(`password is ${p}`);
+      io.info(secrets.sshKey.privateKey);
+      for (const line of secrets.sshKey.privateKey.split('\n')) io.info(line);
+      const all = printed.join('');
+      for (const p of Object.values(secrets.passwords)) expect(all).not.toContain(p);
+      for (const line of secrets.sshKey.privateKey.split('\n').filter((l) => l.length > 20 && !l.startsWith('-----'))) {
+        expect(all).not.toContain(line);
+      }
+      expect(all).toContain('password is ***');
+    } finally {
+      spy.mockRestore();
+    }
+  });
+});

@@ -1,0 +1,428 @@
+// Each smoke check's pass and fail path, replayed against recorded controller outputs
+// (test/fixtures/smoke), with a fake clock so bounded polls run instantly but still print progress.
+
+import * as fs from 'fs';
+import * as net from 'net';
+import * as os from 'os';
+import * as path from 'path';
+import { buildPlan, Plan } from '../../src/plan';
+import type { Environment } from '../../src/provider';
+import { runSmokeChecks, smokeResult } from '../../src/smoke/run';
+import { smokeInstanceIp } from '../../src/smoke/context';
+import type { CheckResult, SmokeOptions } from '../../src/smoke/types';
+import { settingsFrom } from '../helpers/inputs';
+import {
+  fail,
+  FakeClock,
+  FakeController,
+  fixture,
+  healthyController,
+  out,
+  RecordingIo,
+} from '../fixtures/smoke/fake-controller';
+
+const ADMIN_PASSWORD = 'Zq8xWm3pLk7vTn2rBy6dHs4c';
+const now = new Date('2026-11-21T16:30:00Z');
+
+function planFor(extra: Record<string, string> = {}): Plan {
+  return buildPlan(settingsFrom({ 'stack-id': 'smoke1', 'ping-target': '203.0.113.10', ...extra }), { now });
+}
+
+const env: Environment = {
+  stackId: 'smoke1',
+  nodes: [],
+  controllerPublicIp: '198.51.100.12',
+  sshPort: 22,
+  routerPublicIp: '198.51.100.11',
+  sshUser: 'ubuntu',
+  privateKeyPath: '/nonexistent/key',
+};
+
+async function run(
+  controller: FakeController,
+  extra: Partial<SmokeOptions> = {},
+): Promise<{ results: CheckResult[]; io: RecordingIo; byId: Record<string, CheckResult>; clock: FakeClock }> {
+  const io = new RecordingIo();
+  const clock = new FakeClock();
+  const results = await runSmokeChecks({
+    plan: planFor(),
+    env,
+    controller,
+    io,
+    clock,
+    adminOpenrcPath: '/root/admin-openrc',
+    secrets: [ADMIN_PASSWORD],
+    connect: async () => ({ banner: 'SSH-2.0-dropbear_2022.83' }),
+    ...extra,
+  });
+  return { results, io, clock, byId: Object.fromEntries(results.map((r) => [r.id, r])) };
+}
+
+describe('a healthy cloud', () => {
+  it('passes every planned check in order, creating what is missing', async () => {
+    const c = healthyController();
+    const { results, byId } = await run(c);
+    expect(results.map((r) => [r.id, r.status])).toEqual([
+      ['keystone-token', 'passed'],
+      ['catalog', 'passed'],
+      ['image-upload', 'passed'],
+      ['tenant-network', 'passed'],
+      ['instance-boot', 'passed'],
+      ['router-ping', 'passed'],
+      ['instance-reach', 'passed'],
+      ['port-forward', 'passed'],
+    ]);
+    expect(smokeResult(results)).toBe('passed');
+    expect(byId['image-upload'].notes.join()).toContain('8e2f5c1a-7b3d-4e6f-9a0b-1c2d3e4f5a6b, qcow2');
+    expect(byId['instance-boot'].notes.join()).toContain('console shows a login prompt');
+    expect(byId['port-forward'].notes.join()).toContain('198.51.100.11:522: SSH-2.0-dropbear');
+    const cmds = c.commands();
+    // admin credentials come from the 0600 file, never the command line
+    for (const cmd of cmds) {
+      expect(cmd).toMatch(/^set -o pipefail; \. '\/root\/admin-openrc' && /);
+      expect(cmd).not.toContain(ADMIN_PASSWORD);
+    }
+    expect(
+      cmds.some((x) =>
+        /openstack image create --disk-format qcow2 .*--file '\/var\/tmp\/openstack-on-aws-smoke-image' 'smoke1-smoke-image'/.test(
+          x,
+        ),
+      ),
+    ).toBe(true);
+    expect(
+      cmds.some((x) =>
+        x.includes(
+          "curl -fsSL --retry 3 --connect-timeout 30 -o '/var/tmp/openstack-on-aws-smoke-image' 'https://download.cirros-cloud.net/0.6.3/cirros-0.6.3-x86_64-disk.img'",
+        ),
+      ),
+    ).toBe(true);
+    expect(cmds.some((x) => x.includes(`v4-fixed-ip=${smokeInstanceIp(planFor())}`))).toBe(true);
+    expect(
+      cmds.some((x) =>
+        x.includes(
+          "openstack router add subnet 'd6e7f8a9-b0c1-4d2e-9f3a-4b5c6d7e8f9a' 'c5d6e7f8-a9b0-4c1d-8e2f-3a4b5c6d7e8f'",
+        ),
+      ),
+    ).toBe(true);
+    expect(cmds.filter((x) => x.includes('security group rule create')).length).toBe(2);
+    expect(cmds).toContain(
+      "set -o pipefail; . '/root/admin-openrc' && ip netns exec 'qrouter-d6e7f8a9-b0c1-4d2e-9f3a-4b5c6d7e8f9a' ping -c 3 -W 2 '203.0.113.10'",
+    );
+    // the only addresses aimed at: the ping target and the stack's own instance
+    for (const cmd of cmds.filter((x) => x.includes('ping -c')))
+      expect(cmd).toMatch(/'(203\.0\.113\.10|192\.168\.100\.10)'$/);
+  });
+
+  it('a second run finds everything and creates nothing', async () => {
+    const c = healthyController()
+      .on(/openstack image list --name/, out('image-list-active.json'))
+      .on(/openstack flavor show/, out('flavor-show.json'))
+      .on(/openstack network show/, out('network-show.json'))
+      .on(/openstack subnet show/, out('subnet-show.json'))
+      .on(/openstack router show/, out('router-show-attached.json'))
+      .on(/openstack security group show/, out('security-group-create.json'))
+      .on(/openstack security group rule list/, out('security-group-rules-complete.json'))
+      .on(/openstack server list/, {
+        code: 0,
+        stdout: JSON.stringify([
+          { ID: 'f0a1b2c3-d4e5-4f6a-8b7c-9d0e1f2a3b4c', Name: 'smoke1-smoke-vm', Status: 'ACTIVE' },
+        ]),
+      })
+      .on(/openstack server show/, out('server-show-active.json'))
+      .on(/openstack console log show/, out('console-log-cirros.txt'));
+    const { results } = await run(c);
+    expect(smokeResult(results)).toBe('passed');
+    expect(c.commands().filter((x) => / (create|add|delete|curl) /.test(x) || x.includes('curl '))).toEqual([]);
+  });
+
+  it('prints a progress line at least every 30 s while a server builds for two minutes', async () => {
+    const build = out('server-show-build.json');
+    const c = healthyController().on(/openstack server show/, ...Array(25).fill(build), out('server-show-active.json'));
+    const { byId, io, clock } = await run(c);
+    expect(byId['instance-boot'].status).toBe('passed');
+    expect(clock.slept).toBeGreaterThanOrEqual(120_000);
+    const beats = io.lines.filter((l) => l.startsWith('… still waiting for server smoke1-smoke-vm'));
+    expect(beats.length).toBeGreaterThanOrEqual(Math.floor(clock.slept / 30_000) - 1);
+    expect(io.lines).toContain(
+      '  server smoke1-smoke-vm (f0a1b2c3-d4e5-4f6a-8b7c-9d0e1f2a3b4c) to become ACTIVE: BUILD',
+    );
+  });
+});
+
+describe('each check fails with the command, its output and a hint', () => {
+  it('keystone-token: a refused token', async () => {
+    const c = healthyController().on(
+      /openstack token issue/,
+      fail(
+        1,
+        'The request you have made requires authentication. (HTTP 401) (Request-ID: req-6c1d0b7e-1f2a-4b3c-9d4e-5f6a7b8c9d0e)',
+      ),
+    );
+    const { byId, results } = await run(c);
+    const r = byId['keystone-token'];
+    expect(r.status).toBe('failed');
+    expect(r.failure).toMatchObject({
+      message: 'Keystone did not issue a token (exit code 1)',
+      command: 'openstack token issue -f json',
+    });
+    expect(r.failure!.output).toContain('HTTP 401');
+    expect(r.failure!.hint).toMatch(/keystone/);
+    expect(smokeResult(results)).toBe('failed');
+    expect(byId.catalog.status).toBe('passed'); // one failure does not stop the others
+  });
+
+  it('catalog: a missing service is named', async () => {
+    const { byId } = await run(healthyController().on(/openstack catalog list/, out('catalog-list-no-placement.json')));
+    expect(byId.catalog.status).toBe('failed');
+    expect(byId.catalog.failure!.message).toBe('the catalog lacks placement');
+    expect(byId.catalog.failure!.hint).toMatch(/install stage of placement/);
+  });
+
+  it('catalog: the full topology also needs volumev3 and object-store', async () => {
+    const io = new RecordingIo();
+    const results = await runSmokeChecks({
+      plan: { ...planFor({ topology: 'full' }), checks: [{ id: 'catalog', description: 'catalog' }] },
+      env,
+      controller: healthyController(),
+      io,
+      clock: new FakeClock(),
+      adminOpenrcPath: '/root/admin-openrc',
+    });
+    expect(results[0].failure!.message).toBe('the catalog lacks volumev3, object-store');
+  });
+
+  it('image-upload: an image Glance kills', async () => {
+    const c = healthyController().on(/openstack image show/, out('image-create.json'), out('image-show-killed.json'));
+    const { byId } = await run(c);
+    expect(byId['image-upload'].failure!.message).toBe('image 8e2f5c1a-7b3d-4e6f-9a0b-1c2d3e4f5a6b went killed');
+    expect(byId['image-upload'].failure!.hint).toMatch(/glance-api\.log/);
+    // what needs the image is skipped, with the reason
+    expect(byId['instance-boot']).toMatchObject({ status: 'skipped', skippedReason: expect.stringMatching(/image/) });
+    expect(byId['instance-reach'].status).toBe('skipped');
+    expect(byId['port-forward'].status).toBe('skipped');
+  });
+
+  it('image-upload: a download that fails', async () => {
+    const c = healthyController().on(/curl -fsSL/, fail(22, 'curl: (22) The requested URL returned error: 404'));
+    const { byId } = await run(c);
+    expect(byId['image-upload'].failure!.message).toMatch(/could not download https:\/\/download\.cirros-cloud\.net/);
+    expect(byId['image-upload'].failure!.output).toContain('404');
+  });
+
+  it('image-upload: an image that never becomes active gives up at its bound', async () => {
+    const c = healthyController().on(/openstack image show/, out('image-create.json'));
+    const { byId } = await run(c, { bounds: { imageActiveMs: 60_000 } });
+    expect(byId['image-upload'].failure!.message).toBe(
+      'gave up after 60 s waiting for image smoke1-smoke-image to become active; last seen: saving',
+    );
+    expect(byId['image-upload'].seconds).toBeLessThanOrEqual(60);
+  });
+
+  it('image-upload: file:// copies from the runner and detects qcow2 and raw by their magic', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'smoke-image-'));
+    try {
+      for (const [head, format] of [
+        [Buffer.from([0x51, 0x46, 0x49, 0xfb, 0, 0, 0, 3]), 'qcow2'],
+        [Buffer.from('\xeb\x63\x90 syslinux raw disk', 'latin1'), 'raw'],
+      ] as const) {
+        const file = path.join(dir, `img-${format}`);
+        fs.writeFileSync(file, head);
+        const c = healthyController();
+        const io = new RecordingIo();
+        const [r] = await runSmokeChecks({
+          plan: { ...planFor(), imageUrl: `file://${file}`, checks: [{ id: 'image-upload', description: 'image' }] },
+          env,
+          controller: c,
+          io,
+          clock: new FakeClock(),
+          adminOpenrcPath: '/root/admin-openrc',
+        });
+        expect(r.status).toBe('passed');
+        expect(c.files.get('/var/tmp/openstack-on-aws-smoke-image')).toEqual({ content: head, mode: 0o600 });
+        expect(c.commands().some((x) => x.includes(`image create --disk-format ${format} `))).toBe(true);
+        expect(c.commands().some((x) => x.includes('curl'))).toBe(false);
+      }
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('tenant-network: a subnet Neutron refuses', async () => {
+    const c = healthyController().on(
+      /openstack subnet create/,
+      fail(
+        1,
+        'BadRequestException: 400: Client Error for url: http://controller:9696/v2.0/subnets, Invalid input for operation: Requested subnet with cidr: 192.168.100.0/24 for network: b4c5d6e7-f8a9-4b0c-9d1e-2f3a4b5c6d7e overlaps with another subnet.',
+      ),
+    );
+    const { byId } = await run(c);
+    expect(byId['tenant-network'].failure!.message).toBe(
+      'subnet selfservice-subnet 192.168.100.0/24 could not be created (exit code 1)',
+    );
+    expect(byId['tenant-network'].failure!.output).toContain('overlaps with another subnet');
+    expect(byId['tenant-network'].failure!.hint).toMatch(/neutron/);
+  });
+
+  it('instance-boot: a server that goes to ERROR shows its fault', async () => {
+    const c = healthyController().on(
+      /openstack server show/,
+      out('server-show-build.json'),
+      out('server-show-error.json'),
+    );
+    const { byId } = await run(c);
+    const r = byId['instance-boot'];
+    expect(r.failure!.message).toBe('server f0a1b2c3-d4e5-4f6a-8b7c-9d0e1f2a3b4c went to ERROR');
+    expect(r.failure!.output).toContain('No valid host was found');
+    expect(r.failure!.hint).toMatch(/nova-compute/);
+  });
+
+  it('instance-boot: a leftover server in ERROR is deleted before the new one boots', async () => {
+    const c = healthyController()
+      .on(/openstack server list/, {
+        code: 0,
+        stdout: JSON.stringify([
+          { ID: 'aa11bb22-cc33-4dd4-8ee5-ff6600778899', Name: 'smoke1-smoke-vm', Status: 'ERROR' },
+        ]),
+      })
+      .on(/openstack server delete --wait 'aa11bb22-cc33-4dd4-8ee5-ff6600778899'/, { code: 0 });
+    const { byId } = await run(c);
+    expect(byId['instance-boot'].status).toBe('passed');
+    const cmds = c.commands();
+    const del = cmds.findIndex((x) => x.includes('server delete --wait'));
+    const create = cmds.findIndex((x) => x.includes('server create'));
+    expect(del).toBeGreaterThan(-1);
+    expect(create).toBeGreaterThan(del);
+  });
+
+  it('instance-boot: a console that never shows a boot fails at its bound', async () => {
+    const c = healthyController().on(/openstack console log show/, out('console-log-bios.txt'));
+    const { byId } = await run(c, { bounds: { consoleBootMs: 120_000 } });
+    const r = byId['instance-boot'];
+    expect(r.failure!.message).toMatch(
+      /^gave up after 120 s waiting for the console log of .* to show a boot; last seen: 3 console lines, no boot marker yet$/,
+    );
+    expect(r.failure!.output).toContain('Booting from Hard Disk');
+  });
+
+  it('router-ping: a failed ping reports the namespace state the seeds look at', async () => {
+    const c = healthyController()
+      .on(/ping -c 3 -W 2 '203\.0\.113\.10'/, { code: 1, stdout: fixture('ping-fail.txt') })
+      .on(/ip -br addr; ip route; ip neigh/, out('qrouter-diag-incomplete.txt'));
+    const { byId } = await run(c);
+    const r = byId['router-ping'];
+    expect(r.failure!.message).toBe('the router namespace cannot reach 203.0.113.10');
+    expect(r.failure!.output).toContain('100% packet loss');
+    expect(r.failure!.output).toContain('10.42.1.1 dev qg-5c1e2f3a-4b INCOMPLETE');
+    expect(r.failure!.hint).toContain('10.42.1.11');
+  });
+
+  it('instance-reach: passes on tcp/22 when the guest ignores ping, fails when neither answers', async () => {
+    const tcpOnly = healthyController()
+      .on(/ping -c 3 -W 2 '192\.168\.100\.10'/, { code: 1, stdout: fixture('ping-fail.txt') })
+      .on(/\/dev\/tcp\/192\.168\.100\.10\/22/, { code: 0 });
+    const a = await run(tcpOnly);
+    expect(a.byId['instance-reach'].status).toBe('passed');
+    expect(a.byId['instance-reach'].notes.join()).toContain('answered tcp/22');
+
+    const silent = healthyController()
+      .on(/ping -c 3 -W 2 '192\.168\.100\.10'/, { code: 1, stdout: fixture('ping-fail.txt') })
+      .on(/\/dev\/tcp\/192\.168\.100\.10\/22/, { code: 124 });
+    const b = await run(silent, { bounds: { reachMs: 30_000 } });
+    expect(b.byId['instance-reach'].failure!.message).toBe(
+      'gave up after 30 s waiting for instance 192.168.100.10 to answer from qrouter-d6e7f8a9-b0c1-4d2e-9f3a-4b5c6d7e8f9a; last seen: no answer to ping nor tcp/22',
+    );
+  });
+});
+
+describe('port-forward over a real TCP connection on loopback', () => {
+  const withPort = (port: number): Plan => {
+    const p = planFor();
+    return { ...p, portForwards: [{ ...p.portForwards[0], publicPort: port }] };
+  };
+
+  it('passes when the forwarded port accepts, reading the SSH banner', async () => {
+    const server = net.createServer((s) => s.end('SSH-2.0-dropbear_2022.83\r\n'));
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const port = (server.address() as net.AddressInfo).port;
+    const hook = jest.fn(async () => undefined);
+    try {
+      const { byId } = await run(healthyController(), {
+        plan: withPort(port),
+        env: { ...env, routerPublicIp: '127.0.0.1' },
+        connect: undefined,
+        beforePortForward: hook,
+      });
+      expect(byId['port-forward'].status).toBe('passed');
+      expect(byId['port-forward'].notes.join()).toBe(
+        `connected from the runner to 127.0.0.1:${port}: SSH-2.0-dropbear_2022.83`,
+      );
+      expect(hook).toHaveBeenCalledWith({ id: 'f0a1b2c3-d4e5-4f6a-8b7c-9d0e1f2a3b4c', fixedIp: '192.168.100.10' });
+    } finally {
+      await new Promise((r) => server.close(r));
+    }
+  });
+
+  it('fails with the DNAT hint when nothing listens', async () => {
+    const server = net.createServer();
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const port = (server.address() as net.AddressInfo).port;
+    await new Promise((r) => server.close(r));
+    const { byId } = await run(healthyController(), {
+      plan: withPort(port),
+      env: { ...env, routerPublicIp: '127.0.0.1' },
+      connect: undefined,
+      bounds: { portForwardMs: 10_000 },
+    });
+    const r = byId['port-forward'];
+    expect(r.status).toBe('failed');
+    expect(r.failure!.message).toMatch(new RegExp(`waiting for 127\\.0\\.0\\.1:${port} .*ECONNREFUSED`));
+    expect(r.failure!.hint).toMatch(/DNAT rule/);
+  });
+});
+
+describe('tempest-smoke', () => {
+  const tempestPlan = () => planFor({ tempest: 'smoke' });
+  const controllerWithJunit = (junit: string, code: number) => {
+    const c = healthyController().on(/bash '\/var\/tmp\/openstack-on-aws-tempest-smoke\.sh'/, (cmd) => {
+      c.files.set('/var/lib/openstack-on-aws/tempest/junit.xml', { content: Buffer.from(fixture(junit)) });
+      return { code, stdout: `[tempest] ran for ${cmd.length}` };
+    });
+    return c;
+  };
+
+  it('passes with the suite merged in, the script shipped 0700 and no password on its command line', async () => {
+    const c = controllerWithJunit('tempest-junit-pass.xml', 0);
+    const { byId } = await run(c, { plan: tempestPlan() });
+    const r = byId['tempest-smoke'];
+    expect(r.status).toBe('passed');
+    expect(r.notes).toEqual(['Tempest smoke: 4 tests, 0 failures, 0 errors, 1 skipped']);
+    expect(r.junit).toContain('test_list_networks');
+    expect(c.files.get('/var/tmp/openstack-on-aws-tempest-smoke.sh')!.mode).toBe(0o700);
+    const cmd = c.commands().find((x) => x.includes('tempest-smoke.sh'))!;
+    expect(cmd).toContain("IMAGE_ID='8e2f5c1a-7b3d-4e6f-9a0b-1c2d3e4f5a6b'");
+    expect(cmd).toContain("OS_FAMILY='ubuntu'");
+    expect(cmd).not.toContain(ADMIN_PASSWORD);
+  });
+
+  it('fails when a Tempest test fails', async () => {
+    const { byId } = await run(controllerWithJunit('tempest-junit-fail.xml', 1), { plan: tempestPlan() });
+    const r = byId['tempest-smoke'];
+    expect(r.failure!.message).toBe('Tempest smoke: 3 tests, 1 failures, 0 errors, 0 skipped (exit code 1)');
+    expect(r.junit).toContain('SSHTimeout');
+  });
+});
+
+it('smoke: false plans no checks; the result is skipped', async () => {
+  const io = new RecordingIo();
+  const c = new FakeController();
+  const results = await runSmokeChecks({
+    plan: planFor({ smoke: 'false' }),
+    env,
+    controller: c,
+    io,
+    adminOpenrcPath: '/root/admin-openrc',
+  });
+  expect(results).toEqual([]);
+  expect(smokeResult(results)).toBe('skipped');
+  expect(c.calls).toEqual([]);
+});

@@ -1,0 +1,171 @@
+// lib.sh's functions under real bash: files and ini edits change once and then never again, the
+// change records survive pipelines, and NICs are found by MAC in a network namespace this test
+// creates (a bridge that copies a port's MAC is not mistaken for the NIC; a NIC whose MAC the
+// network fix changed keeps its recorded name). Package and unit names per family follow the
+// install guide of each distribution.
+
+import { spawnSync } from 'child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'fs';
+import { tmpdir } from 'os';
+import { join } from 'path';
+
+const LIB = join(__dirname, '../../src/stages/lib.sh');
+let dir: string;
+
+function settings(extra: Record<string, string> = {}): string {
+  const values: Record<string, string> = {
+    NODE_NAME: 'controller',
+    NODE_ROLE: 'controller',
+    OS_ID: 'debian-12',
+    OS_FAMILY: 'debian',
+    NETWORK_DRIVER: 'linuxbridge',
+    ...extra,
+  };
+  const file = join(dir, 'settings.env');
+  writeFileSync(
+    file,
+    Object.entries(values)
+      .map(([k, v]) => `${k}='${v}'\n`)
+      .join(''),
+    { mode: 0o600 },
+  );
+  return file;
+}
+
+/** Runs a snippet after sourcing lib.sh and the settings; optionally inside a network namespace. */
+function lib(snippet: string, opts: { netns?: string; settings?: Record<string, string> } = {}) {
+  const env = {
+    PATH: process.env.PATH ?? '/usr/bin:/bin',
+    OOA_SETTINGS: settings(opts.settings),
+    OOA_NICS: join(dir, 'nics.env'),
+  };
+  const script = `set -euo pipefail; . ${LIB}; load_settings; ${snippet}`;
+  const cmd = opts.netns ? ['ip', 'netns', 'exec', opts.netns, 'bash', '-c', script] : ['bash', '-c', script];
+  const r = spawnSync(cmd[0], cmd.slice(1), { encoding: 'utf8', env });
+  return { code: r.status, out: r.stdout, err: r.stderr };
+}
+
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'ooa-stages-lib-'));
+});
+afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('files', () => {
+  test('write_file writes once, then records nothing; the record survives a pipeline', () => {
+    const f = join(dir, 'a.conf');
+    const snippet = `printf 'x = 1\\n' | write_file ${f} 0640; echo "changes=\${#CHANGES[@]} config=$CONFIG_CHANGED"`;
+    expect(lib(snippet).out).toContain('changes=1 config=1');
+    expect(lib(snippet).out).toContain('changes=0 config=0');
+    expect(readFileSync(f, 'utf8')).toBe('x = 1\n');
+  });
+
+  test('ensure_block appends, replaces in place and is then stable', () => {
+    const f = join(dir, 'hosts');
+    writeFileSync(f, '127.0.0.1 localhost\n');
+    lib(`ensure_block ${f} nodes <<<'10.0.0.11 controller'`);
+    lib(`ensure_block ${f} nodes <<<$'10.0.0.11 controller\\n10.0.0.21 compute1'`);
+    expect(readFileSync(f, 'utf8')).toBe(
+      '127.0.0.1 localhost\n# BEGIN openstack-on-aws nodes\n10.0.0.11 controller\n10.0.0.21 compute1\n# END openstack-on-aws nodes\n',
+    );
+    const again = lib(
+      `ensure_block ${f} nodes <<<$'10.0.0.11 controller\\n10.0.0.21 compute1'; echo "n=\${#CHANGES[@]}"`,
+    );
+    expect(again.out).toContain('n=0');
+  });
+
+  test('conf_set replaces a commented default and is then stable', () => {
+    const f = join(dir, 'qemu.conf');
+    writeFileSync(f, '# cgroup_controllers = [ "cpu" ]\nuser = "libvirt-qemu"\n');
+    lib(`conf_set ${f} cgroup_controllers '[ ]'`);
+    expect(readFileSync(f, 'utf8')).toBe('user = "libvirt-qemu"\ncgroup_controllers = [ ]\n');
+    expect(lib(`conf_set ${f} cgroup_controllers '[ ]'; echo "n=\${#CHANGES[@]}"`).out).toContain('n=0');
+  });
+
+  test('ini_set (crudini) sets, keeps other keys, and a repeat changes nothing', () => {
+    const f = join(dir, 'keystone.conf');
+    writeFileSync(f, '[DEFAULT]\ndebug = false\n\n[database]\nconnection = sqlite:///x\n');
+    const url = 'mysql+pymysql://keystone:Pa55w0rd@controller/keystone';
+    lib(`ini_set ${f} database connection '${url}'; ini_set ${f} token provider fernet`);
+    const again = lib(`ini_set ${f} database connection '${url}'; echo "n=\${#CHANGES[@]}"`);
+    expect(again.out).toContain('n=0');
+    const get = (s: string, k: string) => spawnSync('crudini', ['--get', f, s, k], { encoding: 'utf8' }).stdout.trim();
+    expect([get('database', 'connection'), get('token', 'provider'), get('DEFAULT', 'debug')]).toEqual([
+      url,
+      'fernet',
+      'false',
+    ]);
+  });
+});
+
+describe('NICs by MAC (in a network namespace of our own)', () => {
+  const ns = `ooa-devstages-lib-${process.pid}`;
+  const ip = (...a: string[]) => {
+    const r = spawnSync('ip', a, { encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`ip ${a.join(' ')}: ${r.stderr}`);
+  };
+  beforeAll(() => {
+    ip('netns', 'add', ns);
+    ip('-n', ns, 'link', 'add', 'ens5', 'address', '02:00:00:00:00:10', 'type', 'veth', 'peer', 'name', 'peer5');
+    ip('-n', ns, 'link', 'add', 'enX1', 'address', '02:00:00:00:00:11', 'type', 'veth', 'peer', 'name', 'peer6');
+    // Like Neutron's brq*: a bridge that takes the MAC of its first port.
+    ip('-n', ns, 'link', 'add', 'brqtest', 'type', 'bridge');
+    ip('-n', ns, 'link', 'set', 'enX1', 'master', 'brqtest');
+  });
+  afterAll(() => {
+    spawnSync('ip', ['netns', 'del', ns]);
+  });
+
+  test('resolve_nics finds the NICs, skips the bridge, records them; a MAC change keeps the name', () => {
+    const s = { MAC_MANAGEMENT: '02:00:00:00:00:10', MAC_PROVIDER: '02:00:00:00:00:11' };
+    const first = lib('resolve_nics; echo "mgmt=$NIC_MANAGEMENT prov=$NIC_PROVIDER"', { netns: ns, settings: s });
+    expect(first.code).toBe(0);
+    expect(first.out).toContain('mgmt=ens5 prov=enX1');
+    expect(readFileSync(join(dir, 'nics.env'), 'utf8')).toBe("NIC_MANAGEMENT='ens5'\nNIC_PROVIDER='enX1'\n");
+    // The network fix gives the provider NIC a new MAC: the recorded name stays.
+    ip('-n', ns, 'link', 'set', 'enX1', 'address', '02:00:00:00:00:99');
+    const again = lib('resolve_nics; echo "prov=$NIC_PROVIDER n=${#CHANGES[@]}"', { netns: ns, settings: s });
+    expect(again.out).toContain('prov=enX1 n=0');
+    expect(again.out).toContain('keeping the recorded provider NIC enX1');
+  });
+
+  test('an unknown MAC stops the stage with the NIC list', () => {
+    const r = lib('resolve_nics', { netns: ns, settings: { MAC_MANAGEMENT: '02:00:00:00:00:77' } });
+    expect(r.code).not.toBe(0);
+    expect(r.out).toMatch(/no single NIC has MAC 02:00:00:00:00:77 .*ens5/);
+  });
+});
+
+describe('names per OS family (the install guides)', () => {
+  const names = (family: string, osId: string, expr: string, extra: Record<string, string> = {}) =>
+    lib(`echo $(${expr})`, { settings: { OS_FAMILY: family, OS_ID: osId, ...extra } }).out.trim();
+
+  test('Keystone and Placement: uwsgi units on Debian, Apache on Ubuntu and RHEL', () => {
+    expect(names('debian', 'debian-12', 'units keystone')).toBe('keystone');
+    expect(names('ubuntu', 'ubuntu-24.04', 'units keystone')).toBe('apache2');
+    expect(names('rhel', 'rocky-9', 'units placement')).toBe('httpd');
+    expect(names('debian', 'debian-12', 'units neutron-server')).toBe(
+      'neutron-api neutron-rpc-server neutron-dhcp-agent neutron-metadata-agent neutron-l3-agent',
+    );
+  });
+
+  test('packages: Debian etcd-server, CentOS 7 python2 names, RDO openstack-* names', () => {
+    expect(names('debian', 'debian-12', 'pkgs etcd')).toBe('etcd-server');
+    expect(names('ubuntu', 'ubuntu-22.04', 'pkgs etcd')).toBe('etcd');
+    expect(names('rhel', 'centos-7', 'pkgs mariadb')).toBe('mariadb mariadb-server python-PyMySQL');
+    expect(names('rhel', 'centos-stream-9', 'pkgs nova-controller')).toBe(
+      'openstack-nova-api openstack-nova-conductor openstack-nova-novncproxy openstack-nova-scheduler',
+    );
+    expect(names('debian', 'debian-12', 'pkgs nova-compute', { VIRT_TYPE: 'qemu' })).toBe(
+      'nova-compute nova-compute-qemu',
+    );
+    expect(names('debian', 'debian-12', 'pkgs neutron-agent', { NETWORK_DRIVER: 'openvswitch' })).toBe(
+      'neutron-openvswitch-agent openvswitch-switch',
+    );
+  });
+
+  test('swift storage units include the rsync daemon under each family’s name', () => {
+    expect(names('debian', 'debian-12', 'units swift-storage').split(' ')).toContain('rsync');
+    expect(names('rhel', 'rocky-9', 'units swift-storage').split(' ')).toContain('rsyncd');
+    expect(names('rhel', 'rocky-9', 'units swift-storage').split(' ')).toContain('openstack-swift-object-replicator');
+  });
+});
