@@ -6,6 +6,7 @@
 
 import { spawn } from 'child_process';
 import * as fs from 'fs';
+import * as http from 'http';
 import * as net from 'net';
 import * as path from 'path';
 import type { Io } from '../io';
@@ -122,4 +123,21 @@ export async function ensureAptCache(
     await sleep(200);
   }
   throw new Error(`apt-cacher-ng (PID ${pid}) did not listen on port ${APT_CACHE_PORT} within 10 s`);
+}
+
+/** Asks the cache for the archive's InRelease (as a node would); the HTTP status, or undefined. */
+export function probeThroughCache(mirror: DebianMirror, timeoutMs = 20_000): Promise<number | undefined> {
+  return new Promise((resolve) => {
+    const url = `${mirror.archive}/dists/bookworm/InRelease`;
+    const req = http.request(
+      { host: '127.0.0.1', port: APT_CACHE_PORT, method: 'HEAD', path: url, headers: { Host: new URL(url).host } },
+      (res) => {
+        res.resume();
+        resolve(res.statusCode);
+      },
+    );
+    req.setTimeout(timeoutMs, () => req.destroy());
+    req.on('error', () => resolve(undefined));
+    req.end();
+  });
 }

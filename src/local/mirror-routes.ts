@@ -32,18 +32,33 @@ export function routeSpec(routeGet: string): string[] | undefined {
   return via ? ['via', via, 'dev', dev] : ['dev', dev];
 }
 
-/** Pins the host's current path to every mirror address inside the emulated ranges. Returns "ip/32". */
-export async function pinMirrorRoutes(run: Run, mirror: DebianMirror): Promise<string[]> {
-  const pinned: string[] = [];
+export interface PlannedRoute {
+  /** "ip/32" */
+  destination: string;
+  /** What `ip route` needs after the destination, e.g. ['via', '192.0.2.1', 'dev', 'eth0']. */
+  spec: string[];
+}
+
+/**
+ * The host's current path to every mirror address inside the emulated ranges. Must run BEFORE the
+ * host link exists: afterwards `ip route get` would answer with the host link itself.
+ */
+export async function mirrorRoutesToPin(run: Run, mirror: DebianMirror): Promise<PlannedRoute[]> {
+  const planned: PlannedRoute[] = [];
   for (const ip of await mirrorAddresses(mirror)) {
     if (!cidrContains(INTERNET_CIDR, ip) && !cidrContains(ELASTIC_IP_POOL, ip)) continue;
     const got = await run('ip', ['-o', 'route', 'get', ip], { allowFailure: true });
     const spec = routeSpec(got.stdout);
     if (got.code !== 0 || !spec) continue;
-    await run('ip', ['route', 'replace', `${ip}/32`, ...spec]);
-    pinned.push(`${ip}/32`);
+    planned.push({ destination: `${ip}/32`, spec });
   }
-  return pinned;
+  return planned;
+}
+
+/** Adds the /32 routes (once the host link exists). Returns the destinations it added. */
+export async function pinMirrorRoutes(run: Run, planned: PlannedRoute[]): Promise<string[]> {
+  for (const r of planned) await run('ip', ['route', 'replace', r.destination, ...r.spec]);
+  return planned.map((r) => r.destination);
 }
 
 export async function unpinMirrorRoutes(run: Run, routes: string[]): Promise<void> {

@@ -18,14 +18,14 @@ import type {
   TeardownReport,
 } from '../provider';
 import { realSleep, Sleep } from '../retry';
-import { aptCachePidfile, ensureAptCache, NODE_APT_PROXY, portOpen } from './apt-cache';
+import { aptCachePidfile, ensureAptCache, NODE_APT_PROXY, portOpen, probeThroughCache } from './apt-cache';
 import { Run, runHost } from './exec';
 import { DebianMirror, hostMirror } from './host-mirror';
 import { ensureHostTools } from './host-tools';
 import { describe, findStackLeftovers, isEmpty, removeStackLeftovers } from './leftovers';
 import { isOurNspawn, startMachine, stopMachine, waitForSshd } from './machine';
 import { nicMac } from './macs';
-import { pinMirrorRoutes, unpinMirrorRoutes } from './mirror-routes';
+import { mirrorRoutesToPin, pinMirrorRoutes, unpinMirrorRoutes } from './mirror-routes';
 import { writeNodeFiles } from './node-files';
 import {
   consoleLog,
@@ -132,6 +132,7 @@ export function createLocalProvider(settings: Pick<Settings, 'provider'>, deps: 
 
     const nicIp = (node: string, nic: string) =>
       plan.nodes.find((n) => n.name === node)!.nics.find((n) => n.name === nic)!.ip;
+    const toPin = await mirrorRoutesToPin(run, mirror);
     ledger.record({ kind: 'vpc', id: stackId });
     const vpc = await createVpc({
       id: stackId,
@@ -149,9 +150,15 @@ export function createLocalProvider(settings: Pick<Settings, 'provider'>, deps: 
     vpcs.set(stackId, vpc);
     // Right after the host link takes 203.0.113.0/24 (and only when it could: a second stack's failed
     // createVpc must not touch the first one's routes).
-    record.pinnedRoutes = await pinMirrorRoutes(run, mirror);
+    record.pinnedRoutes = await pinMirrorRoutes(run, toPin);
     writeStackRecord(paths, record);
     for (const r of record.pinnedRoutes) ledger.record({ kind: 'host-route', id: r });
+    // The host link now owns the emulated ranges: prove the cache still reaches the real mirror.
+    const status = await probeThroughCache(mirror);
+    if (status !== 200)
+      io.warning(
+        `the apt cache cannot fetch from ${mirror.archive} (HTTP ${status ?? 'no answer'}): the stages' apt-get will fail`,
+      );
     step('emulated VPC created');
     aborted();
 

@@ -4,11 +4,11 @@
 import type { Io } from '../io';
 import type { LogBundlePolicy } from '../inputs';
 import type { Plan } from '../plan';
-import type { Environment, TeardownReport } from '../provider';
+import type { TeardownReport } from '../provider';
 import { maskSecrets } from '../smoke/shell';
 import type { CheckResult } from '../smoke/types';
 import { writeJunit } from './junit';
-import { publishOutputs } from './outputs';
+import { PublishInput, publishOutputs } from './outputs';
 import { renderCost, renderSummary, renderTeardown } from './summary';
 import type { Timings } from './timings';
 
@@ -17,15 +17,8 @@ export function recordCheckTimings(timings: Timings, results: CheckResult[]): vo
   for (const r of results) timings.record('check', r.id, r.seconds, r.startedAt);
 }
 
-export interface ReportUpInput {
-  plan: Plan;
-  env: Environment;
-  io: Io;
-  workDir: string;
-  adminPassword: string;
-  /** Undefined when the run stopped before the checks. */
-  results?: CheckResult[];
-  timings: Timings;
+/** What publishOutputs takes, less the JUnit path (written here), plus the secrets to mask. */
+export interface ReportUpInput extends Omit<PublishInput, 'junitPath'> {
   /** Every secret of the stack, for masking what is written to files. */
   secrets: readonly string[];
 }

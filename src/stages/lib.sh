@@ -303,10 +303,9 @@ debconf_preseed() {
       sel+="$p $p/$q boolean false"$'\n'
     done
   done
-  local current
-  current="$(debconf-show keystone 2>/dev/null | wc -l || true)"
+  sel+="openstack-dashboard-apache horizon/use_ssl boolean false"$'\n'
   printf '%s' "$sel" | debconf-set-selections
-  [[ "$current" != 0 ]] || log "debconf answers set: no database/RabbitMQ/endpoint configuration by the packages"
+  log "debconf answers set: the packages configure no database, RabbitMQ or endpoint (the stages do)"
 }
 
 # pkgs COMPONENT: the package names of a component on this OS.
@@ -554,6 +553,9 @@ memcached_listen() {
 
 etcd_conf_path() { [[ "$OS_FAMILY" == rhel ]] && echo /etc/etcd/etcd.conf || echo /etc/default/etcd; }
 
+# Where the dashboard answers: /dashboard on RDO, /horizon on Debian and Ubuntu.
+horizon_path() { [[ "$OS_FAMILY" == rhel ]] && echo dashboard || echo horizon; }
+
 horizon_settings_path() {
   case "$OS_FAMILY" in
     rhel) echo /etc/openstack-dashboard/local_settings ;;
@@ -583,6 +585,15 @@ web_wsgi_setup() {
   </IfVersion>
 </Directory>
 EOF
+      ;;
+    debian:horizon)
+      # openstack-dashboard-apache enables default-ssl without mod_ssl (Apache then refuses to
+      # start); the dashboard is served over HTTP at /horizon by its alias-only site.
+      if [[ -e /etc/apache2/sites-enabled/default-ssl.conf && ! -e /etc/apache2/mods-enabled/ssl.load ]]; then
+        a2dissite -q default-ssl
+        CONFIG_CHANGED=1
+        changed "disabled Apache's default-ssl site (no mod_ssl)"
+      fi
       ;;
     debian:keystone) uwsgi_processes /etc/keystone/keystone-uwsgi.ini ;;
     debian:placement) uwsgi_processes /etc/placement/placement-uwsgi.ini ;;
@@ -771,6 +782,8 @@ keystone_authtoken() {
   ini_set "$f" $s project_name service
   ini_set "$f" $s username "$user"
   ini_set "$f" $s password "$pass"
+  # Debian's files preset regionOne, which the catalog does not have (bootstrap made RegionOne).
+  ini_set "$f" $s region_name RegionOne
 }
 
 # service_auth FILE SECTION USER PASSWORD [extra region line]: the guide's [placement]/[neutron]/

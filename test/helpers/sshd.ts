@@ -157,6 +157,9 @@ export async function startSshd(opts: SshdOptions): Promise<TestSshd> {
       { mode: 0o755 },
     );
     config.push(`ForceCommand ${wrapper}`);
+    // Writable for a non-root login user too (the sudo test); it records command lines only.
+    fs.writeFileSync(commandsFile, '');
+    fs.chmodSync(commandsFile, 0o666);
   }
   const configFile = path.join(dir, 'sshd_config');
   fs.writeFileSync(configFile, config.join('\n') + '\n');

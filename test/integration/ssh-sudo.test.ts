@@ -23,6 +23,9 @@ describeIfSudo('SshSession as a non-root user through sudo -n', () => {
 
   beforeAll(async () => {
     server = await startSshd({ id: 'sudo', recordCommands: true });
+    // sshd reads authorized_keys as the user: let it in (the file holds a public key only).
+    fs.chmodSync(server.dir, 0o755);
+    fs.chmodSync(`${server.dir}/authorized_keys`, 0o644);
     if (spawnSync('id', ['-u', USER]).status !== 0) {
       execFileSync('useradd', ['--system', '--shell', '/bin/bash', '--home-dir', server.dir, '--no-create-home', USER]);
       createdUser = true;
@@ -36,7 +39,11 @@ describeIfSudo('SshSession as a non-root user through sudo -n', () => {
     }
     session = new SshSession(
       { node: 'compute1', host: server.host, port: server.port, user: USER, privateKey: server.key.privateKey },
-      { io: { info: (m) => lines.push(m), warning: (m) => lines.push(m) }, execRunDir: `${server.dir}/run` },
+      {
+        io: { info: (m) => lines.push(m), warning: (m) => lines.push(m) },
+        execRunDir: `${server.dir}/run`,
+        policy: { attempts: 3 },
+      },
     );
     await session.connect();
   });
@@ -51,7 +58,9 @@ describeIfSudo('SshSession as a non-root user through sudo -n', () => {
   test('commands run as root, started by sudo for the login user', async () => {
     const r = await session.exec('echo "$(id -u) $SUDO_USER"');
     expect(r.stdout).toBe(`0 ${USER}\n`);
-    expect(server.commands().every((c) => c.startsWith('sudo -n bash -c '))).toBe(true);
+    const commands = server.commands();
+    expect(commands.length).toBeGreaterThanOrEqual(2); // the cloud-init probe and this one
+    expect(commands.every((c) => c.startsWith('sudo -n bash -c '))).toBe(true);
   });
 
   test('exit codes and the error tail pass through sudo', async () => {
@@ -68,6 +77,7 @@ describeIfSudo('SshSession as a non-root user through sudo -n', () => {
     await session.writeFile(target, `PASS='${secret}'\n`);
     const st = fs.statSync(target);
     expect([st.uid, st.mode & 0o777]).toEqual([0, 0o600]);
+    expect(server.commands().some((c) => c.includes('settings.env'))).toBe(true);
     expect(server.commands().filter((c) => c.includes(secret))).toEqual([]);
   });
 
