@@ -161,6 +161,11 @@ export const PUBLIC_TCP_PORTS: Array<[number, string]> = [
 
 export const PORT_FORWARD_BASE = 522;
 
+/** KVM only where the instance type offers it on EC2; the local provider's nodes always run QEMU (TCG). */
+function virtFor(provider: Settings['provider'], instanceType: string): 'kvm' | 'qemu' {
+  return provider === 'aws' && offersNestedVirtualization(instanceType) ? 'kvm' : 'qemu';
+}
+
 function rootDisk(role: Role): PlannedDisk {
   // The seeds use 40 GB for controller and compute, 8 GB for storage nodes; today's images and
   // packages need more than 8 GB, so storage nodes get 20.
@@ -216,7 +221,7 @@ function buildNodes(s: Settings, mgmt: PlannedSubnet, prov: PlannedSubnet): Plan
       name,
       role,
       instanceType,
-      virt: role === 'compute' ? (offersNestedVirtualization(instanceType) ? 'kvm' : 'qemu') : undefined,
+      virt: role === 'compute' ? virtFor(s.provider, instanceType) : undefined,
       disks: [rootDisk(role), ...disks],
       nics,
       managementIp: hostIn(mgmt.cidr, host),
