@@ -330,6 +330,8 @@ pkgs() {
     rhel:placement) echo "openstack-placement-api" ;;
     *:placement) echo "placement-api" ;;
     rhel:nova-controller) echo "openstack-nova-api openstack-nova-conductor openstack-nova-novncproxy openstack-nova-scheduler" ;;
+    # Debian ships the console proxies in one package (nova-novncproxy is only a virtual name).
+    debian:nova-controller) echo "nova-api nova-conductor nova-consoleproxy nova-scheduler" ;;
     *:nova-controller) echo "nova-api nova-conductor nova-novncproxy nova-scheduler" ;;
     rhel:nova-compute) echo "openstack-nova-compute" ;;
     debian:nova-compute) echo "nova-compute nova-compute-$([[ "$VIRT_TYPE" == kvm ]] && echo kvm || echo qemu)" ;;
@@ -597,7 +599,14 @@ EOF
       ;;
     debian:keystone) uwsgi_processes /etc/keystone/keystone-uwsgi.ini ;;
     debian:placement) uwsgi_processes /etc/placement/placement-uwsgi.ini ;;
-    debian:nova-controller) uwsgi_processes /etc/nova/nova-api-uwsgi.ini /etc/nova/nova-api-metadata-uwsgi.ini ;;
+    debian:nova-controller)
+      uwsgi_processes /etc/nova/nova-api-uwsgi.ini /etc/nova/nova-api-metadata-uwsgi.ini
+      # nova-consoleproxy starts only the proxy named here (Debian's default is spicehtml5).
+      local d=/etc/default/nova-consoleproxy
+      if [[ -f $d ]] && ! grep -qx 'NOVA_CONSOLE_PROXY_TYPE=novnc' $d; then
+        sed 's/^NOVA_CONSOLE_PROXY_TYPE=.*/NOVA_CONSOLE_PROXY_TYPE=novnc/' $d | write_file $d 0644
+      fi
+      ;;
     debian:neutron-server) uwsgi_processes /etc/neutron/neutron-api-uwsgi.ini ;;
     debian:cinder-controller) uwsgi_processes /etc/cinder/cinder-api-uwsgi.ini ;;
     debian:glance) uwsgi_processes /etc/glance/glance-api-uwsgi.ini ;;
