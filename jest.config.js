@@ -5,8 +5,9 @@ module.exports = {
   roots: ['<rootDir>/test'],
   testMatch: ['**/*.test.ts'],
   transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.jest.json' }] },
-  // Integration tests own network namespaces and servers; running two files that both touch the
-  // host's iptables at once would make failures depend on scheduling.
-  maxWorkers: process.env.JEST_MAX_WORKERS ?? 2,
+  // One file at a time: integration tests own network namespaces, nftables tables and the emulated
+  // VPC's single host link (203.0.113.0/24 on the host); two at once would make results depend on
+  // scheduling. Unit files are fast enough serially (transpile-only, see tsconfig.jest.json).
+  maxWorkers: process.env.JEST_MAX_WORKERS ?? 1,
   testTimeout: 60_000,
 };

@@ -169,7 +169,7 @@ async function main() {
   const { connectEnvironment, closeAll } = req('remote/connect');
 
   const stackId = `bench-${Math.random().toString(36).slice(2, 8)}`;
-  const inputs = { provider: 'local', os: 'debian-12', release: 'zed', topology: 'minimal', 'stack-id': stackId, mode: 'up' };
+  const inputs = { provider: 'local', os: 'debian-12', release: 'zed', topology: 'minimal', 'stack-id': stackId, mode: 'up', 'image-url': 'file:///var/tmp/unused.img' };
   const settings = readSettings((n) => inputs[n] ?? '', { env: {} });
   const plan = buildPlan(settings, { now: new Date() });
   const key = generateSshKey(stackId);

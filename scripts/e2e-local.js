@@ -2,7 +2,7 @@
 // The whole mission on this machine: `npm run e2e:local`.
 // Builds the bundles and a small bootable test image (no downloads but Debian packages), runs
 //   node dist/cli/index.js up --provider local --os debian-12 --release zed --topology minimal
-//        --stack-id e2e-<random> --image-url file://<image>
+//        --stack-id e2e-<random> --image-url file://<image> [extra flags given after --]
 // (all install stages, the network fix, every smoke check, then the CLI's own teardown), asserts that
 // nothing of the stack is left on the host (namespaces, processes, mounts, folders), and prints the
 // stage timeline and the total seconds. The run's timings are kept in build/e2e-local/ for
@@ -85,6 +85,8 @@ async function main() {
     '--stack-id', stackId,
     '--image-url', `file://${image}`,
     '--state-dir', stateDir,
+    // e.g. `npm run e2e:local -- --compute-instance-type m7i.xlarge` (any CLI input flag)
+    ...process.argv.slice(2),
   ];
   process.stdout.write(`e2e-local: node ${args.join(' ')}\n`);
   const upStarted = Date.now();
@@ -107,6 +109,12 @@ async function main() {
   });
   log.end();
   const upSeconds = (Date.now() - upStarted) / 1000;
+  // The CLI prints long outputs to <state-dir>/<stack>.outputs.json instead of the terminal.
+  const outputsFile = path.join(stateDir, `${stackId}.outputs.json`);
+  if (!timings && fs.existsSync(outputsFile)) {
+    const raw = JSON.parse(fs.readFileSync(outputsFile, 'utf8')).timings;
+    if (raw) timings = typeof raw === 'string' ? JSON.parse(raw) : raw;
+  }
   let left = traces(stackId);
   if (left.length) {
     process.stderr.write(`e2e-local: left behind after the run:\n  ${left.join('\n  ')}\nrunning down to clean up\n`);

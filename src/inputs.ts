@@ -54,7 +54,7 @@ export const DEFAULTS = {
 export const MAX_LIFETIME_MINUTES = 48 * 60;
 export const MAX_COMPUTE_COUNT = 8;
 /** The plan tags, names and (for local) interface names are built from it: keep it short and plain. */
-export const STACK_ID_PATTERN = /^[a-z][a-z0-9-]{0,22}[a-z0-9]$/;
+export const STACK_ID_PATTERN = /^[a-z]([a-z0-9-]{0,22}[a-z0-9])?$/;
 
 export interface Settings {
   mode: Mode;
@@ -264,13 +264,21 @@ function pingTarget(raw: string, provider: ProviderId): string {
   return value;
 }
 
-function imageUrl(raw: string): string {
+function imageUrl(raw: string, provider: ProviderId): string {
   const value = raw.trim() === '' ? DEFAULTS.imageUrl : raw.trim();
   if (!/^(https?|file):\/\/\S+$/.test(value))
     throw new InputError(
       Inputs.ImageUrl,
       raw,
       'an http(s):// URL of a disk image, or file:// for a file on the runner',
+    );
+  // The local cloud's only internet is emulated: a download could never succeed, and must not be tried.
+  if (provider === 'local' && !value.startsWith('file://'))
+    throw new InputError(
+      Inputs.ImageUrl,
+      value,
+      'a file:// disk image on this machine with provider local (scripts/build-test-image.sh builds a small one)',
+      'the local cloud has no way to the real internet',
     );
   return value;
 }
@@ -316,8 +324,10 @@ function computeCount(raw: string): number {
 export function readSettings(read: InputReader, ctx: RunContext): Settings {
   const mode = oneOf(Inputs.Mode, read(Inputs.Mode), MODES, DEFAULTS.mode);
   const provider = oneOf(Inputs.Provider, read(Inputs.Provider), PROVIDERS, DEFAULTS.provider);
-  const rel = release(read(Inputs.Release));
-  const o = os(read(Inputs.Os));
+  // With the local provider the only possible OS and release are the defaults, so they need not be named.
+  const localDefault = (raw: string, value: string) => (provider === 'local' && raw.trim() === '' ? value : raw);
+  const rel = release(localDefault(read(Inputs.Release), LOCAL_SUPPORT.releases[0]));
+  const o = os(localDefault(read(Inputs.Os), LOCAL_SUPPORT.os));
   const driver = oneOf(Inputs.NetworkDriver, read(Inputs.NetworkDriver), NETWORK_DRIVERS, defaultDriver(rel));
   const why = unsupportedReason({ release: rel, os: o, driver }, provider);
   if (why) {
@@ -371,7 +381,7 @@ export function readSettings(read: InputReader, ctx: RunContext): Settings {
     allowedCidrs: allowedCidrs(read(Inputs.AllowedCidrs)),
     vpcCidr: vpcCidr(read(Inputs.VpcCidr)),
     pingTarget: pingTarget(read(Inputs.PingTarget), provider),
-    imageUrl: imageUrl(read(Inputs.ImageUrl)),
+    imageUrl: imageUrl(read(Inputs.ImageUrl), provider),
     smoke: bool(Inputs.Smoke, read(Inputs.Smoke), true),
     spot: bool(Inputs.Spot, read(Inputs.Spot), false),
     tempest,

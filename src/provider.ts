@@ -63,8 +63,17 @@ export interface ProviderContext {
   signal?: AbortSignal;
 }
 
+/** One timed provisioning step (for the timings output and the summary's timeline). */
+export interface ProvisionStep {
+  name: string;
+  seconds: number;
+  startedAt: number;
+}
+
 export interface Provider {
   up(plan: Plan, ctx: ProviderContext): Promise<Environment>;
+  /** The steps of the last up() in this process, where the provider times them. */
+  upSteps?(): ProvisionStep[];
   /** Deletes everything of the stack: what the ledger lists and what is found by name or tag. */
   down(stackId: string, ctx: { io: Io; known: ResourceRecord[] }): Promise<TeardownReport>;
   /** Deletes every stack whose lifetime has passed. */

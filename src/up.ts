@@ -92,6 +92,8 @@ export async function runUp(io: Io, settings: Settings, plan: Plan, deps: UpDeps
     throw err;
   }
   saveOutcome(io, 'provisioned');
+  for (const step of deps.provider.upSteps?.() ?? [])
+    timings.record('provision', step.name, step.seconds, step.startedAt);
   io.info(`Provisioned ${env.nodes.length} node(s); controller at ${env.controllerPublicIp}`);
 
   let sessions: Map<string, SshSession> | undefined;

@@ -368,6 +368,7 @@ export function createLocalProvider(settings: Pick<Settings, 'provider'>, deps: 
     down,
     sweep,
     vpcOf: (stackId) => vpcs.get(stackId),
+    upSteps: () => lastTimings?.steps ?? [],
     get lastUpTimings() {
       return lastTimings;
     },

@@ -54,6 +54,7 @@ function planFor(id: string) {
     topology: 'minimal',
     'stack-id': id,
     mode: 'up',
+    'image-url': 'file:///var/tmp/unused.img',
   };
   const settings = readSettings((n) => inputs[n] ?? '', { env: {} });
   return { settings, plan: buildPlan(settings, { now: new Date() }) };

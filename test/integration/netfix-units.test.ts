@@ -14,9 +14,18 @@ import { buildPlan } from '../../src/plan';
 import type { Environment } from '../../src/provider';
 import { settingsFrom } from '../helpers/inputs';
 
-const plan = buildPlan(settingsFrom({ provider: 'local', os: 'debian-12', release: 'zed', 'stack-id': 'units' }), {
-  now: new Date('2026-01-01T00:00:00Z'),
-});
+const plan = buildPlan(
+  settingsFrom({
+    provider: 'local',
+    os: 'debian-12',
+    release: 'zed',
+    'stack-id': 'units',
+    'image-url': 'file:///var/tmp/unused.img',
+  }),
+  {
+    now: new Date('2026-01-01T00:00:00Z'),
+  },
+);
 const env: Environment = {
   stackId: 'units',
   nodes: [

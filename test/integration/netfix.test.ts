@@ -106,7 +106,14 @@ describeRoot('AWS network fix on the emulated VPC', () => {
   beforeAll(async () => {
     root = fs.mkdtempSync(path.join(os.tmpdir(), `${prefix}root-`));
     plan = buildPlan(
-      settingsFrom({ provider: 'local', os: 'debian-12', release: 'zed', 'stack-id': id, topology: 'minimal' }),
+      settingsFrom({
+        provider: 'local',
+        os: 'debian-12',
+        release: 'zed',
+        'stack-id': id,
+        topology: 'minimal',
+        'image-url': 'file:///var/tmp/unused.img',
+      }),
       { now: new Date() },
     );
     registeredIp = plan.networks.external.routerGatewayIp;

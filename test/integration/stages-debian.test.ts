@@ -58,6 +58,7 @@ function snapshot(): string {
           'vpc-cidr': `${PREFIX}.0.0/16`,
           'stack-id': 'devstages',
           'ping-target': '203.0.113.10',
+          'image-url': 'file:///var/tmp/unused.img',
         })[name as string] ?? '',
       { env: {} },
     );

@@ -36,9 +36,18 @@ describe('emulated VPC rules', () => {
   });
 
   it('builds the Plan’s route tables: provider → IGW, management → the controller’s eth0', () => {
-    const plan = buildPlan(settingsFrom({ provider: 'local', os: 'debian-12', release: 'zed', 'stack-id': 'rules' }), {
-      now: new Date(),
-    });
+    const plan = buildPlan(
+      settingsFrom({
+        provider: 'local',
+        os: 'debian-12',
+        release: 'zed',
+        'stack-id': 'rules',
+        'image-url': 'file:///var/tmp/unused.img',
+      }),
+      {
+        now: new Date(),
+      },
+    );
     expect(vpcSpecFromPlan(plan, 'rules').subnets).toEqual([
       { name: 'management', cidr: '10.42.0.0/24', gateway: '10.42.0.1', defaultRoute: { viaIp: '10.42.0.11' } },
       { name: 'provider', cidr: '10.42.1.0/24', gateway: '10.42.1.1', defaultRoute: 'igw' },

@@ -46,6 +46,13 @@ describe('defaults', () => {
     expect(s.tempest).toBe('none');
   });
 
+  it('defaults OS and release to what the local provider can run', () => {
+    const s = settingsFrom({ provider: 'local', 'image-url': 'file:///x.img' });
+    expect([s.os.id, s.release.id]).toEqual(['debian-12', 'zed']);
+  });
+
+  it('accepts a one-letter stack id', () => expect(settingsFrom({ 'stack-id': 'a' }).stackId).toBe('a'));
+
   it('gives the entries of one matrix run different default stack ids, and the same entry the same id', () => {
     const a = settingsFrom({ os: 'ubuntu-24.04' }).stackId;
     const b = settingsFrom({ os: 'rocky-9' }).stackId;
@@ -78,7 +85,10 @@ describe('defaults', () => {
   });
 
   it('swaps the public ping default for the emulated internet host with provider local', () => {
-    expect(settingsFrom({ provider: 'local', os: 'debian-12', release: 'zed' }).pingTarget).toBe('203.0.113.10');
+    expect(
+      settingsFrom({ provider: 'local', os: 'debian-12', release: 'zed', 'image-url': 'file:///var/tmp/disk.img' })
+        .pingTarget,
+    ).toBe('203.0.113.10');
   });
 });
 
@@ -155,10 +165,17 @@ describe('every bad input fails with a message naming input, value and what is a
     expectInputError({ provider: 'local', os: 'debian-12', release: '2024.1' }, Inputs.Release, '2024.1', /supported/));
   it('local provider aimed at an address outside the emulated internet', () =>
     expectInputError(
-      { provider: 'local', os: 'debian-12', release: 'zed', 'ping-target': '1.1.1.1' },
+      { provider: 'local', os: 'debian-12', release: 'zed', 'ping-target': '1.1.1.1', 'image-url': 'file:///x.img' },
       Inputs.PingTarget,
       '1.1.1.1',
       /203\.0\.113\.0\/24/,
+    ));
+  it('local provider with an image it would have to download', () =>
+    expectInputError(
+      { provider: 'local', os: 'debian-12', release: 'zed', 'image-url': 'https://example.org/cirros.img' },
+      Inputs.ImageUrl,
+      'https://example.org/cirros.img',
+      /file:\/\//,
     ));
   it('bad tempest value', () => expectInputError({ tempest: 'full' }, Inputs.Tempest, 'full', /none, smoke/));
 });

@@ -177,6 +177,8 @@ describe('checks, tags and lifetime', () => {
     expect(planFor({ 'compute-instance-type': 'c5.metal' }).nodes[1].virt).toBe('kvm');
     expect(planFor({ 'compute-instance-type': 'm7i.xlarge' }).nodes[1].virt).toBe('qemu');
     // The local provider's machines have no usable KVM, whatever type the Plan names.
-    expect(planFor({ provider: 'local', os: 'debian-12', release: 'zed' }).nodes[1].virt).toBe('qemu');
+    expect(
+      planFor({ provider: 'local', os: 'debian-12', release: 'zed', 'image-url': 'file:///x.img' }).nodes[1].virt,
+    ).toBe('qemu');
   });
 });

@@ -25,6 +25,8 @@ class LocalSession implements RemoteSession {
       let stderr = '';
       p.stdout.on('data', (d) => (stdout += d));
       p.stderr.on('data', (d) => (stderr += d));
+      // A command that never reads its stdin may exit before we finish writing it (EPIPE): not an error.
+      p.stdin.on('error', () => undefined);
       p.stdin.end(opts.stdin ?? '');
       p.on('close', (code) => {
         if (code !== 0 && !opts.allowFailure) reject(new Error(`exit ${code}: ${stderr}`));
