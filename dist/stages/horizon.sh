@@ -39,7 +39,8 @@ OPENSTACK_NEUTRON_NETWORK = {
 }
 TIME_ZONE = "UTC"
 EOP
+web_wsgi_setup horizon
 # shellcheck disable=SC2046
 svc_apply $(units horizon)
-wait_until 120 "the dashboard answering on :80" http_up "http://$CONTROLLER_NAME/"
+wait_until 180 "the dashboard answering at /$(horizon_path)/" http_up "http://$CONTROLLER_NAME/$(horizon_path)/"
 stage_end

@@ -303,10 +303,9 @@ debconf_preseed() {
       sel+="$p $p/$q boolean false"$'\n'
     done
   done
-  local current
-  current="$(debconf-show keystone 2>/dev/null | wc -l || true)"
+  sel+="openstack-dashboard-apache horizon/use_ssl boolean false"$'\n'
   printf '%s' "$sel" | debconf-set-selections
-  [[ "$current" != 0 ]] || log "debconf answers set: no database/RabbitMQ/endpoint configuration by the packages"
+  log "debconf answers set: the packages configure no database, RabbitMQ or endpoint (the stages do)"
 }
 
 # pkgs COMPONENT: the package names of a component on this OS.
@@ -331,6 +330,8 @@ pkgs() {
     rhel:placement) echo "openstack-placement-api" ;;
     *:placement) echo "placement-api" ;;
     rhel:nova-controller) echo "openstack-nova-api openstack-nova-conductor openstack-nova-novncproxy openstack-nova-scheduler" ;;
+    # Debian ships the console proxies in one package (nova-novncproxy is only a virtual name).
+    debian:nova-controller) echo "nova-api nova-conductor nova-consoleproxy nova-scheduler" ;;
     *:nova-controller) echo "nova-api nova-conductor nova-novncproxy nova-scheduler" ;;
     rhel:nova-compute) echo "openstack-nova-compute" ;;
     debian:nova-compute) echo "nova-compute nova-compute-$([[ "$VIRT_TYPE" == kvm ]] && echo kvm || echo qemu)" ;;
@@ -554,6 +555,9 @@ memcached_listen() {
 
 etcd_conf_path() { [[ "$OS_FAMILY" == rhel ]] && echo /etc/etcd/etcd.conf || echo /etc/default/etcd; }
 
+# Where the dashboard answers: /dashboard on RDO, /horizon on Debian and Ubuntu.
+horizon_path() { [[ "$OS_FAMILY" == rhel ]] && echo dashboard || echo horizon; }
+
 horizon_settings_path() {
   case "$OS_FAMILY" in
     rhel) echo /etc/openstack-dashboard/local_settings ;;
@@ -584,9 +588,25 @@ web_wsgi_setup() {
 </Directory>
 EOF
       ;;
+    debian:horizon)
+      # openstack-dashboard-apache enables default-ssl without mod_ssl (Apache then refuses to
+      # start); the dashboard is served over HTTP at /horizon by its alias-only site.
+      if [[ -e /etc/apache2/sites-enabled/default-ssl.conf && ! -e /etc/apache2/mods-enabled/ssl.load ]]; then
+        a2dissite -q default-ssl
+        CONFIG_CHANGED=1
+        changed "disabled Apache's default-ssl site (no mod_ssl)"
+      fi
+      ;;
     debian:keystone) uwsgi_processes /etc/keystone/keystone-uwsgi.ini ;;
     debian:placement) uwsgi_processes /etc/placement/placement-uwsgi.ini ;;
-    debian:nova-controller) uwsgi_processes /etc/nova/nova-api-uwsgi.ini /etc/nova/nova-api-metadata-uwsgi.ini ;;
+    debian:nova-controller)
+      uwsgi_processes /etc/nova/nova-api-uwsgi.ini /etc/nova/nova-api-metadata-uwsgi.ini
+      # nova-consoleproxy starts only the proxy named here (Debian's default is spicehtml5).
+      local d=/etc/default/nova-consoleproxy
+      if [[ -f $d ]] && ! grep -qx 'NOVA_CONSOLE_PROXY_TYPE=novnc' $d; then
+        sed 's/^NOVA_CONSOLE_PROXY_TYPE=.*/NOVA_CONSOLE_PROXY_TYPE=novnc/' $d | write_file $d 0644
+      fi
+      ;;
     debian:neutron-server) uwsgi_processes /etc/neutron/neutron-api-uwsgi.ini ;;
     debian:cinder-controller) uwsgi_processes /etc/cinder/cinder-api-uwsgi.ini ;;
     debian:glance) uwsgi_processes /etc/glance/glance-api-uwsgi.ini ;;
@@ -771,6 +791,8 @@ keystone_authtoken() {
   ini_set "$f" $s project_name service
   ini_set "$f" $s username "$user"
   ini_set "$f" $s password "$pass"
+  # Debian's files preset regionOne, which the catalog does not have (bootstrap made RegionOne).
+  ini_set "$f" $s region_name RegionOne
 }
 
 # service_auth FILE SECTION USER PASSWORD [extra region line]: the guide's [placement]/[neutron]/

@@ -17,14 +17,9 @@ pkg_install $(pkgs placement)
 conf=/etc/placement/placement.conf
 ini_set $conf placement_database connection "mysql+pymysql://placement:${PASS_PLACEMENT_DB}@${CONTROLLER_NAME}/placement"
 ini_set $conf api auth_strategy keystone
-ini_set $conf keystone_authtoken auth_url "http://$CONTROLLER_NAME:5000/v3"
-ini_set $conf keystone_authtoken memcached_servers "$CONTROLLER_NAME:11211"
-ini_set $conf keystone_authtoken auth_type password
-ini_set $conf keystone_authtoken project_domain_name Default
-ini_set $conf keystone_authtoken user_domain_name Default
-ini_set $conf keystone_authtoken project_name service
-ini_set $conf keystone_authtoken username placement
-ini_set $conf keystone_authtoken password "$PASS_PLACEMENT"
+# The shared block: it also pins region_name to RegionOne (Debian presets regionOne, which made
+# placement-api answer HTTP 500 to the scheduler in the first real end-to-end run).
+keystone_authtoken $conf placement "$PASS_PLACEMENT"
 web_wsgi_setup placement
 
 log "placement-manage db sync"

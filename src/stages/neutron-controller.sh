@@ -28,6 +28,10 @@ ini_set $conf DEFAULT notify_nova_on_port_status_changes true
 ini_set $conf DEFAULT notify_nova_on_port_data_changes true
 keystone_authtoken $conf neutron "$PASS_NEUTRON"
 service_auth $conf nova nova "$PASS_NOVA"
+# Port events (network-vif-plugged) go to Nova's internal endpoint: the public one is the controller's
+# elastic IP, which the controller itself may not reach (the first real end-to-end run timed out
+# every boot on it).
+ini_set $conf nova endpoint_type internal
 ini_set $conf oslo_concurrency lock_path /var/lib/neutron/tmp
 # Zed marks the Linux bridge driver experimental: without this the API and RPC servers refuse to start.
 if [[ "$NETWORK_DRIVER" == linuxbridge ]]; then ini_set $conf experimental linuxbridge true; fi
