@@ -1,7 +1,7 @@
 // Finding and deleting a VPC's leftovers (a crashed run, a killed test): by name only, never by a
 // broad pattern, so another stack's or another test's namespaces are never touched.
 
-import { checkVpcId, hostTableName, namespaceName, NAME_PREFIX, VPC_NAMESPACE_ROLES } from './names';
+import { checkVpcId, hostIfname, hostTableName, namespaceName, NAME_PREFIX, VPC_NAMESPACE_ROLES } from './names';
 import { run } from './run';
 
 /** The namespaces a VPC with this id owns (whether or not they exist). */
@@ -57,5 +57,14 @@ export async function deleteNamespace(ns: string): Promise<void> {
  */
 export async function destroyById(id: string): Promise<void> {
   for (const ns of vpcNamespaceNames(id)) await deleteNamespace(ns);
+  // The kernel removes a deleted namespace's veth peers asynchronously: delete the host link's root
+  // end explicitly and wait until it is gone, so "nothing left" holds the moment this returns.
+  const link = hostIfname(id);
+  await run('ip', ['link', 'del', link], { allowFailure: true });
+  for (let i = 0; i < 50; i++) {
+    const shown = await run('ip', ['link', 'show', link], { allowFailure: true });
+    if (shown.code !== 0) break;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
   await run('nft', ['delete', 'table', 'inet', hostTableName(id)], { allowFailure: true });
 }
