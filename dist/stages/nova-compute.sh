@@ -11,19 +11,7 @@ stage_begin nova-compute
 # shellcheck disable=SC2046
 pkg_install $(pkgs nova-compute)
 conf=/etc/nova/nova.conf
-ini_set $conf DEFAULT transport_url "$(transport_url)"
-ini_set $conf DEFAULT my_ip "$MANAGEMENT_IP"
-ini_set $conf api auth_strategy keystone
-keystone_authtoken $conf nova "$PASS_NOVA"
-ini_set $conf service_user send_service_user_token true
-ini_set $conf service_user auth_url "http://$CONTROLLER_NAME:5000/v3"
-ini_set $conf service_user auth_strategy keystone
-ini_set $conf service_user auth_type password
-ini_set $conf service_user project_domain_name Default
-ini_set $conf service_user user_domain_name Default
-ini_set $conf service_user project_name service
-ini_set $conf service_user username nova
-ini_set $conf service_user password "$PASS_NOVA"
+nova_common_conf $conf
 ini_set $conf vnc enabled true
 ini_set $conf vnc server_listen 0.0.0.0
 ini_set $conf vnc server_proxyclient_address "$MANAGEMENT_IP"

@@ -909,6 +909,25 @@ neutron_agent_setup() {
   fi
 }
 
+# nova_common_conf FILE: the part of nova.conf the controller and the compute nodes share
+# (messaging, my_ip, Keystone auth and the service user token).
+nova_common_conf() {
+  local conf="$1"
+  ini_set "$conf" DEFAULT transport_url "$(transport_url)"
+  ini_set "$conf" DEFAULT my_ip "$MANAGEMENT_IP"
+  ini_set "$conf" api auth_strategy keystone
+  keystone_authtoken "$conf" nova "$PASS_NOVA"
+  ini_set "$conf" service_user send_service_user_token true
+  ini_set "$conf" service_user auth_url "http://$CONTROLLER_NAME:5000/v3"
+  ini_set "$conf" service_user auth_strategy keystone
+  ini_set "$conf" service_user auth_type password
+  ini_set "$conf" service_user project_domain_name Default
+  ini_set "$conf" service_user user_domain_name Default
+  ini_set "$conf" service_user project_name service
+  ini_set "$conf" service_user username nova
+  ini_set "$conf" service_user password "$PASS_NOVA"
+}
+
 # cinder_common_conf FILE: the part of cinder.conf the controller and the block node share.
 cinder_common_conf() {
   local f="$1"
