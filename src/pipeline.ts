@@ -13,8 +13,7 @@ import type { TeardownReport } from './provider';
 import { ProviderFactory, providerFor } from './providers';
 import { renderPlanMarkdown, renderPlanText } from './report/plan-render';
 import { notifyPrDown } from './report/pr-notify';
-import { reportTeardown as reportTeardownWithCost } from './report/report-run';
-import { renderTeardown } from './report/summary';
+import { reportTeardown } from './report/report-run';
 import { decideTeardown, UpOutcome } from './teardown-policy';
 import { bundledStagesDir, runUp, UpDeps } from './up';
 
@@ -58,11 +57,6 @@ async function failOnLeftovers(io: Io, report: TeardownReport): Promise<void> {
   if (report.leftovers.length > 0) throw new TeardownError(report.leftovers.map((r) => `${r.kind} ${r.id}`));
 }
 
-async function reportTeardown(io: Io, report: TeardownReport): Promise<void> {
-  await io.summary(renderTeardown(report));
-  await failOnLeftovers(io, report);
-}
-
 /** The main step. Throws typed errors; the entry turns the first one into setFailed. */
 export async function runMain(io: Io, ctx: RunContext & PlanContext, opts: PipelineOptions = {}): Promise<void> {
   const settings = readSettings((name) => io.getInput(name), ctx);
@@ -82,15 +76,18 @@ export async function runMain(io: Io, ctx: RunContext & PlanContext, opts: Pipel
         stagesDir: opts.stagesDir ?? bundledStagesDir(),
         tcpConnect: opts.tcpConnect,
       });
-    case 'down':
+    case 'down': {
       io.setOutput(Outputs.StackId, settings.stackId);
-      await reportTeardown(io, await provider().down(settings.stackId, { io, known: [] }));
+      const report = await provider().down(settings.stackId, { io, known: [] });
+      await reportTeardown(io, plan, report);
+      await failOnLeftovers(io, report);
       return notifyPrDown(io, settings);
+    }
     case 'sweep': {
       const reports = await provider().sweep(ctx.now, { io });
       io.info(`Sweep: ${reports.length} expired stack(s) found`);
       const leftovers = reports.flatMap((r) => r.leftovers);
-      for (const r of reports) await io.summary(renderTeardown(r));
+      for (const r of reports) await reportTeardown(io, plan, r);
       if (leftovers.length > 0) throw new TeardownError(leftovers.map((r) => `${r.kind} ${r.id}`));
       return;
     }
@@ -125,6 +122,6 @@ export async function runPost(io: Io, opts: PipelineOptions = {}): Promise<void>
   // The Plan is pure: rebuilt here for the cost table (nodes and types), no state needed.
   const plan = buildPlan(settings, { now });
   const billed = startedAt ? (now.getTime() - Date.parse(startedAt)) / 1000 : undefined;
-  await reportTeardownWithCost(io, plan, report, billed);
+  await reportTeardown(io, plan, report, billed);
   await failOnLeftovers(io, report);
 }
