@@ -47,7 +47,13 @@ export function parseArgs(argv: string[]): ParsedArgs {
   return { command: command as Command, inputs, stateDir };
 }
 
+const HELP_WORDS = new Set(['help', '--help', '-h']);
+
 export async function runCli(argv: string[], makeIo = terminalIo): Promise<number> {
+  if (HELP_WORDS.has(argv[0] ?? '')) {
+    process.stdout.write(`${USAGE}\nEvery input is described in README.md (Inputs) and action.yml.\n`);
+    return 0;
+  }
   let args: ParsedArgs;
   try {
     args = parseArgs(argv);

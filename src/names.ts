@@ -49,6 +49,7 @@ export const Outputs = {
   Plan: 'plan',
   PortForwards: 'port-forwards',
   LogBundle: 'log-bundle',
+  LogBundleArtifact: 'log-bundle-artifact',
   ExpiresAt: 'expires-at',
 } as const;
 export type OutputName = (typeof Outputs)[keyof typeof Outputs];

@@ -8,7 +8,7 @@ import { errorMessage } from './errors';
 import type { Settings } from './inputs';
 import type { Io } from './io';
 import { stateLedger } from './ledger';
-import { States } from './names';
+import { States, Tags } from './names';
 import { applyNetworkFix, describeVerify, hostFixInputs, verifyNetworkFix } from './netfix';
 import type { Plan } from './plan';
 import type { Environment, Provider } from './provider';
@@ -16,6 +16,7 @@ import { closeAll, connectEnvironment } from './remote/connect';
 import { renderNodeSettings } from './remote/node-settings';
 import type { SshSession } from './remote/session';
 import { runStages } from './remote/stage-runner';
+import { ArtifactUploader, artifactUploaderFromEnv, publishLogBundle } from './report/artifact-upload';
 import { collectLogBundle } from './report/log-bundle';
 import { notifyPrUp } from './report/pr-notify';
 import { recordCheckTimings, reportUp, shouldCollectLogs } from './report/report-run';
@@ -36,6 +37,8 @@ export interface UpDeps {
   stagesDir: string;
   /** Runner-side TCP connect for the port-forward check (tests inject one). */
   tcpConnect?: TcpConnect;
+  /** Where the log bundle is uploaded. Default: the workflow's artifact service when this runs as the action. */
+  artifactUploader?: ArtifactUploader;
 }
 
 /** The stage scripts ship next to the bundles (dist/stages); under ts-jest they are src/stages. */
@@ -168,7 +171,15 @@ export async function runUp(io: Io, settings: Settings, plan: Plan, deps: UpDeps
   }
   saveOutcome(io, failure ? 'failed' : 'succeeded');
   if (shouldCollectLogs(settings.logBundle, failure !== undefined)) {
-    await collectLogsQuietly(io, plan, env, sessions, deps.workDir, secrets);
+    const bundle = await collectLogsQuietly(io, plan, env, sessions, deps, secrets);
+    if (bundle) {
+      await publishLogBundle(io, {
+        stackId: plan.stackId,
+        file: bundle,
+        uploader: deps.artifactUploader ?? artifactUploaderFromEnv(process.env),
+        runAttempt: plan.tags[Tags.RunAttempt],
+      });
+    }
   }
   if (sessions) await closeAll(sessions);
   if (failure !== undefined) throw failure;
@@ -179,20 +190,31 @@ async function collectLogsQuietly(
   plan: Plan,
   env: Environment,
   sessions: Map<string, SshSession> | undefined,
-  workDir: string,
+  deps: Pick<UpDeps, 'provider' | 'workDir'>,
   secrets: StackSecrets,
-): Promise<void> {
+): Promise<string | undefined> {
+  const { provider } = deps;
+  const nodeOf = (name: string) => env.nodes.find((n) => n.name === name);
   try {
-    await collectLogBundle({
+    const bundle = await collectLogBundle({
       plan,
       sessions: sessions ? [...sessions.values()] : [],
       io,
-      workDir,
+      workDir: deps.workDir,
       env,
       secrets: secretValues(secrets),
+      consoleOutput: provider.consoleOutput
+        ? async (name) => {
+            const node = nodeOf(name);
+            if (!node) throw new Error(`${name} was never created`);
+            return provider.consoleOutput!(node, io);
+          }
+        : undefined,
     });
+    return bundle.path;
   } catch (err) {
     // The bundle is a diagnostic aid: failing to collect it must not hide the real failure.
     io.warning(`could not collect the log bundle: ${errorMessage(err)}`);
+    return undefined;
   }
 }

@@ -8,6 +8,7 @@ import type { Ticker } from '../progress';
 import type { Provider, ResourceRecord, TeardownReport } from '../provider';
 import { realSleep, Sleep } from '../retry';
 import { createEc2Client, Ec2, ec2Caller } from './client';
+import { consoleOutput } from './console';
 import { errorCode } from './errors';
 import { discover } from './discover';
 import { countFound } from './kinds';
@@ -63,6 +64,7 @@ export function createAwsProvider(settings: Settings, deps: AwsProviderDeps = {}
         stopCreating: () => stop.abort(),
       });
     },
+    consoleOutput: (node, io) => consoleOutput(caller(io), node.instanceId),
     down,
     async sweep(at, ctx) {
       const stacks = await expiredStacks(caller(ctx.io), at);

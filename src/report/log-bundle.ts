@@ -1,6 +1,6 @@
 // The failure log bundle: every node's diagnostics (collect-logs.sh), the EC2 console output, masked
-// for secrets and packed into one tar.gz on the runner. Its path is the `log-bundle` output; the
-// workflow uploads it (actions/upload-artifact) under the archive's base name.
+// for secrets and packed into one tar.gz on the runner. Its path is the `log-bundle` output;
+// artifact-upload.ts uploads it as a workflow artifact when running as the action.
 
 import { execFile } from 'child_process';
 import { promises as fs } from 'fs';

@@ -269,6 +269,9 @@ export class FakeEc2 {
     return client;
   }
 
+  /** What an instance "printed" on its serial console (GetConsoleOutput returns it). */
+  readonly consoleText = new Map<string, string>();
+
   ops(): string[] {
     return this.calls.map((c) => c.op);
   }
@@ -916,6 +919,20 @@ export class FakeEc2 {
           (!i.InstanceIds || i.InstanceIds.includes(x.id)),
       );
       return { Reservations: list.length ? [{ Instances: list.map((x) => this.describeInstance(x)) }] : [] };
+    },
+    // AWS keeps the serial console's last 64 KB per instance (base64); an instance that has not
+    // written anything yet has no Output at all.
+    GetConsoleOutput: (i: sdk.GetConsoleOutputCommandInput) => {
+      const x = this.get(this.instances, i.InstanceId ?? '', 'InvalidInstanceID.NotFound');
+      // Only Nitro types keep a live buffer; the Xen generations refuse Latest.
+      if (i.Latest && /^(t2|m4|c4|r4)\./.test(x.type))
+        throw fakeError('UnsupportedOperation', 'Latest console output is not supported for this instance type.');
+      const text = this.consoleText.get(x.id);
+      return {
+        InstanceId: x.id,
+        Timestamp: new Date(this.clock.now()),
+        ...(text === undefined ? {} : { Output: Buffer.from(text, 'utf8').toString('base64') }),
+      };
     },
     TerminateInstances: (i: sdk.TerminateInstancesCommandInput) => {
       const list = (i.InstanceIds ?? []).map((id) => this.get(this.instances, id, 'InvalidInstanceID.NotFound'));

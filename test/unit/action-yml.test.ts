@@ -2,6 +2,7 @@ import * as fs from 'fs';
 import * as yaml from 'js-yaml';
 import * as path from 'path';
 import { Inputs, Outputs } from '../../src/names';
+import { LOG_BUNDLE_RETENTION_DAYS, logBundleArtifactName } from '../../src/report/artifact-upload';
 
 interface ActionYml {
   name: string;
@@ -33,6 +34,13 @@ describe('action.yml', () => {
     expect(Object.keys(action.outputs).sort()).toEqual(Object.values(Outputs).sort());
     for (const [name, o] of Object.entries(action.outputs))
       expect([name, o.description.length > 10]).toEqual([name, true]);
+  });
+
+  it('describes the log bundle outputs as the code makes them: a path, and the artifact the action uploaded', () => {
+    expect(action.outputs[Outputs.LogBundle].description).toMatch(/^Path /);
+    const artifact = action.outputs[Outputs.LogBundleArtifact].description;
+    expect(artifact).toContain(logBundleArtifactName('<stack-id>', '<run attempt>'));
+    expect(artifact).toContain(`${LOG_BUNDLE_RETENTION_DAYS} days`);
   });
 
   it('has the defaults the issue asks for', () => {

@@ -1,3 +1,5 @@
+import { spawnSync } from 'child_process';
+import * as path from 'path';
 import { parseArgs } from '../../src/cli';
 
 describe('cli arguments', () => {
@@ -22,5 +24,13 @@ describe('cli arguments', () => {
     expect(() => parseArgs(['plan', '--colour', 'red'])).toThrow(/unknown flag --colour/);
     expect(() => parseArgs(['plan', '--release'])).toThrow(/expected --<input> <value>/);
     expect(() => parseArgs(['plan', '--mode', 'up'])).toThrow(/unknown flag --mode/);
+  });
+
+  it.each(['--help', '-h', 'help'])('%s prints the usage and exits 0 (the built CLI, as a user runs it)', (word) => {
+    const cli = path.join(__dirname, '../../dist/cli/index.js');
+    const r = spawnSync(process.execPath, [cli, word], { encoding: 'utf8' });
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/^usage: openstack-on-aws <plan\|up\|down\|sweep>/);
+    expect(r.stderr).toBe('');
   });
 });

@@ -508,6 +508,29 @@ describe('sweeper.yml', () => {
   });
 });
 
+describe('the log bundle in the templates', () => {
+  it('comes from the action itself: no template uploads the log-bundle path a second time', () => {
+    const uploadsOfTheBundle = workflowFiles().flatMap((f) =>
+      Object.values(jobsOf(loadYaml(fs.readFileSync(f, 'utf8')) as YamlMap)).flatMap((job) =>
+        stepsOf(job)
+          .filter((s) => String(s.uses ?? '').startsWith('actions/upload-artifact@'))
+          .filter((s) => /outputs\.log-bundle\b/.test(String((s.with as YamlMap | undefined)?.path ?? '')))
+          .map((s) => `${path.basename(f)}: ${String(s.name ?? (s.with as YamlMap).name)}`),
+      ),
+    );
+    expect(uploadsOfTheBundle).toEqual([]);
+  });
+
+  it('is collected on failure by every up step of the templates', () => {
+    const ups = workflowFiles()
+      .flatMap((f) => actionSteps(loadYaml(fs.readFileSync(f, 'utf8'))))
+      .map((s) => Object.fromEntries(Object.entries(s.with).map(([k, v]) => [k, String(v)])))
+      .filter((w) => (w.mode ?? 'up') === 'up');
+    expect(ups.length).toBeGreaterThanOrEqual(2);
+    for (const w of ups) expect(w['log-bundle'] ?? 'on-failure').toBe('on-failure');
+  });
+});
+
 describe('the templates point at the published action', () => {
   it('every use of this action is openstack-on-aws/openstack-on-aws@v1', () => {
     const uses = workflowFiles().flatMap((f) => actionSteps(loadYaml(fs.readFileSync(f, 'utf8'))).map((s) => s.uses));
