@@ -6,8 +6,10 @@
 #   1. cloud-init's network configuration off (seed 000 step 2; seed 001 note 1: it blocks MAC changes)
 #   2. eth1 (found by MAC, never by name) keeps its original MAC on record once
 #      (/etc/openstack-on-aws/eth1-original-mac) and gets a new locally administered MAC
-#      (seed 000 steps 3-5): the original now belongs to the router's gateway port, and a bridge
-#      treats its own ports' MACs as local addresses, so eth1 keeping it would swallow the replies
+#      (seed 000 steps 3-5): the original now belongs to the router's gateway port, and a Linux
+#      bridge treats its own ports' MACs as local addresses, so eth1 keeping it would swallow the
+#      replies (Open vSwitch forwards by its learned table only; there the move is hygiene: one
+#      MAC, one owner on the segment). The provider bridge gives up the original MAC as well.
 #   3. IP forwarding on, MASQUERADE out eth2 (seed 000 step 12) for what the controller forwards
 #      (the other nodes' internet traffic: their subnet's default route is the controller's eth0)
 #   4. DNAT port-forwards inside the qrouter namespace: <registered IP>:522 -> instance:22
@@ -161,11 +163,14 @@ step_provider_mac() {
   fi
   ip link set dev "$nic" up
   # The provider bridge must not keep the original MAC either: a Linux bridge recomputes its own MAC
-  # from its ports unless it was set explicitly; an OVS bridge keeps the one it took at creation.
+  # from its ports unless it was set explicitly. An OVS bridge never picks a locally administered
+  # MAC (every ENI's) by itself, so it has eth1's only when other-config:hwaddr pins it (guides that
+  # move the host's address onto the bridge do): re-pin it to the new MAC. ovs-vsctl is bounded: it
+  # waits forever by default when ovsdb-server or ovs-vswitchd is not up (yet, at boot).
   if [[ "$NETWORK_DRIVER" == openvswitch ]]; then
-    if command -v ovs-vsctl >/dev/null 2>&1 && br="$(ovs-vsctl port-to-br "$nic" 2>/dev/null)" &&
+    if command -v ovs-vsctl >/dev/null 2>&1 && br="$(ovs-vsctl --timeout=30 port-to-br "$nic" 2>/dev/null)" &&
       [[ "$(cat "/sys/class/net/$br/address" 2>/dev/null)" == "$MAC_PROVIDER" ]]; then
-      ovs-vsctl set bridge "$br" other-config:hwaddr="\"$new\""
+      ovs-vsctl --timeout=30 set bridge "$br" other-config:hwaddr="\"$new\""
       changed "OVS bridge $br hwaddr -> $new"
     fi
   else
@@ -252,7 +257,9 @@ EOF
 [Unit]
 Description=openstack-on-aws: AWS network fix (eth1 MAC, NAT, port-forwards)
 Wants=network-online.target
-After=network-online.target
+# Ordering only: with the openvswitch driver the provider bridge must exist (Debian's and RHEL's
+# unit names; an absent unit is ignored).
+After=network-online.target openvswitch-switch.service openvswitch.service
 
 [Service]
 Type=oneshot
