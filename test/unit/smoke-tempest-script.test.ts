@@ -6,6 +6,7 @@ import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+import { cirrosImage } from '../../src/smoke/checks/tempest-smoke';
 
 const SCRIPT = path.join(__dirname, '../../src/smoke/tempest-smoke.sh');
 const JUNIT = path.join(__dirname, '../fixtures/smoke/tempest-junit-pass.xml');
@@ -94,6 +95,21 @@ it('runs inside the router namespace with fixed-IP validation when the APIs answ
   ]);
   expect(r.junit).toContain('test_list_networks');
   expect(r.stdout + r.stderr).not.toContain(PASSWORD);
+});
+
+it('keeps validation off for an image other than CirrOS (no known login), without probing the namespace', () => {
+  const r = runScript({ CURL_RC: '0', VALIDATION_IMAGE: 'other' });
+  expect(r.code).toBe(0);
+  expect(r.stdout).toContain('the image is not CirrOS: running on the host without validation');
+  expect(r.conf).toContain('run_validation = false');
+  expect(r.calls.filter((c) => c.startsWith('netns '))).toEqual([]);
+  expect(r.calls[r.calls.length - 1]).toBe('tempest run --smoke --concurrency 2 --subunit');
+});
+
+it('takes only an image file named like CirrOS as CirrOS', () => {
+  expect(cirrosImage('https://download.cirros-cloud.net/0.6.3/cirros-0.6.3-x86_64-disk.img')).toBe(true);
+  expect(cirrosImage('file:///work/build/test-image/ooa-test-disk.img')).toBe(false);
+  expect(cirrosImage('https://mirror.example/cirros/ubuntu-24.04.img')).toBe(false);
 });
 
 it('runs on the host without validation when the namespace cannot reach the APIs, and passes on the exit code', () => {

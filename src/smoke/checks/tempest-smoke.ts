@@ -12,6 +12,11 @@ import { routerId } from './router';
 export const TEMPEST_DIR = '/var/lib/openstack-on-aws/tempest';
 const REMOTE_SCRIPT = '/var/tmp/openstack-on-aws-tempest-smoke.sh';
 
+/** CirrOS (the default image) is the one image whose SSH user Tempest's validation can rely on. */
+export function cirrosImage(imageUrl: string): boolean {
+  return /cirros/i.test(imageUrl.split('/').pop() ?? '');
+}
+
 export async function checkTempestSmoke(ctx: CheckContext): Promise<void> {
   const s = ctx.state;
   if (!s.imageId || !s.flavorId) throw new CheckSkipped('needs the image and the flavor, which are not there');
@@ -28,6 +33,8 @@ export async function checkTempestSmoke(ctx: CheckContext): Promise<void> {
     HAS_CINDER: String(has('block')),
     HAS_SWIFT: String(has('object')),
     OS_FAMILY: ctx.plan.os.family,
+    // Validation logs into the servers Tempest boots: only CirrOS has a login Tempest knows.
+    VALIDATION_IMAGE: cirrosImage(ctx.plan.imageUrl) ? 'cirros' : 'other',
     TEMPEST_DIR,
   };
   const command = `${Object.entries(vars)
