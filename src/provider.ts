@@ -75,7 +75,7 @@ export interface Provider {
   /** The steps of the last up() in this process, where the provider times them. */
   upSteps?(): ProvisionStep[];
   /** A node's console (EC2's serial console output; the local machine's console log), for the log bundle. */
-  consoleOutput?(node: EnvironmentNode, io: Io): Promise<string>;
+  consoleOutput?(stackId: string, node: EnvironmentNode, io: Io): Promise<string>;
   /** Deletes everything of the stack: what the ledger lists and what is found by name or tag. */
   down(stackId: string, ctx: { io: Io; known: ResourceRecord[] }): Promise<TeardownReport>;
   /** Deletes every stack whose lifetime has passed. */

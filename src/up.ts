@@ -207,7 +207,7 @@ async function collectLogsQuietly(
         ? async (name) => {
             const node = nodeOf(name);
             if (!node) throw new Error(`${name} was never created`);
-            return provider.consoleOutput!(node, io);
+            return provider.consoleOutput!(plan.stackId, node, io);
           }
         : undefined,
     });

@@ -36,6 +36,14 @@ ini_set $conf lvm volume_driver cinder.volume.drivers.lvm.LVMVolumeDriver
 ini_set $conf lvm volume_group cinder-volumes
 ini_set $conf lvm target_protocol iscsi
 ini_set $conf lvm target_helper "$(cinder_target_helper)"
+# Zed's lvm_type "auto" makes a thin pool when the driver starts, which needs the kernel's
+# device-mapper (dmsetup asks it; opening its control device loads the module where it is one).
+# Without it (the local provider's machines on a kernel without dm) the driver could never start:
+# thick LVM lets it start and report the group. Creating a volume needs device-mapper either way.
+if ! dmsetup version >/dev/null 2>&1; then
+  log "no kernel device-mapper on this node: thick LVM, so cinder-volume starts; volumes cannot be created here"
+  ini_set $conf lvm lvm_type default
+fi
 # shellcheck disable=SC2046
 svc_apply $(units cinder-volume)
 stage_end

@@ -64,7 +64,7 @@ export function createAwsProvider(settings: Settings, deps: AwsProviderDeps = {}
         stopCreating: () => stop.abort(),
       });
     },
-    consoleOutput: (node, io) => consoleOutput(caller(io), node.instanceId),
+    consoleOutput: (_stackId, node, io) => consoleOutput(caller(io), node.instanceId),
     down,
     async sweep(at, ctx) {
       const stacks = await expiredStacks(caller(ctx.io), at);

@@ -3,6 +3,7 @@
 
 import * as fs from 'fs';
 import * as path from 'path';
+import { AttachedLoop, detachLoops, stackLoops } from './disks';
 import type { Run } from './exec';
 import { LocalPaths, stackDir, stackPrefix } from './paths';
 import { cmdlineOf, isAlive, signal, waitGone } from './processes';
@@ -13,6 +14,8 @@ export interface StackLeftovers {
   namespaces: string[];
   processes: number[];
   mounts: string[];
+  /** Loop devices backed by a file in the stack's disks folder. */
+  loops: AttachedLoop[];
   links: string[];
   nftTables: string[];
   dirs: string[];
@@ -27,6 +30,7 @@ export function describe(l: StackLeftovers): string[] {
     ...l.namespaces.map((n) => `netns ${n}`),
     ...l.processes.map((p) => `process ${p} (${cmdlineOf(p)?.slice(0, 80) ?? '?'})`),
     ...l.mounts.map((m) => `mount ${m}`),
+    ...l.loops.map((d) => `loop ${d.loop} (${d.file})`),
     ...l.links.map((x) => `link ${x}`),
     ...l.nftTables.map((t) => `nft table ${t}`),
     ...l.dirs.map((d) => `dir ${d}`),
@@ -85,6 +89,7 @@ export async function findStackLeftovers(run: Run, paths: LocalPaths, stackId: s
     namespaces: nss,
     processes: await stackProcesses(run, paths, stackId, nss),
     mounts: stackMounts(paths, stackId),
+    loops: await stackLoops(run, paths, stackId),
     links: linkThere ? [link] : [],
     nftTables: tableThere ? [`inet ${table}`] : [],
     dirs: fs.existsSync(stackDir(paths, stackId)) ? [stackDir(paths, stackId)] : [],
@@ -93,7 +98,8 @@ export async function findStackLeftovers(run: Run, paths: LocalPaths, stackId: s
 
 /**
  * Removes what findStackLeftovers finds: processes first (SIGKILL: graceful stops happened before
- * for the machines we knew), then mounts, the VPC, the node namespaces, and the stack's folder.
+ * for the machines we knew), then mounts, the loop disks, the VPC, the node namespaces, and the
+ * stack's folder (which holds the disks' backing files).
  */
 export async function removeStackLeftovers(run: Run, paths: LocalPaths, stackId: string): Promise<StackLeftovers> {
   const found = await findStackLeftovers(run, paths, stackId);
@@ -102,6 +108,12 @@ export async function removeStackLeftovers(run: Run, paths: LocalPaths, stackId:
   // Deepest first, lazily: a mount still busy is detached now and freed when its last user goes.
   for (const m of [...found.mounts].sort((a, b) => b.length - a.length))
     await run('umount', ['-l', m], { allowFailure: true });
+  // Detached before their files go: a device left on a deleted file would hold its blocks.
+  const loopsLeft = await detachLoops(run, found.loops);
+  if (loopsLeft.length)
+    throw new Error(
+      `not removing ${stackDir(paths, stackId)}: loop devices still attached: ${loopsLeft.map((l) => l.loop).join(', ')}`,
+    );
   await destroyById(stackId);
   for (const ns of found.namespaces) await run('ip', ['netns', 'del', ns], { allowFailure: true });
   if (found.links.length) await run('ip', ['link', 'del', 'dev', found.links[0]], { allowFailure: true });

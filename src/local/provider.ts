@@ -18,6 +18,7 @@ import type {
   TeardownReport,
 } from '../provider';
 import { realSleep, Sleep } from '../retry';
+import { createNodeDisks } from './disks';
 import { aptCachePidfile, ensureAptCache, NODE_APT_PROXY, portOpen, probeThroughCache } from './apt-cache';
 import { Run, runHost } from './exec';
 import { DebianMirror, hostMirror } from './host-mirror';
@@ -67,6 +68,8 @@ export interface LocalUpTimings {
   steps: Array<{ name: string; seconds: number; startedAt: number }>;
 }
 
+/** How much of a machine's console the log bundle keeps (EC2 keeps the last 64 KB too). */
+const CONSOLE_TAIL_CHARS = 64 * 1024;
 const since = (t: number) => Math.round((Date.now() - t) / 100) / 10;
 
 function withPrefix(ip: string, cidr: string): string {
@@ -199,6 +202,9 @@ export function createLocalProvider(settings: Pick<Settings, 'provider'>, deps: 
           ifname: nic.name,
         });
       }
+      // The Plan's extra disks (Cinder LVM, Swift) as loop devices, bound in before the machine boots.
+      const disks = await createNodeDisks(run, paths, stackId, node);
+      for (const d of disks) ledger.record({ kind: 'loop-device', id: `${d.loop} ${d.file}`, node: node.name });
       const m = await startMachine(
         {
           name: machineName(stackId, node.name),
@@ -207,6 +213,7 @@ export function createLocalProvider(settings: Pick<Settings, 'provider'>, deps: 
           consoleLog: consoleLog(paths, stackId, node.name),
           pidfile: pidfile(paths, stackId, node.name),
           leaderPidfile: leaderPidfile(paths, stackId, node.name),
+          devices: disks.map((d) => d.loop),
         },
         sleep,
       );
@@ -223,6 +230,7 @@ export function createLocalProvider(settings: Pick<Settings, 'provider'>, deps: 
           ip: nic.ip,
           eniId: `${node.name}-${nic.name}`,
         })),
+        disks: disks.map((d) => ({ device: d.device, path: d.loop })),
       };
     };
     const nodes = await Promise.all(plan.nodes.map(bootNode));
@@ -367,6 +375,11 @@ export function createLocalProvider(settings: Pick<Settings, 'provider'>, deps: 
     up,
     down,
     sweep,
+    // The machine's console (nspawn's stdout: systemd's boot messages): the last 64 KB, as EC2 keeps.
+    consoleOutput: async (stackId, node) => {
+      const text = await fs.promises.readFile(consoleLog(paths, stackId, node.name), 'utf8');
+      return text.length > CONSOLE_TAIL_CHARS ? text.slice(-CONSOLE_TAIL_CHARS) : text;
+    },
     vpcOf: (stackId) => vpcs.get(stackId),
     upSteps: () => lastTimings?.steps ?? [],
     get lastUpTimings() {

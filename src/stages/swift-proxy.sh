@@ -84,15 +84,29 @@ EOC
 
 # Rings: the guide's values (2^10 partitions, 3 replicas, 1 hour between moves), one device per
 # object-node disk; only what is missing is added, and a ring is rebalanced only when it changed.
+# The ring builder refuses more replicas than devices, so fewer than three devices (one object
+# node with d1 and d2, as in the all-in-one stage test) get one replica per device.
+read -ra storage_ips <<<"$SWIFT_STORAGE_IPS"
+read -ra swift_devices <<<"$SWIFT_DEVICES"
+device_count=$((${#storage_ips[@]} * ${#swift_devices[@]}))
+((device_count > 0)) || die "no Swift devices: SWIFT_STORAGE_IPS='$SWIFT_STORAGE_IPS' SWIFT_DEVICES='$SWIFT_DEVICES'"
+replicas=$((device_count < 3 ? device_count : 3))
 cd /etc/swift
 for ring in account:6202 container:6201 object:6200; do
   name="${ring%%:*}" port="${ring##*:}" added=0
   if [[ ! -f "$name.builder" ]]; then
-    swift-ring-builder "$name.builder" create 10 3 1
+    swift-ring-builder "$name.builder" create 10 "$replicas" 1
     changed "created the $name ring builder"
   fi
-  for ip in $SWIFT_STORAGE_IPS; do
-    for dev in $SWIFT_DEVICES; do
+  # A builder from a run with another device count (or an earlier failed run) is brought to it.
+  current="$(swift-ring-builder "$name.builder" | sed -n 's/.* partitions, \([0-9]*\)\.[0-9]* replicas,.*/\1/p')"
+  if [[ "$current" != "$replicas" ]]; then
+    swift-ring-builder "$name.builder" set_replicas "$replicas"
+    added=1
+    changed "set the $name ring to $replicas replicas (was $current)"
+  fi
+  for ip in "${storage_ips[@]}"; do
+    for dev in "${swift_devices[@]}"; do
       if ! swift-ring-builder "$name.builder" search --ip "$ip" --device "$dev" >/dev/null 2>&1; then
         swift-ring-builder "$name.builder" add --region 1 --zone 1 --ip "$ip" --port "$port" --device "$dev" --weight 100
         added=1

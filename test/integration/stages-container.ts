@@ -98,7 +98,7 @@ function macOf(netns: string, dev: string): string {
  * (host side .0.1, node .0.11), provider .1.0/24 (public NIC .1.12, provider NIC given .1.11 so
  * host-prep has an address to remove).
  */
-export function startDevNode(prefix: string, acngPort: number): DevNode {
+export function startDevNode(prefix: string, acngPort: number, extraNspawnArgs: string[] = []): DevNode {
   ensureRootfs();
   const id = `ooa-devstages-${process.pid}`;
   const workdir = `/var/tmp/${id}`;
@@ -174,6 +174,8 @@ export function startDevNode(prefix: string, acngPort: number): DevNode {
       '--private-users=no',
       '--bind=/dev/net/tun',
       '--link-journal=no',
+      // E.g. --bind=/dev/loopN for the storage test's disks, as the local provider binds them.
+      ...extraNspawnArgs,
     ],
     { detached: true, stdio: ['ignore', out, out] },
   );

@@ -9,6 +9,8 @@ import { FALLBACK_MIRROR, hostMirror, mirrorFrom, urisIn } from '../../src/local
 import { missingPackages } from '../../src/local/host-tools';
 import { nspawnArgs } from '../../src/local/machine';
 import { nicMac } from '../../src/local/macs';
+import { createLocalProvider } from '../../src/local/provider';
+import { memoryIo } from '../helpers/memory-io';
 import { routeSpec } from '../../src/local/mirror-routes';
 import { debianSources, hostsFile, networkUnit } from '../../src/local/node-files';
 import { machineName, netnsName, stackPrefix } from '../../src/local/paths';
@@ -161,5 +163,33 @@ describe('host helpers', () => {
       'mount',
     ]);
     expect(missingPackages(() => true)).toEqual([]);
+  });
+});
+
+const silentIo = memoryIo({});
+
+describe("a local machine's console for the log bundle", () => {
+  it('is the tail of the console log nspawn writes, capped like EC2 keeps it', async () => {
+    const stateRoot = fs.mkdtempSync(path.join(os.tmpdir(), 'ooa-console-'));
+    try {
+      const provider = createLocalProvider(
+        { provider: 'local' },
+        { paths: { cacheDir: stateRoot, stateRoot, netnsDir: stateRoot } },
+      );
+      fs.mkdirSync(path.join(stateRoot, 'con-stack'));
+      const log = path.join(stateRoot, 'con-stack', 'compute1.console.log');
+      const node = { name: 'compute1', instanceId: 'ooa-con-stack-compute1', managementIp: '10.42.0.21', nics: [] };
+      fs.writeFileSync(log, 'Welcome to Debian GNU/Linux 12 (bookworm)!\n');
+      await expect(provider.consoleOutput!('con-stack', node, silentIo)).resolves.toBe(
+        'Welcome to Debian GNU/Linux 12 (bookworm)!\n',
+      );
+      fs.writeFileSync(log, `${'x'.repeat(100_000)}\nlast line\n`);
+      const tail = await provider.consoleOutput!('con-stack', node, silentIo);
+      expect(tail).toHaveLength(64 * 1024);
+      expect(tail.endsWith('\nlast line\n')).toBe(true);
+      await expect(provider.consoleOutput!('other-stack', node, silentIo)).rejects.toThrow(/ENOENT/);
+    } finally {
+      fs.rmSync(stateRoot, { recursive: true, force: true });
+    }
   });
 });

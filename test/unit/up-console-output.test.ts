@@ -31,7 +31,7 @@ function controllerLessProvider(asked: string[]): Provider {
         privateKeyPath: ctx.privateKeyPath,
       };
     },
-    async consoleOutput(node) {
+    async consoleOutput(_stackId, node) {
       asked.push(node.instanceId);
       return `[    2.1] Kernel panic - not syncing: VFS on ${node.name}\n`;
     },

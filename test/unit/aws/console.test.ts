@@ -12,7 +12,7 @@ describe('console output of a node', () => {
     const env = await r.up();
     const compute = env.nodes.find((n) => n.name === 'compute1')!;
     r.fake.consoleText.set(compute.instanceId, 'cloud-init: ünïcode ok\nlogin: ');
-    await expect(r.provider.consoleOutput!(compute, r.io)).resolves.toBe('cloud-init: ünïcode ok\nlogin: ');
+    await expect(r.provider.consoleOutput!('unit-stack', compute, r.io)).resolves.toBe('cloud-init: ünïcode ok\nlogin: ');
     const asked = r.fake.calls.filter((c) => c.op === 'GetConsoleOutput');
     expect(asked.map((c) => c.input)).toEqual([{ InstanceId: compute.instanceId, Latest: true }]);
   });
@@ -22,7 +22,7 @@ describe('console output of a node', () => {
     const r = rig({ [Inputs.ComputeInstanceType]: 't2.xlarge' }, {}, fake);
     const env = await r.up();
     const compute = env.nodes.find((n) => n.name === 'compute1')!;
-    await expect(r.provider.consoleOutput!(compute, r.io)).resolves.toBe(NO_CONSOLE_OUTPUT);
+    await expect(r.provider.consoleOutput!('unit-stack', compute, r.io)).resolves.toBe(NO_CONSOLE_OUTPUT);
     const asked = r.fake.calls.filter((c) => c.op === 'GetConsoleOutput');
     expect(asked.map((c) => [c.input.Latest, c.error])).toEqual([
       [true, 'UnsupportedOperation'],
@@ -34,6 +34,6 @@ describe('console output of a node', () => {
     const r = rig();
     const env = await r.up();
     const ghost = { ...env.nodes[0], instanceId: 'i-00000000000000000' };
-    await expect(r.provider.consoleOutput!(ghost, r.io)).rejects.toThrow(/GetConsoleOutput|i-00000000000000000/);
+    await expect(r.provider.consoleOutput!('unit-stack', ghost, r.io)).rejects.toThrow(/GetConsoleOutput|i-00000000000000000/);
   });
 });
