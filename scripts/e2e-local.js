@@ -43,6 +43,9 @@ function traces(stackId) {
   }
   const mounts = fs.readFileSync('/proc/self/mountinfo', 'utf8').split('\n').filter((l) => l.includes(stackId));
   found.push(...mounts.map((m) => `mount ${m.split(' ')[4]}`));
+  // Loop devices (the full topology's disks) are named by number only: their backing file names the stack.
+  const loops = execFileSync('losetup', ['--list', '--noheadings', '--output', 'NAME,BACK-FILE'], { encoding: 'utf8' });
+  found.push(...loops.split('\n').filter((l) => l.includes(stackId)).map((l) => `loop device ${l.trim()}`));
   if (fs.existsSync(path.join(stateRoot, stackId))) found.push(`dir ${path.join(stateRoot, stackId)}`);
   return found;
 }

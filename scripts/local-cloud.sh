@@ -10,7 +10,8 @@
 # the stack up with `--teardown never`, so it keeps running until `down`. The local provider itself
 # installs the Debian packages it needs (systemd-container, debootstrap, nftables, apt-cacher-ng).
 # Endpoints, credentials and the SSH key path are printed at the end and kept in
-# /root/.openstack-on-aws/STACK_ID.outputs.json.
+# /root/.openstack-on-aws/STACK_ID.outputs.json; the run's summary (environment, stage timeline, smoke
+# results, estimated cost) in STACK_ID.summary.md beside it.
 set -euo pipefail
 
 here="$(cd "$(dirname "$0")/.." && pwd)"

@@ -45,10 +45,12 @@ export function actionsIo(): Io {
 
 /**
  * Terminal flavour: inputs from a map (the CLI's flags), state in a JSON file, secrets redacted.
- * Outputs go to <stateFile without .state.json>.outputs.json; short ones are also printed.
+ * Outputs go to <stateFile without .state.json>.outputs.json (short ones are also printed), the job
+ * summary to .summary.md beside it.
  */
 export function terminalIo(inputs: Partial<Record<InputName, string>>, stateFile: string): Io {
   const outputsFile = stateFile.replace(/\.state\.json$/, '') + '.outputs.json';
+  const summaryFile = stateFile.replace(/\.state\.json$/, '') + '.summary.md';
   const secrets: string[] = [];
   const redact = (m: string) => secrets.reduce((acc, s) => acc.split(s).join('***'), m);
   const readState = (): Record<string, string> =>
@@ -78,7 +80,13 @@ export function terminalIo(inputs: Partial<Record<InputName, string>>, stateFile
       process.stdout.write(redact(`── ${title}`) + '\n');
       return fn();
     },
-    summary: async () => undefined,
+    // Where the action writes the job summary, the terminal keeps it in a file beside the outputs
+    // (redacted like the terminal: the file is for reading and sharing).
+    summary: async (markdown) => {
+      fs.mkdirSync(path.dirname(summaryFile), { recursive: true });
+      fs.appendFileSync(summaryFile, redact(markdown) + '\n', { mode: 0o600 });
+      process.stdout.write(`summary: ${summaryFile}\n`);
+    },
     setFailed: (m) => {
       process.stderr.write(redact(`error: ${m}`) + '\n');
       process.exitCode = 1;
