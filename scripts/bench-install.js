@@ -108,7 +108,7 @@ async function installFloors(session, stages) {
             "printf '#!/bin/sh\\nexit 101\\n' >/usr/sbin/policy-rc.d && chmod 0755 /usr/sbin/policy-rc.d && " +
               `DEBIAN_FRONTEND=noninteractive apt-get install -y -q -o Dpkg::Options::=--force-confold ${missing.join(' ')} >/var/log/ooa-bench-${stage}.log 2>&1; ` +
               // On failure the log's end goes to stdout, so the error shows why apt failed.
-              `rc=$?; rm -f /usr/sbin/policy-rc.d; [ $rc = 0 ] || tail -n 30 /var/log/ooa-bench-${stage}.log; exit $rc`,
+              `rc=$?; rm -f /usr/sbin/policy-rc.d; [ $rc = 0 ] || grep -v -e '^Enabling' -e '^Created symlink' /var/log/ooa-bench-${stage}.log | tail -n 60; exit $rc`,
             { timeoutMs: 60 * 60_000, stage: `apt ${stage}` },
           ),
         )

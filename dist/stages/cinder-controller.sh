@@ -24,7 +24,7 @@ run_as cinder "cinder-manage db sync" >/dev/null
 # controller without Nova (the storage stage test's all-in-one node) has nothing to tell.
 nova_told=0
 if [[ -f /etc/nova/nova.conf ]]; then
-  ini_set /etc/nova/nova.conf cinder os_region_name RegionOne
+  nova_uses_cinder /etc/nova/nova.conf
   nova_told=1
 else
   log "no /etc/nova/nova.conf here: Nova is not told about Cinder"

@@ -19,9 +19,7 @@ conf=/etc/glance/glance-api.conf
 ini_set $conf database connection "mysql+pymysql://glance:${PASS_GLANCE_DB}@${CONTROLLER_NAME}/glance"
 keystone_authtoken $conf glance "$PASS_GLANCE"
 ini_set $conf paste_deploy flavor keystone
-ini_set $conf DEFAULT enabled_backends "fs:file"
-ini_set $conf glance_store default_backend fs
-ini_set $conf fs filesystem_store_datadir /var/lib/glance/images/
+glance_store_conf $conf
 web_wsgi_setup glance
 
 log "glance-manage db_sync"

@@ -139,12 +139,40 @@ load_settings() {
 is_controller() { [[ "$NODE_ROLE" == controller ]]; }
 in_container() { systemd-detect-virt -q -c 2>/dev/null; }
 
+# The OpenStack releases by codename, oldest first: the order of src/matrix.ts (a unit test keeps
+# the two lists equal). For rules like "Placement is part of Nova before Stein".
+OOA_RELEASES="rocky stein train ussuri victoria wallaby xena yoga zed antelope bobcat caracal dalmatian epoxy flamingo"
+
+# release_order CODENAME: its position in OOA_RELEASES; fails for a name not in the list.
+release_order() {
+  local i=0 r
+  for r in $OOA_RELEASES; do
+    if [[ "$r" == "$1" ]]; then
+      echo "$i"
+      return 0
+    fi
+    i=$((i + 1))
+  done
+  return 1
+}
+
+# release_before CODENAME: true when this node installs a release older than CODENAME.
+release_before() {
+  local mine theirs
+  mine="$(release_order "$RELEASE_CODENAME")" || die "unknown OpenStack release '$RELEASE_CODENAME'"
+  theirs="$(release_order "$1")" || die "unknown OpenStack release '$1'"
+  ((mine < theirs))
+}
+
 # ---------------------------------------------------------------------------------------------
 # Files
 
-# write_file PATH MODE [OWNER]: content from stdin; replaced only when it differs.
+# write_file PATH MODE [OWNER]: content from stdin; replaced only when it differs. Without OWNER
+# an existing file keeps its owner and group: `install` would make it root:root, and RDO's
+# dashboard settings (root:apache 0640) would then be unreadable for httpd.
 write_file() {
   local path="$1" mode="$2" owner="${3:-}" tmp
+  if [[ -z "$owner" && -e "$path" ]]; then owner="$(stat -c %u:%g "$path")"; fi
   tmp="$(mktemp)"
   cat >"$tmp"
   if [[ -f "$path" ]] && cmp -s "$tmp" "$path"; then
@@ -157,7 +185,9 @@ write_file() {
     changed "wrote $path"
   fi
   if [[ "$(stat -c %a "$path")" != "${mode#0}" ]]; then chmod "$mode" "$path"; fi
-  if [[ -n "$owner" && "$(stat -c %U:%G "$path")" != "$owner" ]]; then chown "$owner" "$path"; fi
+  if [[ -n "$owner" && "$(stat -c %U:%G "$path")" != "$owner" && "$(stat -c %u:%g "$path")" != "$owner" ]]; then
+    chown "$owner" "$path"
+  fi
 }
 
 # ensure_block PATH NAME: replaces the lines between "# BEGIN openstack-on-aws NAME" and its END
@@ -327,8 +357,9 @@ pkgs() {
     *:keystone) echo "keystone" ;;
     rhel:glance) echo "openstack-glance" ;;
     *:glance) echo "glance-api" ;;
-    rhel:placement) echo "openstack-placement-api" ;;
-    *:placement) echo "placement-api" ;;
+    # Before Stein the Placement API was part of Nova (Rocky guide: openstack-nova-placement-api).
+    rhel:placement) placement_in_nova && echo "openstack-nova-placement-api" || echo "openstack-placement-api" ;;
+    *:placement) placement_in_nova && echo "nova-placement-api" || echo "placement-api" ;;
     rhel:nova-controller) echo "openstack-nova-api openstack-nova-conductor openstack-nova-novncproxy openstack-nova-scheduler" ;;
     # Debian ships the console proxies in one package (nova-novncproxy is only a virtual name).
     debian:nova-controller) echo "nova-api nova-conductor nova-consoleproxy nova-scheduler" ;;
@@ -341,16 +372,20 @@ pkgs() {
     ubuntu:neutron-server) echo "neutron-server neutron-plugin-ml2 neutron-dhcp-agent neutron-metadata-agent neutron-l3-agent" ;;
     rhel:neutron-agent) [[ "$NETWORK_DRIVER" == openvswitch ]] && echo "openstack-neutron-openvswitch ipset" || echo "openstack-neutron-linuxbridge ebtables ipset" ;;
     *:neutron-agent) [[ "$NETWORK_DRIVER" == openvswitch ]] && echo "neutron-openvswitch-agent openvswitch-switch" || echo "neutron-linuxbridge-agent ebtables ipset" ;;
-    rhel:horizon) echo "openstack-dashboard" ;;
-    debian:horizon) echo "openstack-dashboard-apache" ;;
-    ubuntu:horizon) echo "openstack-dashboard" ;;
+    rhel:horizon) echo "openstack-dashboard $(horizon_memcache_client)" ;;
+    debian:horizon) echo "openstack-dashboard-apache $(horizon_memcache_client)" ;;
+    ubuntu:horizon) echo "openstack-dashboard $(horizon_memcache_client)" ;;
     rhel:cinder-controller) echo "openstack-cinder" ;;
     *:cinder-controller) echo "cinder-api cinder-scheduler" ;;
     rhel:cinder-volume) echo "lvm2 device-mapper-persistent-data openstack-cinder targetcli" ;;
     *:cinder-volume) echo "lvm2 thin-provisioning-tools cinder-volume tgt" ;;
     rhel:swift-proxy) echo "openstack-swift-proxy $py-swiftclient $py-keystonemiddleware memcached" ;;
     *:swift-proxy) echo "swift swift-proxy python3-swiftclient python3-keystonemiddleware memcached" ;;
-    rhel:swift-storage) echo "xfsprogs rsync openstack-swift-account openstack-swift-container openstack-swift-object" ;;
+    rhel:swift-storage)
+      local swift="openstack-swift-account openstack-swift-container openstack-swift-object"
+      # From EL8 on rsyncd.service is in rsync-daemon (RDO's swift packages require only rsync).
+      [[ "$OS_ID" == centos-7 ]] && echo "xfsprogs rsync $swift" || echo "xfsprogs rsync rsync-daemon $swift"
+      ;;
     *:swift-storage) echo "xfsprogs rsync swift swift-account swift-container swift-object" ;;
     *) die "no package list for $1 on $OS_FAMILY" ;;
   esac
@@ -378,8 +413,8 @@ units() {
     rhel:nova-controller) echo "openstack-nova-api openstack-nova-scheduler openstack-nova-conductor openstack-nova-novncproxy" ;;
     debian:nova-controller) echo "nova-api nova-api-metadata nova-scheduler nova-conductor nova-novncproxy" ;;
     *:nova-controller) echo "nova-api nova-scheduler nova-conductor nova-novncproxy" ;;
-    rhel:nova-compute) echo "libvirtd openstack-nova-compute" ;;
-    *:nova-compute) echo "libvirtd nova-compute" ;;
+    rhel:nova-compute) echo "$(libvirt_units) openstack-nova-compute" ;;
+    *:nova-compute) echo "$(libvirt_units) nova-compute" ;;
     rhel:neutron-server) echo "neutron-server neutron-dhcp-agent neutron-metadata-agent neutron-l3-agent" ;;
     debian:neutron-server) echo "neutron-api neutron-rpc-server neutron-dhcp-agent neutron-metadata-agent neutron-l3-agent" ;;
     *:neutron-server) echo "neutron-server neutron-dhcp-agent neutron-metadata-agent neutron-l3-agent" ;;
@@ -408,7 +443,12 @@ units() {
 # ---------------------------------------------------------------------------------------------
 # Services
 
-unit_exists() { [[ -n "$(systemctl list-unit-files --no-legend "$1.service" 2>/dev/null)" ]]; }
+# unit_exists NAME: NAME.service, or NAME itself when it has a unit suffix (virtqemud.socket).
+unit_exists() {
+  local u="$1"
+  [[ "$u" == *.socket || "$u" == *.service ]] || u+=.service
+  [[ -n "$(systemctl list-unit-files --no-legend "$u" 2>/dev/null)" ]]
+}
 
 # svc_apply UNIT...: enabled (Debian leaves some disabled), started when not running, restarted
 # when this stage changed configuration.
@@ -423,7 +463,8 @@ svc_apply() {
     if ! systemctl is-active -q "$u"; then
       systemctl restart "$u"
       changed "started $u"
-    elif ((CONFIG_CHANGED)); then
+    elif ((CONFIG_CHANGED)) && [[ "$u" != *.socket ]]; then
+      # (A listening socket is not restarted: its daemon reads the configuration.)
       log "restarting $u (configuration changed)"
       systemctl restart "$u"
     fi
@@ -481,9 +522,16 @@ repo_setup() {
       fi
       ;;
     rhel:rdo)
-      if ! pkg_installed "centos-release-openstack-$RELEASE_CODENAME"; then
-        [[ "$OS_ID" == rocky-9 ]] && pkg_install epel-release
-        pkg_install "centos-release-openstack-$RELEASE_CODENAME"
+      # `dnf config-manager` is a dnf-plugins-core command; minimal cloud images can lack it. No
+      # EPEL on any EL9: the RDO packages guide recommends disabling it with RDO (its updates
+      # break RDO's packages), and RDO carries all its dependencies itself.
+      pkg_install dnf-plugins-core
+      if ! pkg_installed "centos-release-openstack-$RELEASE_CODENAME" && ! pkg_installed rdo-release; then
+        if dnf -q list --available "centos-release-openstack-$RELEASE_CODENAME" >/dev/null 2>&1; then
+          pkg_install "centos-release-openstack-$RELEASE_CODENAME"
+        else
+          rdo_release_install
+        fi
       fi
       if ! dnf repolist --enabled 2>/dev/null | grep -q '^crb'; then
         dnf config-manager --set-enabled crb
@@ -515,6 +563,15 @@ repo_setup() {
       ;;
     *) die "no repository setup for package source $PACKAGE_SOURCE on $OS_FAMILY" ;;
   esac
+}
+
+# rdo_release_install: the RDO packages guide's way for RHEL-family systems other than CentOS
+# (used when this system's extras repository has no centos-release-openstack-<codename>): the
+# rdo-release RPM. It sets up the newest RDO release only, so the release is checked.
+rdo_release_install() {
+  pkg_install https://trunk.rdoproject.org/rdo_release/rdo-release.el9s.rpm
+  grep -rqs -- "openstack-$RELEASE_CODENAME" /etc/yum.repos.d/ ||
+    die "no centos-release-openstack-$RELEASE_CODENAME here, and RDO's rdo-release sets up a newer release than $RELEASE_CODENAME (use centos-stream-9 for it)"
 }
 
 pkg_refresh() {
@@ -558,6 +615,28 @@ etcd_conf_path() { [[ "$OS_FAMILY" == rhel ]] && echo /etc/etcd/etcd.conf || ech
 # Where the dashboard answers: /dashboard on RDO, /horizon on Debian and Ubuntu.
 horizon_path() { [[ "$OS_FAMILY" == rhel ]] && echo dashboard || echo horizon; }
 
+# Django's memcached backend for the dashboard's sessions: PyMemcacheCache (pymemcache) exists from
+# Django 3.2, which Horizon needs from Yoga on; older Horizon (Django 1.11 in Rocky) has only
+# MemcachedCache (python-memcached), the value its install guide gives.
+horizon_cache_backend() {
+  if release_before yoga; then
+    echo django.core.cache.backends.memcached.MemcachedCache
+  else
+    echo django.core.cache.backends.memcached.PyMemcacheCache
+  fi
+}
+
+# The client library horizon_cache_backend needs (RDO's dashboard requires only python3-memcached).
+horizon_memcache_client() {
+  if ! release_before yoga; then
+    echo python3-pymemcache
+  elif [[ "$OS_FAMILY" == rhel ]]; then
+    [[ "$OS_ID" == centos-7 ]] && echo python-memcached || echo python3-memcached
+  else
+    echo python3-memcache
+  fi
+}
+
 horizon_settings_path() {
   case "$OS_FAMILY" in
     rhel) echo /etc/openstack-dashboard/local_settings ;;
@@ -579,14 +658,22 @@ web_wsgi_setup() {
       ensure_block /etc/apache2/apache2.conf servername <<<"ServerName $CONTROLLER_NAME"
       ;;
     rhel:placement)
-      # RDO's placement vhost lacks access to its own script directory (install guide note).
-      ensure_block /etc/httpd/conf.d/00-placement-api.conf access <<'EOF'
+      # RDO's placement vhost lacks access to its own script directory. Before Stein it is Nova's
+      # 00-nova-placement-api.conf (Rocky install guide: "Due to a packaging bug ...").
+      local vhost=/etc/httpd/conf.d/00-placement-api.conf
+      if placement_in_nova; then vhost=/etc/httpd/conf.d/00-nova-placement-api.conf; fi
+      ensure_block "$vhost" access <<'EOF'
 <Directory /usr/bin>
   <IfVersion >= 2.4>
     Require all granted
   </IfVersion>
 </Directory>
 EOF
+      ;;
+    rhel:horizon)
+      # RDO guide, Dashboard step 3: the dashboard runs in the main interpreter (RDO's shipped
+      # openstack-dashboard.conf lacks the line).
+      ensure_block /etc/httpd/conf.d/openstack-dashboard.conf wsgi <<<'WSGIApplicationGroup %{GLOBAL}'
       ;;
     debian:horizon)
       # openstack-dashboard-apache enables default-ssl without mod_ssl (Apache then refuses to
@@ -639,11 +726,97 @@ firewall_open() {
   fi
 }
 
+# Placement before Stein was part of Nova (Rocky guide, Compute chapter): the API is Nova's
+# nova-placement-api, reads nova.conf, and `nova-manage api_db sync` fills its database together
+# with nova_api. From Stein on it is the placement project with /etc/placement/placement.conf.
+placement_in_nova() { release_before stein; }
+placement_conf_path() { placement_in_nova && echo /etc/nova/nova.conf || echo /etc/placement/placement.conf; }
+placement_db_sync() {
+  if placement_in_nova; then
+    log "nova-manage api_db sync (the nova_api and placement databases)"
+    run_as nova "nova-manage api_db sync"
+  else
+    log "placement-manage db sync"
+    run_as placement "placement-manage db sync"
+  fi
+}
+
+# glance_store_conf FILE: the local file store under /var/lib/glance/images/. The multi-store
+# options (enabled_backends) were experimental before Stein; the Rocky guide uses the single-store
+# [glance_store] stores/default_store.
+glance_store_conf() {
+  local f="$1" dir=/var/lib/glance/images/
+  if release_before stein; then
+    ini_set "$f" glance_store stores file,http
+    ini_set "$f" glance_store default_store file
+    ini_set "$f" glance_store filesystem_store_datadir "$dir"
+  else
+    ini_set "$f" DEFAULT enabled_backends "fs:file"
+    ini_set "$f" glance_store default_backend fs
+    ini_set "$f" fs filesystem_store_datadir "$dir"
+  fi
+}
+
+# rabbitmq_add_user NAME PASSWORD_VARIABLE: the password (read from the named variable, so no
+# trace line carries it) on stdin, so it is in no process's argument list: rabbitmqctl 3.7+ reads
+# it from there. CentOS 7's RabbitMQ 3.6 (RDO Rocky) has no stdin form: its add_user takes both
+# arguments, as in the guide; then without a trace and without output.
+rabbitmq_add_user() {
+  { local trace=0 && [[ $- == *x* ]] && trace=1 && set +x; } 2>/dev/null
+  local name="$1" rc=0
+  if [[ "$OS_ID" == centos-7 ]]; then
+    rabbitmqctl -q add_user "$name" "${!2}" >/dev/null 2>&1 || rc=$?
+  else
+    printf '%s' "${!2}" | rabbitmqctl -q add_user "$name" >/dev/null || rc=$?
+  fi
+  if ((trace)); then set -x; fi
+  ((rc == 0)) || die "rabbitmqctl add_user $name failed ($rc)"
+}
+
+# selinux_relabel PATH: SELinux's default labels under PATH. A filesystem made and mounted by a
+# stage carries none, and confined services (swift, rsyncd) are then denied. No-op without SELinux.
+selinux_relabel() {
+  if ! command -v selinuxenabled >/dev/null 2>&1 || ! selinuxenabled; then return 0; fi
+  if [[ -n "$(restorecon -R -v "$1")" ]]; then changed "restored the SELinux labels under $1"; fi
+}
+
+# networkmanager_unmanage NIC MAC: NetworkManager (EL9's default) leaves the provider NIC alone,
+# now and after a reboot: `nmcli device set ... managed no` does not persist, a conf.d file does.
+# Matched by name and by MAC (the network fix gives the NIC a new MAC later).
+networkmanager_unmanage() {
+  local nic="$1" mac="$2" match
+  [[ -d /etc/NetworkManager ]] || return 0
+  match="interface-name:$nic"
+  if [[ -n "$mac" ]]; then match+=";mac:$mac"; fi
+  write_file /etc/NetworkManager/conf.d/90-openstack-on-aws.conf 0644 <<EOF
+# Written by openstack-on-aws: the provider NIC carries Neutron's bridge, without an address.
+[keyfile]
+unmanaged-devices=$match
+EOF
+  if command -v nmcli >/dev/null 2>&1 && systemctl is-active -q NetworkManager; then
+    if [[ "$(nmcli -g GENERAL.STATE device show "$nic" 2>/dev/null)" != *unmanaged* ]]; then
+      nmcli device set "$nic" managed no
+      changed "NetworkManager leaves $nic alone"
+    fi
+  fi
+}
+
 # The Python that has keystoneauth1 (installed with the OpenStack client).
 os_python() { [[ "$OS_ID" == centos-7 ]] && echo python2 || echo python3; }
 
-# Libvirt's unit name: RHEL 9 and newer Ubuntu split the monolithic daemon, but libvirtd stays.
-libvirt_unit() { echo libvirtd; }
+# libvirt_units: the libvirt daemons nova-compute talks to. On EL9 RDO's openstack-nova-compute
+# (yoga-rdo and later) requires only the modular driver packages (libvirt-daemon-driver-qemu,
+# -secret, -nodedev, -nwfilter, -storage-core), not libvirt-daemon with the monolithic libvirtd;
+# from libvirt 9 on the drivers no longer pull it in either, and EL9 enables the modular daemons
+# by preset. So: virtqemud (it starts virtlogd through its socket) and the sockets of the
+# secondary drivers it calls, which start their daemons on demand. Elsewhere libvirtd.
+libvirt_units() {
+  if [[ "$OS_FAMILY" == rhel && "$OS_ID" != centos-7 ]]; then
+    echo "virtqemud virtsecretd.socket virtnodedevd.socket virtstoraged.socket virtnwfilterd.socket"
+  else
+    echo libvirtd
+  fi
+}
 
 # ---------------------------------------------------------------------------------------------
 # Kernel settings (tolerant inside containers where /proc/sys may be read-only for some keys)
@@ -825,7 +998,8 @@ disk_for() {
       return 0
     fi
     if [[ -n "$serial" ]]; then
-      dev="$(lsblk -dn -o PATH,SERIAL | awk -v s="${serial//-/}" '$2 == s { print $1; exit }')"
+      # KNAME, not PATH: CentOS 7's util-linux has no PATH column.
+      dev="$(lsblk -dn -o KNAME,SERIAL | awk -v s="${serial//-/}" '$2 == s { print "/dev/" $1; exit }')"
       if [[ -n "$dev" ]]; then
         echo "$dev"
         return 0
@@ -835,7 +1009,7 @@ disk_for() {
     # and is not the root disk. With two disks of one size the order of their names decides, which
     # is fine: both are empty and get the same treatment.
     local taken=" ${DISKS_TAKEN:-} " bytes=$((size * 1024 * 1024 * 1024))
-    dev="$(lsblk -dbn -o PATH,SIZE,TYPE | awk -v b="$bytes" '$2 == b && $3 == "disk" { print $1 }' |
+    dev="$(lsblk -dbn -o KNAME,SIZE,TYPE | awk -v b="$bytes" '$2 == b && $3 == "disk" { print "/dev/" $1 }' |
       while read -r d; do
         [[ "$taken" == *" $d "* ]] && continue
         [[ -n "$(lsblk -n -o MOUNTPOINT "$d" | tr -d '[:space:]')" ]] && continue
@@ -926,6 +1100,15 @@ nova_common_conf() {
   ini_set "$conf" service_user project_name service
   ini_set "$conf" service_user username nova
   ini_set "$conf" service_user password "$PASS_NOVA"
+  if [[ "$HAS_BLOCK" == 1 ]]; then nova_uses_cinder "$conf"; fi
+}
+
+# nova_uses_cinder FILE: Nova's [cinder] section (the guide's os_region_name), on the internal
+# endpoint: Nova's default is the PUBLIC one, the controller's elastic IP, which the nodes cannot
+# reach from inside the VPC (the same trap broke Neutron's notifications to Nova).
+nova_uses_cinder() {
+  ini_set "$1" cinder os_region_name RegionOne
+  ini_set "$1" cinder catalog_info volumev3:cinderv3:internalURL
 }
 
 # cinder_common_conf FILE: the part of cinder.conf the controller and the block node share.
@@ -937,6 +1120,9 @@ cinder_common_conf() {
   ini_set "$f" DEFAULT my_ip "$MANAGEMENT_IP"
   keystone_authtoken "$f" cinder "$PASS_CINDER"
   ini_set "$f" oslo_concurrency lock_path /var/lib/cinder/tmp
+  # Volume events go to Nova's internal endpoint, not the public one (unreachable from the VPC).
+  ini_set "$f" nova interface internal
+  ini_set "$f" nova region_name RegionOne
 }
 
 # swift_conf: /etc/swift/swift.conf, identical on the proxy and the storage nodes (the hash

@@ -103,6 +103,7 @@ mkdir -p /var/cache/swift
 chown -R root:swift /var/cache/swift /etc/swift
 chmod -R 0775 /var/cache/swift
 chown -R swift:swift /srv/node
+selinux_relabel /srv/node
 # shellcheck disable=SC2046
 svc_apply $(units swift-storage)
 stage_end

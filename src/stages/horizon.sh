@@ -21,7 +21,7 @@ SECRET_KEY = '$PASS_HORIZON_SECRET_KEY'
 SESSION_ENGINE = 'django.contrib.sessions.backends.cache'
 CACHES = {
     'default': {
-        'BACKEND': 'django.core.cache.backends.memcached.PyMemcacheCache',
+        'BACKEND': '$(horizon_cache_backend)',
         'LOCATION': '$CONTROLLER_NAME:11211',
     }
 }

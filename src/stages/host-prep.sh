@@ -92,12 +92,7 @@ network:
       link-local: []
 YAML
   fi
-  if command -v nmcli >/dev/null 2>&1 && systemctl is-active -q NetworkManager; then
-    if [[ "$(nmcli -g GENERAL.STATE device show "$NIC_PROVIDER" 2>/dev/null)" != *unmanaged* ]]; then
-      nmcli device set "$NIC_PROVIDER" managed no
-      changed "NetworkManager leaves $NIC_PROVIDER alone"
-    fi
-  fi
+  networkmanager_unmanage "$NIC_PROVIDER" "$MAC_PROVIDER"
   if systemctl is-enabled -q systemd-networkd 2>/dev/null; then
     write_file "/etc/systemd/network/05-openstack-on-aws-provider.network" 0644 <<NET
 [Match]

@@ -34,7 +34,6 @@ service_auth $conf placement placement "$PASS_PLACEMENT"
 service_auth $conf neutron neutron "$PASS_NEUTRON"
 ini_set $conf neutron service_metadata_proxy true
 ini_set $conf neutron metadata_proxy_shared_secret "$PASS_METADATA_SECRET"
-if [[ "$HAS_BLOCK" == 1 ]]; then ini_set $conf cinder os_region_name RegionOne; fi
 web_wsgi_setup nova-controller
 
 log "nova-manage api_db sync"

@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
 # placement: the guide's Placement chapter: database, the placement user and endpoints, the API.
+# Before Stein (Rocky) Placement is part of Nova: that release's guide configures it in nova.conf
+# and fills its database with `nova-manage api_db sync` together with nova_api.
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -14,16 +16,23 @@ os_ensure_endpoints placement 8778
 
 # shellcheck disable=SC2046
 pkg_install $(pkgs placement)
-conf=/etc/placement/placement.conf
-ini_set $conf placement_database connection "mysql+pymysql://placement:${PASS_PLACEMENT_DB}@${CONTROLLER_NAME}/placement"
-ini_set $conf api auth_strategy keystone
+conf="$(placement_conf_path)"
+ini_set "$conf" placement_database connection "mysql+pymysql://placement:${PASS_PLACEMENT_DB}@${CONTROLLER_NAME}/placement"
+ini_set "$conf" api auth_strategy keystone
 # The shared block: it also pins region_name to RegionOne (Debian presets regionOne, which made
 # placement-api answer HTTP 500 to the scheduler in the first real end-to-end run).
-keystone_authtoken $conf placement "$PASS_PLACEMENT"
+if placement_in_nova; then
+  # nova.conf's block is Nova's (its user comes with nova-controller, before the first request
+  # that needs it); the API database is synced with placement's, so it exists now.
+  db_ensure nova_api nova "$PASS_NOVA_DB"
+  ini_set "$conf" api_database connection "mysql+pymysql://nova:${PASS_NOVA_DB}@${CONTROLLER_NAME}/nova_api"
+  keystone_authtoken "$conf" nova "$PASS_NOVA"
+else
+  keystone_authtoken "$conf" placement "$PASS_PLACEMENT"
+fi
 web_wsgi_setup placement
 
-log "placement-manage db sync"
-run_as placement "placement-manage db sync"
+placement_db_sync
 # shellcheck disable=SC2046
 svc_apply $(units placement)
 wait_until 120 "Placement answering on :8778" http_up "http://$CONTROLLER_NAME:8778/"

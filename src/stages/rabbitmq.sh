@@ -12,8 +12,7 @@ svc_apply "$(units rabbitmq)"
 wait_until 120 "RabbitMQ answering" rabbitmqctl -q status
 
 if ! rabbitmqctl -q list_users | awk '{print $1}' | grep -qx openstack; then
-  # rabbitmqctl takes the password from standard input when it is not given (3.7+): not in argv.
-  printf '%s' "$PASS_RABBITMQ" | rabbitmqctl -q add_user openstack >/dev/null
+  rabbitmq_add_user openstack PASS_RABBITMQ
   changed "created RabbitMQ user openstack"
 fi
 if [[ "$(rabbitmqctl -q list_user_permissions openstack | awk '$1 == "/" {print $2, $3, $4}')" != '.* .* .*' ]]; then

@@ -169,3 +169,34 @@ describe('names per OS family (the install guides)', () => {
     expect(names('rhel', 'rocky-9', 'units swift-storage').split(' ')).toContain('openstack-swift-object-replicator');
   });
 });
+
+describe('disk_for', () => {
+  // lsblk as CentOS 7's util-linux (2.23) answers: no PATH column (added in 2.33), KNAME works.
+  // Two 20 GiB disks and the root disk; xvdf carries an EBS serial.
+  function oldLsblk(): string {
+    const bin = join(dir, 'bin');
+    spawnSync('mkdir', ['-p', bin]);
+    writeFileSync(
+      join(bin, 'lsblk'),
+      `#!/bin/bash
+[[ "$*" == *PATH* ]] && { echo "lsblk: unknown column: PATH" >&2; exit 1; }
+case "$*" in
+  *SERIAL*) printf 'xvda \\nxvdf vol0123456789abcdef0\\nxvdg \\n' ;;
+  *MOUNTPOINT*) [[ "$*" == */dev/xvda* ]] && echo / || echo "" ;;
+  *SIZE,TYPE*) printf 'xvda 21474836480 disk\\nxvdf 42949672960 disk\\nxvdg 21474836480 disk\\n' ;;
+esac
+`,
+      { mode: 0o755 },
+    );
+    return bin;
+  }
+
+  test('finds disks by EBS serial and by size with an lsblk that has no PATH column', () => {
+    const bin = oldLsblk();
+    const disks = 'cinder-lvm:lvm:40:vol-0123456789abcdef0: swift:d1:20::';
+    const r = lib(`PATH=${bin}:$PATH; DISKS='${disks}'; disk_for cinder-lvm; disk_for d1`);
+    expect(r.err).not.toContain('unknown column');
+    // by serial; then by size: xvda is 20 GiB too but holds the mounted root, so xvdg
+    expect(r.out).toBe('/dev/xvdf\n/dev/xvdg\n');
+  });
+});
