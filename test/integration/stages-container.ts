@@ -7,6 +7,7 @@
 import { execFileSync, spawn, spawnSync } from 'child_process';
 import { existsSync, mkdirSync, openSync, readFileSync, renameSync, writeFileSync } from 'fs';
 import { join } from 'path';
+import { STAGES_DIR } from '../../src/remote/node-settings';
 
 export const ROOTFS_CACHE = '/var/cache/openstack-on-aws/dev-rootfs';
 const ACNG_CACHE = '/var/cache/openstack-on-aws/apt-cacher-ng';
@@ -222,4 +223,32 @@ export function stopDevNode(node: DevNode): void {
   if (alive(node.acngPid)) process.kill(node.acngPid, 'SIGTERM');
   spawnSync('ip', ['netns', 'del', node.netns]);
   spawnSync('rm', ['-rf', '--one-file-system', node.workdir]);
+}
+
+export interface StageRun {
+  code: number;
+  output: string;
+  seconds: number;
+}
+
+/** Runs one stage script in the node, recording its seconds under the stage's name. */
+export function runStage(node: DevNode, stage: string, timings: Record<string, number[]>, timeoutMs: number): StageRun {
+  const r = inNode(node, `bash ${STAGES_DIR}/${stage}.sh`, { timeoutMs });
+  (timings[stage] ??= []).push(r.seconds);
+  return r;
+}
+
+/** Idempotence: every stage runs again, succeeds, says "nothing changed", and the snapshot is equal. */
+export function expectRerunChangesNothing(
+  stages: string[],
+  stageRun: (stage: string) => StageRun,
+  snapshot: () => string,
+): void {
+  const before = snapshot();
+  for (const stage of stages) {
+    const r = stageRun(stage);
+    if (r.code !== 0) throw new Error(`${stage} (second run) failed (exit ${r.code}):\n${r.output.slice(-8000)}`);
+    expect(r.output).toMatch(new RegExp(`stage ${stage} finished in \\d+s: nothing changed`));
+  }
+  expect(snapshot()).toBe(before);
 }

@@ -11,7 +11,15 @@ import { buildPlan } from '../../src/plan';
 import type { Environment } from '../../src/provider';
 import { renderNodeSettings, SETTINGS_PATH, STAGES_DIR } from '../../src/remote/node-settings';
 import { generateStackSecrets } from '../../src/secrets';
-import { DevNode, inNode, startDevNode, stopDevNode } from './stages-container';
+import {
+  DevNode,
+  expectRerunChangesNothing,
+  inNode,
+  runStage,
+  StageRun,
+  startDevNode,
+  stopDevNode,
+} from './stages-container';
 
 const REAL = process.env.OOA_STAGES_REAL === '1';
 const STAGES = ['host-prep', 'repositories', 'mariadb', 'rabbitmq', 'memcached', 'etcd', 'keystone'];
@@ -23,10 +31,8 @@ const MIN = 60_000;
 const timings: Record<string, number[]> = {};
 let node: DevNode | undefined;
 
-function stageRun(stage: string): { code: number; output: string; seconds: number } {
-  const r = inNode(node!, `bash ${STAGES_DIR}/${stage}.sh`, { timeoutMs: 20 * MIN });
-  (timings[stage] ??= []).push(r.seconds);
-  return r;
+function stageRun(stage: string): StageRun {
+  return runStage(node!, stage, timings, 20 * MIN);
 }
 
 /** Everything a re-run must leave as it was. */
@@ -141,13 +147,7 @@ function snapshot(): string {
   test(
     'a second run of every stage succeeds and changes nothing',
     () => {
-      const before = snapshot();
-      for (const stage of STAGES) {
-        const r = stageRun(stage);
-        if (r.code !== 0) throw new Error(`${stage} (second run) failed (exit ${r.code}):\n${r.output.slice(-6000)}`);
-        expect(r.output).toMatch(new RegExp(`stage ${stage} finished in \\d+s: nothing changed`));
-      }
-      expect(snapshot()).toBe(before);
+      expectRerunChangesNothing(STAGES, stageRun, snapshot);
     },
     20 * MIN,
   );

@@ -20,7 +20,15 @@ import { buildPlan, Plan, PlannedDisk, PlannedNode } from '../../src/plan';
 import type { Environment } from '../../src/provider';
 import { nodeSettings, SETTINGS_KEYS, SETTINGS_PATH, shellQuote, STAGES_DIR } from '../../src/remote/node-settings';
 import { generateStackSecrets } from '../../src/secrets';
-import { DevNode, inNode, startDevNode, stopDevNode } from './stages-container';
+import {
+  DevNode,
+  expectRerunChangesNothing,
+  inNode,
+  runStage,
+  StageRun,
+  startDevNode,
+  stopDevNode,
+} from './stages-container';
 
 const REAL = process.env.OOA_STAGES_REAL === '1';
 const PREREQUISITES = ['host-prep', 'repositories', 'mariadb', 'rabbitmq', 'memcached', 'keystone'];
@@ -40,10 +48,8 @@ const timings: Record<string, number[]> = {};
 let node: DevNode | undefined;
 let disks: LoopDisk[] = [];
 
-function stageRun(stage: string): { code: number; output: string; seconds: number } {
-  const r = inNode(node!, `bash ${STAGES_DIR}/${stage}.sh`, { timeoutMs: 30 * MIN });
-  (timings[stage] ??= []).push(r.seconds);
-  return r;
+function stageRun(stage: string): StageRun {
+  return runStage(node!, stage, timings, 30 * MIN);
 }
 
 function must(command: string): string {
@@ -246,13 +252,7 @@ function waitFor(command: string, pattern: RegExp, seconds: number): string {
   test(
     'a second run of every storage stage succeeds and changes nothing',
     () => {
-      const before = snapshot();
-      for (const stage of STORAGE) {
-        const r = stageRun(stage);
-        if (r.code !== 0) throw new Error(`${stage} (second run) failed (exit ${r.code}):\n${r.output.slice(-8000)}`);
-        expect(r.output).toMatch(new RegExp(`stage ${stage} finished in \\d+s: nothing changed`));
-      }
-      expect(snapshot()).toBe(before);
+      expectRerunChangesNothing(STORAGE, stageRun, snapshot);
     },
     30 * MIN,
   );
