@@ -41,6 +41,7 @@ export interface PlannedDisk {
 export interface PlannedNode {
   name: string;
   role: Role;
+  /** The EC2 instance type; with the local provider LOCAL_MACHINE (no type, no price). */
   instanceType: string;
   virt?: 'kvm' | 'qemu';
   disks: PlannedDisk[];
@@ -214,9 +215,13 @@ function buildSubnets(vpcCidr: string): [PlannedSubnet, PlannedSubnet] {
   ];
 }
 
+/** What a local node runs on instead of an instance type (shown in the plan and the summary). */
+export const LOCAL_MACHINE = 'nspawn machine';
+
 function buildNodes(s: Settings, mgmt: PlannedSubnet, prov: PlannedSubnet): PlannedNode[] {
   const node = (name: string, role: Role, host: number, nics: PlannedNic[], disks: PlannedDisk[]): PlannedNode => {
-    const instanceType = s.instanceTypes[role] ?? DEFAULT_INSTANCE_TYPES[role];
+    const instanceType =
+      s.provider === 'local' ? LOCAL_MACHINE : (s.instanceTypes[role] ?? DEFAULT_INSTANCE_TYPES[role]);
     return {
       name,
       role,

@@ -1,5 +1,5 @@
 import { cidrContains } from '../../src/net';
-import { buildPlan, Plan } from '../../src/plan';
+import { buildPlan, LOCAL_MACHINE, Plan } from '../../src/plan';
 import { topologicalOrder } from '../../src/plan-stages';
 import { Tags } from '../../src/names';
 import { settingsFrom } from '../helpers/inputs';
@@ -180,5 +180,17 @@ describe('checks, tags and lifetime', () => {
     expect(
       planFor({ provider: 'local', os: 'debian-12', release: 'zed', 'image-url': 'file:///x.img' }).nodes[1].virt,
     ).toBe('qemu');
+  });
+
+  it('names no EC2 instance type for local nodes, whatever the type inputs say', () => {
+    const local = planFor({
+      provider: 'local',
+      os: 'debian-12',
+      release: 'zed',
+      'image-url': 'file:///x.img',
+      'compute-instance-type': 'c5.metal',
+    });
+    expect(local.nodes.map((n) => n.instanceType)).toEqual(local.nodes.map(() => LOCAL_MACHINE));
+    expect(local.nodes[1].virt).toBe('qemu');
   });
 });
