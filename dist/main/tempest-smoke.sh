@@ -2,7 +2,7 @@
 # Installs Tempest on the controller, writes tempest.conf for this cloud and runs the smoke set,
 # leaving JUnit XML at "$TEMPEST_DIR/junit.xml". Runs as root. Inputs come from the environment:
 # OPENRC (admin openrc, sourced: the password never appears on a command line), IMAGE_ID,
-# FLAVOR_ID, NETWORK_NAME, ROUTER_ID, TENANT_CIDR, HAS_CINDER, HAS_SWIFT, OS_FAMILY, VALIDATION_IMAGE
+# FLAVOR_ID, NETWORK_NAME, ROUTER_ID, TENANT_CIDR, HAS_CINDER, HAS_SWIFT, OS_FAMILY, RELEASE, VALIDATION_IMAGE
 # (cirros: validation may log in as Tempest's image_ssh_user; anything else: validation off).
 #
 # Validation (SSH into the servers Tempest boots) needs their fixed addresses, which only the router
@@ -57,6 +57,9 @@ export PATH
 log "$(tempest --version 2>&1 | head -n1)"
 
 EXTERNAL_NETWORK_ID="$(openstack network list --external -f value -c ID | head -n1)"
+# The extensions this Neutron really has: Tempest's default ("all") checks for a fixed list that
+# includes ones this install does not enable (metering, …).
+NETWORK_EXTENSIONS="$(openstack extension list --network -f value -c Alias | sort | paste -sd, -)"
 NS="qrouter-$ROUTER_ID"
 if [ "$VALIDATION_IMAGE" != cirros ]; then
   RUN_IN_NS=0
@@ -95,11 +98,15 @@ create_isolated_networks = false
 uri_v3 = $OS_AUTH_URL
 auth_version = v3
 region = ${OS_REGION_NAME:-RegionOne}
+# Every service on its INTERNAL endpoint: the public ones are the controller's elastic IP, which
+# the controller cannot reach itself (on AWS the security group admits only allowed-cidrs).
+v3_endpoint_type = internal
 
 [identity-feature-enabled]
 api_v2 = false
 
 [compute]
+endpoint_type = internal
 image_ref = $IMAGE_ID
 image_ref_alt = $IMAGE_ID
 flavor_ref = $FLAVOR_ID
@@ -111,6 +118,7 @@ build_timeout = 600
 console_output = true
 
 [network]
+endpoint_type = internal
 public_network_id = $EXTERNAL_NETWORK_ID
 public_router_id = $ROUTER_ID
 project_network_cidr = $TENANT_CIDR
@@ -118,6 +126,7 @@ project_network_cidr = $TENANT_CIDR
 [network-feature-enabled]
 # Floating IPs cannot work on AWS (seed 001): the router's one registered address is all there is.
 floating_ips = false
+api_extensions = $NETWORK_EXTENSIONS
 
 [validation]
 run_validation = $RUN_VALIDATION
@@ -127,7 +136,14 @@ image_ssh_user = cirros
 ip_version_for_ssh = 4
 
 [image]
+endpoint_type = internal
 disk_formats = qcow2,raw
+
+[placement]
+endpoint_type = internal
+
+[object-storage]
+endpoint_type = internal
 
 [service_available]
 cinder = $HAS_CINDER
@@ -138,14 +154,25 @@ nova = true
 horizon = false
 
 [volume]
+endpoint_type = internal
 catalog_type = volumev3
 CONF
 
+# Smoke tests known not to fit a release's own Tempest and services (one regex per line, each
+# with its reason): excluded there, and named in the log.
+: >exclude.txt
+if [ "${RELEASE:-}" = zed ]; then
+  # Tempest 33 (Debian's, for Zed) sends project_id and type when updating a credential; Keystone
+  # Zed's schema accepts only the blob there (HTTP 400).
+  echo 'test_credentials_create_get_update_delete' >>exclude.txt
+fi
+[ -s exclude.txt ] && log "excluded for $RELEASE: $(paste -sd' ' exclude.txt)"
+
 rc=0
 if [ "$RUN_IN_NS" = 1 ]; then
-  ip netns exec "$NS" tempest run --smoke --concurrency 2 --subunit >results.subunit || rc=$?
+  ip netns exec "$NS" tempest run --smoke --concurrency 2 --exclude-list exclude.txt --subunit >results.subunit || rc=$?
 else
-  tempest run --smoke --concurrency 2 --subunit >results.subunit || rc=$?
+  tempest run --smoke --concurrency 2 --exclude-list exclude.txt --subunit >results.subunit || rc=$?
 fi
 subunit2junitxml <results.subunit >junit.xml || true
 log "tempest run exited with $rc"

@@ -33,6 +33,7 @@ export async function checkTempestSmoke(ctx: CheckContext): Promise<void> {
     HAS_CINDER: String(has('block')),
     HAS_SWIFT: String(has('object')),
     OS_FAMILY: ctx.plan.os.family,
+    RELEASE: ctx.plan.release.codename,
     // Validation logs into the servers Tempest boots: only CirrOS has a login Tempest knows.
     VALIDATION_IMAGE: cirrosImage(ctx.plan.imageUrl) ? 'cirros' : 'other',
     TEMPEST_DIR,
