@@ -675,6 +675,21 @@ EOF
       # openstack-dashboard.conf lacks the line).
       ensure_block /etc/httpd/conf.d/openstack-dashboard.conf wsgi <<<'WSGIApplicationGroup %{GLOBAL}'
       ;;
+    ubuntu:horizon)
+      # Ubuntu's package compresses the dashboard's assets offline (COMPRESS_OFFLINE = True) in its
+      # postinst, for the settings of that moment: after the settings change the login page fails
+      # with OfflineGenerationError (HTTP 500) until `manage.py compress` runs again, as the postinst
+      # does. A stamp with the settings' checksum makes it run once per settings version.
+      local stamp=/var/lib/openstack-dashboard/.openstack-on-aws-compressed sum
+      sum="$(sha256sum "$(horizon_settings_path)" | cut -d' ' -f1)"
+      if [[ "$(cat "$stamp" 2>/dev/null)" != "$sum" ]]; then
+        log "compressing the dashboard's assets for its settings (manage.py compress)"
+        /usr/share/openstack-dashboard/manage.py compress --force >/dev/null
+        echo "$sum" >"$stamp"
+        CONFIG_CHANGED=1
+        changed "compressed the dashboard's assets for the current settings"
+      fi
+      ;;
     debian:horizon)
       # openstack-dashboard-apache enables default-ssl without mod_ssl (Apache then refuses to
       # start); the dashboard is served over HTTP at /horizon by its alias-only site.

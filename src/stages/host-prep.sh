@@ -93,7 +93,10 @@ network:
 YAML
   fi
   networkmanager_unmanage "$NIC_PROVIDER" "$MAC_PROVIDER"
-  if systemctl is-enabled -q systemd-networkd 2>/dev/null; then
+  # With netplan, networkd is its default renderer: netplan's generator enables networkd at the next
+  # daemon-reload or boot (a fresh Ubuntu 24.04 rootfs has it disabled until then), so the file is
+  # written on the first run already, not only on the second.
+  if [[ -d /etc/netplan ]] || systemctl is-enabled -q systemd-networkd 2>/dev/null; then
     write_file "/etc/systemd/network/05-openstack-on-aws-provider.network" 0644 <<NET
 [Match]
 Name=$NIC_PROVIDER
