@@ -127,6 +127,9 @@ project_network_cidr = $TENANT_CIDR
 # Floating IPs cannot work on AWS (seed 001): the router's one registered address is all there is.
 floating_ips = false
 api_extensions = $NETWORK_EXTENSIONS
+# The stack's networks are IPv4 only (as its VPC subnets): no IPv6 subnets or routers to test.
+ipv6 = false
+ipv6_subnet_attributes = false
 
 [validation]
 run_validation = $RUN_VALIDATION

@@ -494,6 +494,23 @@ uwsgi_processes() {
   return 0
 }
 
+# nova_api_rabbit_heartbeat_thread: under uwsgi no eventlet hub runs between requests, so the
+# RabbitMQ heartbeat (a green thread by default) starves; RabbitMQ drops the connection and, under
+# Tempest's load, both API workers hung on it (measured: GET / timed out after 60 s, the log full of
+# "AMQP server ... is unreachable"). oslo.messaging's own help says to run the heartbeat in a
+# native thread for WSGI services only, so it goes into a file only the API loads (the conductor
+# and scheduler, eventlet services reading nova.conf, keep the default).
+nova_api_rabbit_heartbeat_thread() {
+  local ini=/etc/nova/nova-api-uwsgi.ini
+  [[ -f "$ini" ]] || return 0
+  write_file /etc/nova/nova-api-wsgi.conf 0640 root:nova <<'EOC'
+[oslo_messaging_rabbit]
+heartbeat_in_pthread = true
+EOC
+  # nova's WSGI app reads the files named in OS_NOVA_CONFIG_FILES (default: api-paste.ini;nova.conf).
+  ini_set "$ini" uwsgi env 'OS_NOVA_CONFIG_FILES=api-paste.ini;nova.conf;nova-api-wsgi.conf'
+}
+
 # ---------------------------------------------------------------------------------------------
 # Repositories per package source
 
@@ -703,6 +720,7 @@ EOF
     debian:placement) uwsgi_processes /etc/placement/placement-uwsgi.ini ;;
     debian:nova-controller)
       uwsgi_processes /etc/nova/nova-api-uwsgi.ini /etc/nova/nova-api-metadata-uwsgi.ini
+      nova_api_rabbit_heartbeat_thread
       # nova-consoleproxy starts only the proxy named here (Debian's default is spicehtml5).
       local d=/etc/default/nova-consoleproxy
       if [[ -f $d ]] && ! grep -qx 'NOVA_CONSOLE_PROXY_TYPE=novnc' $d; then

@@ -107,6 +107,7 @@ it('puts every service on its internal endpoint and names the network extensions
     expect(r.conf).toMatch(new RegExp(`\\[${section}\\]\\n(?:[^[]*\\n)?endpoint_type = internal\\n`));
   expect(r.conf).toContain('v3_endpoint_type = internal');
   expect(r.conf).toContain('api_extensions = agent,external-net,router');
+  expect(r.conf).toMatch(/\[network-feature-enabled\][^[]*\nipv6 = false\n/);
 });
 
 it('excludes, on Zed only, the smoke test its Keystone refuses, and says so', () => {

@@ -398,3 +398,34 @@ describe('Glance store', () => {
     ]).toEqual(['fs:file', 'fs', '/var/lib/glance/images/', '']);
   });
 });
+
+describe('nova-api under uwsgi (Debian): the RabbitMQ heartbeat in a native thread, for the API only', () => {
+  const ini = '/etc/nova/nova-api-uwsgi.ini';
+  const shipped = '[uwsgi]\nprocesses = 2\nthreads = 1\n';
+  const withNovaGroup = `${readFileSync('/etc/group', 'utf8')}nova:x:64060:\n`;
+
+  test('a file only the API reads, named in the uwsgi environment; nova.conf untouched; once', () => {
+    const r = run(
+      `echo '[DEFAULT]' > /etc/nova/nova.conf; nova_api_rabbit_heartbeat_thread; nova_api_rabbit_heartbeat_thread; echo "n=\${#CHANGES[@]}"; cat /etc/nova/nova.conf`,
+      // The nova group exists where the package is installed: here only in the overlay's /etc/group.
+      { os: 'debian-12', family: 'debian', release: 'zed', etc: { [ini]: shipped, '/etc/group': withNovaGroup } },
+    );
+    expect(r.err).not.toContain('chown');
+    expect(r.code).toBe(0);
+    expect(r.out).toContain('n=2'); // the file and the ini line, each once
+    expect(r.out).not.toContain('heartbeat_in_pthread'); // nova.conf: the eventlet services keep the default
+    expect(etcFile('/etc/nova/nova-api-wsgi.conf')).toBe('[oslo_messaging_rabbit]\nheartbeat_in_pthread = true\n');
+    expect(etcFile(ini)).toContain('env = OS_NOVA_CONFIG_FILES=api-paste.ini;nova.conf;nova-api-wsgi.conf');
+  });
+
+  test('nothing where the API does not run under uwsgi', () => {
+    const r = run('nova_api_rabbit_heartbeat_thread; echo "n=${#CHANGES[@]}"; ls /etc/nova 2>&1 || true', {
+      os: 'ubuntu-24.04',
+      family: 'ubuntu',
+      release: 'caracal',
+      etc: {},
+    });
+    expect(r.code).toBe(0);
+    expect(r.out).toContain('n=0');
+  });
+});
