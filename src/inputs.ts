@@ -264,7 +264,7 @@ function pingTarget(raw: string, provider: ProviderId): string {
   return value;
 }
 
-function imageUrl(raw: string, provider: ProviderId): string {
+function imageUrl(raw: string, provider: ProviderId, mode: Mode): string {
   const value = raw.trim() === '' ? DEFAULTS.imageUrl : raw.trim();
   if (!/^(https?|file):\/\/\S+$/.test(value))
     throw new InputError(
@@ -272,8 +272,9 @@ function imageUrl(raw: string, provider: ProviderId): string {
       raw,
       'an http(s):// URL of a disk image, or file:// for a file on the runner',
     );
-  // The local cloud's only internet is emulated: a download could never succeed, and must not be tried.
-  if (provider === 'local' && !value.startsWith('file://'))
+  // The local cloud's only internet is emulated: a download could never succeed, and must not be
+  // tried. Only where an image is used: `down` and `sweep` of a local stack need none.
+  if (provider === 'local' && (mode === 'up' || mode === 'plan') && !value.startsWith('file://'))
     throw new InputError(
       Inputs.ImageUrl,
       value,
@@ -381,7 +382,7 @@ export function readSettings(read: InputReader, ctx: RunContext): Settings {
     allowedCidrs: allowedCidrs(read(Inputs.AllowedCidrs)),
     vpcCidr: vpcCidr(read(Inputs.VpcCidr)),
     pingTarget: pingTarget(read(Inputs.PingTarget), provider),
-    imageUrl: imageUrl(read(Inputs.ImageUrl), provider),
+    imageUrl: imageUrl(read(Inputs.ImageUrl), provider, mode),
     smoke: bool(Inputs.Smoke, read(Inputs.Smoke), true),
     spot: bool(Inputs.Spot, read(Inputs.Spot), false),
     tempest,

@@ -177,6 +177,10 @@ describe('every bad input fails with a message naming input, value and what is a
       'https://example.org/cirros.img',
       /file:\/\//,
     ));
+  it('local provider: down and sweep need no image (the documented `down --provider local --stack-id x`)', () => {
+    for (const mode of ['down', 'sweep'])
+      expect(settingsFrom({ mode, provider: 'local', 'stack-id': 'mycloud' }).provider).toBe('local');
+  });
   it('bad tempest value', () => expectInputError({ tempest: 'full' }, Inputs.Tempest, 'full', /none, smoke/));
 });
 
