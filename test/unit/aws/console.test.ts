@@ -12,7 +12,9 @@ describe('console output of a node', () => {
     const env = await r.up();
     const compute = env.nodes.find((n) => n.name === 'compute1')!;
     r.fake.consoleText.set(compute.instanceId, 'cloud-init: ünïcode ok\nlogin: ');
-    await expect(r.provider.consoleOutput!('unit-stack', compute, r.io)).resolves.toBe('cloud-init: ünïcode ok\nlogin: ');
+    await expect(r.provider.consoleOutput!('unit-stack', compute, r.io)).resolves.toBe(
+      'cloud-init: ünïcode ok\nlogin: ',
+    );
     const asked = r.fake.calls.filter((c) => c.op === 'GetConsoleOutput');
     expect(asked.map((c) => c.input)).toEqual([{ InstanceId: compute.instanceId, Latest: true }]);
   });
@@ -34,6 +36,8 @@ describe('console output of a node', () => {
     const r = rig();
     const env = await r.up();
     const ghost = { ...env.nodes[0], instanceId: 'i-00000000000000000' };
-    await expect(r.provider.consoleOutput!('unit-stack', ghost, r.io)).rejects.toThrow(/GetConsoleOutput|i-00000000000000000/);
+    await expect(r.provider.consoleOutput!('unit-stack', ghost, r.io)).rejects.toThrow(
+      /GetConsoleOutput|i-00000000000000000/,
+    );
   });
 });
