@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # cinder-controller: the guide's Block Storage chapter, controller part: database, the cinder
-# user and the volumev3 endpoints, cinder.conf, the API and scheduler; Nova learns about Cinder.
+# user and the volumev3 endpoints, cinder.conf, the API and scheduler (Nova learns about Cinder
+# in nova-controller, which runs first).
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -20,20 +21,9 @@ cinder_common_conf "$conf"
 web_wsgi_setup cinder-controller
 log "cinder-manage db sync"
 run_as cinder "cinder-manage db sync" >/dev/null
-# Nova learns about Cinder where it is installed (nova-controller sets the same with HAS_BLOCK=1); a
-# controller without Nova (the storage stage test's all-in-one node) has nothing to tell.
-nova_told=0
-if [[ -f /etc/nova/nova.conf ]]; then
-  nova_uses_cinder /etc/nova/nova.conf
-  nova_told=1
-else
-  log "no /etc/nova/nova.conf here: Nova is not told about Cinder"
-fi
+# Nova's [cinder] section is nova-controller's (nova_common_conf with HAS_BLOCK=1), which runs
+# before this stage: nothing to write or restart on Nova's side here.
 # shellcheck disable=SC2046
 svc_apply $(units cinder-controller)
-if ((CONFIG_CHANGED && nova_told)); then
-  # shellcheck disable=SC2046
-  systemctl restart $(units nova-controller)
-fi
 wait_until 120 "Cinder API answering on :8776" http_up "http://$CONTROLLER_NAME:8776/"
 stage_end

@@ -69,7 +69,7 @@ export interface LocalUpTimings {
 }
 
 /** How much of a machine's console the log bundle keeps (EC2 keeps the last 64 KB too). */
-const CONSOLE_TAIL_CHARS = 64 * 1024;
+const CONSOLE_TAIL_BYTES = 64 * 1024;
 const since = (t: number) => Math.round((Date.now() - t) / 100) / 10;
 
 function withPrefix(ip: string, cidr: string): string {
@@ -375,10 +375,18 @@ export function createLocalProvider(settings: Pick<Settings, 'provider'>, deps: 
     up,
     down,
     sweep,
-    // The machine's console (nspawn's stdout: systemd's boot messages): the last 64 KB, as EC2 keeps.
+    // The machine's console (nspawn's stdout: systemd's boot messages): its last 64 KB, as EC2
+    // keeps; only that much is read, however long the log has grown.
     consoleOutput: async (stackId, node) => {
-      const text = await fs.promises.readFile(consoleLog(paths, stackId, node.name), 'utf8');
-      return text.length > CONSOLE_TAIL_CHARS ? text.slice(-CONSOLE_TAIL_CHARS) : text;
+      const fh = await fs.promises.open(consoleLog(paths, stackId, node.name), 'r');
+      try {
+        const { size } = await fh.stat();
+        const start = Math.max(0, size - CONSOLE_TAIL_BYTES);
+        const { buffer, bytesRead } = await fh.read(Buffer.alloc(size - start), 0, size - start, start);
+        return buffer.subarray(0, bytesRead).toString('utf8');
+      } finally {
+        await fh.close();
+      }
     },
     vpcOf: (stackId) => vpcs.get(stackId),
     upSteps: () => lastTimings?.steps ?? [],

@@ -158,12 +158,21 @@ export function nodeSettings(
   } as Record<SettingsKey, string>;
 }
 
-/** The settings file content: one KEY='value' line per key, sourced by src/stages/lib.sh. */
-export function renderNodeSettings(plan: Plan, env: Environment, secrets: StackSecrets, nodeName: string): string {
+/**
+ * The settings file content: one KEY='value' line per key, sourced by src/stages/lib.sh.
+ * `overrides` replace computed values (the stage tests' all-in-one node is its own Swift node).
+ */
+export function renderNodeSettings(
+  plan: Plan,
+  env: Environment,
+  secrets: StackSecrets,
+  nodeName: string,
+  overrides: Partial<Record<SettingsKey, string>> = {},
+): string {
   const values = nodeSettings(plan, env, secrets, nodeName);
   const lines = [
     `# openstack-on-aws settings for ${nodeName} (stack ${plan.stackId}); sourced by the stage scripts.`,
-    ...SETTINGS_KEYS.map((k) => `${k}=${shellQuote(values[k])}`),
+    ...SETTINGS_KEYS.map((k) => `${k}=${shellQuote(overrides[k] ?? values[k])}`),
   ];
   return `${lines.join('\n')}\n`;
 }

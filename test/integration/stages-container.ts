@@ -5,9 +5,21 @@
 // host side of the management veth. Nothing is routed anywhere: the namespace reaches only that proxy.
 
 import { execFileSync, spawn, spawnSync } from 'child_process';
-import { existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, renameSync, rmSync, writeFileSync } from 'fs';
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from 'fs';
 import { join } from 'path';
-import { STAGES_DIR } from '../../src/remote/node-settings';
+import type { Environment, EnvironmentNode } from '../../src/provider';
+import { SETTINGS_PATH, STAGES_DIR } from '../../src/remote/node-settings';
 
 const CACHE_DIR = '/var/cache/openstack-on-aws';
 export const ROOTFS_CACHE = `${CACHE_DIR}/dev-rootfs`;
@@ -328,4 +340,80 @@ export function expectRerunChangesNothing(
     expect(r.output).toMatch(new RegExp(`stage ${stage} finished in \\d+s: nothing changed`));
   }
   expect(snapshot()).toBe(before);
+}
+
+/** The Environment of a dev node acting as the controller: its three NICs on the prefix's addresses. */
+export function devControllerEnv(
+  node: DevNode,
+  prefix: string,
+  stackId: string,
+  disks: EnvironmentNode['disks'] = undefined,
+): Environment {
+  return {
+    stackId,
+    nodes: [
+      {
+        name: 'controller',
+        instanceId: node.id,
+        managementIp: `${prefix}.0.11`,
+        nics: [
+          { name: 'eth0', mac: node.macs.management, ip: `${prefix}.0.11` },
+          { name: 'eth1', mac: node.macs.provider, ip: `${prefix}.1.11` },
+          { name: 'eth2', mac: node.macs.public, ip: `${prefix}.1.12` },
+        ],
+        ...(disks ? { disks } : {}),
+      },
+    ],
+    controllerPublicIp: `${prefix}.1.12`,
+    routerPublicIp: `${prefix}.1.11`,
+    sshPort: 22,
+    sshUser: 'root',
+    privateKeyPath: '/nonexistent',
+  };
+}
+
+/** Puts the node's settings file (0600) and every stage script where the pipeline uploads them. */
+export function installStages(node: DevNode, settingsText: string): void {
+  const settingsFile = join(node.rootfs, SETTINGS_PATH);
+  mkdirSync(join(settingsFile, '..'), { recursive: true });
+  writeFileSync(settingsFile, settingsText, { mode: 0o600 });
+  const stagesDir = join(node.rootfs, STAGES_DIR);
+  mkdirSync(stagesDir, { recursive: true });
+  const src = join(__dirname, '../../src/stages');
+  for (const f of readdirSync(src).filter((x) => x.endsWith('.sh'))) copyFileSync(join(src, f), join(stagesDir, f));
+}
+
+/** Runs commands in the node; any failure fails the snapshot. */
+export function snapshotOf(node: DevNode, commands: string[]): string {
+  return commands
+    .map((c) => {
+      const r = inNode(node, c);
+      if (r.code !== 0) throw new Error(`snapshot failed (${c}):\n${r.output}`);
+      return r.output;
+    })
+    .join('\n=====\n');
+}
+
+/** Everything a re-run of the controller stages must leave as it was. */
+export function controllerSnapshot(node: DevNode): string {
+  return snapshotOf(node, [
+    // /root/.cache holds the Python entry-point cache of the OpenStack client, not configuration.
+    'find /etc /usr/local/sbin /root -xdev -type f -not -path /etc/ld.so.cache -not -path "/root/.cache/*" -print0 | sort -z | xargs -0 sha256sum',
+    "mysql -N -B <<<'SELECT user, host FROM mysql.user ORDER BY 1,2; SHOW DATABASES;'",
+    'rabbitmqctl -q list_users; rabbitmqctl -q list_user_permissions openstack',
+    '. /root/admin-openrc; for o in user project role service endpoint domain region; do openstack $o list -f value | sort; done; openstack role assignment list --names -f value | sort',
+  ]);
+}
+
+/** afterAll: stops the node (OOA_STAGES_KEEP=1 keeps it for a look inside) and prints the timings. */
+export function finishDevNode(node: DevNode | undefined, timings: Record<string, number[]>, kept = ''): boolean {
+  const keep = process.env.OOA_STAGES_KEEP === '1';
+  if (node && !keep) stopDevNode(node);
+  else if (node)
+    process.stdout.write(
+      `kept machine ${node.id}: nspawn PID ${node.nspawnPid}, apt-cacher-ng PID ${node.acngPid}${kept}\n`,
+    );
+  // Numbers for the report (not assertions): seconds per run of each stage.
+  process.stdout.write(`stage timings (s, first run / second run): ${JSON.stringify(timings)}\n`);
+  return keep;
 }

@@ -6,28 +6,28 @@
 // only with OOA_STAGES_REAL=1, i.e. `npm run test:stages`.
 //
 // The Plan has no all-in-one topology: its block and object roles are separate nodes. So the
-// settings are rendered by the real code (nodeSettings) for a `full` plan whose controller carries
+// settings are rendered by the real code (renderNodeSettings) for a `full` plan whose controller carries
 // block1's and object1's extra disks (one device name each), and SWIFT_STORAGE_IPS names this
 // machine instead of object1/object2 (the ring then has this node's d1 and d2 only).
 
-import { copyFileSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'fs';
-import { join } from 'path';
-import { readSettings } from '../../src/inputs';
+import { rmSync } from 'fs';
 import { createNodeDisks, detachLoops, LoopDisk, stackLoops } from '../../src/local/disks';
 import { runHost } from '../../src/local/exec';
 import type { LocalPaths } from '../../src/local/paths';
 import { buildPlan, Plan, PlannedDisk, PlannedNode } from '../../src/plan';
-import type { Environment } from '../../src/provider';
-import { nodeSettings, SETTINGS_KEYS, SETTINGS_PATH, shellQuote, STAGES_DIR } from '../../src/remote/node-settings';
+import { renderNodeSettings } from '../../src/remote/node-settings';
 import { generateStackSecrets } from '../../src/secrets';
+import { settingsFrom } from '../helpers/inputs';
 import {
+  devControllerEnv,
   DevNode,
   expectRerunChangesNothing,
+  finishDevNode,
   inNode,
+  installStages,
   runStage,
   StageRun,
   startDevNode,
-  stopDevNode,
 } from './stages-container';
 
 const REAL = process.env.OOA_STAGES_REAL === '1';
@@ -99,20 +99,16 @@ function waitFor(command: string, pattern: RegExp, seconds: number): string {
 
 (REAL ? describe : describe.skip)('storage stages on Debian 12 + Zed in one nspawn machine with loop disks', () => {
   beforeAll(async () => {
-    const settings = readSettings(
-      (name) =>
-        ({
-          provider: 'local',
-          os: 'debian-12',
-          release: 'zed',
-          topology: 'full',
-          'vpc-cidr': `${PREFIX}.0.0/16`,
-          'stack-id': STACK_ID,
-          'ping-target': '203.0.113.10',
-          'image-url': 'file:///var/tmp/unused.img',
-        })[name as string] ?? '',
-      { env: {} },
-    );
+    const settings = settingsFrom({
+      provider: 'local',
+      os: 'debian-12',
+      release: 'zed',
+      topology: 'full',
+      'vpc-cidr': `${PREFIX}.0.0/16`,
+      'stack-id': STACK_ID,
+      'ping-target': '203.0.113.10',
+      'image-url': 'file:///var/tmp/unused.img',
+    });
     const full = buildPlan(settings, { now: new Date() });
     const controller = allInOneController(full);
     const plan: Plan = { ...full, nodes: full.nodes.map((n) => (n.role === 'controller' ? controller : n)) };
@@ -123,58 +119,26 @@ function waitFor(command: string, pattern: RegExp, seconds: number): string {
       ACNG_PORT,
       disks.map((d) => `--bind=${d.loop}`),
     );
-    const env: Environment = {
-      stackId: plan.stackId,
-      nodes: [
-        {
-          name: 'controller',
-          instanceId: node.id,
-          managementIp: `${PREFIX}.0.11`,
-          nics: [
-            { name: 'eth0', mac: node.macs.management, ip: `${PREFIX}.0.11` },
-            { name: 'eth1', mac: node.macs.provider, ip: `${PREFIX}.1.11` },
-            { name: 'eth2', mac: node.macs.public, ip: `${PREFIX}.1.12` },
-          ],
-          disks: disks.map((d) => ({ device: d.device, path: d.loop })),
-        },
-      ],
-      controllerPublicIp: `${PREFIX}.1.12`,
-      routerPublicIp: `${PREFIX}.1.11`,
-      sshPort: 22,
-      sshUser: 'root',
-      privateKeyPath: '/nonexistent',
-    };
+    const env = devControllerEnv(
+      node,
+      PREFIX,
+      plan.stackId,
+      disks.map((d) => ({ device: d.device, path: d.loop })),
+    );
+    // The node is its own (only) Swift storage node.
     const secrets = generateStackSecrets(plan.stackId, () => undefined);
-    const values: Record<string, string> = {
-      ...nodeSettings(plan, env, secrets, 'controller'),
-      SWIFT_STORAGE_IPS: `${PREFIX}.0.11`,
-    };
-    const settingsFile = join(node.rootfs, SETTINGS_PATH);
-    mkdirSync(join(settingsFile, '..'), { recursive: true });
-    writeFileSync(settingsFile, SETTINGS_KEYS.map((k) => `${k}=${shellQuote(values[k])}\n`).join(''), { mode: 0o600 });
-    const stagesDir = join(node.rootfs, STAGES_DIR);
-    mkdirSync(stagesDir, { recursive: true });
-    const src = join(__dirname, '../../src/stages');
-    for (const f of readdirSync(src).filter((x) => x.endsWith('.sh'))) copyFileSync(join(src, f), join(stagesDir, f));
+    installStages(node, renderNodeSettings(plan, env, secrets, 'controller', { SWIFT_STORAGE_IPS: `${PREFIX}.0.11` }));
   }, 5 * MIN);
 
   afterAll(async () => {
-    if (node && process.env.OOA_STAGES_KEEP === '1') {
-      process.stdout.write(
-        `kept machine ${node.id}: nspawn PID ${node.nspawnPid}, apt-cacher-ng PID ${node.acngPid}, disks ${disks.map((d) => d.loop).join(' ')}\n`,
-      );
-    } else {
-      if (node) stopDevNode(node);
-      const left = await detachLoops(
-        runHost,
-        await stackLoops(runHost, PATHS, STACK_ID),
-        (ms) => new Promise((r) => setTimeout(r, ms)),
-      );
-      if (left.length) process.stdout.write(`loop devices still attached: ${JSON.stringify(left)}\n`);
-      rmSync(PATHS.stateRoot, { recursive: true, force: true });
-    }
-    // Numbers for the report (not assertions): seconds per run of each stage.
-    process.stdout.write(`stage timings (s, first run / second run): ${JSON.stringify(timings)}\n`);
+    if (finishDevNode(node, timings, `, disks ${disks.map((d) => d.loop).join(' ')}`)) return;
+    const left = await detachLoops(
+      runHost,
+      await stackLoops(runHost, PATHS, STACK_ID),
+      (ms) => new Promise((r) => setTimeout(r, ms)),
+    );
+    if (left.length) process.stdout.write(`loop devices still attached: ${JSON.stringify(left)}\n`);
+    rmSync(PATHS.stateRoot, { recursive: true, force: true });
   }, 5 * MIN);
 
   test(

@@ -7,21 +7,21 @@
 // its login page.
 // Slow (minutes, package installs): runs only with OOA_STAGES_REAL=1, i.e. `npm run test:stages`.
 
-import { copyFileSync, mkdirSync, readdirSync, writeFileSync } from 'fs';
-import { join } from 'path';
-import { readSettings } from '../../src/inputs';
 import { buildPlan } from '../../src/plan';
-import type { Environment } from '../../src/provider';
-import { renderNodeSettings, SETTINGS_PATH, STAGES_DIR } from '../../src/remote/node-settings';
+import { renderNodeSettings, SETTINGS_PATH } from '../../src/remote/node-settings';
 import { generateStackSecrets } from '../../src/secrets';
+import { settingsFrom } from '../helpers/inputs';
 import {
+  controllerSnapshot,
+  devControllerEnv,
   DevNode,
   expectRerunChangesNothing,
+  finishDevNode,
   inNode,
+  installStages,
   runStage,
   StageRun,
   startDevNode,
-  stopDevNode,
   UBUNTU_NOBLE,
 } from './stages-container';
 
@@ -52,81 +52,33 @@ function stageRun(stage: string): StageRun {
   return runStage(node!, stage, timings, 20 * MIN);
 }
 
-/** Everything a re-run must leave as it was. */
-function snapshot(): string {
-  const files = inNode(
-    node!,
-    // /root/.cache holds the Python entry-point cache of the OpenStack client, not configuration.
-    'find /etc /usr/local/sbin /root -xdev -type f -not -path /etc/ld.so.cache -not -path "/root/.cache/*" -print0 | sort -z | xargs -0 sha256sum',
-  );
-  const db = inNode(node!, "mysql -N -B <<<'SELECT user, host FROM mysql.user ORDER BY 1,2; SHOW DATABASES;'");
-  const rabbit = inNode(node!, 'rabbitmqctl -q list_users; rabbitmqctl -q list_user_permissions openstack');
-  const ks = inNode(
-    node!,
-    '. /root/admin-openrc; for o in user project role service endpoint domain region; do openstack $o list -f value | sort; done; openstack role assignment list --names -f value | sort',
-  );
-  for (const r of [files, db, rabbit, ks]) if (r.code !== 0) throw new Error(`snapshot failed:\n${r.output}`);
-  return [files.output, db.output, rabbit.output, ks.output].join('\n=====\n');
-}
-
 (REAL ? describe : describe.skip)('stage scripts on Ubuntu 24.04 + Caracal in an nspawn machine', () => {
   beforeAll(() => {
     node = startDevNode(PREFIX, ACNG_PORT, [], UBUNTU_NOBLE);
     // The local provider runs only Debian 12, so the node settings are rendered as for AWS: only
     // the rendering is used, nothing talks to AWS.
-    const settings = readSettings(
-      (name) =>
-        ({
-          provider: 'aws',
-          os: 'ubuntu-24.04',
-          release: '2024.1',
-          'vpc-cidr': `${PREFIX}.0.0/16`,
-          'stack-id': 'devstages-ubuntu',
-        })[name as string] ?? '',
-      { env: {} },
-    );
+    const settings = settingsFrom({
+      provider: 'aws',
+      os: 'ubuntu-24.04',
+      release: '2024.1',
+      'vpc-cidr': `${PREFIX}.0.0/16`,
+      'stack-id': 'devstages-ubuntu',
+    });
     const plan = buildPlan(settings, { now: new Date() });
-    const env: Environment = {
-      stackId: plan.stackId,
-      nodes: [
-        {
-          name: 'controller',
-          instanceId: node.id,
-          managementIp: `${PREFIX}.0.11`,
-          nics: [
-            { name: 'eth0', mac: node.macs.management, ip: `${PREFIX}.0.11` },
-            { name: 'eth1', mac: node.macs.provider, ip: `${PREFIX}.1.11` },
-            { name: 'eth2', mac: node.macs.public, ip: `${PREFIX}.1.12` },
-          ],
-        },
-      ],
-      controllerPublicIp: `${PREFIX}.1.12`,
-      routerPublicIp: `${PREFIX}.1.11`,
-      sshPort: 22,
-      sshUser: 'root',
-      privateKeyPath: '/nonexistent',
-    };
     // Only the controller is in this machine; the plan's other nodes only appear in /etc/hosts.
-    const secrets = generateStackSecrets(plan.stackId, () => undefined);
-    const settingsFile = join(node.rootfs, SETTINGS_PATH);
-    mkdirSync(join(settingsFile, '..'), { recursive: true });
-    writeFileSync(settingsFile, renderNodeSettings(plan, env, secrets, 'controller'), { mode: 0o600 });
-    const stagesDir = join(node.rootfs, STAGES_DIR);
-    mkdirSync(stagesDir, { recursive: true });
-    const src = join(__dirname, '../../src/stages');
-    for (const f of readdirSync(src).filter((x) => x.endsWith('.sh'))) copyFileSync(join(src, f), join(stagesDir, f));
+    const env = devControllerEnv(node, PREFIX, plan.stackId);
+    installStages(
+      node,
+      renderNodeSettings(
+        plan,
+        env,
+        generateStackSecrets(plan.stackId, () => undefined),
+        'controller',
+      ),
+    );
   }, 15 * MIN);
 
-  afterAll(() => {
-    // OOA_STAGES_KEEP=1 leaves the machine running for a look inside (delete it by hand after).
-    if (node && process.env.OOA_STAGES_KEEP !== '1') stopDevNode(node);
-    else if (node)
-      process.stdout.write(
-        `kept machine ${node.id}: nspawn PID ${node.nspawnPid}, apt-cacher-ng PID ${node.acngPid}\n`,
-      );
-    // Numbers for the report (not assertions): seconds per run of each stage.
-    process.stdout.write(`stage timings (s, first run / second run): ${JSON.stringify(timings)}\n`);
-  }, 5 * MIN);
+  afterAll(() => finishDevNode(node, timings), 5 * MIN);
 
   test('the machine is Ubuntu 24.04 and the settings ask for Caracal from its archive', () => {
     expect(inNode(node!, '. /etc/os-release; echo "$ID $VERSION_ID"').output.trim()).toBe('ubuntu 24.04');
@@ -177,7 +129,7 @@ function snapshot(): string {
   test(
     'a second run of every stage succeeds and changes nothing',
     () => {
-      expectRerunChangesNothing(STAGES, stageRun, snapshot);
+      expectRerunChangesNothing(STAGES, stageRun, () => controllerSnapshot(node!));
     },
     30 * MIN,
   );

@@ -83,6 +83,17 @@ describe('node settings', () => {
     for (const n of PASSWORD_NAMES) expect(sourced[`PASS_${n.toUpperCase().replace(/-/g, '_')}`]).toBe(s.passwords[n]);
   });
 
+  test('overrides replace only the values they name', () => {
+    const s = secrets((n) => `p-${n}`);
+    const sourced = sourceWithBash(
+      renderNodeSettings(full, environment(full), s, 'controller', { SWIFT_STORAGE_IPS: '10.9.0.11' }),
+    );
+    expect(sourced).toEqual({
+      ...nodeSettings(full, environment(full), s, 'controller'),
+      SWIFT_STORAGE_IPS: '10.9.0.11',
+    });
+  });
+
   test('shellQuote refuses NUL, which no shell variable can hold', () => {
     expect(() => shellQuote('a\0b')).toThrow(/NUL/);
     expect(shellQuote("a'b")).toBe(`'a'\\''b'`);
