@@ -3,7 +3,7 @@
 // takes time (instances boot and terminate at once), so elapsed time / latency = round trips.
 // A second run with realistic boot and termination times shows how long a teardown takes.
 
-import { Inputs } from '../src/names';
+import { Inputs } from '../src/core/names';
 import { FakeEc2 } from '../test/helpers/fake-ec2';
 import { rig } from '../test/unit/aws/harness';
 

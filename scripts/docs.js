@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Regenerates the README's Inputs, Outputs and support tables from action.yml and src/matrix.ts,
+// Regenerates the README's Inputs, Outputs and support tables from action.yml and src/settings/matrix.ts,
 // so they are never written by hand. `--check` exits 1 when the README is stale (CI runs it).
 const fs = require('fs');
 const path = require('path');
@@ -9,7 +9,7 @@ const yaml = require('js-yaml');
 
 const root = path.join(__dirname, '..');
 
-/** Loads a dependency-free TypeScript module (src/matrix.ts) without a build step. */
+/** Loads a dependency-free TypeScript module (src/settings/matrix.ts) without a build step. */
 function loadTs(file) {
   const source = fs.readFileSync(file, 'utf8');
   const { outputText } = ts.transpileModule(source, { compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022 } });
@@ -64,12 +64,12 @@ function replaceBlock(text, name, content) {
   const i = text.indexOf(start);
   const j = text.indexOf(end);
   if (i < 0 || j < i) throw new Error(`README.md lacks the ${start} … ${end} markers`);
-  return `${text.slice(0, i + start.length)}\n<!-- made by npm run docs from ${name === 'support' ? 'src/matrix.ts' : 'action.yml'}; do not edit by hand -->\n${content}\n${text.slice(j)}`;
+  return `${text.slice(0, i + start.length)}\n<!-- made by npm run docs from ${name === 'support' ? 'src/settings/matrix.ts' : 'action.yml'}; do not edit by hand -->\n${content}\n${text.slice(j)}`;
 }
 
 function render(readme) {
   const action = yaml.load(fs.readFileSync(path.join(root, 'action.yml'), 'utf8'));
-  const matrix = loadTs(path.join(root, 'src', 'matrix.ts'));
+  const matrix = loadTs(path.join(root, 'src', 'settings', 'matrix.ts'));
   let out = replaceBlock(readme, 'inputs', inputsTable(action));
   out = replaceBlock(out, 'outputs', outputsTable(action));
   out = replaceBlock(out, 'support', supportTable(matrix));

@@ -9,10 +9,10 @@
 
 import * as os from 'os';
 import * as path from 'path';
-import { errorMessage } from './errors';
-import { terminalIo } from './io';
-import { Inputs, InputName } from './names';
-import { runContextFromEnv, runMain, runPost } from './pipeline';
+import { errorMessage } from './core/errors';
+import { terminalIo } from './core/io';
+import { Inputs, InputName } from './core/names';
+import { runContextFromEnv, runMain, runPost } from './pipeline/pipeline';
 
 const COMMANDS = ['plan', 'up', 'down', 'sweep'] as const;
 type Command = (typeof COMMANDS)[number];

@@ -1,7 +1,7 @@
 // Entry of the action's main step: thin on purpose; everything lives in pipeline.ts.
-import { errorMessage } from './errors';
-import { actionsIo, Io } from './io';
-import { runContextFromEnv, runMain } from './pipeline';
+import { errorMessage } from './core/errors';
+import { actionsIo, Io } from './core/io';
+import { runContextFromEnv, runMain } from './pipeline/pipeline';
 
 export async function run(io: Io = actionsIo()): Promise<void> {
   try {

@@ -1,7 +1,7 @@
 // Entry of the action's post step (runs always, also after a failure or a cancel).
-import { errorMessage } from './errors';
-import { actionsIo, Io } from './io';
-import { runPost } from './pipeline';
+import { errorMessage } from './core/errors';
+import { actionsIo, Io } from './core/io';
+import { runPost } from './pipeline/pipeline';
 
 export async function run(io: Io = actionsIo()): Promise<void> {
   try {

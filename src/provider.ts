@@ -2,8 +2,8 @@
 // after provisioning (install stages, network fix, smoke checks, report) is shared code that only
 // sees the Environment a provider returns.
 
-import type { Io } from './io';
-import type { Plan } from './plan';
+import type { Io } from './core/io';
+import type { Plan } from './plan/types';
 
 /** A resource that exists and must be deleted at teardown; recorded the moment it exists. */
 export interface ResourceRecord {

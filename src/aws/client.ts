@@ -3,9 +3,9 @@
 // during teardown), cancellation checked before each call, and a typed AwsError at the end.
 
 import { EC2Client } from '@aws-sdk/client-ec2';
-import { AwsError, errorMessage } from '../errors';
-import type { Settings } from '../inputs';
-import { retry, Sleep } from '../retry';
+import { AwsError, errorMessage } from '../core/errors';
+import type { Settings } from '../settings/inputs';
+import { retry, Sleep } from '../core/retry';
 import { CancelledError, errorCode, isThrottling } from './errors';
 
 /** Region from Settings; endpoint from the `ec2-endpoint` input (the SDK reads AWS_ENDPOINT_URL_EC2 itself). */

@@ -1,7 +1,7 @@
 // How an EC2 error should be treated: retried (throttling, eventual consistency, resources still in
 // use), answered with a fallback (capacity), or taken as "already gone" during teardown.
 
-import { AwsError } from '../errors';
+import { AwsError } from '../core/errors';
 
 /** The EC2 error code of an SDK error (its name), of our AwsError, or '' for anything else. */
 export function errorCode(err: unknown): string {

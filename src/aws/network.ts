@@ -16,9 +16,9 @@ import {
   ImportKeyPairCommand,
   IpPermission,
 } from '@aws-sdk/client-ec2';
-import type { Io } from '../io';
-import { PRODUCT } from '../names';
-import type { Plan, PlannedSecurityGroup, SecurityRule } from '../plan';
+import type { Io } from '../core/io';
+import { PRODUCT } from '../core/names';
+import type { Plan, PlannedSecurityGroup, SecurityRule } from '../plan/types';
 import type { Ec2 } from './client';
 import { isNotFound } from './errors';
 import { Kind, KindName } from './kinds';

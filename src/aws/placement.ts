@@ -12,8 +12,8 @@ import {
   _InstanceType,
 } from '@aws-sdk/client-ec2';
 import { createHash } from 'crypto';
-import { errorMessage } from '../errors';
-import type { Plan, PlannedNic, PlannedNode, SubnetName, SecurityGroupName } from '../plan';
+import { errorMessage } from '../core/errors';
+import type { Plan, PlannedNic, PlannedNode, SubnetName, SecurityGroupName } from '../plan/types';
 import { ec2Description, FRESH, UpContext } from './network';
 import { CancelledError, isSpotCapacity, isZoneCapacity } from './errors';
 import { emptyFound, Kind } from './kinds';

@@ -12,11 +12,11 @@ import {
   _InstanceType,
 } from '@aws-sdk/client-ec2';
 import * as https from 'https';
-import { AwsError, InputError } from '../errors';
-import type { Settings } from '../inputs';
-import { Inputs } from '../names';
-import { isIpv4 } from '../net';
-import type { Plan, PlannedNode } from '../plan';
+import { AwsError, InputError } from '../core/errors';
+import type { Settings } from '../settings/inputs';
+import { Inputs } from '../core/names';
+import { isIpv4 } from '../core/net';
+import type { Plan, PlannedNode } from '../plan/types';
 import type { Ec2 } from './client';
 
 export interface TypeFacts {

@@ -1,12 +1,12 @@
 // The EC2 provider: up (provision.ts), down (discover.ts + teardown.ts), sweep (sweep.ts).
 
 import type { EC2Client } from '@aws-sdk/client-ec2';
-import { TeardownError } from '../errors';
-import type { Io } from '../io';
-import type { Settings } from '../inputs';
-import type { Ticker } from '../progress';
+import { TeardownError } from '../core/errors';
+import type { Io } from '../core/io';
+import type { Settings } from '../settings/inputs';
+import type { Ticker } from '../core/progress';
 import type { Provider, ResourceRecord, TeardownReport } from '../provider';
-import { realSleep, Sleep } from '../retry';
+import { realSleep, Sleep } from '../core/retry';
 import { createEc2Client, Ec2, ec2Caller } from './client';
 import { consoleOutput } from './console';
 import { errorCode } from './errors';

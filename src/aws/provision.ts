@@ -5,9 +5,9 @@
 // first real error is thrown: the caller then tears down what the ledger and the tags show.
 
 import { DescribeNetworkInterfacesCommand } from '@aws-sdk/client-ec2';
-import type { Settings } from '../inputs';
-import type { Plan, PlannedNic } from '../plan';
-import { controllerOf } from '../plan';
+import type { Settings } from '../settings/inputs';
+import type { Plan, PlannedNic } from '../plan/types';
+import { controllerOf } from '../plan/plan';
 import type { Environment, ProviderContext } from '../provider';
 import type { Ec2 } from './client';
 import { CancelledError } from './errors';

@@ -2,7 +2,7 @@
 // stack half torn down is found too) and returns their ids for down().
 
 import { DescribeInstancesCommand, DescribeVpcsCommand, Tag } from '@aws-sdk/client-ec2';
-import { Tags } from '../names';
+import { Tags } from '../core/names';
 import type { Ec2 } from './client';
 import { tagValue } from './tags';
 

@@ -3,7 +3,7 @@
 // it by tag even when the run died before recording its id.
 
 import type { ResourceType, Tag, TagSpecification } from '@aws-sdk/client-ec2';
-import { PRODUCT, Tags } from '../names';
+import { PRODUCT, Tags } from '../core/names';
 
 export function stackTags(planTags: Record<string, string>, name: string, node?: string): Tag[] {
   const all: Record<string, string> = {

@@ -23,8 +23,8 @@ import {
   ReleaseAddressCommand,
   TerminateInstancesCommand,
 } from '@aws-sdk/client-ec2';
-import { errorMessage } from '../errors';
-import type { Io } from '../io';
+import { errorMessage } from '../core/errors';
+import type { Io } from '../core/io';
 import type { ResourceRecord } from '../provider';
 import type { Ec2 } from './client';
 import { errorCode, isDependencyViolation, isNotFound } from './errors';

@@ -2,10 +2,10 @@
 // benchmark run on fake time), every wait is bounded, and long waits print progress lines.
 
 import { DescribeInstancesCommand, Instance } from '@aws-sdk/client-ec2';
-import { AwsError } from '../errors';
-import type { Io } from '../io';
-import { Ticker, withHeartbeat } from '../progress';
-import type { Sleep } from '../retry';
+import { AwsError } from '../core/errors';
+import type { Io } from '../core/io';
+import { Ticker, withHeartbeat } from '../core/progress';
+import type { Sleep } from '../core/retry';
 import type { Ec2 } from './client';
 
 export interface WaitOptions {

@@ -9,8 +9,8 @@ import * as fs from 'fs';
 import * as http from 'http';
 import * as net from 'net';
 import * as path from 'path';
-import type { Io } from '../io';
-import { realSleep, Sleep } from '../retry';
+import type { Io } from '../core/io';
+import { realSleep, Sleep } from '../core/retry';
 import type { Run } from './exec';
 import type { DebianMirror } from './host-mirror';
 

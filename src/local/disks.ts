@@ -7,8 +7,8 @@ import * as fs from 'fs';
 import * as path from 'path';
 import type { Run } from './exec';
 import { LocalPaths, stackDir } from './paths';
-import type { PlannedNode } from '../plan';
-import { realSleep, Sleep } from '../retry';
+import type { PlannedNode } from '../plan/types';
+import { realSleep, Sleep } from '../core/retry';
 
 export interface LoopDisk {
   /** The Plan's device name (/dev/sdf): how the Environment and the stages refer to the disk. */

@@ -2,7 +2,7 @@
 // apt-get (the runner is root), so a fresh machine needs nothing but Node and this repository.
 
 import * as fs from 'fs';
-import type { Io } from '../io';
+import type { Io } from '../core/io';
 import type { Run } from './exec';
 
 /** command → the Debian package that ships it. */

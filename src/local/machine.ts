@@ -6,7 +6,7 @@ import { spawn } from 'child_process';
 import * as fs from 'fs';
 import type { Run } from './exec';
 import { childrenOf, cmdlineOf, isAlive, netnsInode, signal, waitGone } from './processes';
-import { realSleep, Sleep } from '../retry';
+import { realSleep, Sleep } from '../core/retry';
 
 export interface MachineSpec {
   name: string;

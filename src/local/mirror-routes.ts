@@ -4,7 +4,7 @@
 // address, via the path the host used before, keeps the mirror where it was. Removed at `down`.
 
 import { promises as dns } from 'dns';
-import { cidrContains } from '../net';
+import { cidrContains } from '../core/net';
 import type { Run } from './exec';
 import type { DebianMirror } from './host-mirror';
 import { ELASTIC_IP_POOL, INTERNET_CIDR } from './vpc';

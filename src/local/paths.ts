@@ -3,7 +3,7 @@
 // one stack's names never match another's (stack ids hold only [a-z0-9-], never a dot).
 
 import * as path from 'path';
-import { PRODUCT } from '../names';
+import { PRODUCT } from '../core/names';
 
 export interface LocalPaths {
   /** Shared, survives runs: the debootstrapped root file system. */

@@ -2,7 +2,7 @@
 // started (a recorded PID may have been reused by the time `down` runs after a crash).
 
 import * as fs from 'fs';
-import { realSleep, Sleep } from '../retry';
+import { realSleep, Sleep } from '../core/retry';
 
 export function cmdlineOf(pid: number): string | undefined {
   try {

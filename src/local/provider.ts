@@ -5,10 +5,10 @@
 // Everything after provisioning (stages, network fix, smoke) sees only the returned Environment.
 
 import * as fs from 'fs';
-import type { Settings } from '../inputs';
-import type { Io } from '../io';
-import { parseCidr } from '../net';
-import type { Plan, PlannedNic, PlannedNode } from '../plan';
+import type { Settings } from '../settings/inputs';
+import type { Io } from '../core/io';
+import { parseCidr } from '../core/net';
+import type { Plan, PlannedNic, PlannedNode } from '../plan/types';
 import type {
   Environment,
   EnvironmentNode,
@@ -17,7 +17,7 @@ import type {
   ResourceRecord,
   TeardownReport,
 } from '../provider';
-import { realSleep, Sleep } from '../retry';
+import { realSleep, Sleep } from '../core/retry';
 import { createNodeDisks } from './disks';
 import { aptCachePidfile, ensureAptCache, NODE_APT_PROXY, portOpen, probeThroughCache } from './apt-cache';
 import { Run, runHost } from './exec';

@@ -5,7 +5,7 @@
 import { createHash } from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
-import type { Io } from '../io';
+import type { Io } from '../core/io';
 import type { Run } from './exec';
 import type { DebianMirror } from './host-mirror';
 

@@ -4,7 +4,7 @@
 
 import * as fs from 'fs';
 import * as path from 'path';
-import { isIpv4, parseCidr } from '../net';
+import { isIpv4, parseCidr } from '../core/net';
 import type { RemoteSession } from '../remote/types';
 import { isMac, sq } from './shell';
 import type { HostFixInputs, HostFixOptions, NetfixFacts } from './types';

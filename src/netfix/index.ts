@@ -6,8 +6,9 @@
 //   verifyNetworkFix what seed 000 steps 8-10 and 13 check by hand; each failure names its step.
 // The EC2 side (source/dest check) is set at provisioning from the Plan: sourceDestCheckOff lists it.
 
-import type { Io } from '../io';
-import { controllerOf, Plan } from '../plan';
+import type { Io } from '../core/io';
+import { controllerOf } from '../plan/plan';
+import type { Plan } from '../plan/types';
 import type { Environment } from '../provider';
 import type { RemoteSession } from '../remote/types';
 import { probeHost, runHostFix } from './host';

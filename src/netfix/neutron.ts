@@ -4,7 +4,7 @@
 //   router gateway  = that IP (--fixed-ip), gateway port MAC = eth1's original MAC (as admin)
 // Only when the API refuses the MAC change, seed 000's database edit, logged as a warning.
 
-import type { Io } from '../io';
+import type { Io } from '../core/io';
 import type { RemoteSession } from '../remote/types';
 import { isUuidLike, isMac, sq } from './shell';
 import type { GatewayMacMethod, NeutronFixResult } from './types';

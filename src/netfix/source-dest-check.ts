@@ -2,7 +2,7 @@
 // provider sets it at provisioning from the Plan; nothing is called here, the list is for the log
 // and for the local provider's emulated VPC.
 
-import type { Plan } from '../plan';
+import type { Plan } from '../plan/types';
 
 export interface SourceDestCheckOff {
   node: string;

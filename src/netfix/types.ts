@@ -1,7 +1,7 @@
 // Types of the network fix (src/netfix): what the host script needs, what the fix did, what the
 // verification found.
 
-import type { NetworkDriver } from '../matrix';
+import type { NetworkDriver } from '../settings/matrix';
 
 /** One DNAT in the qrouter namespace: <registered IP>:publicPort → targetIp:targetPort. */
 export interface PortForwardRule {

@@ -3,10 +3,10 @@
 // shell-safe KEY='value' lines. The key list is the contract with settings_defaults in
 // src/stages/lib.sh (a unit test keeps both in step).
 
-import { findOs } from '../matrix';
-import type { Plan, PlannedNode, NicPurpose } from '../plan';
+import { findOs } from '../settings/matrix';
+import type { Plan, PlannedNode, NicPurpose } from '../plan/types';
 import type { Environment, EnvironmentNode } from '../provider';
-import { PASSWORD_NAMES, PasswordName, StackSecrets } from '../secrets';
+import { PASSWORD_NAMES, PasswordName, StackSecrets } from '../core/secrets';
 
 export const SETTINGS_PATH = '/etc/openstack-on-aws/settings.env';
 /** Written by the stages: the OS names of the node's NICs, found by MAC (NIC_MANAGEMENT=...). */

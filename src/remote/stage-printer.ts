@@ -3,7 +3,7 @@
 // output is buffered and printed as one collapsible group when it ends. Every print goes through one
 // queue, so a group is never split by a line from another stage.
 
-import type { Io } from '../io';
+import type { Io } from '../core/io';
 
 export class SerialPrinter {
   private chain: Promise<void> = Promise.resolve();

@@ -2,11 +2,11 @@
 // succeeded and its node is free (one stage per node at a time); different nodes run side by side.
 // The first failure stops new stages, lets running ones finish, and is thrown as it was raised.
 
-import { errorMessage, RemoteCommandError } from '../errors';
-import type { Io } from '../io';
-import type { StageSpec } from '../plan-stages';
-import { topologicalOrder } from '../plan-stages';
-import { HEARTBEAT_MS, realTicker, Ticker } from '../progress';
+import { errorMessage, RemoteCommandError } from '../core/errors';
+import type { Io } from '../core/io';
+import type { StageSpec } from '../plan/types';
+import { topologicalOrder } from '../plan/stages';
+import { HEARTBEAT_MS, realTicker, Ticker } from '../core/progress';
 import { LineSplitter } from './log-tail';
 import { SerialPrinter } from './stage-printer';
 import { DEFAULT_REMOTE_PATHS, readStageScripts, RemotePaths, uploadStageFiles } from './stage-upload';

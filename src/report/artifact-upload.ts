@@ -5,9 +5,9 @@
 
 import { DefaultArtifactClient } from '@actions/artifact';
 import * as path from 'path';
-import { errorMessage } from '../errors';
-import type { Io } from '../io';
-import { Outputs } from '../names';
+import { errorMessage } from '../core/errors';
+import type { Io } from '../core/io';
+import { Outputs } from '../core/names';
 import { logBundleName } from './log-bundle';
 
 export interface UploadedArtifact {

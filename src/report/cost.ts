@@ -1,7 +1,7 @@
 // The run's estimated cost: instance-hours × on-demand price, elastic IPs and EBS volumes for the
 // same time. Billing is per second with a one-minute minimum for Linux instances.
 
-import type { Plan } from '../plan';
+import type { Plan } from '../plan/types';
 import { GP3_GB_MONTH_USD, HOURS_PER_MONTH, INSTANCE_HOURLY_USD, PUBLIC_IPV4_HOURLY_USD } from './prices';
 
 export interface CostLine {

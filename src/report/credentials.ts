@@ -3,7 +3,7 @@
 
 import { promises as fs } from 'fs';
 import * as path from 'path';
-import type { Plan } from '../plan';
+import type { Plan } from '../plan/types';
 import type { Environment } from '../provider';
 import { shq } from '../smoke/shell';
 

@@ -2,9 +2,9 @@
 // masked before anything else happens.
 
 import { promises as fs } from 'fs';
-import type { Io } from '../io';
-import { Outputs } from '../names';
-import type { Plan } from '../plan';
+import type { Io } from '../core/io';
+import { Outputs } from '../core/names';
+import type { Plan } from '../plan/types';
 import type { Environment } from '../provider';
 import { smokeResult } from '../smoke/run';
 import type { CheckResult } from '../smoke/types';

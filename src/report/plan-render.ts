@@ -1,6 +1,6 @@
 // The Plan for people: plain text for the log and the terminal, markdown for the job summary.
 
-import type { Plan } from '../plan';
+import type { Plan } from '../plan/types';
 
 function nicLine(n: Plan['nodes'][number]['nics'][number]): string {
   const flags = [

@@ -2,10 +2,10 @@
 // belongs to a pull request. A failure to comment never fails the run: the cloud matters more.
 
 import * as github from '@actions/github';
-import { errorMessage } from '../errors';
-import type { Settings } from '../inputs';
-import type { Io } from '../io';
-import type { Plan } from '../plan';
+import { errorMessage } from '../core/errors';
+import type { Settings } from '../settings/inputs';
+import type { Io } from '../core/io';
+import type { Plan } from '../plan/types';
 import type { Environment } from '../provider';
 import { authUrl, dashboardUrl } from './credentials';
 import { pullRequestTarget, renderPrComment, renderPrCommentDeleted, upsertPrComment } from './pr-comment';

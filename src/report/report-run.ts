@@ -1,9 +1,9 @@
 // The report's two entry points for the pipeline: after `up` (JUnit, outputs, summary) and after
 // teardown (the teardown result and the cost of the whole run, appended to the summary).
 
-import type { Io } from '../io';
-import type { LogBundlePolicy } from '../inputs';
-import type { Plan } from '../plan';
+import type { Io } from '../core/io';
+import type { LogBundlePolicy } from '../settings/inputs';
+import type { Plan } from '../plan/types';
 import type { TeardownReport } from '../provider';
 import { maskSecrets } from '../smoke/shell';
 import type { CheckResult } from '../smoke/types';

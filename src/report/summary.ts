@@ -2,7 +2,7 @@
 // works, what it probably cost, and whether it is gone again. Never given a password; whatever it
 // renders is also passed through the known secrets once more before it leaves.
 
-import type { Plan } from '../plan';
+import type { Plan } from '../plan/types';
 import type { Environment, TeardownReport } from '../provider';
 import { smokeResult } from '../smoke/run';
 import { maskSecrets } from '../smoke/shell';

@@ -1,9 +1,9 @@
 // What each check function receives: the Plan, the environment, the admin CLI on the controller,
 // the clock and bounds, and the state earlier checks left behind.
 
-import type { Io } from '../io';
-import { hostIn } from '../net';
-import type { Plan } from '../plan';
+import type { Io } from '../core/io';
+import { hostIn } from '../core/net';
+import type { Plan } from '../plan/types';
 import type { Environment } from '../provider';
 import type { AdminCli } from './admin-cli';
 import type { Clock } from './clock';

@@ -1,7 +1,7 @@
 // Bounded polling with progress: every long wait of a check says what it waits for (a heartbeat at
 // least every 30 s, plus a line whenever the observed status changes) and gives up at its bound.
 
-import { withHeartbeat } from '../progress';
+import { withHeartbeat } from '../core/progress';
 import { CheckFailure } from './check-failure';
 import type { CheckContext } from './context';
 

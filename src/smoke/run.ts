@@ -2,7 +2,7 @@
 // that fails does not stop the others; a check whose prerequisite is missing is skipped with the
 // reason. Nothing here throws for a failed check: the caller decides what a failure means.
 
-import { errorMessage, RemoteCommandError } from '../errors';
+import { errorMessage, RemoteCommandError } from '../core/errors';
 import { AdminCli } from './admin-cli';
 import { CheckFailure, CheckSkipped } from './check-failure';
 import { checkCatalog } from './checks/catalog';

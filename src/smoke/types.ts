@@ -1,8 +1,8 @@
 // What a smoke check produces and what every check gets to work with.
 
 import type { Environment } from '../provider';
-import type { Io } from '../io';
-import type { Plan } from '../plan';
+import type { Io } from '../core/io';
+import type { Plan } from '../plan/types';
 import type { RemoteSession } from '../remote/types';
 import type { Clock } from './clock';
 

@@ -11,7 +11,7 @@
 import type * as sdk from '@aws-sdk/client-ec2';
 import { EC2Client, EC2ServiceException, Filter, Tag, TagSpecification } from '@aws-sdk/client-ec2';
 import { mockClient } from 'aws-sdk-client-mock';
-import { cidrContains, intToIp, ipToInt, parseCidr } from '../../src/net';
+import { cidrContains, intToIp, ipToInt, parseCidr } from '../../src/core/net';
 
 /** Time that only moves when every task is waiting: sleeps of many concurrent tasks overlap exactly. */
 export class VirtualClock {

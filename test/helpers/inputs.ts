@@ -1,6 +1,6 @@
 // Input fakes keyed by input name, as the action's runner would provide them.
-import { InputReader, readSettings, RunContext, Settings } from '../../src/inputs';
-import { InputName } from '../../src/names';
+import { InputReader, readSettings, RunContext, Settings } from '../../src/settings/inputs';
+import { InputName } from '../../src/core/names';
 
 export function fakeInputs(values: Partial<Record<InputName, string>>): InputReader {
   return (name) => values[name] ?? '';

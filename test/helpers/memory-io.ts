@@ -1,6 +1,6 @@
 // An Io that keeps everything in memory: inputs keyed by name, outputs, state, log lines, summary.
-import type { Io } from '../../src/io';
-import type { InputName } from '../../src/names';
+import type { Io } from '../../src/core/io';
+import type { InputName } from '../../src/core/names';
 
 export interface MemoryIo extends Io {
   inputs: Partial<Record<InputName, string>>;

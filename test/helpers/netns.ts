@@ -4,7 +4,7 @@
 import { ChildProcess, spawn } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
-import { RemoteCommandError } from '../../src/errors';
+import { RemoteCommandError } from '../../src/core/errors';
 import type { ExecOptions, RemoteSession } from '../../src/remote/types';
 import { nsExec, RunResult } from '../../src/local/vpc';
 import { run as hostRun } from '../../src/local/vpc/run';

@@ -1,5 +1,5 @@
 // A real OpenSSH server for tests: /usr/sbin/sshd (apt: openssh-server) on a loopback address and a
-// free port, with its own host key, one authorized key made by src/secrets.ts, root login by key
+// free port, with its own host key, one authorized key made by src/core/secrets.ts, root login by key
 // only, everything in a temp dir named after the test. Stopped by PID (the listener and the
 // per-connection processes it forked), never by name.
 
@@ -8,7 +8,7 @@ import * as fs from 'fs';
 import * as net from 'net';
 import * as os from 'os';
 import * as path from 'path';
-import { generateSshKey, SshKeyPair } from '../../src/secrets';
+import { generateSshKey, SshKeyPair } from '../../src/core/secrets';
 
 export const SSHD_BINARY = '/usr/sbin/sshd';
 

@@ -1,6 +1,6 @@
 // The committed bundles, run exactly as the runner runs them (dist/ must be built: npm run build).
 import { runBundled } from '../helpers/runner';
-import type { Plan } from '../../src/plan';
+import type { Plan } from '../../src/plan/types';
 
 describe('dist/main and dist/post as the runner runs them', () => {
   it('plan mode prints the plan, writes outputs and summary, and the post step finds nothing to delete', () => {

@@ -13,7 +13,7 @@ import { describe as describeLeftovers, findStackLeftovers, removeStackLeftovers
 import { startMachine, stopMachine } from '../../src/local/machine';
 import { LocalPaths, netnsName, stackDir, DEFAULT_PATHS } from '../../src/local/paths';
 import { nodeRoot, rootfsDir } from '../../src/local/rootfs';
-import type { PlannedNode } from '../../src/plan';
+import type { PlannedNode } from '../../src/plan/types';
 
 const canRun = typeof process.getuid === 'function' && process.getuid() === 0 && fs.existsSync('/dev/loop-control');
 const TEST_ID = `dk${process.pid}`;

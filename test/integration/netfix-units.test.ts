@@ -10,7 +10,7 @@ import {
   sourceDestCheckOff,
 } from '../../src/netfix';
 import type { NetworkFixExpectation } from '../../src/netfix';
-import { buildPlan } from '../../src/plan';
+import { buildPlan } from '../../src/plan/plan';
 import type { Environment } from '../../src/provider';
 import { settingsFrom } from '../helpers/inputs';
 

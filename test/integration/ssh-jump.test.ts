@@ -6,7 +6,7 @@ import * as fs from 'fs';
 import { closeAll, connectEnvironment } from '../../src/remote/connect';
 import type { SshSession } from '../../src/remote/session';
 import type { Environment } from '../../src/provider';
-import { generateSshKey } from '../../src/secrets';
+import { generateSshKey } from '../../src/core/secrets';
 import { descendants, sshdAvailable, startSshd, TestSshd } from '../helpers/sshd';
 
 const describeIfSshd = sshdAvailable() ? describe : describe.skip;

@@ -5,9 +5,9 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import { randomBytes } from 'crypto';
-import { RemoteCommandError } from '../../src/errors';
+import { RemoteCommandError } from '../../src/core/errors';
 import { SshSession } from '../../src/remote/session';
-import { generatePassword, generateSshKey } from '../../src/secrets';
+import { generatePassword, generateSshKey } from '../../src/core/secrets';
 import { alive, freePort, sshdAvailable, startSshd, TestSshd } from '../helpers/sshd';
 
 const describeIfSshd = sshdAvailable() ? describe : describe.skip;

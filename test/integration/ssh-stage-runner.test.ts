@@ -6,13 +6,13 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { RemoteCommandError } from '../../src/errors';
-import type { StageSpec } from '../../src/plan-stages';
+import { RemoteCommandError } from '../../src/core/errors';
+import type { StageSpec } from '../../src/plan/types';
 import type { Environment } from '../../src/provider';
 import { closeAll, connectEnvironment } from '../../src/remote/connect';
 import type { SshSession } from '../../src/remote/session';
 import { runOneStage, runStages } from '../../src/remote/stage-runner';
-import { generatePassword, generateSshKey } from '../../src/secrets';
+import { generatePassword, generateSshKey } from '../../src/core/secrets';
 import { sshdAvailable, startSshd, TestSshd } from '../helpers/sshd';
 
 const describeIfSshd = sshdAvailable() ? describe : describe.skip;

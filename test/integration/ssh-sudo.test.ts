@@ -4,9 +4,9 @@
 
 import { execFileSync, spawnSync } from 'child_process';
 import * as fs from 'fs';
-import { RemoteCommandError } from '../../src/errors';
+import { RemoteCommandError } from '../../src/core/errors';
 import { SshSession } from '../../src/remote/session';
-import { generatePassword } from '../../src/secrets';
+import { generatePassword } from '../../src/core/secrets';
 import { alive, sshdAvailable, startSshd, TestSshd } from '../helpers/sshd';
 
 const USER = 'ooa-ssh-test';

@@ -4,9 +4,9 @@
 // same database users, Keystone objects and RabbitMQ users), and admin must get a token.
 // Slow (minutes, package installs): runs only with OOA_STAGES_REAL=1, i.e. `npm run test:stages`.
 
-import { buildPlan } from '../../src/plan';
+import { buildPlan } from '../../src/plan/plan';
 import { renderNodeSettings } from '../../src/remote/node-settings';
-import { generateStackSecrets } from '../../src/secrets';
+import { generateStackSecrets } from '../../src/core/secrets';
 import { settingsFrom } from '../helpers/inputs';
 import {
   controllerSnapshot,

@@ -14,9 +14,10 @@ import { rmSync } from 'fs';
 import { createNodeDisks, detachLoops, LoopDisk, stackLoops } from '../../src/local/disks';
 import { runHost } from '../../src/local/exec';
 import type { LocalPaths } from '../../src/local/paths';
-import { buildPlan, Plan, PlannedDisk, PlannedNode } from '../../src/plan';
+import { buildPlan } from '../../src/plan/plan';
+import type { Plan, PlannedDisk, PlannedNode } from '../../src/plan/types';
 import { renderNodeSettings } from '../../src/remote/node-settings';
-import { generateStackSecrets } from '../../src/secrets';
+import { generateStackSecrets } from '../../src/core/secrets';
 import { settingsFrom } from '../helpers/inputs';
 import {
   devControllerEnv,

@@ -7,9 +7,9 @@
 // its login page.
 // Slow (minutes, package installs): runs only with OOA_STAGES_REAL=1, i.e. `npm run test:stages`.
 
-import { buildPlan } from '../../src/plan';
+import { buildPlan } from '../../src/plan/plan';
 import { renderNodeSettings, SETTINGS_PATH } from '../../src/remote/node-settings';
-import { generateStackSecrets } from '../../src/secrets';
+import { generateStackSecrets } from '../../src/core/secrets';
 import { settingsFrom } from '../helpers/inputs';
 import {
   controllerSnapshot,

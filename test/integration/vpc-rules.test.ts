@@ -3,7 +3,7 @@
 import { vpcSpecFromPlan } from '../../src/local/vpc';
 import { derivedMac, hostIfname, normalizeMac } from '../../src/local/vpc/names';
 import { igwRules, routerArpRules, switchRules } from '../../src/local/vpc/rules';
-import { buildPlan } from '../../src/plan';
+import { buildPlan } from '../../src/plan/plan';
 import { settingsFrom } from '../helpers/inputs';
 
 describe('emulated VPC rules', () => {

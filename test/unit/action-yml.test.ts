@@ -1,7 +1,7 @@
 import * as fs from 'fs';
 import * as yaml from 'js-yaml';
 import * as path from 'path';
-import { Inputs, Outputs } from '../../src/names';
+import { Inputs, Outputs } from '../../src/core/names';
 import { LOG_BUNDLE_RETENTION_DAYS, logBundleArtifactName } from '../../src/report/artifact-upload';
 
 interface ActionYml {

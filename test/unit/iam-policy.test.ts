@@ -4,7 +4,7 @@
 
 import * as fs from 'fs';
 import * as path from 'path';
-import { Inputs, Tags } from '../../src/names';
+import { Inputs, Tags } from '../../src/core/names';
 import { rig } from './aws/harness';
 
 interface Statement {

@@ -1,6 +1,6 @@
-import { InputError } from '../../src/errors';
-import { parseDuration } from '../../src/inputs';
-import { Inputs, InputName } from '../../src/names';
+import { InputError } from '../../src/core/errors';
+import { parseDuration } from '../../src/settings/inputs';
+import { Inputs, InputName } from '../../src/core/names';
 import { settingsFrom, testContext } from '../helpers/inputs';
 
 /** Asserts the one message names the input, the value and what is accepted. */

@@ -1,4 +1,4 @@
-import { findRelease, OPERATING_SYSTEMS, RELEASES, releasesFor, unsupportedReason } from '../../src/matrix';
+import { findRelease, OPERATING_SYSTEMS, RELEASES, releasesFor, unsupportedReason } from '../../src/settings/matrix';
 
 describe('support matrix', () => {
   it('knows every release from rocky to 2025.2 and their codenames', () => {

@@ -6,11 +6,12 @@ import { execFileSync } from 'child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import { join } from 'path';
-import { readSettings } from '../../src/inputs';
-import { buildPlan, Plan } from '../../src/plan';
+import { readSettings } from '../../src/settings/inputs';
+import { buildPlan } from '../../src/plan/plan';
+import type { Plan } from '../../src/plan/types';
 import type { Environment } from '../../src/provider';
 import { nodeSettings, renderNodeSettings, SETTINGS_KEYS, shellQuote } from '../../src/remote/node-settings';
-import { PASSWORD_NAMES, PasswordName, StackSecrets } from '../../src/secrets';
+import { PASSWORD_NAMES, PasswordName, StackSecrets } from '../../src/core/secrets';
 
 function plan(inputs: Record<string, string>): Plan {
   const s = readSettings((name) => inputs[name] ?? '', { env: {} });

@@ -1,7 +1,7 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { runMain, runPost } from '../../src/pipeline';
+import { runMain, runPost } from '../../src/pipeline/pipeline';
 import type { Provider, ResourceRecord, TeardownReport } from '../../src/provider';
 import { memoryIo } from '../helpers/memory-io';
 

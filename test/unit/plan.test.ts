@@ -1,7 +1,8 @@
-import { cidrContains } from '../../src/net';
-import { buildPlan, LOCAL_MACHINE, Plan } from '../../src/plan';
-import { topologicalOrder } from '../../src/plan-stages';
-import { Tags } from '../../src/names';
+import { cidrContains } from '../../src/core/net';
+import { buildPlan, LOCAL_MACHINE } from '../../src/plan/plan';
+import type { Plan } from '../../src/plan/types';
+import { topologicalOrder } from '../../src/plan/stages';
+import { Tags } from '../../src/core/names';
 import { settingsFrom } from '../helpers/inputs';
 
 const now = new Date('2026-11-21T10:00:00Z');

@@ -3,8 +3,8 @@
 // only warns). The README's literal values must also pass the action's own input validation.
 import * as fs from 'fs';
 import * as path from 'path';
-import { readSettings } from '../../src/inputs';
-import { InputName, Inputs } from '../../src/names';
+import { readSettings } from '../../src/settings/inputs';
+import { InputName, Inputs } from '../../src/core/names';
 import {
   ActionStep,
   actionInputNames,

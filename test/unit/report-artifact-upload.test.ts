@@ -8,8 +8,8 @@ import { createHash, randomBytes } from 'crypto';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { Outputs } from '../../src/names';
-import { runMain } from '../../src/pipeline';
+import { Outputs } from '../../src/core/names';
+import { runMain } from '../../src/pipeline/pipeline';
 import type { Provider } from '../../src/provider';
 import {
   actionsArtifactUploader,

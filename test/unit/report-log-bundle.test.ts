@@ -6,7 +6,7 @@ import { execFileSync, spawn } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { buildPlan } from '../../src/plan';
+import { buildPlan } from '../../src/plan/plan';
 import { collectLogBundle } from '../../src/report/log-bundle';
 import type { ExecOptions, ExecResult, RemoteSession } from '../../src/remote/types';
 import { RecordingIo } from '../fixtures/smoke/fake-controller';

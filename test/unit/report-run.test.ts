@@ -4,7 +4,7 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { buildPlan } from '../../src/plan';
+import { buildPlan } from '../../src/plan/plan';
 import type { Environment } from '../../src/provider';
 import { recordCheckTimings, reportTeardown, reportUp, shouldCollectLogs } from '../../src/report/report-run';
 import { Timings } from '../../src/report/timings';

@@ -1,6 +1,7 @@
 // The job summary, the timeline and the cost estimate's arithmetic.
 
-import { buildPlan, Plan } from '../../src/plan';
+import { buildPlan } from '../../src/plan/plan';
+import type { Plan } from '../../src/plan/types';
 import type { Environment, TeardownReport } from '../../src/provider';
 import { estimateCost, formatUsd } from '../../src/report/cost';
 import {

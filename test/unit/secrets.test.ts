@@ -1,8 +1,8 @@
 // Every generated secret is masked before generateStackSecrets returns it: each password, the
 // private key as a whole and each line of it (the Actions log masks line by line).
 
-import { terminalIo } from '../../src/io';
-import { PASSWORD_NAMES, generateStackSecrets } from '../../src/secrets';
+import { terminalIo } from '../../src/core/io';
+import { PASSWORD_NAMES, generateStackSecrets } from '../../src/core/secrets';
 
 describe('generateStackSecrets masking', () => {
   test('masks every password and the private key (whole and per line) through the given function', () => {

@@ -5,10 +5,11 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { RemoteCommandError } from '../../src/errors';
-import type { PlannedNode } from '../../src/plan';
-import { buildStageGraph, StageSpec, SWIFT_RINGS } from '../../src/plan-stages';
-import type { Ticker } from '../../src/progress';
+import { RemoteCommandError } from '../../src/core/errors';
+import type { PlannedNode } from '../../src/plan/types';
+import { buildStageGraph, SWIFT_RINGS } from '../../src/plan/stages';
+import type { StageSpec } from '../../src/plan/types';
+import type { Ticker } from '../../src/core/progress';
 import { SETTINGS_PATH, STAGES_DIR } from '../../src/remote/node-settings';
 import { runStages, StageTiming } from '../../src/remote/stage-runner';
 import type { ExecOptions, ExecResult, RemoteSession } from '../../src/remote/types';

@@ -10,7 +10,7 @@ import { spawnSync } from 'child_process';
 import { chmodSync, chownSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import { join } from 'path';
-import { RELEASES } from '../../src/matrix';
+import { RELEASES } from '../../src/settings/matrix';
 
 const STAGES = join(__dirname, '../../src/stages');
 const LIB = join(STAGES, 'lib.sh');

@@ -5,8 +5,8 @@
 import { execFileSync, spawnSync } from 'child_process';
 import { readdirSync, readFileSync } from 'fs';
 import { join } from 'path';
-import { readSettings } from '../../src/inputs';
-import { buildPlan } from '../../src/plan';
+import { readSettings } from '../../src/settings/inputs';
+import { buildPlan } from '../../src/plan/plan';
 
 const DIR = join(__dirname, '../../src/stages');
 const scripts = readdirSync(DIR).filter((f) => f.endsWith('.sh'));

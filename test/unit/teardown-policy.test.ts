@@ -1,4 +1,4 @@
-import { decideTeardown, UpOutcome } from '../../src/teardown-policy';
+import { decideTeardown, UpOutcome } from '../../src/pipeline/teardown-policy';
 
 describe('when the post step tears down', () => {
   const outcomes: Array<UpOutcome | ''> = [

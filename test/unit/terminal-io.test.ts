@@ -4,7 +4,7 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { terminalIo } from '../../src/io';
+import { terminalIo } from '../../src/core/io';
 
 it('appends the summary, redacted, to <stack>.summary.md and says where it is', async () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ooa-terminal-io-'));

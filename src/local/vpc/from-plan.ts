@@ -1,7 +1,8 @@
 // The Plan's subnets and route tables as a VpcSpec (the local provider and the tests build the
 // same VPC the AWS provider would).
 
-import { nodeByName, Plan } from '../../plan';
+import { nodeByName } from '../../plan/plan';
+import type { Plan } from '../../plan/types';
 import type { VpcSpec } from './types';
 
 export function vpcSpecFromPlan(plan: Plan, id: string, hostLink = false): VpcSpec {

@@ -2,7 +2,7 @@
 // the VPC's own namespaces they are short fixed names, so only the host link needs a derived name.
 
 import { createHash } from 'crypto';
-import { isIpv4, parseCidr } from '../../net';
+import { isIpv4, parseCidr } from '../../core/net';
 
 export const NAME_PREFIX = 'ooa-';
 

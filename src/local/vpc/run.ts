@@ -1,9 +1,9 @@
 // Runs ip/nft/sysctl for the emulated VPC: argument vectors only (never a shell), scripts on stdin.
 // Every failure carries the command and the tail of its output.
 
-import { runHost, RunOptions, RunResult } from '../../host-command';
+import { runHost, RunOptions, RunResult } from '../../core/host-command';
 
-export type { RunOptions, RunResult } from '../../host-command';
+export type { RunOptions, RunResult } from '../../core/host-command';
 
 /** The shared host runner with a 30 s bound: ip, nft and sysctl never legitimately take longer. */
 export function run(command: string, args: string[], opts: RunOptions = {}): Promise<RunResult> {

@@ -21,7 +21,7 @@
 //   python's http.server, which does a reverse DNS lookup per request that stalls for seconds where
 //   there is no resolver; use a tiny node/socat listener (test/helpers/netns.ts has one).
 
-import { cidrContains, parseCidr } from '../../net';
+import { cidrContains, parseCidr } from '../../core/net';
 import { destroyById, listNamespaces } from './cleanup';
 import {
   checkCidr,

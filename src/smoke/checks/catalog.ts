@@ -1,6 +1,6 @@
 // The service catalog lists every service the topology installs.
 
-import type { Plan } from '../../plan';
+import type { Plan } from '../../plan/types';
 import type { CheckContext } from '../context';
 
 interface CatalogEntry {

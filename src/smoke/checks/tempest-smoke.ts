@@ -6,7 +6,7 @@ import type { CheckContext } from '../context';
 import { CheckSkipped } from '../check-failure';
 import { junitCounts } from '../junit-counts';
 import { tempestScript } from '../scripts';
-import { withHeartbeat } from '../../progress';
+import { withHeartbeat } from '../../core/progress';
 import { routerId } from './router';
 
 export const TEMPEST_DIR = '/var/lib/openstack-on-aws/tempest';

@@ -21,9 +21,9 @@ import * as path from 'path';
 import { createEc2Client } from '../../../src/aws/client';
 import { createAwsProvider } from '../../../src/aws/provider';
 import { deadMansSwitch } from '../../../src/aws/user-data';
-import { InputError } from '../../../src/errors';
-import { Inputs, Tags } from '../../../src/names';
-import { buildPlan } from '../../../src/plan';
+import { InputError } from '../../../src/core/errors';
+import { Inputs, Tags } from '../../../src/core/names';
+import { buildPlan } from '../../../src/plan/plan';
 import { settingsFrom } from '../../helpers/inputs';
 import { memoryLedger, PUBLIC_KEY, recordingIo, rig } from './harness';
 

@@ -2,7 +2,7 @@
 // instances; older instance types that refuse `Latest` still give their snapshot.
 
 import { NO_CONSOLE_OUTPUT } from '../../../src/aws/console';
-import { Inputs } from '../../../src/names';
+import { Inputs } from '../../../src/core/names';
 import { DEFAULT_TYPES, FakeEc2 } from '../../helpers/fake-ec2';
 import { rig } from './harness';
 

@@ -1,8 +1,8 @@
 // Capacity fallbacks (spot → on-demand, zone → next zone) and the preflight refusals that must
 // happen before anything is created.
 
-import { InputError } from '../../../src/errors';
-import { Inputs } from '../../../src/names';
+import { InputError } from '../../../src/core/errors';
+import { Inputs } from '../../../src/core/names';
 import { DEFAULT_TYPES, FakeEc2 } from '../../helpers/fake-ec2';
 import { rig } from './harness';
 

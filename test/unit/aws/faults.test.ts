@@ -1,7 +1,7 @@
 // Faults during up(): the runner dying after any call (its answer lost), a cancel after any call,
 // a step failing half-way, and throttling on random calls. Teardown must always end at zero.
 
-import { Inputs } from '../../../src/names';
+import { Inputs } from '../../../src/core/names';
 import { Rig, rig } from './harness';
 
 /** How many EC2 calls a clean up() of this topology makes. */

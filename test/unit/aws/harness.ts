@@ -1,11 +1,12 @@
 // Shared set-up for the EC2 provider tests: Settings and a Plan for a topology, a recording Io, a
 // ledger, and a provider wired to a FakeEc2 on virtual time.
 
-import { Settings } from '../../../src/inputs';
-import type { Io } from '../../../src/io';
-import { Inputs, InputName } from '../../../src/names';
-import { buildPlan, Plan } from '../../../src/plan';
-import type { Ticker } from '../../../src/progress';
+import { Settings } from '../../../src/settings/inputs';
+import type { Io } from '../../../src/core/io';
+import { Inputs, InputName } from '../../../src/core/names';
+import { buildPlan } from '../../../src/plan/plan';
+import type { Plan } from '../../../src/plan/types';
+import type { Ticker } from '../../../src/core/progress';
 import type { Provider, ResourceLedger, ResourceRecord } from '../../../src/provider';
 import { createAwsProvider } from '../../../src/aws/provider';
 import { FakeEc2, FakeEc2Options } from '../../helpers/fake-ec2';

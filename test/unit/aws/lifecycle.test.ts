@@ -2,8 +2,8 @@
 // an order AWS accepts, and that teardown is idempotent and works from tags alone.
 
 import { assertNothingLeft } from '../../../src/aws/provider';
-import { TeardownError } from '../../../src/errors';
-import { Inputs, Tags } from '../../../src/names';
+import { TeardownError } from '../../../src/core/errors';
+import { Inputs, Tags } from '../../../src/core/names';
 import { FakeEc2 } from '../../helpers/fake-ec2';
 import { RUNNER_IP, rig } from './harness';
 

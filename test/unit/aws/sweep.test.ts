@@ -1,6 +1,6 @@
 // mode: sweep deletes every stack whose expires-at has passed, and only those.
 
-import { Inputs } from '../../../src/names';
+import { Inputs } from '../../../src/core/names';
 import { FakeEc2 } from '../../helpers/fake-ec2';
 import { recordingIo, rig } from './harness';
 

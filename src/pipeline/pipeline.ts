@@ -3,17 +3,18 @@
 
 import * as os from 'os';
 import * as path from 'path';
-import { TeardownError } from './errors';
-import { readSettings, RunContext, Settings, settingsFromJson, settingsToJson } from './inputs';
-import type { Io } from './io';
+import { TeardownError } from '../core/errors';
+import { readSettings, RunContext, Settings, settingsFromJson, settingsToJson } from '../settings/inputs';
+import type { Io } from '../core/io';
 import { savedResources } from './ledger';
-import { Outputs, States } from './names';
-import { buildPlan, Plan, PlanContext } from './plan';
-import type { TeardownReport } from './provider';
+import { Outputs, States } from '../core/names';
+import { buildPlan } from '../plan/plan';
+import type { Plan, PlanContext } from '../plan/types';
+import type { TeardownReport } from '../provider';
 import { ProviderFactory, providerFor } from './providers';
-import { renderPlanMarkdown, renderPlanText } from './report/plan-render';
-import { notifyPrDown } from './report/pr-notify';
-import { reportTeardown } from './report/report-run';
+import { renderPlanMarkdown, renderPlanText } from '../report/plan-render';
+import { notifyPrDown } from '../report/pr-notify';
+import { reportTeardown } from '../report/report-run';
 import { decideTeardown, UpOutcome } from './teardown-policy';
 import { bundledStagesDir, runUp, UpDeps } from './up';
 

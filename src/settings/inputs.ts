@@ -2,7 +2,7 @@
 // is touched, so a bad value stops the run with one message and nothing is created.
 
 import { createHash } from 'crypto';
-import { InputError } from './errors';
+import { InputError } from '../core/errors';
 import { DEFAULT_INSTANCE_TYPES, INSTANCE_TYPE_PATTERN, knownMaxNics, Role, ROLES } from './instance-types';
 import {
   defaultDriver,
@@ -19,8 +19,8 @@ import {
   RELEASES,
   unsupportedReason,
 } from './matrix';
-import { Inputs, InputName } from './names';
-import { isIpv4, parseCidr } from './net';
+import { Inputs, InputName } from '../core/names';
+import { isIpv4, parseCidr } from '../core/net';
 
 export type Mode = 'up' | 'down' | 'sweep' | 'plan';
 export const MODES: readonly Mode[] = ['up', 'down', 'sweep', 'plan'];

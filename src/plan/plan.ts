@@ -2,140 +2,23 @@
 // the stage runner, the network fix, the smoke checks and the report all read the Plan; none of
 // them re-derives a node, an address or an order.
 
-import { Settings } from './inputs';
-import { DEFAULT_INSTANCE_TYPES, offersNestedVirtualization, Role } from './instance-types';
-import { packageSource, PackageSource, releaseLabel } from './matrix';
-import { Tags } from './names';
-import { hostIn, subnet24 } from './net';
-import { buildStageGraph, StageSpec } from './plan-stages';
-
-export type SubnetName = 'management' | 'provider';
-export type NicPurpose = 'management' | 'provider' | 'public';
-export type SecurityGroupName = 'internal' | 'public';
-
-export interface PlannedNic {
-  /** The seeds' name for it; the OS name (eth0, ens5, enX0) is found on the node by MAC. */
-  name: 'eth0' | 'eth1' | 'eth2';
-  deviceIndex: number;
-  subnet: SubnetName;
-  ip: string;
-  purpose: NicPurpose;
-  /** False for the provider NIC: OpenStack wants it up with no address (the install guide). */
-  hostAddress: boolean;
-  /** Off where the node forwards traffic that is neither from nor to its own address. */
-  sourceDestCheck: boolean;
-  /** An elastic IP is associated with this NIC's private address. */
-  elasticIp: boolean;
-  securityGroups: SecurityGroupName[];
-  why: string;
-}
-
-export interface PlannedDisk {
-  device: string;
-  sizeGiB: number;
-  purpose: 'root' | 'cinder-lvm' | 'swift';
-  /** For swift disks: the mount name under /srv/node that the rings refer to. */
-  label?: string;
-}
-
-export interface PlannedNode {
-  name: string;
-  role: Role;
-  /** The EC2 instance type; with the local provider LOCAL_MACHINE (no type, no price). */
-  instanceType: string;
-  virt?: 'kvm' | 'qemu';
-  disks: PlannedDisk[];
-  nics: PlannedNic[];
-  /** Address other nodes and the stage scripts use for it (its management address). */
-  managementIp: string;
-}
-
-export interface PlannedSubnet {
-  name: SubnetName;
-  cidr: string;
-  /** The VPC router's address in this subnet (AWS reserves .1). */
-  gateway: string;
-  /** Where 0.0.0.0/0 goes: the internet gateway, or a node's NIC acting as NAT instance. */
-  defaultRoute: { target: 'internet-gateway' } | { target: 'nic'; node: string; nic: PlannedNic['name'] };
-  why: string;
-}
-
-export interface SecurityRule {
-  protocol: 'tcp' | 'udp' | 'icmp' | 'all';
-  fromPort?: number;
-  toPort?: number;
-  /** A CIDR block, the VPC itself, or the allowed-cidrs input (resolved when provisioning). */
-  source: 'vpc' | 'allowed-cidrs';
-  description: string;
-}
-
-export interface PlannedSecurityGroup {
-  name: SecurityGroupName;
-  ingress: SecurityRule[];
-  description: string;
-}
-
-export interface PortForward {
-  name: string;
-  publicPort: number;
-  targetPort: number;
-  description: string;
-}
-
-export interface PlannedCheck {
-  id: string;
-  description: string;
-}
-
-export interface OpenStackNetworks {
-  /** Neutron's external (provider) network: the AWS provider subnet itself. */
-  external: {
-    cidr: string;
-    gateway: string;
-    /** The only address Neutron may hand out: the one AWS registered to the controller's eth1. */
-    routerGatewayIp: string;
-    physicalNetwork: string;
-  };
-  /** The self-service network the smoke checks create. */
-  tenant: { cidr: string; gateway: string; name: string };
-  routerName: string;
-}
-
-export interface Plan {
-  stackId: string;
-  provider: Settings['provider'];
-  region: string;
-  release: { id: string; codename: string; label: string };
-  os: { id: string; family: string; label: string; sshUser: string; legacy?: string };
-  packageSource: PackageSource;
-  networkDriver: Settings['networkDriver'];
-  topology: Settings['topology'];
-  vpcCidr: string;
-  subnets: PlannedSubnet[];
-  securityGroups: PlannedSecurityGroup[];
-  nodes: PlannedNode[];
-  stages: StageSpec[];
-  networks: OpenStackNetworks;
-  portForwards: PortForward[];
-  checks: PlannedCheck[];
-  tags: Record<string, string>;
-  createdAt: string;
-  expiresAt: string;
-  lifetimeMinutes: number;
-  pingTarget: string;
-  imageUrl: string;
-  smoke: boolean;
-  tempest: Settings['tempest'];
-  teardown: Settings['teardown'];
-}
-
-/** Facts from outside that the Plan records but must not look up itself. */
-export interface PlanContext {
-  now: Date;
-  repository?: string;
-  runId?: string;
-  runAttempt?: string;
-}
+import { Settings } from '../settings/inputs';
+import { DEFAULT_INSTANCE_TYPES, offersNestedVirtualization, Role } from '../settings/instance-types';
+import { packageSource, releaseLabel } from '../settings/matrix';
+import { Tags } from '../core/names';
+import { hostIn, subnet24 } from '../core/net';
+import { buildStageGraph } from './stages';
+import type {
+  NicPurpose,
+  Plan,
+  PlanContext,
+  PlannedCheck,
+  PlannedDisk,
+  PlannedNic,
+  PlannedNode,
+  PlannedSecurityGroup,
+  PlannedSubnet,
+} from './types';
 
 /** Host offsets inside each /24, per role: fixed so every run of a Plan has the same addresses. */
 const HOST = {

@@ -2,21 +2,8 @@
 // wait for stages on other nodes. Whatever the graph does not order runs side by side (compute
 // nodes install their packages while the controller syncs databases).
 
-import type { PlannedNode } from './plan';
-import type { Role } from './instance-types';
-
-export interface StageSpec {
-  /** "<node>:<stage>", unique in the Plan. */
-  id: string;
-  node: string;
-  /** The script src/stages/<stage>.sh. */
-  stage: string;
-  /** Ids of stages that must have succeeded first (the previous stage on the node is always one). */
-  after: string[];
-  timeoutMinutes: number;
-  /** Files another node produced that the runner copies onto this node before the stage runs. */
-  copies?: Array<{ fromNode: string; paths: string[] }>;
-}
+import type { PlannedNode, StageSpec } from './types';
+import type { Role } from '../settings/instance-types';
 
 /** Per role, the stages in the order the install guide takes them, with their time bounds. */
 const STAGES: Record<Role, Array<[string, number]>> = {

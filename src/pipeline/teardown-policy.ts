@@ -4,7 +4,7 @@
 // only cost, so it is always torn down unless the policy is `never`. A run that died without saying
 // how it ended (cancel, crash) is torn down too: nobody can debug what may be half-built.
 
-import type { TeardownPolicy } from './inputs';
+import type { TeardownPolicy } from '../settings/inputs';
 
 export type UpOutcome = 'provisioning' | 'provisioning-failed' | 'provisioned' | 'failed' | 'succeeded';
 

@@ -1,9 +1,9 @@
 // The ledger of created resources, saved to the action's state on every record so that the post
 // step (a new process, possibly after a crash or a cancel) knows what to delete.
 
-import type { Io } from './io';
-import { States } from './names';
-import type { ResourceLedger, ResourceRecord } from './provider';
+import type { Io } from '../core/io';
+import { States } from '../core/names';
+import type { ResourceLedger, ResourceRecord } from '../provider';
 
 export function stateLedger(io: Io, initial: ResourceRecord[] = []): ResourceLedger {
   const records = [...initial];
