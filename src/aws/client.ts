@@ -4,15 +4,20 @@
 
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { AwsError, errorMessage } from '../core/errors';
-import type { Settings } from '../settings/inputs';
 import { retry, Sleep } from '../core/retry';
 import { CancelledError, errorCode, isThrottling } from './errors';
 
-/** Region from Settings; endpoint from the `ec2-endpoint` input (the SDK reads AWS_ENDPOINT_URL_EC2 itself). */
-export function createEc2Client(settings: Pick<Settings, 'region' | 'ec2Endpoint'>): EC2Client {
+/** Where the EC2 calls go: the only inputs the EC2 provider takes besides the Plan and the State. */
+export interface AwsTarget {
+  region: string;
+  /** The `ec2-endpoint` input (the SDK reads AWS_ENDPOINT_URL_EC2 itself). */
+  ec2Endpoint?: string;
+}
+
+export function createEc2Client(target: AwsTarget): EC2Client {
   return new EC2Client({
-    region: settings.region,
-    ...(settings.ec2Endpoint ? { endpoint: settings.ec2Endpoint } : {}),
+    region: target.region,
+    ...(target.ec2Endpoint ? { endpoint: target.ec2Endpoint } : {}),
     // The SDK's adaptive mode slows down on throttling across all concurrent calls of this client.
     maxAttempts: 5,
     retryMode: 'adaptive',

@@ -13,10 +13,9 @@ import {
 } from '@aws-sdk/client-ec2';
 import * as https from 'https';
 import { AwsError, InputError } from '../core/errors';
-import type { Settings } from '../settings/inputs';
 import { Inputs } from '../core/names';
 import { isIpv4 } from '../core/net';
-import type { Plan, PlannedNode } from '../plan/types';
+import type { Plan, PlannedImage, PlannedNode } from '../plan/types';
 import type { Ec2 } from './client';
 
 export interface TypeFacts {
@@ -129,14 +128,14 @@ export interface BootImage {
   name: string;
 }
 
-/** The `ami` input, or the newest available x86_64 image of the OS's official owner and name pattern. */
-export async function findImage(ec2: Ec2, settings: Pick<Settings, 'ami' | 'os'>): Promise<BootImage> {
-  const q = settings.os.ami;
+/** The Plan's AMI, or the newest available x86_64 image of the OS's official owner and name pattern. */
+export async function findImage(ec2: Ec2, image: PlannedImage): Promise<BootImage> {
+  const q = image.query;
   const out = await ec2.call('DescribeImages', (c) =>
     c.send(
       new DescribeImagesCommand(
-        settings.ami
-          ? { ImageIds: [settings.ami] }
+        image.ami
+          ? { ImageIds: [image.ami] }
           : {
               Owners: [q.owner],
               IncludeDeprecated: q.includeDeprecated ?? false,
@@ -153,8 +152,8 @@ export async function findImage(ec2: Ec2, settings: Pick<Settings, 'ami' | 'os'>
     .filter((i: Image) => i.ImageId && i.State !== 'deregistered')
     .sort((a, b) => (b.CreationDate ?? '').localeCompare(a.CreationDate ?? ''))[0];
   if (!newest) {
-    if (settings.ami)
-      throw new InputError(Inputs.Ami, settings.ami, 'an AMI id visible in the region', 'EC2 does not know it');
+    if (image.ami)
+      throw new InputError(Inputs.Ami, image.ami, 'an AMI id visible in the region', 'EC2 does not know it');
     throw new AwsError('DescribeImages', 'NoImage', `no image of owner ${q.owner} matches '${q.namePattern}'`);
   }
   return {
@@ -183,11 +182,8 @@ export function fetchRunnerIpFromAws(timeoutMs = 10_000): Promise<string> {
 }
 
 /** allowed-cidrs, or the runner's own address /32. Never 0.0.0.0/0 unless the user asked for it. */
-export async function ingressCidrs(
-  settings: Pick<Settings, 'allowedCidrs'>,
-  fetchRunnerIp: () => Promise<string>,
-): Promise<string[]> {
-  if (settings.allowedCidrs.length > 0) return settings.allowedCidrs;
+export async function ingressCidrs(ingress: Plan['ingress'], fetchRunnerIp: () => Promise<string>): Promise<string[]> {
+  if (ingress.allowedCidrs.length > 0) return ingress.allowedCidrs;
   const ip = await fetchRunnerIp();
   if (!isIpv4(ip)) throw new Error(`the runner's public address '${ip}' is not an IPv4 address; set allowed-cidrs`);
   return [`${ip}/32`];

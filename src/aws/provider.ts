@@ -3,11 +3,10 @@
 import type { EC2Client } from '@aws-sdk/client-ec2';
 import { TeardownError } from '../core/errors';
 import type { Io } from '../core/io';
-import type { Settings } from '../settings/inputs';
 import type { Ticker } from '../core/progress';
 import type { Provider, ResourceRecord, TeardownReport } from '../provider';
 import { realSleep, Sleep } from '../core/retry';
-import { createEc2Client, Ec2, ec2Caller } from './client';
+import { AwsTarget, createEc2Client, Ec2, ec2Caller } from './client';
 import { consoleOutput } from './console';
 import { errorCode } from './errors';
 import { discover } from './discover';
@@ -29,8 +28,8 @@ export interface AwsProviderDeps {
   random?: () => number;
 }
 
-export function createAwsProvider(settings: Settings, deps: AwsProviderDeps = {}): Provider {
-  const client = deps.client ?? createEc2Client(settings);
+export function createAwsProvider(target: AwsTarget, deps: AwsProviderDeps = {}): Provider {
+  const client = deps.client ?? createEc2Client(target);
   const sleep = deps.sleep ?? realSleep;
   const now = deps.now ?? Date.now;
   const caller = (io: Pick<Io, 'info'>, signal?: AbortSignal): Ec2 =>
@@ -58,7 +57,6 @@ export function createAwsProvider(settings: Settings, deps: AwsProviderDeps = {}
       const signal = ctx.signal ? anySignal([ctx.signal, stop.signal]) : stop.signal;
       return provision(plan, ctx, {
         ec2: caller(ctx.io, signal),
-        settings,
         fetchRunnerIp: deps.fetchRunnerIp ?? (() => fetchRunnerIpFromAws()),
         wait: waitOptions(ctx.io),
         stopCreating: () => stop.abort(),

@@ -5,7 +5,6 @@
 // first real error is thrown: the caller then tears down what the ledger and the tags show.
 
 import { DescribeNetworkInterfacesCommand } from '@aws-sdk/client-ec2';
-import type { Settings } from '../settings/inputs';
 import type { Plan, PlannedNic } from '../plan/types';
 import { controllerOf } from '../plan/plan';
 import type { Environment, ProviderContext } from '../provider';
@@ -31,7 +30,6 @@ import { waitForRunning, WaitOptions } from './wait';
 
 export interface UpDeps {
   ec2: Ec2;
-  settings: Settings;
   fetchRunnerIp: () => Promise<string>;
   wait: WaitOptions;
   /** Makes every later call of `ec2` refuse to start: called when a step fails. */
@@ -43,7 +41,7 @@ function eipKey(node: string, nic: string) {
 }
 
 export async function provision(plan: Plan, ctx: ProviderContext, deps: UpDeps): Promise<Environment> {
-  const { ec2, settings, wait } = deps;
+  const { ec2, wait } = deps;
   const u: UpContext = {
     ec2,
     plan,
@@ -55,8 +53,8 @@ export async function provision(plan: Plan, ctx: ProviderContext, deps: UpDeps):
   const [types, zones, image, cidrs] = await settleAll([
     checkInstanceTypes(ec2, plan),
     zonesOfferingAll(ec2, plan),
-    findImage(ec2, settings),
-    ingressCidrs(settings, deps.fetchRunnerIp),
+    findImage(ec2, plan.image),
+    ingressCidrs(plan.ingress, deps.fetchRunnerIp),
   ]);
   ctx.io.info(
     `EC2: ${plan.nodes.length} instance(s) from ${image.name} (${image.imageId}) in ${zones[0]}` +
@@ -95,7 +93,7 @@ export async function provision(plan: Plan, ctx: ProviderContext, deps: UpDeps):
   );
   // Subnets need only the VPC; interfaces wait for their groups, launches for the key pair.
   const placement: Promise<Placement> = step(
-    vpc.then((v) => place(u, zones, v, { image, types, spot: settings.spot, keyName, securityGroups }, wait)),
+    vpc.then((v) => place(u, zones, v, { image, types, spot: plan.spot, keyName, securityGroups }, wait)),
   );
   step(placement.then((p) => p.finishing));
 

@@ -62,6 +62,8 @@ export const States = {
   WorkDir: 'work-dir',
   /** When provisioning started: the cost estimate after teardown bills from here. */
   StartedAt: 'started-at',
+  /** The Plan's nodes, provider and region: what the post step's cost estimate needs (it builds no Plan). */
+  CostBasis: 'cost-basis',
 } as const;
 export type StateName = (typeof States)[keyof typeof States];
 

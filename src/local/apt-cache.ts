@@ -13,6 +13,9 @@ import type { Io } from '../core/io';
 import { realSleep, Sleep } from '../core/retry';
 import type { Run } from './exec';
 import type { DebianMirror } from './host-mirror';
+import type { LocalPaths } from './paths';
+import { cmdlineOf, readPidfile, signal, waitGone } from './processes';
+import { listStackIds } from './stack-record';
 
 export const APT_CACHE_PORT = 3142;
 /** The host end of the VPC's link to the emulated internet: what nodes use as their apt proxy. */
@@ -140,4 +143,24 @@ export function probeThroughCache(mirror: DebianMirror, timeoutMs = 20_000): Pro
     req.on('error', () => resolve(undefined));
     req.end();
   });
+}
+
+/**
+ * Stops apt-cacher-ng when this provider started it (its pidfile) and no local stack is left to use
+ * it; the cache itself stays on disk. Returns the PID it stopped.
+ */
+export async function stopAptCacheIfUnused(
+  io: Io,
+  paths: LocalPaths,
+  sleep: Sleep = realSleep,
+): Promise<number | undefined> {
+  const file = aptCachePidfile(paths.stateRoot);
+  const pid = readPidfile(file);
+  if (pid === undefined || listStackIds(paths).length) return undefined;
+  fs.rmSync(file, { force: true });
+  if (!cmdlineOf(pid)?.includes('apt-cacher-ng')) return undefined;
+  signal(pid, 'SIGTERM');
+  await waitGone([pid], 10_000, sleep);
+  io.info(`Stopped apt-cacher-ng (PID ${pid}), which the local provider had started; its cache stays on disk`);
+  return pid;
 }

@@ -7,6 +7,7 @@ import { AttachedLoop, detachLoops, stackLoops } from './disks';
 import type { Run } from './exec';
 import { LocalPaths, stackDir, stackPrefix } from './paths';
 import { cmdlineOf, isAlive, signal, waitGone } from './processes';
+import { LocalKind, LocalRecord } from './records';
 import { destroyById, vpcNamespaceNames } from './vpc';
 import { hostIfname, hostTableName } from './vpc/names';
 
@@ -34,6 +35,19 @@ export function describe(l: StackLeftovers): string[] {
     ...l.links.map((x) => `link ${x}`),
     ...l.nftTables.map((t) => `nft table ${t}`),
     ...l.dirs.map((d) => `dir ${d}`),
+  ];
+}
+
+/** The same, as typed teardown records (a process by its PID, a loop device as the ledger names it). */
+export function leftoverRecords(l: StackLeftovers): LocalRecord[] {
+  return [
+    ...l.namespaces.map((id) => ({ kind: LocalKind.Netns, id })),
+    ...l.processes.map((p) => ({ kind: LocalKind.Process, id: String(p) })),
+    ...l.mounts.map((id) => ({ kind: LocalKind.Mount, id })),
+    ...l.loops.map((d) => ({ kind: LocalKind.LoopDevice, id: `${d.loop} ${d.file}` })),
+    ...l.links.map((id) => ({ kind: LocalKind.Link, id })),
+    ...l.nftTables.map((id) => ({ kind: LocalKind.NftTable, id })),
+    ...l.dirs.map((id) => ({ kind: LocalKind.StackDir, id })),
   ];
 }
 

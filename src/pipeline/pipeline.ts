@@ -14,6 +14,7 @@ import type { TeardownReport } from '../provider';
 import { ProviderFactory, providerFor } from './providers';
 import { renderPlanMarkdown, renderPlanText } from '../report/plan-render';
 import { notifyPrDown } from '../report/pr-notify';
+import type { CostBasis } from '../report/cost';
 import { reportTeardown } from '../report/report-run';
 import { decideTeardown, UpOutcome } from './teardown-policy';
 import { bundledStagesDir, runUp, UpDeps } from './up';
@@ -64,12 +65,12 @@ export async function runMain(io: Io, ctx: RunContext & PlanContext, opts: Pipel
   if (settings.githubToken) io.setSecret(settings.githubToken);
   // Saved before anything else happens, so the post step knows the mode even after a crash.
   io.saveState(States.Settings, settingsToJson(settings));
-  const plan = buildPlan(settings, ctx);
   const provider = () => (opts.providerFor ?? providerFor)(settings);
   switch (settings.mode) {
     case 'plan':
-      return showPlan(io, plan);
-    case 'up':
+      return showPlan(io, buildPlan(settings, ctx));
+    case 'up': {
+      const plan = buildPlan(settings, ctx);
       await showPlan(io, plan);
       return runUp(io, settings, plan, {
         provider: provider(),
@@ -77,10 +78,11 @@ export async function runMain(io: Io, ctx: RunContext & PlanContext, opts: Pipel
         stagesDir: opts.stagesDir ?? bundledStagesDir(),
         tcpConnect: opts.tcpConnect,
       });
+    }
     case 'down': {
       io.setOutput(Outputs.StackId, settings.stackId);
       const report = await provider().down(settings.stackId, { io, known: [] });
-      await reportTeardown(io, plan, report);
+      await reportTeardown(io, undefined, report);
       await failOnLeftovers(io, report);
       return notifyPrDown(io, settings);
     }
@@ -88,7 +90,7 @@ export async function runMain(io: Io, ctx: RunContext & PlanContext, opts: Pipel
       const reports = await provider().sweep(ctx.now, { io });
       io.info(`Sweep: ${reports.length} expired stack(s) found`);
       const leftovers = reports.flatMap((r) => r.leftovers);
-      for (const r of reports) await reportTeardown(io, plan, r);
+      for (const r of reports) await reportTeardown(io, undefined, r);
       if (leftovers.length > 0) throw new TeardownError(leftovers.map((r) => `${r.kind} ${r.id}`));
       return;
     }
@@ -119,10 +121,10 @@ export async function runPost(io: Io, opts: PipelineOptions = {}): Promise<void>
   const provider = (opts.providerFor ?? providerFor)(settings);
   const report = await provider.down(settings.stackId, { io, known: savedResources(io) });
   const startedAt = io.getState(States.StartedAt);
-  const now = new Date();
-  // The Plan is pure: rebuilt here for the cost table (nodes and types), no state needed.
-  const plan = buildPlan(settings, { now });
-  const billed = startedAt ? (now.getTime() - Date.parse(startedAt)) / 1000 : undefined;
-  await reportTeardown(io, plan, report, billed);
+  const savedCost = io.getState(States.CostBasis);
+  // What the cost table needs of the Plan, as the main step saved it: the post step builds no Plan.
+  const cost = savedCost ? (JSON.parse(savedCost) as CostBasis) : undefined;
+  const billed = startedAt ? (Date.now() - Date.parse(startedAt)) / 1000 : undefined;
+  await reportTeardown(io, cost, report, billed);
   await failOnLeftovers(io, report);
 }

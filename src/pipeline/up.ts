@@ -16,13 +16,13 @@ import { closeAll, connectEnvironment } from '../remote/connect';
 import { renderNodeSettings } from '../remote/node-settings';
 import type { SshSession } from '../remote/session';
 import { runStages } from '../remote/stage-runner';
+import type { CostBasis } from '../report/cost';
 import { ArtifactUploader, artifactUploaderFromEnv, publishLogBundle } from '../report/artifact-upload';
 import { collectLogBundle } from '../report/log-bundle';
 import { notifyPrUp } from '../report/pr-notify';
 import { recordCheckTimings, reportUp, shouldCollectLogs } from '../report/report-run';
 import { Timings } from '../report/timings';
 import { generateStackSecrets, StackSecrets } from '../core/secrets';
-import { smokeInstanceIp } from '../smoke/context';
 import { runSmokeChecks, smokeResult } from '../smoke/run';
 import type { CheckResult, TcpConnect } from '../smoke/types';
 import type { UpOutcome } from './teardown-policy';
@@ -62,6 +62,8 @@ export async function runUp(io: Io, settings: Settings, plan: Plan, deps: UpDeps
   io.saveState(States.WorkDir, deps.workDir);
   const timings = new Timings();
   io.saveState(States.StartedAt, new Date().toISOString());
+  const cost: CostBasis = { provider: plan.provider, region: plan.region, nodes: plan.nodes };
+  io.saveState(States.CostBasis, JSON.stringify(cost));
   // Masked before anything else can see them.
   const secrets = generateStackSecrets(plan.stackId, (s) => io.setSecret(s));
   const privateKeyPath = path.join(deps.workDir, 'id_ed25519');
@@ -122,7 +124,7 @@ export async function runUp(io: Io, settings: Settings, plan: Plan, deps: UpDeps
     });
     const controller = session('controller');
     // The smoke instance gets a fixed address, so the port-forward can point at it before it exists.
-    const instanceIp = plan.smoke ? smokeInstanceIp(plan) : undefined;
+    const instanceIp = plan.smoke ? plan.networks.tenant.smokeInstanceIp : undefined;
     const fix = await timings.time('netfix', 'apply', () =>
       applyNetworkFix({ plan, env, controller, io, instanceIp, adminRc: ADMIN_OPENRC }),
     );

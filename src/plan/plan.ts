@@ -3,7 +3,13 @@
 // them re-derives a node, an address or an order.
 
 import { Settings } from '../settings/inputs';
-import { DEFAULT_INSTANCE_TYPES, offersNestedVirtualization, Role } from '../settings/instance-types';
+import {
+  DEFAULT_INSTANCE_TYPES,
+  NicName,
+  offersNestedVirtualization,
+  Role,
+  ROLE_NICS,
+} from '../settings/instance-types';
 import { packageSource, releaseLabel } from '../settings/matrix';
 import { Tags } from '../core/names';
 import { hostIn, subnet24 } from '../core/net';
@@ -28,6 +34,10 @@ const HOST = {
   block: (i: number) => 30 + i,
   object: (i: number) => 40 + i,
 };
+
+/** The self-service network the smoke checks create, and its fixed hosts. */
+const TENANT_CIDR = '192.168.100.0/24';
+const TENANT_HOST = { gateway: 1, smokeInstance: 10 };
 
 /** Keystone, Horizon, the other public APIs, and the port-forward range: reachable from allowed-cidrs. */
 export const PUBLIC_TCP_PORTS: Array<[number, string]> = [
@@ -101,6 +111,15 @@ function buildSubnets(vpcCidr: string): [PlannedSubnet, PlannedSubnet] {
 /** What a local node runs on instead of an instance type (shown in the plan and the summary). */
 export const LOCAL_MACHINE = 'nspawn machine';
 
+/** Builds a role's NICs, exactly those ROLE_NICS names for it, from the role's NIC definitions. */
+function nicsOf(role: Role, defs: Partial<Record<NicName, () => PlannedNic>>): PlannedNic[] {
+  return ROLE_NICS[role].map((name) => {
+    const def = defs[name];
+    if (!def) throw new Error(`the plan defines no ${name} for the ${role} role`);
+    return def();
+  });
+}
+
 function buildNodes(s: Settings, mgmt: PlannedSubnet, prov: PlannedSubnet): PlannedNode[] {
   const node = (name: string, role: Role, host: number, nics: PlannedNic[], disks: PlannedDisk[]): PlannedNode => {
     const instanceType =
@@ -120,23 +139,26 @@ function buildNodes(s: Settings, mgmt: PlannedSubnet, prov: PlannedSubnet): Plan
       'controller',
       'controller',
       HOST.controller,
-      [
-        nic('eth0', mgmt, HOST.controller, 'management', {
-          sourceDestCheck: false,
-          why: 'management & overlay; also where the other nodes’ internet traffic enters to be NATed, so source/dest check is off',
-        }),
-        nic('eth1', prov, HOST.controller, 'provider', {
-          hostAddress: false,
-          elasticIp: true,
-          securityGroups: ['internal', 'public'],
-          why: 'provider network, no host address: its AWS-registered IP and original MAC go to the Neutron router gateway (the network fix); its elastic IP carries the instances’ traffic and the port-forwards',
-        }),
-        nic('eth2', prov, HOST.controllerPublic, 'public', {
-          elasticIp: true,
-          securityGroups: ['internal', 'public'],
-          why: 'public access: SSH, APIs and dashboard on its elastic IP; everything the controller forwards leaves here masqueraded',
-        }),
-      ],
+      nicsOf('controller', {
+        eth0: () =>
+          nic('eth0', mgmt, HOST.controller, 'management', {
+            sourceDestCheck: false,
+            why: 'management & overlay; also where the other nodes’ internet traffic enters to be NATed, so source/dest check is off',
+          }),
+        eth1: () =>
+          nic('eth1', prov, HOST.controller, 'provider', {
+            hostAddress: false,
+            elasticIp: true,
+            securityGroups: ['internal', 'public'],
+            why: 'provider network, no host address: its AWS-registered IP and original MAC go to the Neutron router gateway (the network fix); its elastic IP carries the instances’ traffic and the port-forwards',
+          }),
+        eth2: () =>
+          nic('eth2', prov, HOST.controllerPublic, 'public', {
+            elasticIp: true,
+            securityGroups: ['internal', 'public'],
+            why: 'public access: SSH, APIs and dashboard on its elastic IP; everything the controller forwards leaves here masqueraded',
+          }),
+      }),
       [],
     ),
   ];
@@ -146,13 +168,15 @@ function buildNodes(s: Settings, mgmt: PlannedSubnet, prov: PlannedSubnet): Plan
         `compute${i}`,
         'compute',
         HOST.compute(i),
-        [
-          nic('eth0', mgmt, HOST.compute(i), 'management', { why: 'management & overlay (VXLAN endpoint)' }),
-          nic('eth1', prov, HOST.compute(i), 'provider', {
-            hostAddress: false,
-            why: 'provider network, no host address (install guide layout)',
-          }),
-        ],
+        nicsOf('compute', {
+          eth0: () =>
+            nic('eth0', mgmt, HOST.compute(i), 'management', { why: 'management & overlay (VXLAN endpoint)' }),
+          eth1: () =>
+            nic('eth1', prov, HOST.compute(i), 'provider', {
+              hostAddress: false,
+              why: 'provider network, no host address (install guide layout)',
+            }),
+        }),
         [],
       ),
     );
@@ -163,7 +187,7 @@ function buildNodes(s: Settings, mgmt: PlannedSubnet, prov: PlannedSubnet): Plan
         'block1',
         'block',
         HOST.block(1),
-        [nic('eth0', mgmt, HOST.block(1), 'management', { why: 'management' })],
+        nicsOf('block', { eth0: () => nic('eth0', mgmt, HOST.block(1), 'management', { why: 'management' }) }),
         [{ device: '/dev/sdf', sizeGiB: 40, purpose: 'cinder-lvm' }],
       ),
     );
@@ -173,7 +197,7 @@ function buildNodes(s: Settings, mgmt: PlannedSubnet, prov: PlannedSubnet): Plan
           `object${i}`,
           'object',
           HOST.object(i),
-          [nic('eth0', mgmt, HOST.object(i), 'management', { why: 'management' })],
+          nicsOf('object', { eth0: () => nic('eth0', mgmt, HOST.object(i), 'management', { why: 'management' }) }),
           [
             { device: '/dev/sdf', sizeGiB: 20, purpose: 'swift', label: 'd1' },
             { device: '/dev/sdg', sizeGiB: 20, purpose: 'swift', label: 'd2' },
@@ -252,7 +276,17 @@ export function buildPlan(s: Settings, ctx: PlanContext): Plan {
     provider: s.provider,
     region: s.region,
     release: { id: s.release.id, codename: s.release.codename, label: releaseLabel(s.release) },
-    os: { id: s.os.id, family: s.os.family, label: s.os.label, sshUser: s.os.sshUser, legacy: s.os.legacy },
+    os: {
+      id: s.os.id,
+      family: s.os.family,
+      label: s.os.label,
+      sshUser: s.os.sshUser,
+      codename: s.os.codename,
+      legacy: s.os.legacy,
+    },
+    image: { ...(s.ami ? { ami: s.ami } : {}), query: s.os.ami },
+    spot: s.spot,
+    ingress: { allowedCidrs: [...s.allowedCidrs] },
     packageSource: packageSource(combination),
     networkDriver: s.networkDriver,
     topology: s.topology,
@@ -268,7 +302,12 @@ export function buildPlan(s: Settings, ctx: PlanContext): Plan {
         routerGatewayIp: eth1.ip,
         physicalNetwork: 'provider',
       },
-      tenant: { cidr: '192.168.100.0/24', gateway: '192.168.100.1', name: 'selfservice' },
+      tenant: {
+        cidr: TENANT_CIDR,
+        gateway: hostIn(TENANT_CIDR, TENANT_HOST.gateway),
+        name: 'selfservice',
+        smokeInstanceIp: hostIn(TENANT_CIDR, TENANT_HOST.smokeInstance),
+      },
       routerName: 'router',
     },
     portForwards: s.smoke

@@ -2,11 +2,11 @@
 // wait for stages on other nodes. Whatever the graph does not order runs side by side (compute
 // nodes install their packages while the controller syncs databases).
 
-import type { PlannedNode, StageSpec } from './types';
+import type { PlannedNode, PlannedStage, StageId, StageName, StageSpec } from './types';
 import type { Role } from '../settings/instance-types';
 
 /** Per role, the stages in the order the install guide takes them, with their time bounds. */
-const STAGES: Record<Role, Array<[string, number]>> = {
+const STAGES: Record<Role, Array<[StageName, number]>> = {
   controller: [
     ['host-prep', 10],
     ['repositories', 15],
@@ -42,10 +42,10 @@ const STAGES: Record<Role, Array<[string, number]>> = {
 
 export const SWIFT_RINGS = ['/etc/swift/account.ring.gz', '/etc/swift/container.ring.gz', '/etc/swift/object.ring.gz'];
 
-export function buildStageGraph(nodes: PlannedNode[]): StageSpec[] {
+export function buildStageGraph(nodes: PlannedNode[]): PlannedStage[] {
   const has = (role: Role) => nodes.some((n) => n.role === role);
   const computes = nodes.filter((n) => n.role === 'compute');
-  const specs: StageSpec[] = [];
+  const specs: PlannedStage[] = [];
   for (const node of nodes) {
     const list = [...STAGES[node.role]];
     if (node.role === 'controller') {
@@ -53,15 +53,15 @@ export function buildStageGraph(nodes: PlannedNode[]): StageSpec[] {
       if (has('object')) list.push(['swift-proxy', 20]);
       list.push(['discover-hosts', 15]);
     }
-    let previous: string | undefined;
+    let previous: StageId | undefined;
     for (const [stage, timeoutMinutes] of list) {
-      const id = `${node.name}:${stage}`;
+      const id: StageId = `${node.name}:${stage}`;
       specs.push({ id, node: node.name, stage, after: previous ? [previous] : [], timeoutMinutes });
       previous = id;
     }
   }
-  const spec = (id: string) => specs.find((s) => s.id === id);
-  const wait = (id: string, ...on: string[]) => spec(id)?.after.push(...on);
+  const spec = (id: StageId) => specs.find((s) => s.id === id);
+  const wait = (id: StageId, ...on: StageId[]) => spec(id)?.after.push(...on);
   for (const node of nodes) {
     // The controller is the other nodes' way out (it NATs for the management subnet), so their
     // repositories stage waits for the controller's host preparation.
@@ -72,7 +72,7 @@ export function buildStageGraph(nodes: PlannedNode[]): StageSpec[] {
     wait(`${c.name}:neutron-compute`, 'controller:neutron-controller');
   }
   // Host discovery maps the compute nodes into cell1: it needs every nova-compute registered.
-  wait('controller:discover-hosts', ...computes.map((c) => `${c.name}:nova-compute`));
+  wait('controller:discover-hosts', ...computes.map((c): StageId => `${c.name}:nova-compute`));
   for (const n of nodes.filter((x) => x.role === 'block'))
     wait(`${n.name}:cinder-volume`, 'controller:cinder-controller');
   for (const n of nodes.filter((x) => x.role === 'object')) {

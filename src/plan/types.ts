@@ -2,8 +2,8 @@
 // stage graph and the Plan builder both depend on the types and not on each other.
 
 import type { Settings } from '../settings/inputs';
-import type { Role } from '../settings/instance-types';
-import type { PackageSource } from '../settings/matrix';
+import type { NicName, Role } from '../settings/instance-types';
+import type { AmiQuery, PackageSource } from '../settings/matrix';
 
 export type SubnetName = 'management' | 'provider';
 export type NicPurpose = 'management' | 'provider' | 'public';
@@ -11,7 +11,7 @@ export type SecurityGroupName = 'internal' | 'public';
 
 export interface PlannedNic {
   /** The seeds' name for it; the OS name (eth0, ens5, enX0) is found on the node by MAC. */
-  name: 'eth0' | 'eth1' | 'eth2';
+  name: NicName;
   deviceIndex: number;
   subnet: SubnetName;
   ip: string;
@@ -78,8 +78,22 @@ export interface PortForward {
   description: string;
 }
 
+/** Every smoke check a Plan can list; smoke/run.ts holds one implementation per id (the type makes sure). */
+export const CHECK_IDS = [
+  'keystone-token',
+  'catalog',
+  'image-upload',
+  'tenant-network',
+  'instance-boot',
+  'router-ping',
+  'instance-reach',
+  'port-forward',
+  'tempest-smoke',
+] as const;
+export type CheckId = (typeof CHECK_IDS)[number];
+
 export interface PlannedCheck {
-  id: string;
+  id: CheckId;
   description: string;
 }
 
@@ -93,7 +107,16 @@ export interface OpenStackNetworks {
     physicalNetwork: string;
   };
   /** The self-service network the smoke checks create. */
-  tenant: { cidr: string; gateway: string; name: string };
+  tenant: {
+    cidr: string;
+    gateway: string;
+    name: string;
+    /**
+     * The smoke instance's fixed address, decided up front so the network fix can point the
+     * port-forward's DNAT at it before the instance exists.
+     */
+    smokeInstanceIp: string;
+  };
   routerName: string;
 }
 
@@ -102,7 +125,13 @@ export interface Plan {
   provider: Settings['provider'];
   region: string;
   release: { id: string; codename: string; label: string };
-  os: { id: string; family: string; label: string; sshUser: string; legacy?: string };
+  os: { id: string; family: string; label: string; sshUser: string; codename?: string; legacy?: string };
+  /** What the EC2 provider boots. */
+  image: PlannedImage;
+  /** Spot instances (EC2), falling back to on-demand where spot has no capacity. */
+  spot: boolean;
+  /** Who may reach the public security group's ports: empty means the runner's own address /32. */
+  ingress: { allowedCidrs: string[] };
   packageSource: PackageSource;
   networkDriver: Settings['networkDriver'];
   topology: Settings['topology'];
@@ -110,7 +139,7 @@ export interface Plan {
   subnets: PlannedSubnet[];
   securityGroups: PlannedSecurityGroup[];
   nodes: PlannedNode[];
-  stages: StageSpec[];
+  stages: PlannedStage[];
   networks: OpenStackNetworks;
   portForwards: PortForward[];
   checks: PlannedCheck[];
@@ -125,6 +154,13 @@ export interface Plan {
   teardown: Settings['teardown'];
 }
 
+export interface PlannedImage {
+  /** The `ami` input: boot exactly this image. */
+  ami?: string;
+  /** Otherwise the newest available image of the OS's official owner and name pattern. */
+  query: AmiQuery;
+}
+
 /** Facts from outside that the Plan records but must not look up itself. */
 export interface PlanContext {
   now: Date;
@@ -133,6 +169,34 @@ export interface PlanContext {
   runAttempt?: string;
 }
 
+/** Every install stage the graph can hold: one script src/stages/<name>.sh each (a unit test checks). */
+export const STAGE_NAMES = [
+  'host-prep',
+  'repositories',
+  'mariadb',
+  'rabbitmq',
+  'memcached',
+  'etcd',
+  'keystone',
+  'glance',
+  'placement',
+  'nova-controller',
+  'neutron-controller',
+  'horizon',
+  'cinder-controller',
+  'swift-proxy',
+  'discover-hosts',
+  'compute-packages',
+  'nova-compute',
+  'neutron-compute',
+  'cinder-volume',
+  'swift-storage',
+] as const;
+export type StageName = (typeof STAGE_NAMES)[number];
+/** "<node>:<stage>": how the graph names a stage on a node. */
+export type StageId = `${string}:${StageName}`;
+
+/** One step for the stage runner, which runs any script by name (its own tests use toy stages). */
 export interface StageSpec {
   /** "<node>:<stage>", unique in the Plan. */
   id: string;
@@ -144,4 +208,11 @@ export interface StageSpec {
   timeoutMinutes: number;
   /** Files another node produced that the runner copies onto this node before the stage runs. */
   copies?: Array<{ fromNode: string; paths: string[] }>;
+}
+
+/** A stage of the Plan's graph: its stage and the stages it waits for are named by the shared types. */
+export interface PlannedStage extends StageSpec {
+  id: StageId;
+  stage: StageName;
+  after: StageId[];
 }

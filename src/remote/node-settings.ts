@@ -3,7 +3,6 @@
 // shell-safe KEY='value' lines. The key list is the contract with settings_defaults in
 // src/stages/lib.sh (a unit test keeps both in step).
 
-import { findOs } from '../settings/matrix';
 import type { Plan, PlannedNode, NicPurpose } from '../plan/types';
 import type { Environment, EnvironmentNode } from '../provider';
 import { PASSWORD_NAMES, PasswordName, StackSecrets } from '../core/secrets';
@@ -121,7 +120,7 @@ export function nodeSettings(
     NODE_ROLE: planned.role,
     OS_ID: plan.os.id,
     OS_FAMILY: plan.os.family,
-    OS_CODENAME: findOs(plan.os.id)?.codename ?? '',
+    OS_CODENAME: plan.os.codename ?? '',
     RELEASE_ID: plan.release.id,
     RELEASE_CODENAME: plan.release.codename,
     PACKAGE_SOURCE: plan.packageSource,

@@ -20,6 +20,9 @@ export interface CostEstimate {
   hours: number;
 }
 
+/** What the estimate needs of the Plan; the main step saves it in the State for the post step. */
+export type CostBasis = Pick<Plan, 'provider' | 'region' | 'nodes'>;
+
 const money = (n: number) => Math.round(n * 10000) / 10000;
 
 /**
@@ -27,7 +30,7 @@ const money = (n: number) => Math.round(n * 10000) / 10000;
  * the elastic IPs of the Plan's NICs likewise, and the volumes for their size over the same time.
  */
 export function estimateCost(
-  plan: Plan,
+  plan: Pick<Plan, 'nodes'>,
   seconds: number,
   prices: Readonly<Record<string, number>> = INSTANCE_HOURLY_USD,
 ): CostEstimate {

@@ -3,10 +3,10 @@
 
 import type { Io } from '../core/io';
 import type { LogBundlePolicy } from '../settings/inputs';
-import type { Plan } from '../plan/types';
 import type { TeardownReport } from '../provider';
 import { maskSecrets } from '../smoke/shell';
 import type { CheckResult } from '../smoke/types';
+import type { CostBasis } from './cost';
 import { writeJunit } from './junit';
 import { PublishInput, publishOutputs } from './outputs';
 import { renderCost, renderSummary, renderTeardown } from './summary';
@@ -44,16 +44,19 @@ export async function reportUp(input: ReportUpInput): Promise<{ junitPath: strin
   return { junitPath, outputs };
 }
 
-/** After teardown: its result, and the estimated cost now that the instances' lifetime is known. */
+/**
+ * After teardown: its result, and the estimated cost now that the instances' lifetime is known
+ * (only where the run's cost basis is at hand: `down` and `sweep` have none).
+ */
 export async function reportTeardown(
   io: Io,
-  plan: Plan,
+  cost: CostBasis | undefined,
   teardown: TeardownReport,
   billedSeconds?: number,
   secrets: readonly string[] = [],
 ): Promise<void> {
   const parts = [renderTeardown(teardown)];
-  if (billedSeconds !== undefined && plan.provider === 'aws') parts.push(renderCost(plan, billedSeconds));
+  if (cost && billedSeconds !== undefined && cost.provider === 'aws') parts.push(renderCost(cost, billedSeconds));
   await io.summary(maskSecrets(parts.join('\n\n') + '\n', secrets));
 }
 

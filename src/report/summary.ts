@@ -7,7 +7,7 @@ import type { Environment, TeardownReport } from '../provider';
 import { smokeResult } from '../smoke/run';
 import { maskSecrets } from '../smoke/shell';
 import type { CheckResult } from '../smoke/types';
-import { estimateCost, formatUsd } from './cost';
+import { CostBasis, estimateCost, formatUsd } from './cost';
 import { authUrl, dashboardUrl } from './credentials';
 import { portForwardsOutput } from './outputs';
 import { PRICE_REGION, PRICES_AS_OF } from './prices';
@@ -96,7 +96,7 @@ export function renderSmokeTable(results: CheckResult[] | undefined, plan: Plan)
   return lines.join('\n');
 }
 
-export function renderCost(plan: Plan, seconds: number): string {
+export function renderCost(plan: CostBasis, seconds: number): string {
   const c = estimateCost(plan, seconds);
   return [
     '### Estimated cost',

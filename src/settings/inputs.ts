@@ -3,8 +3,9 @@
 
 import { createHash } from 'crypto';
 import { InputError } from '../core/errors';
-import { DEFAULT_INSTANCE_TYPES, INSTANCE_TYPE_PATTERN, knownMaxNics, Role, ROLES } from './instance-types';
+import { DEFAULT_INSTANCE_TYPES, INSTANCE_TYPE_PATTERN, knownMaxNics, Role, ROLE_NICS, ROLES } from './instance-types';
 import {
+  CombinationPart,
   defaultDriver,
   findOs,
   findRelease,
@@ -17,7 +18,7 @@ import {
   ProviderId,
   Release,
   RELEASES,
-  unsupportedReason,
+  refusalOf,
 } from './matrix';
 import { Inputs, InputName } from '../core/names';
 import { isIpv4, parseCidr } from '../core/net';
@@ -227,7 +228,7 @@ function instanceTypes(read: InputReader): Record<Role, string> {
     if (raw === '') continue;
     if (!INSTANCE_TYPE_PATTERN.test(raw))
       throw new InputError(names[role], raw, 'an EC2 instance type such as m7i.xlarge');
-    const needed = NICS_PER_ROLE[role];
+    const needed = ROLE_NICS[role].length;
     const max = knownMaxNics(raw);
     if (max !== undefined && max < needed)
       throw new InputError(
@@ -240,9 +241,6 @@ function instanceTypes(read: InputReader): Record<Role, string> {
   }
   return types;
 }
-
-/** NICs per role, from the seeds' EC2 table. plan.ts builds them; this is the count to validate. */
-export const NICS_PER_ROLE: Record<Role, number> = { controller: 3, compute: 2, block: 1, object: 1 };
 
 function pingTarget(raw: string, provider: ProviderId): string {
   const value = raw.trim() === '' ? DEFAULTS.pingTarget : raw.trim();
@@ -330,20 +328,19 @@ export function readSettings(read: InputReader, ctx: RunContext): Settings {
   const rel = release(localDefault(read(Inputs.Release), LOCAL_SUPPORT.releases[0]));
   const o = os(localDefault(read(Inputs.Os), LOCAL_SUPPORT.os));
   const driver = oneOf(Inputs.NetworkDriver, read(Inputs.NetworkDriver), NETWORK_DRIVERS, defaultDriver(rel));
-  const why = unsupportedReason({ release: rel, os: o, driver }, provider);
-  if (why) {
-    const name =
-      provider === 'local' && o.id !== LOCAL_SUPPORT.os
-        ? Inputs.Os
-        : why.startsWith('Neutron')
-          ? Inputs.NetworkDriver
-          : Inputs.Release;
-    const value = name === Inputs.Os ? o.id : name === Inputs.NetworkDriver ? driver : rel.id;
+  const refusal = refusalOf({ release: rel, os: o, driver }, provider);
+  if (refusal) {
+    const blamed: Record<CombinationPart, [InputName, string]> = {
+      release: [Inputs.Release, rel.id],
+      os: [Inputs.Os, o.id],
+      'network-driver': [Inputs.NetworkDriver, driver],
+    };
+    const [name, value] = blamed[refusal.blames];
     throw new InputError(
       name,
       value,
       'a supported release × OS × network-driver combination (see the support table in the README)',
-      `${why} (release ${rel.id}, os ${o.id}, network-driver ${driver}, provider ${provider})`,
+      `${refusal.reason} (release ${rel.id}, os ${o.id}, network-driver ${driver}, provider ${provider})`,
     );
   }
   const topology = oneOf(

@@ -5,6 +5,20 @@
 export type Role = 'controller' | 'compute' | 'block' | 'object';
 export const ROLES: readonly Role[] = ['controller', 'compute', 'block', 'object'];
 
+/** The seeds' names for a node's NICs; the OS names (eth0, ens5, enX0) are found on the node by MAC. */
+export type NicName = 'eth0' | 'eth1' | 'eth2';
+
+/**
+ * The NICs each role has (the seeds' EC2 table): the Plan builds exactly these, and the inputs
+ * refuse an instance type that cannot carry as many.
+ */
+export const ROLE_NICS: Record<Role, readonly NicName[]> = {
+  controller: ['eth0', 'eth1', 'eth2'],
+  compute: ['eth0', 'eth1'],
+  block: ['eth0'],
+  object: ['eth0'],
+};
+
 /** The seeds' EC2 table (t2.xlarge / t2.medium) moved to current families. */
 export const DEFAULT_INSTANCE_TYPES: Record<Role, string> = {
   controller: 'm7i.xlarge', // 4 vCPU, 16 GiB, up to 4 NICs (the seeds' t2.xlarge)

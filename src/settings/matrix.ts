@@ -183,20 +183,40 @@ export interface Combination {
   driver: NetworkDriver;
 }
 
-/** Why a combination cannot work, or undefined when it is supported. */
-export function unsupportedReason(c: Combination, provider: ProviderId = 'aws'): string | undefined {
+/** The part of a combination a refusal blames: the input whose value the user should change. */
+export type CombinationPart = 'release' | 'os' | 'network-driver';
+
+export interface Refusal {
+  blames: CombinationPart;
+  reason: string;
+}
+
+/** Why a combination cannot work and which part of it to change, or undefined when it is supported. */
+export function refusalOf(c: Combination, provider: ProviderId = 'aws'): Refusal | undefined {
   if (provider === 'local') {
-    if (c.os.id !== LOCAL_SUPPORT.os) return `provider 'local' runs only ${LOCAL_SUPPORT.os}: ${LOCAL_SUPPORT.reason}`;
+    if (c.os.id !== LOCAL_SUPPORT.os)
+      return { blames: 'os', reason: `provider 'local' runs only ${LOCAL_SUPPORT.os}: ${LOCAL_SUPPORT.reason}` };
     if (!LOCAL_SUPPORT.releases.includes(c.release.id))
-      return `provider 'local' installs only ${LOCAL_SUPPORT.releases.join(', ')}: ${LOCAL_SUPPORT.reason}`;
+      return {
+        blames: 'release',
+        reason: `provider 'local' installs only ${LOCAL_SUPPORT.releases.join(', ')}: ${LOCAL_SUPPORT.reason}`,
+      };
   }
   if (!c.os.releases[c.release.id]) {
-    return `${c.os.label} has no packages for OpenStack ${releaseLabel(c.release)}`;
+    return { blames: 'release', reason: `${c.os.label} has no packages for OpenStack ${releaseLabel(c.release)}` };
   }
   if (c.driver === 'linuxbridge' && c.release.order >= findRelease(LINUXBRIDGE_REMOVED_IN)!.order) {
-    return `Neutron removed the Linux bridge driver in ${LINUXBRIDGE_REMOVED_IN}; use openvswitch`;
+    return {
+      blames: 'network-driver',
+      reason: `Neutron removed the Linux bridge driver in ${LINUXBRIDGE_REMOVED_IN}; use openvswitch`,
+    };
   }
   return undefined;
+}
+
+/** Why a combination cannot work, or undefined when it is supported. */
+export function unsupportedReason(c: Combination, provider: ProviderId = 'aws'): string | undefined {
+  return refusalOf(c, provider)?.reason;
 }
 
 /** Every supported release for an OS, in release order. */

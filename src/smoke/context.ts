@@ -2,7 +2,6 @@
 // the clock and bounds, and the state earlier checks left behind.
 
 import type { Io } from '../core/io';
-import { hostIn } from '../core/net';
 import type { Plan } from '../plan/types';
 import type { Environment } from '../provider';
 import type { AdminCli } from './admin-cli';
@@ -31,14 +30,6 @@ export function smokeNames(plan: Plan): SmokeNames {
     securityGroup: `${plan.stackId}-smoke`,
     server: `${plan.stackId}-smoke-vm`,
   };
-}
-
-/**
- * The smoke instance's fixed address, decided up front (host .10 of the tenant network) so the
- * network fix can point the port-forward's DNAT at it before the instance exists.
- */
-export function smokeInstanceIp(plan: Plan): string {
-  return hostIn(plan.networks.tenant.cidr, 10);
 }
 
 export interface CheckContext {

@@ -2,7 +2,7 @@
 
 import type { Environment } from '../provider';
 import type { Io } from '../core/io';
-import type { Plan } from '../plan/types';
+import type { CheckId, Plan } from '../plan/types';
 import type { RemoteSession } from '../remote/types';
 import type { Clock } from './clock';
 
@@ -20,7 +20,7 @@ export interface CheckFailureDetails {
 }
 
 export interface CheckResult {
-  id: string;
+  id: CheckId;
   name: string;
   status: CheckStatus;
   seconds: number;
@@ -81,7 +81,7 @@ export interface SmokeOptions {
   connect?: TcpConnect;
   /**
    * Called once the smoke instance is ACTIVE and before the port-forward is tried, for the network
-   * fix to point the DNAT at it when it was not set up for smokeInstanceIp(plan) beforehand.
+   * fix to point the DNAT at it when it was not set up for the Plan's smokeInstanceIp beforehand.
    */
   beforePortForward?: (instance: SmokeInstance) => Promise<void>;
 }

@@ -115,8 +115,8 @@ describeIfRoot('local provider: nspawn nodes on the emulated VPC', () => {
   const keyDir = fs.mkdtempSync(path.join(os.tmpdir(), `ooa-${stackId}-`));
   const keyPath = path.join(keyDir, 'id_ed25519');
   fs.writeFileSync(keyPath, key.privateKey, { mode: 0o600 });
-  const { settings, plan } = planFor(stackId);
-  const provider = createLocalProvider(settings);
+  const { plan } = planFor(stackId);
+  const provider = createLocalProvider();
   const records: ResourceRecord[] = [];
   const ledger = { record: (r: ResourceRecord) => records.push(r), list: () => [...records] };
   let env: Environment;
@@ -217,7 +217,7 @@ describeIfRoot('local provider: nspawn nodes on the emulated VPC', () => {
     // The machines outlive their nspawn: the next down must find them by the stack's names.
     await new Promise((r) => setTimeout(r, 500));
     expect(hostTraces(stackId).some((t) => t.startsWith('process '))).toBe(true);
-    const fresh = createLocalProvider(settings);
+    const fresh = createLocalProvider();
     // Not expired yet: sweep leaves it alone.
     expect(await fresh.sweep(new Date(), { io })).toEqual([]);
     expect(hostTraces(stackId).length).toBeGreaterThan(0);
@@ -244,7 +244,7 @@ describeIfRoot('local provider: nspawn nodes on the emulated VPC', () => {
     write(expired, new Date(Date.now() - 60_000).toISOString());
     write(current, new Date(Date.now() + 3_600_000).toISOString());
     try {
-      const reports = await createLocalProvider(settings).sweep(new Date(), { io });
+      const reports = await createLocalProvider().sweep(new Date(), { io });
       expect(reports.map((r) => r.stackId)).toContain(expired);
       expect(reports.map((r) => r.stackId)).not.toContain(current);
       expect(fs.existsSync(stackDir(DEFAULT_PATHS, expired))).toBe(false);

@@ -172,10 +172,7 @@ describe("a local machine's console for the log bundle", () => {
   it('is the tail of the console log nspawn writes, capped like EC2 keeps it', async () => {
     const stateRoot = fs.mkdtempSync(path.join(os.tmpdir(), 'ooa-console-'));
     try {
-      const provider = createLocalProvider(
-        { provider: 'local' },
-        { paths: { cacheDir: stateRoot, stateRoot, netnsDir: stateRoot } },
-      );
+      const provider = createLocalProvider({ paths: { cacheDir: stateRoot, stateRoot, netnsDir: stateRoot } });
       fs.mkdirSync(path.join(stateRoot, 'con-stack'));
       const log = path.join(stateRoot, 'con-stack', 'compute1.console.log');
       const node = { name: 'compute1', instanceId: 'ooa-con-stack-compute1', managementIp: '10.42.0.21', nics: [] };

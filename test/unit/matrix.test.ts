@@ -1,4 +1,12 @@
-import { findRelease, OPERATING_SYSTEMS, RELEASES, releasesFor, unsupportedReason } from '../../src/settings/matrix';
+import {
+  findOs,
+  findRelease,
+  OPERATING_SYSTEMS,
+  refusalOf,
+  RELEASES,
+  releasesFor,
+  unsupportedReason,
+} from '../../src/settings/matrix';
 
 describe('support matrix', () => {
   it('knows every release from rocky to 2025.2 and their codenames', () => {
@@ -37,5 +45,34 @@ describe('support matrix', () => {
 
   it('gives every OS at least one release and every supported pair a package source', () => {
     for (const os of OPERATING_SYSTEMS) expect(releasesFor(os).length).toBeGreaterThan(0);
+  });
+});
+
+describe('a refusal names the part of the combination it blames, as data', () => {
+  const release = (id: string) => findRelease(id)!;
+  const os = (id: string) => findOs(id)!;
+
+  it('blames the network driver where Neutron dropped it', () =>
+    expect(refusalOf({ release: release('2025.1'), os: os('ubuntu-24.04'), driver: 'linuxbridge' })?.blames).toBe(
+      'network-driver',
+    ));
+
+  it('blames the release an OS has no packages for', () =>
+    expect(refusalOf({ release: release('rocky'), os: os('ubuntu-24.04'), driver: 'linuxbridge' })?.blames).toBe(
+      'release',
+    ));
+
+  it('blames the OS, then the release, that the local provider cannot build', () => {
+    const zed = { release: release('zed'), driver: 'linuxbridge' as const };
+    expect(refusalOf({ ...zed, os: os('ubuntu-22.04') }, 'local')?.blames).toBe('os');
+    expect(refusalOf({ release: release('2024.1'), os: os('debian-12'), driver: 'openvswitch' }, 'local')?.blames).toBe(
+      'release',
+    );
+    expect(refusalOf({ ...zed, os: os('debian-12') }, 'local')).toBeUndefined();
+  });
+
+  it('gives the same reason unsupportedReason words', () => {
+    const c = { release: release('2025.1'), os: os('ubuntu-24.04'), driver: 'linuxbridge' as const };
+    expect(refusalOf(c)?.reason).toBe(unsupportedReason(c));
   });
 });

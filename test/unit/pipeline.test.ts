@@ -116,3 +116,27 @@ describe('post step reporting', () => {
     expect(io.summaries.join('\n')).toMatch(/deleted 1 resource/);
   });
 });
+
+describe('the post step builds no Plan', () => {
+  it("prices the run from the cost basis main saved in the state, for the Plan's instance types", async () => {
+    const fake = failingProvider(1);
+    const main = memoryIo({ mode: 'up', 'stack-id': 'priced', 'controller-instance-type': 'm7i.2xlarge' });
+    await expect(
+      runMain(main, ctx, { providerFor: () => fake.provider, workRoot, stagesDir: workRoot }),
+    ).rejects.toThrow();
+    const basis = JSON.parse(main.state['cost-basis']);
+    expect(basis.provider).toBe('aws');
+    expect(basis.nodes.map((n: { instanceType: string }) => n.instanceType)).toEqual(['m7i.2xlarge', 'm8i.xlarge']);
+
+    const post = memoryIo({}, main.state);
+    await runPost(post, { providerFor: () => fake.provider });
+    expect(post.summaries.join('\n')).toMatch(/\| 1 × m7i\.2xlarge \|/);
+
+    // Without a saved cost basis (a main step that stopped before provisioning) there is no cost table.
+    const { 'cost-basis': _dropped, ...withoutBasis } = main.state;
+    const bare = memoryIo({}, withoutBasis);
+    await runPost(bare, { providerFor: () => failingProvider(0).provider });
+    expect(bare.summaries.join('\n')).toContain('### Teardown');
+    expect(bare.summaries.join('\n')).not.toContain('Estimated cost');
+  });
+});

@@ -1,8 +1,13 @@
+import * as fs from 'fs';
+import * as path from 'path';
 import { cidrContains } from '../../src/core/net';
 import { buildPlan, LOCAL_MACHINE } from '../../src/plan/plan';
-import type { Plan } from '../../src/plan/types';
+import { CHECK_IDS, Plan, STAGE_NAMES } from '../../src/plan/types';
 import { topologicalOrder } from '../../src/plan/stages';
 import { Tags } from '../../src/core/names';
+import { ROLE_NICS } from '../../src/settings/instance-types';
+import { findOs } from '../../src/settings/matrix';
+import { hostIn } from '../../src/core/net';
 import { settingsFrom } from '../helpers/inputs';
 
 const now = new Date('2026-11-21T10:00:00Z');
@@ -193,5 +198,56 @@ describe('checks, tags and lifetime', () => {
     });
     expect(local.nodes.map((n) => n.instanceType)).toEqual(local.nodes.map(() => LOCAL_MACHINE));
     expect(local.nodes[1].virt).toBe('qemu');
+  });
+});
+
+describe('what providers, stages, fix and checks read from the Plan instead of Settings', () => {
+  it('carries the image, spot and ingress the EC2 provider needs', () => {
+    const p = planFor({ ami: 'ami-0123456789abcdef0', spot: 'true', 'allowed-cidrs': '198.51.100.0/24 192.0.2.7/32' });
+    expect(p.image).toEqual({ ami: 'ami-0123456789abcdef0', query: findOs('ubuntu-24.04')!.ami });
+    expect(p.spot).toBe(true);
+    expect(p.ingress.allowedCidrs).toEqual(['198.51.100.0/24', '192.0.2.7/32']);
+    const d = planFor({ os: 'debian-12', release: 'zed' });
+    expect(d.image).toEqual({ query: { owner: '136693071363', namePattern: 'debian-12-amd64-*' } });
+    expect(d.spot).toBe(false);
+    expect(d.ingress.allowedCidrs).toEqual([]);
+  });
+
+  it("carries the OS codename the stages' settings file needs (none for the RHEL family)", () => {
+    expect(planFor({ os: 'debian-12', release: 'zed' }).os.codename).toBe('bookworm');
+    expect(planFor({ os: 'ubuntu-24.04' }).os.codename).toBe('noble');
+    expect(planFor({ os: 'rocky-9', release: '2024.1', 'network-driver': 'openvswitch' }).os.codename).toBeUndefined();
+  });
+
+  it("fixes the smoke instance's address in the tenant network, apart from its gateway", () => {
+    const t = planFor({}).networks.tenant;
+    expect(cidrContains(t.cidr, t.smokeInstanceIp)).toBe(true);
+    expect(t.smokeInstanceIp).toBe(hostIn(t.cidr, 10));
+    expect(t.smokeInstanceIp).not.toBe(t.gateway);
+  });
+
+  it('gives every node exactly the NICs its role has in ROLE_NICS, the count the inputs check', () => {
+    for (const n of planFor({ topology: 'full' }).nodes) expect(n.nics.map((x) => x.name)).toEqual(ROLE_NICS[n.role]);
+  });
+});
+
+describe('the ids stages and checks are named by', () => {
+  it('are the shared lists: a full plan with Tempest uses every check id, each once', () => {
+    const ids = planFor({ topology: 'full', tempest: 'smoke' }).checks.map((c) => c.id);
+    expect([...ids].sort()).toEqual([...CHECK_IDS].sort());
+  });
+
+  it('name every stage of a full plan, and a full plan runs every stage name', () => {
+    const stages = new Set(planFor({ topology: 'full' }).stages.map((s) => s.stage));
+    expect([...stages].sort()).toEqual([...STAGE_NAMES].sort());
+  });
+
+  it('have one script per stage name, and no stage script outside the list', () => {
+    const dir = path.join(__dirname, '../../src/stages');
+    const scripts = fs
+      .readdirSync(dir)
+      .filter((f) => f.endsWith('.sh') && f !== 'lib.sh' && f !== 'network-fix.sh')
+      .map((f) => f.replace(/\.sh$/, ''));
+    expect(scripts.sort()).toEqual([...STAGE_NAMES].sort());
   });
 });

@@ -9,7 +9,6 @@ import { buildPlan } from '../../src/plan/plan';
 import type { Plan } from '../../src/plan/types';
 import type { Environment } from '../../src/provider';
 import { runSmokeChecks, smokeResult } from '../../src/smoke/run';
-import { smokeInstanceIp } from '../../src/smoke/context';
 import type { CheckResult, SmokeOptions } from '../../src/smoke/types';
 import { settingsFrom } from '../helpers/inputs';
 import {
@@ -97,7 +96,7 @@ describe('a healthy cloud', () => {
         ),
       ),
     ).toBe(true);
-    expect(cmds.some((x) => x.includes(`v4-fixed-ip=${smokeInstanceIp(planFor())}`))).toBe(true);
+    expect(cmds.some((x) => x.includes(`v4-fixed-ip=${planFor().networks.tenant.smokeInstanceIp}`))).toBe(true);
     expect(
       cmds.some((x) =>
         x.includes(

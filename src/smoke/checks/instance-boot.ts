@@ -1,7 +1,7 @@
 // Nova boots an instance to ACTIVE within a bound, and its console log shows the guest booted.
 
 import { shq } from '../shell';
-import { smokeInstanceIp, CheckContext } from '../context';
+import type { CheckContext } from '../context';
 import { pollUntil, withProgress } from '../poll';
 import { CheckSkipped } from '../check-failure';
 
@@ -86,7 +86,7 @@ export async function checkInstanceBoot(ctx: CheckContext): Promise<void> {
   const s = ctx.state;
   if (!s.imageId || !s.flavorId || !s.networkId || !s.securityGroupId)
     throw new CheckSkipped('needs the image and the tenant network, which are not there');
-  const fixedIp = smokeInstanceIp(ctx.plan);
+  const fixedIp = ctx.plan.networks.tenant.smokeInstanceIp;
   const id = await findOrCreateServer(ctx, fixedIp);
   const showCommand = `openstack server show ${shq(id)} -f json`;
   const server = await pollUntil(ctx, {
