@@ -18,13 +18,13 @@ const COMMANDS = ['plan', 'up', 'down', 'sweep'] as const;
 type Command = (typeof COMMANDS)[number];
 const INPUT_NAMES = new Set<string>(Object.values(Inputs));
 
-export interface ParsedArgs {
+interface ParsedArgs {
   command: Command;
   inputs: Partial<Record<InputName, string>>;
   stateDir: string;
 }
 
-export const USAGE = `usage: openstack-on-aws <${COMMANDS.join('|')}> [--<input> <value>]... [--state-dir DIR]
+const USAGE = `usage: openstack-on-aws <${COMMANDS.join('|')}> [--<input> <value>]... [--state-dir DIR]
 inputs: ${[...INPUT_NAMES].join(', ')}
 example: openstack-on-aws plan --release 2024.1 --os ubuntu-24.04 --topology full`;
 
@@ -49,7 +49,7 @@ export function parseArgs(argv: string[]): ParsedArgs {
 
 const HELP_WORDS = new Set(['help', '--help', '-h']);
 
-export async function runCli(argv: string[], makeIo = terminalIo): Promise<number> {
+async function runCli(argv: string[], makeIo = terminalIo): Promise<number> {
   if (HELP_WORDS.has(argv[0] ?? '')) {
     process.stdout.write(`${USAGE}\nEvery input is described in README.md (Inputs) and action.yml.\n`);
     return 0;

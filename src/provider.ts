@@ -18,7 +18,7 @@ export interface ResourceLedger {
   list(): ResourceRecord[];
 }
 
-export interface EnvironmentNic {
+interface EnvironmentNic {
   name: string; // the Plan's name (eth0, eth1, eth2)
   mac: string; // as the provider reports it for the ENI: stages find the OS interface by it
   ip: string;
@@ -64,7 +64,7 @@ export interface ProviderContext {
 }
 
 /** One timed provisioning step (for the timings output and the summary's timeline). */
-export interface ProvisionStep {
+interface ProvisionStep {
   name: string;
   seconds: number;
   startedAt: number;

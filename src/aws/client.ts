@@ -24,7 +24,7 @@ export function createEc2Client(target: AwsTarget): EC2Client {
   });
 }
 
-export interface CallOptions {
+interface CallOptions {
   /** More errors worth retrying for this call, e.g. NotFound right after the referenced resource was created. */
   retryAlso?: (err: unknown) => boolean;
   /** Attempts for this call; the default suits throttling. */
@@ -36,7 +36,7 @@ export interface Ec2 {
   call<T>(operation: string, send: (client: EC2Client) => Promise<T>, opts?: CallOptions): Promise<T>;
 }
 
-export interface Ec2Options {
+interface Ec2Options {
   sleep: Sleep;
   /** When aborted, no further call starts (creating stops; what exists stays in the ledger). */
   signal?: AbortSignal;
@@ -44,7 +44,7 @@ export interface Ec2Options {
   random?: () => number;
 }
 
-export const DEFAULT_ATTEMPTS = 8;
+const DEFAULT_ATTEMPTS = 8;
 
 export function ec2Caller(client: EC2Client, opts: Ec2Options): Ec2 {
   return {

@@ -130,7 +130,7 @@ export function ec2Description(text: string): string {
     .slice(0, 255);
 }
 
-export function ipPermissions(rules: SecurityRule[], vpcCidr: string, allowedCidrs: string[]): IpPermission[] {
+function ipPermissions(rules: SecurityRule[], vpcCidr: string, allowedCidrs: string[]): IpPermission[] {
   return rules.map((r) => {
     const cidrs = r.source === 'vpc' ? [vpcCidr] : allowedCidrs;
     return {
@@ -238,6 +238,6 @@ export async function importKeyPair(u: UpContext, publicKey: string): Promise<st
   return name;
 }
 
-export function keyPairName(stackId: string): string {
+function keyPairName(stackId: string): string {
   return `${PRODUCT}-${stackId}`;
 }

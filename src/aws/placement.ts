@@ -23,7 +23,7 @@ import { deleteFound } from './teardown';
 import { deadMansSwitch, toBase64 } from './user-data';
 import type { WaitOptions } from './wait';
 
-export interface LaunchSpec {
+interface LaunchSpec {
   image: BootImage;
   keyName: string;
   types: Map<string, TypeFacts>;
@@ -32,7 +32,7 @@ export interface LaunchSpec {
 }
 
 /** What the zone-bound part waits for from the VPC-wide part; each is awaited only where needed. */
-export interface PendingLaunch {
+interface PendingLaunch {
   image: BootImage;
   types: Map<string, TypeFacts>;
   spot: boolean;
@@ -40,13 +40,13 @@ export interface PendingLaunch {
   securityGroups: Promise<Record<SecurityGroupName, string>>;
 }
 
-export interface PlacedNic {
+interface PlacedNic {
   nic: PlannedNic;
   eniId: string;
   mac: string;
 }
 
-export interface PlacedNode {
+interface PlacedNode {
   node: PlannedNode;
   instanceId: string;
   nics: PlacedNic[];
@@ -154,7 +154,7 @@ async function createInterface(
   return { nic, eniId, mac: out.NetworkInterface?.MacAddress ?? '' };
 }
 
-export function runInstancesInput(
+function runInstancesInput(
   plan: Plan,
   node: PlannedNode,
   nics: PlacedNic[],

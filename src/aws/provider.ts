@@ -17,7 +17,7 @@ import { expiredStacks } from './sweep';
 import { deleteFound } from './teardown';
 import type { WaitOptions } from './wait';
 
-export interface AwsProviderDeps {
+interface AwsProviderDeps {
   client?: EC2Client;
   sleep?: Sleep;
   /** Milliseconds since the epoch. */

@@ -28,7 +28,7 @@ import { place, Placement, settleAll } from './placement';
 import { checkInstanceTypes, findImage, ingressCidrs, zonesOfferingAll } from './preflight';
 import { waitForRunning, WaitOptions } from './wait';
 
-export interface UpDeps {
+interface UpDeps {
   ec2: Ec2;
   fetchRunnerIp: () => Promise<string>;
   wait: WaitOptions;

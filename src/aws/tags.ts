@@ -5,7 +5,7 @@
 import type { ResourceType, Tag, TagSpecification } from '@aws-sdk/client-ec2';
 import { PRODUCT, Tags } from '../core/names';
 
-export function stackTags(planTags: Record<string, string>, name: string, node?: string): Tag[] {
+function stackTags(planTags: Record<string, string>, name: string, node?: string): Tag[] {
   const all: Record<string, string> = {
     ...planTags,
     Name: `${PRODUCT}-${name}`,

@@ -31,13 +31,13 @@ import { errorCode, isDependencyViolation, isNotFound } from './errors';
 import { Found, Kind, KindName } from './kinds';
 import { waitForTermination, WaitOptions } from './wait';
 
-export interface TeardownResult {
+interface TeardownResult {
   deleted: ResourceRecord[];
   leftovers: ResourceRecord[];
 }
 
 /** Bounded so the full topology fits GitHub's 5-minute cancel window even when AWS is slow. */
-export const DELETE_ATTEMPTS = 7;
+const DELETE_ATTEMPTS = 7;
 
 export async function deleteFound(
   ec2: Ec2,

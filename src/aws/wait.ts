@@ -17,10 +17,10 @@ export interface WaitOptions {
   timeoutMs?: number;
 }
 
-export const POLL_MS = 5_000;
+const POLL_MS = 5_000;
 /** Termination takes a minute or two; this bound keeps the full teardown inside the 5-minute cancel window. */
-export const TERMINATION_TIMEOUT_MS = 200_000;
-export const RUNNING_TIMEOUT_MS = 600_000;
+const TERMINATION_TIMEOUT_MS = 200_000;
+const RUNNING_TIMEOUT_MS = 600_000;
 
 async function describe(ec2: Ec2, ids: string[]): Promise<Instance[]> {
   const out = await ec2.call('DescribeInstances', (c) =>

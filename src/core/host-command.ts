@@ -21,7 +21,7 @@ export interface RunOptions {
 
 export type Run = (command: string, args: string[], opts?: RunOptions) => Promise<RunResult>;
 
-export class HostCommandError extends Error {
+class HostCommandError extends Error {
   constructor(
     readonly command: string,
     readonly code: number,

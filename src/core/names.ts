@@ -52,7 +52,6 @@ export const Outputs = {
   LogBundleArtifact: 'log-bundle-artifact',
   ExpiresAt: 'expires-at',
 } as const;
-export type OutputName = (typeof Outputs)[keyof typeof Outputs];
 
 // Saved with core.saveState by main, read by post (which runs in a fresh process).
 export const States = {
@@ -65,7 +64,6 @@ export const States = {
   /** The Plan's nodes, provider and region: what the post step's cost estimate needs (it builds no Plan). */
   CostBasis: 'cost-basis',
 } as const;
-export type StateName = (typeof States)[keyof typeof States];
 
 // Tag keys put on every AWS resource, and the prefix of every local resource name.
 export const Tags = {

@@ -1,7 +1,7 @@
 // Small IPv4 helpers: the Plan computes subnets and fixed addresses with these, and the inputs
 // validate CIDRs with them. No I/O.
 
-export interface Cidr {
+interface Cidr {
   address: string;
   network: string;
   prefix: number;

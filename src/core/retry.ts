@@ -4,7 +4,7 @@
 export type Sleep = (ms: number) => Promise<void>;
 export const realSleep: Sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
-export interface RetryOptions {
+interface RetryOptions {
   /** Total attempts, including the first. */
   attempts: number;
   baseMs: number;

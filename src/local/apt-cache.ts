@@ -17,14 +17,14 @@ import type { LocalPaths } from './paths';
 import { cmdlineOf, readPidfile, signal, waitGone } from './processes';
 import { listStackIds } from './stack-record';
 
-export const APT_CACHE_PORT = 3142;
+const APT_CACHE_PORT = 3142;
 /** The host end of the VPC's link to the emulated internet: what nodes use as their apt proxy. */
-export const APT_CACHE_NODE_ADDRESS = '203.0.113.1';
+const APT_CACHE_NODE_ADDRESS = '203.0.113.1';
 export const NODE_APT_PROXY = `http://${APT_CACHE_NODE_ADDRESS}:${APT_CACHE_PORT}`;
 const DAEMON = '/usr/sbin/apt-cacher-ng';
 const USER = 'apt-cacher-ng';
 
-export interface AptCache {
+interface AptCache {
   /** How the host itself (debootstrap) reaches the cache. */
   hostUrl: string;
   /** Set when this process started the daemon (it was not running before). */
@@ -102,7 +102,7 @@ function startDaemon(stateRoot: string, mirror: DebianMirror): number {
 }
 
 /** Path of the pidfile for a daemon this provider started (shared by every local stack). */
-export function aptCachePidfile(stateRoot: string): string {
+function aptCachePidfile(stateRoot: string): string {
   return path.join(stateRoot, 'apt-cacher-ng.pid');
 }
 

@@ -26,7 +26,7 @@ export interface AttachedLoop {
 
 const GiB = 1024 ** 3;
 
-export function disksDir(paths: LocalPaths, stackId: string): string {
+function disksDir(paths: LocalPaths, stackId: string): string {
   return path.join(stackDir(paths, stackId), 'disks');
 }
 
@@ -35,7 +35,7 @@ export function diskFile(paths: LocalPaths, stackId: string, node: string, devic
 }
 
 /** Creates a sparse file of the given size (no blocks used until written) and attaches it. */
-export async function attachLoop(run: Run, file: string, bytes: number): Promise<string> {
+async function attachLoop(run: Run, file: string, bytes: number): Promise<string> {
   fs.mkdirSync(path.dirname(file), { recursive: true });
   const fd = fs.openSync(file, 'wx', 0o600);
   try {

@@ -6,7 +6,7 @@ import type { Io } from '../core/io';
 import type { Run } from './exec';
 
 /** command → the Debian package that ships it. */
-export const HOST_TOOLS: Record<string, string> = {
+const HOST_TOOLS: Record<string, string> = {
   'systemd-nspawn': 'systemd-container',
   debootstrap: 'debootstrap',
   ip: 'iproute2',

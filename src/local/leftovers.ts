@@ -11,7 +11,7 @@ import { LocalKind, LocalRecord } from './records';
 import { destroyById, vpcNamespaceNames } from './vpc';
 import { hostIfname, hostTableName } from './vpc/names';
 
-export interface StackLeftovers {
+interface StackLeftovers {
   namespaces: string[];
   processes: number[];
   mounts: string[];
@@ -60,7 +60,7 @@ async function namespaces(run: Run): Promise<string[]> {
 }
 
 /** The stack's own namespaces: its nodes' (ooa.<stack>.<node>) and its VPC's (exact names). */
-export async function stackNamespaces(run: Run, stackId: string): Promise<string[]> {
+async function stackNamespaces(run: Run, stackId: string): Promise<string[]> {
   const vpc = new Set(vpcNamespaceNames(stackId));
   return (await namespaces(run)).filter((n) => n.startsWith(stackPrefix(stackId)) || vpc.has(n));
 }

@@ -8,7 +8,7 @@ import type { Run } from './exec';
 import { childrenOf, cmdlineOf, isAlive, netnsInode, signal, waitGone } from './processes';
 import { realSleep, Sleep } from '../core/retry';
 
-export interface MachineSpec {
+interface MachineSpec {
   name: string;
   dir: string;
   netnsPath: string;
@@ -19,7 +19,7 @@ export interface MachineSpec {
   devices?: string[];
 }
 
-export interface RunningMachine {
+interface RunningMachine {
   /** The systemd-nspawn process. */
   pid: number;
   /** The machine's PID 1 (systemd), child of nspawn in its own PID namespace. */
@@ -90,7 +90,7 @@ export function isOurNspawn(pid: number, name: string): boolean {
 }
 
 /** True when the PID is a machine leader inside the given network namespace. */
-export function isLeaderIn(pid: number, netnsPath: string): boolean {
+function isLeaderIn(pid: number, netnsPath: string): boolean {
   const ns = netnsInode(netnsPath);
   return !!ns && netnsInode(pid) === ns && isAlive(pid);
 }

@@ -9,7 +9,7 @@ import type { Run } from './exec';
 import type { DebianMirror } from './host-mirror';
 import { ELASTIC_IP_POOL, INTERNET_CIDR } from './vpc';
 
-export async function mirrorAddresses(mirror: DebianMirror): Promise<string[]> {
+async function mirrorAddresses(mirror: DebianMirror): Promise<string[]> {
   const hosts = new Set(
     [mirror.archive, mirror.security].filter((u): u is string => !!u).map((u) => new URL(u).hostname),
   );
@@ -32,7 +32,7 @@ export function routeSpec(routeGet: string): string[] | undefined {
   return via ? ['via', via, 'dev', dev] : ['dev', dev];
 }
 
-export interface PlannedRoute {
+interface PlannedRoute {
   /** "ip/32" */
   destination: string;
   /** What `ip route` needs after the destination, e.g. ['via', '192.0.2.1', 'dev', 'eth0']. */

@@ -9,7 +9,7 @@ import type { Run } from './exec';
 import type { DebianMirror } from './host-mirror';
 import { SUITE } from './rootfs';
 
-export interface NodeNicConfig {
+interface NodeNicConfig {
   name: string;
   mac: string;
   /** Address with prefix (10.42.0.11/24) for NICs with a host address; none for the provider NIC. */
@@ -18,7 +18,7 @@ export interface NodeNicConfig {
   gateway?: string;
 }
 
-export interface NodeConfig {
+interface NodeConfig {
   hostname: string;
   nics: NodeNicConfig[];
   /** name → management IP of every node of the stack (there is no DNS). */

@@ -14,7 +14,7 @@ import { sweepLocal } from './sweep';
 import { LocalUpTimings, upLocal } from './up';
 import type { Vpc } from './vpc';
 
-export interface LocalProvider extends Provider {
+interface LocalProvider extends Provider {
   /** The live VPC of a stack brought up by this process (the network fix flips source/dest check on it). */
   vpcOf(stackId: string): Vpc | undefined;
   /** Timings of the last up() in this process (the e2e script and the benchmark print them). */

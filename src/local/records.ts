@@ -20,7 +20,7 @@ export const LocalKind = {
   Link: 'link',
   NftTable: 'nft-table',
 } as const;
-export type LocalKindName = (typeof LocalKind)[keyof typeof LocalKind];
+type LocalKindName = (typeof LocalKind)[keyof typeof LocalKind];
 
 /** A ledger or teardown record of the local provider. */
 export interface LocalRecord extends ResourceRecord {

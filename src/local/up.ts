@@ -31,7 +31,7 @@ export interface LocalUpTimings {
   steps: Array<{ name: string; seconds: number; startedAt: number }>;
 }
 
-export interface LocalUpHooks {
+interface LocalUpHooks {
   /** Removes an earlier run's leftovers of the same stack (the provider's down). */
   down: (stackId: string) => Promise<TeardownReport>;
   /** Called with the live VPC as soon as it exists (the network fix flips source/dest check on it). */

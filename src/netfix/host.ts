@@ -9,12 +9,12 @@ import type { RemoteSession } from '../remote/types';
 import { isMac, sq } from './shell';
 import type { HostFixInputs, HostFixOptions, NetfixFacts } from './types';
 
-export const SCRIPT_NAME = 'network-fix.sh';
+const SCRIPT_NAME = 'network-fix.sh';
 /** Where the script lives on the node (its systemd unit runs it from there at boot). */
-export const INSTALLED_PATH = '/usr/local/sbin/ooa-network-fix';
+const INSTALLED_PATH = '/usr/local/sbin/ooa-network-fix';
 
 /** The script's text: next to the bundle (dist/stages) or in the source tree (src/stages). */
-export function networkFixScript(stagesDir?: string): string {
+function networkFixScript(stagesDir?: string): string {
   const candidates = stagesDir
     ? [path.join(stagesDir, SCRIPT_NAME)]
     : [
@@ -26,7 +26,7 @@ export function networkFixScript(stagesDir?: string): string {
   return fs.readFileSync(found, 'utf8');
 }
 
-export function validateInputs(i: HostFixInputs): void {
+function validateInputs(i: HostFixInputs): void {
   const bad = (what: string, v: string) => new Error(`network fix: ${what} '${v}' is not valid`);
   if (!isMac(i.providerMac)) throw bad('provider (eth1) MAC', i.providerMac);
   if (!isMac(i.publicMac)) throw bad('public (eth2) MAC', i.publicMac);

@@ -20,14 +20,14 @@ import type { HostFixInputs, HostFixOptions, NetworkFixResult, PortForwardRule, 
 export * from './types';
 export { sourceDestCheckOff } from './source-dest-check';
 export { judgeNetworkFix } from './judge';
-export { hostFixEnv, networkFixScript, parseFacts, probeHost, runHostFix, INSTALLED_PATH } from './host';
-export { configureNeutron, openstackCommand } from './neutron';
+export { hostFixEnv, parseFacts, runHostFix } from './host';
+export { openstackCommand } from './neutron';
 
-export const DEFAULT_ADMIN_RC = '/root/admin-openrc';
-export const EXTERNAL_NETWORK = 'provider';
-export const EXTERNAL_SUBNET = 'provider-subnet';
+const DEFAULT_ADMIN_RC = '/root/admin-openrc';
+const EXTERNAL_NETWORK = 'provider';
+const EXTERNAL_SUBNET = 'provider-subnet';
 
-export interface NetworkFixContext {
+interface NetworkFixContext {
   plan: Plan;
   env: Environment;
   controller: RemoteSession;
@@ -40,7 +40,7 @@ export interface NetworkFixContext {
 }
 
 /** The Plan's port-forwards aimed at the instance. */
-export function portForwardRules(plan: Plan, instanceIp: string | undefined): PortForwardRule[] {
+function portForwardRules(plan: Plan, instanceIp: string | undefined): PortForwardRule[] {
   if (!instanceIp) return [];
   return plan.portForwards.map((p) => ({
     name: p.name,
@@ -125,7 +125,7 @@ export async function applyNetworkFix(ctx: NetworkFixContext): Promise<NetworkFi
   });
 }
 
-export interface VerifyContext {
+interface VerifyContext {
   controller: RemoteSession;
   inputs: HostFixInputs;
   host?: HostFixOptions;

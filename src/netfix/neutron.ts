@@ -9,7 +9,7 @@ import type { RemoteSession } from '../remote/types';
 import { isUuidLike, isMac, sq } from './shell';
 import type { GatewayMacMethod, NeutronFixResult } from './types';
 
-export interface NeutronFixOptions {
+interface NeutronFixOptions {
   session: RemoteSession;
   io: Io;
   /** Admin credentials (OS_* exports), mode 0600 on the controller. */

@@ -4,7 +4,7 @@
 
 import type { Plan } from '../plan/types';
 
-export interface SourceDestCheckOff {
+interface SourceDestCheckOff {
   node: string;
   nic: string;
   ip: string;

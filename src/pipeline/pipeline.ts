@@ -19,7 +19,7 @@ import { reportTeardown } from '../report/report-run';
 import { decideTeardown, UpOutcome } from './teardown-policy';
 import { bundledStagesDir, runUp, UpDeps } from './up';
 
-export interface PipelineOptions {
+interface PipelineOptions {
   providerFor?: ProviderFactory;
   /** Parent of the per-stack work directory (key, credentials, JUnit, logs). */
   workRoot?: string;
@@ -38,7 +38,7 @@ export function runContextFromEnv(env: NodeJS.ProcessEnv): RunContext & PlanCont
 }
 
 /** Prints the Plan, writes it to the summary and the `plan` output. Creates nothing. */
-export async function showPlan(io: Io, plan: Plan): Promise<void> {
+async function showPlan(io: Io, plan: Plan): Promise<void> {
   await io.group(`Plan for stack ${plan.stackId}`, async () => io.info(renderPlanText(plan)));
   io.setOutput(Outputs.StackId, plan.stackId);
   io.setOutput(Outputs.ExpiresAt, plan.expiresAt);

@@ -7,7 +7,7 @@ import { createLocalProvider } from '../local/provider';
 import type { Provider } from '../provider';
 import type { ProviderId } from '../settings/matrix';
 
-export interface ProviderTarget extends AwsTarget {
+interface ProviderTarget extends AwsTarget {
   provider: ProviderId;
 }
 

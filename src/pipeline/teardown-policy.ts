@@ -8,7 +8,7 @@ import type { TeardownPolicy } from '../settings/inputs';
 
 export type UpOutcome = 'provisioning' | 'provisioning-failed' | 'provisioned' | 'failed' | 'succeeded';
 
-export interface TeardownDecision {
+interface TeardownDecision {
   teardown: boolean;
   why: string;
 }

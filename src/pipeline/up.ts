@@ -27,7 +27,7 @@ import { runSmokeChecks, smokeResult } from '../smoke/run';
 import type { CheckResult, TcpConnect } from '../smoke/types';
 import type { UpOutcome } from './teardown-policy';
 
-export const ADMIN_OPENRC = '/root/admin-openrc';
+const ADMIN_OPENRC = '/root/admin-openrc';
 
 export interface UpDeps {
   provider: Provider;

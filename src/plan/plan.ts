@@ -40,7 +40,7 @@ const TENANT_CIDR = '192.168.100.0/24';
 const TENANT_HOST = { gateway: 1, smokeInstance: 10 };
 
 /** Keystone, Horizon, the other public APIs, and the port-forward range: reachable from allowed-cidrs. */
-export const PUBLIC_TCP_PORTS: Array<[number, string]> = [
+const PUBLIC_TCP_PORTS: Array<[number, string]> = [
   [22, 'SSH to the controller (jump host for the other nodes)'],
   [80, 'Horizon dashboard'],
   [5000, 'Keystone identity API'],
@@ -53,7 +53,7 @@ export const PUBLIC_TCP_PORTS: Array<[number, string]> = [
   [9696, 'Neutron network API'],
 ];
 
-export const PORT_FORWARD_BASE = 522;
+const PORT_FORWARD_BASE = 522;
 
 /** KVM only where the instance type offers it on EC2; the local provider's nodes always run QEMU (TCG). */
 function virtFor(provider: Settings['provider'], instanceType: string): 'kvm' | 'qemu' {

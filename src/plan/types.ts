@@ -71,7 +71,7 @@ export interface PlannedSecurityGroup {
   description: string;
 }
 
-export interface PortForward {
+interface PortForward {
   name: string;
   publicPort: number;
   targetPort: number;
@@ -97,7 +97,7 @@ export interface PlannedCheck {
   description: string;
 }
 
-export interface OpenStackNetworks {
+interface OpenStackNetworks {
   /** Neutron's external (provider) network: the AWS provider subnet itself. */
   external: {
     cidr: string;

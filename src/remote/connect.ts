@@ -4,7 +4,7 @@
 import type { Environment } from '../provider';
 import { SessionOptions, SshSession } from './session';
 
-export interface ConnectEnvironmentOptions extends SessionOptions {
+interface ConnectEnvironmentOptions extends SessionOptions {
   /** Private key content (the pipeline holds it; env.privateKeyPath is where providers read it). */
   privateKey: string;
   /** The node that is reachable from the runner and acts as jump host (default 'controller'). */

@@ -8,10 +8,7 @@ import type { Environment, EnvironmentNode } from '../provider';
 import { PASSWORD_NAMES, PasswordName, StackSecrets } from '../core/secrets';
 
 export const SETTINGS_PATH = '/etc/openstack-on-aws/settings.env';
-/** Written by the stages: the OS names of the node's NICs, found by MAC (NIC_MANAGEMENT=...). */
-export const NICS_PATH = '/etc/openstack-on-aws/nics.env';
 export const STAGES_DIR = '/opt/openstack-on-aws/stages';
-export const STAGE_LOG_DIR = '/var/log/openstack-on-aws';
 
 /** Single-quoted for bash: safe for every character but NUL (which no setting may hold). */
 export function shellQuote(value: string): string {
@@ -19,7 +16,7 @@ export function shellQuote(value: string): string {
   return `'${value.replace(/'/g, `'\\''`)}'`;
 }
 
-export function passwordKey(name: PasswordName): string {
+function passwordKey(name: PasswordName): string {
   return `PASS_${name.toUpperCase().replace(/-/g, '_')}`;
 }
 
@@ -62,7 +59,7 @@ export const SETTINGS_KEYS = [
   'PHYSICAL_NETWORK',
   ...PASSWORD_NAMES.map(passwordKey),
 ] as const;
-export type SettingsKey = (typeof SETTINGS_KEYS)[number];
+type SettingsKey = (typeof SETTINGS_KEYS)[number];
 
 function nicOf(planned: PlannedNode, envNode: EnvironmentNode, purpose: NicPurpose): { mac: string; ip: string } {
   const p = planned.nics.find((n) => n.purpose === purpose);

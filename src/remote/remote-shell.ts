@@ -8,7 +8,7 @@ export function shQuote(word: string): string {
 }
 
 /** Where a running command records its process group id (root-only, cleared at reboot). */
-export const EXEC_RUN_DIR = '/run/openstack-on-aws/exec';
+const EXEC_RUN_DIR = '/run/openstack-on-aws/exec';
 
 export function pgidFile(execId: string, runDir = EXEC_RUN_DIR): string {
   return `${runDir}/${execId}.pgid`;

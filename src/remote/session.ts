@@ -17,7 +17,7 @@ import { killCommand, readFileCommand, wrapCommand, writeFileCommand } from './r
 import type { Ssh2Channel, Ssh2Client } from './ssh2-types';
 import type { ExecOptions, ExecResult, RemoteSession } from './types';
 
-export interface SshTarget {
+interface SshTarget {
   node: string;
   /** Address as seen from the runner, or from the jump host when `via` is set. */
   host: string;
@@ -29,7 +29,7 @@ export interface SshTarget {
   via?: SshSession;
 }
 
-export interface ConnectPolicy {
+interface ConnectPolicy {
   /** Connection attempts per (re)connect, including the first. */
   attempts: number;
   baseMs: number;
@@ -43,7 +43,7 @@ export interface ConnectPolicy {
 }
 
 /** About 10 minutes of attempts: an EC2 instance usually answers SSH within 1–3 minutes of launch. */
-export const DEFAULT_CONNECT_POLICY: ConnectPolicy = {
+const DEFAULT_CONNECT_POLICY: ConnectPolicy = {
   attempts: 60,
   baseMs: 2_000,
   maxMs: 10_000,

@@ -23,7 +23,7 @@ export interface StageTiming {
   ok: boolean;
 }
 
-export interface RunStagesOptions {
+interface RunStagesOptions {
   plan: { stages: StageSpec[] };
   sessions: (node: string) => RemoteSession;
   io: Pick<Io, 'info' | 'warning' | 'group'>;
@@ -41,9 +41,9 @@ export interface RunStagesOptions {
 }
 
 /** Mode of files copied between nodes (swift rings: read by the swift services, not secret). */
-export const COPY_MODE = 0o644;
+const COPY_MODE = 0o644;
 
-export function stageCommand(stage: string, stagesDir = DEFAULT_REMOTE_PATHS.stagesDir): string {
+function stageCommand(stage: string, stagesDir = DEFAULT_REMOTE_PATHS.stagesDir): string {
   // lib.sh's stage_begin copies the output to /var/log/openstack-on-aws/<stage>.log on the node.
   return `bash ${stagesDir}/${stage}.sh`;
 }
@@ -181,7 +181,7 @@ export async function runStages(opts: RunStagesOptions): Promise<StageTiming[]> 
   return timings;
 }
 
-export interface RunOneStageOptions {
+interface RunOneStageOptions {
   session: RemoteSession;
   stage: string;
   io: Pick<Io, 'info' | 'group'>;

@@ -8,7 +8,7 @@ import { SETTINGS_PATH, STAGES_DIR } from './node-settings';
 import { shQuote } from './remote-shell';
 import type { RemoteSession } from './types';
 
-export const LIB_SCRIPT = 'lib.sh';
+const LIB_SCRIPT = 'lib.sh';
 
 /** Where things go on a node. Fixed in production; tests point them into a temp dir. */
 export interface RemotePaths {
@@ -18,7 +18,7 @@ export interface RemotePaths {
 
 export const DEFAULT_REMOTE_PATHS: RemotePaths = { stagesDir: STAGES_DIR, settingsPath: SETTINGS_PATH };
 
-export interface BundleFile {
+interface BundleFile {
   name: string;
   content: string;
 }

@@ -10,7 +10,7 @@ import type { Io } from '../core/io';
 import { Outputs } from '../core/names';
 import { logBundleName } from './log-bundle';
 
-export interface UploadedArtifact {
+interface UploadedArtifact {
   id?: number;
   /** Bytes of the zip the service stored. */
   size?: number;
@@ -60,7 +60,7 @@ export function logBundleArtifactName(stackId: string, runAttempt: string | unde
   return `${logBundleName(stackId)}-attempt-${runAttempt || '1'}`;
 }
 
-export interface PublishLogBundleOptions {
+interface PublishLogBundleOptions {
   stackId: string;
   /** The collected .tar.gz on the runner (the `log-bundle` output). */
   file: string;

@@ -4,14 +4,14 @@
 import type { Plan } from '../plan/types';
 import { GP3_GB_MONTH_USD, HOURS_PER_MONTH, INSTANCE_HOURLY_USD, PUBLIC_IPV4_HOURLY_USD } from './prices';
 
-export interface CostLine {
+interface CostLine {
   item: string;
   quantity: string;
   /** undefined when the price is not in the table ('n/a'). */
   usd?: number;
 }
 
-export interface CostEstimate {
+interface CostEstimate {
   lines: CostLine[];
   /** Sum of the known lines. */
   totalUsd: number;

@@ -7,10 +7,10 @@ import type { Plan } from '../plan/types';
 import type { Environment } from '../provider';
 import { shq } from '../smoke/shell';
 
-export const CLOUD_NAME = 'openstack-on-aws';
-export const REGION_NAME = 'RegionOne';
-export const ADMIN_USER = 'admin';
-export const ADMIN_PROJECT = 'admin';
+const CLOUD_NAME = 'openstack-on-aws';
+const REGION_NAME = 'RegionOne';
+const ADMIN_USER = 'admin';
+const ADMIN_PROJECT = 'admin';
 
 export function authUrl(env: Pick<Environment, 'controllerPublicIp'>): string {
   return `http://${env.controllerPublicIp}:5000/v3`;
@@ -26,7 +26,7 @@ function yamlString(s: string): string {
   return JSON.stringify(s);
 }
 
-export function renderCloudsYaml(url: string, password: string): string {
+function renderCloudsYaml(url: string, password: string): string {
   return [
     'clouds:',
     `  ${CLOUD_NAME}:`,
@@ -44,7 +44,7 @@ export function renderCloudsYaml(url: string, password: string): string {
   ].join('\n');
 }
 
-export function renderOpenrc(url: string, password: string): string {
+function renderOpenrc(url: string, password: string): string {
   return [
     `# Admin credentials of ${CLOUD_NAME}: source this file, then run openstack commands.`,
     `export OS_USERNAME=${shq(ADMIN_USER)}`,

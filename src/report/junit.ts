@@ -8,7 +8,7 @@ import { maskSecrets } from '../smoke/shell';
 import type { CheckResult } from '../smoke/types';
 import { xmlAttr, xmlText } from './xml';
 
-export interface JunitOptions {
+interface JunitOptions {
   stackId: string;
   /** ISO time the checks started (JUnit's testsuite timestamp). */
   timestamp?: string;

@@ -19,7 +19,7 @@ import { collectLogsScript } from './scripts';
 
 const run = promisify(execFile);
 
-export interface LogBundleOptions {
+interface LogBundleOptions {
   plan: Plan;
   /** SSH sessions to the nodes that have one (matched by session.node); others get console output only. */
   sessions: RemoteSession[];
@@ -38,9 +38,9 @@ export interface LogBundleOptions {
   ticker?: Ticker;
 }
 
-export type NodeCollection = 'collected' | 'console-only' | 'failed';
+type NodeCollection = 'collected' | 'console-only' | 'failed';
 
-export interface LogBundle {
+interface LogBundle {
   /** Artifact name: the archive's base name without .tar.gz. */
   name: string;
   /** The tar.gz on the runner. */

@@ -24,7 +24,7 @@ export interface PublishInput {
   timings: Timings;
 }
 
-export interface PortForwardOutput {
+interface PortForwardOutput {
   name: string;
   address: string;
   host: string;

@@ -39,7 +39,7 @@ export function markerOf(body: string | null | undefined): string | undefined {
   return first.startsWith(MARKER_PREFIX) && first.endsWith(MARKER_SUFFIX) ? first : undefined;
 }
 
-export interface PrCommentEnvironment {
+interface PrCommentEnvironment {
   stackId: string;
   authUrl: string;
   dashboardUrl: string;
@@ -170,7 +170,7 @@ export interface IssueCommentsApi {
   };
 }
 
-export interface UpsertPrCommentArgs {
+interface UpsertPrCommentArgs {
   octokit: IssueCommentsApi;
   owner: string;
   repo: string;
@@ -179,7 +179,7 @@ export interface UpsertPrCommentArgs {
   body: string;
 }
 
-export interface UpsertResult {
+interface UpsertResult {
   action: 'created' | 'updated' | 'unchanged';
   commentId: number;
   url?: string;

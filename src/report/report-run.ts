@@ -18,7 +18,7 @@ export function recordCheckTimings(timings: Timings, results: CheckResult[]): vo
 }
 
 /** What publishOutputs takes, less the JUnit path (written here), plus the secrets to mask. */
-export interface ReportUpInput extends Omit<PublishInput, 'junitPath'> {
+interface ReportUpInput extends Omit<PublishInput, 'junitPath'> {
   /** Every secret of the stack, for masking what is written to files. */
   secrets: readonly string[];
 }

@@ -14,7 +14,7 @@ import { PRICE_REGION, PRICES_AS_OF } from './prices';
 import { formatSeconds, renderTimeline } from './timeline';
 import type { Timings } from './timings';
 
-export interface SummaryInput {
+interface SummaryInput {
   plan: Plan;
   env?: Environment;
   results?: CheckResult[];
@@ -36,7 +36,7 @@ function html(s: string): string {
   return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 }
 
-export function renderEnvironment(plan: Plan, env?: Environment): string {
+function renderEnvironment(plan: Plan, env?: Environment): string {
   const lines = [
     '### Environment',
     '',
@@ -69,7 +69,7 @@ export function renderEnvironment(plan: Plan, env?: Environment): string {
   return lines.join('\n');
 }
 
-export function renderSmokeTable(results: CheckResult[] | undefined, plan: Plan): string {
+function renderSmokeTable(results: CheckResult[] | undefined, plan: Plan): string {
   if (!results || results.length === 0)
     return [
       '### Smoke checks',

@@ -3,7 +3,7 @@
 
 import type { TimingEntry } from './timings';
 
-export const BAR_WIDTH = 40;
+const BAR_WIDTH = 40;
 
 export function renderTimeline(entries: TimingEntry[], width = BAR_WIDTH): string {
   const timed = entries.filter((e) => e.startedAt !== undefined) as Array<TimingEntry & { startedAt: number }>;

@@ -2,8 +2,8 @@
 // network fix, smoke checks, teardown), so the timings output, the summary's timeline and the
 // benchmarks all read the same numbers. It survives the trip from main to post as JSON.
 
-export type TimingKind = 'provision' | 'stage' | 'netfix' | 'check' | 'teardown';
-export const TIMING_KINDS: readonly TimingKind[] = ['provision', 'stage', 'netfix', 'check', 'teardown'];
+type TimingKind = 'provision' | 'stage' | 'netfix' | 'check' | 'teardown';
+const TIMING_KINDS: readonly TimingKind[] = ['provision', 'stage', 'netfix', 'check', 'teardown'];
 
 export interface TimingEntry {
   kind: TimingKind;
@@ -14,7 +14,7 @@ export interface TimingEntry {
 }
 
 /** The `timings` output: per kind, name → seconds, plus the sum of everything measured. */
-export type TimingsOutput = Record<TimingKind, Record<string, number>> & { totalSeconds: number };
+type TimingsOutput = Record<TimingKind, Record<string, number>> & { totalSeconds: number };
 
 const round = (s: number) => Math.round(s * 1000) / 1000;
 

@@ -7,7 +7,7 @@ const ANSI = /\x1b\[[0-9;?]*[ -/]*[@-~]/g;
 // eslint-disable-next-line no-control-regex -- matching control characters is the point
 const INVALID = /[^\x09\x0A\x0D\x20-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/gu;
 
-export function xmlClean(text: string): string {
+function xmlClean(text: string): string {
   return text.replace(ANSI, '').replace(INVALID, '');
 }
 

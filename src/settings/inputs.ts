@@ -23,19 +23,19 @@ import {
 import { Inputs, InputName } from '../core/names';
 import { isIpv4, parseCidr } from '../core/net';
 
-export type Mode = 'up' | 'down' | 'sweep' | 'plan';
-export const MODES: readonly Mode[] = ['up', 'down', 'sweep', 'plan'];
+type Mode = 'up' | 'down' | 'sweep' | 'plan';
+const MODES: readonly Mode[] = ['up', 'down', 'sweep', 'plan'];
 export type TeardownPolicy = 'always' | 'on-success' | 'never';
-export const TEARDOWN_POLICIES: readonly TeardownPolicy[] = ['always', 'on-success', 'never'];
-export type TopologyName = 'minimal' | 'full';
-export const TOPOLOGIES: Record<TopologyName, string> = {
+const TEARDOWN_POLICIES: readonly TeardownPolicy[] = ['always', 'on-success', 'never'];
+type TopologyName = 'minimal' | 'full';
+const TOPOLOGIES: Record<TopologyName, string> = {
   minimal: "controller + compute nodes (the seeds' minimal deployment)",
   full: 'minimal + block1 (Cinder) + object1 and object2 (Swift)',
 };
-export type TempestMode = 'none' | 'smoke';
+type TempestMode = 'none' | 'smoke';
 export type LogBundlePolicy = 'on-failure' | 'always' | 'never';
 
-export const DEFAULTS = {
+const DEFAULTS = {
   mode: 'up' as Mode,
   provider: 'aws' as ProviderId,
   release: '2024.1',
@@ -53,9 +53,9 @@ export const DEFAULTS = {
 } as const;
 
 export const MAX_LIFETIME_MINUTES = 48 * 60;
-export const MAX_COMPUTE_COUNT = 8;
+const MAX_COMPUTE_COUNT = 8;
 /** The plan tags, names and (for local) interface names are built from it: keep it short and plain. */
-export const STACK_ID_PATTERN = /^[a-z]([a-z0-9-]{0,22}[a-z0-9])?$/;
+const STACK_ID_PATTERN = /^[a-z]([a-z0-9-]{0,22}[a-z0-9])?$/;
 
 export interface Settings {
   mode: Mode;
@@ -206,7 +206,7 @@ function stackId(raw: string, ctx: RunContext, mode: Mode, distinguish: string):
  * gh-<run id>-<attempt>-<4 hex>: the hash of the job and of what the inputs ask for keeps the
  * entries of one matrix (same run id and attempt) apart; too long a run id falls back to a hash.
  */
-export function defaultStackId(ctx: RunContext, distinguish: string): string {
+function defaultStackId(ctx: RunContext, distinguish: string): string {
   const hash = createHash('sha256')
     .update(`${ctx.env.GITHUB_JOB ?? ''}|${distinguish}`)
     .digest('hex');

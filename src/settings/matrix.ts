@@ -2,7 +2,7 @@
 // where each OS gets each release's packages from, and which combinations are refused and why.
 // The README's support table is generated from this file (scripts/docs.js); never edit it by hand.
 
-export type ReleaseId =
+type ReleaseId =
   | 'rocky'
   | 'stein'
   | 'train'
@@ -60,9 +60,9 @@ export function releaseLabel(r: Release): string {
   return r.id === r.codename ? r.id : `${r.id} (${r.codename})`;
 }
 
-export type OsId = 'ubuntu-22.04' | 'ubuntu-24.04' | 'debian-12' | 'centos-stream-9' | 'rocky-9' | 'centos-7';
+type OsId = 'ubuntu-22.04' | 'ubuntu-24.04' | 'debian-12' | 'centos-stream-9' | 'rocky-9' | 'centos-7';
 
-export type OsFamily = 'ubuntu' | 'debian' | 'rhel';
+type OsFamily = 'ubuntu' | 'debian' | 'rhel';
 
 /** Where a release's packages come from on an OS; the stage scripts switch on this. */
 export type PackageSource =
@@ -177,7 +177,7 @@ export const LOCAL_SUPPORT: { os: OsId; releases: ReleaseId[]; reason: string } 
   reason: "the local provider builds Debian 12 nodes that install from Debian's own archive, which ships Zed",
 };
 
-export interface Combination {
+interface Combination {
   release: Release;
   os: OperatingSystem;
   driver: NetworkDriver;
@@ -186,7 +186,7 @@ export interface Combination {
 /** The part of a combination a refusal blames: the input whose value the user should change. */
 export type CombinationPart = 'release' | 'os' | 'network-driver';
 
-export interface Refusal {
+interface Refusal {
   blames: CombinationPart;
   reason: string;
 }

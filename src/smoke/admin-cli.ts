@@ -6,7 +6,7 @@ import type { ExecResult, RemoteSession } from '../remote/types';
 import { CheckFailure } from './check-failure';
 import { maskSecrets, shq, tail } from './shell';
 
-export interface RunOptions {
+interface RunOptions {
   timeoutMs?: number;
   stdin?: string;
   /** Live output (long scripts stream into the log). */

@@ -8,7 +8,7 @@ import type { AdminCli } from './admin-cli';
 import type { Clock } from './clock';
 import type { SmokeBounds, SmokeOptions, SmokeState } from './types';
 
-export interface SmokeNames {
+interface SmokeNames {
   image: string;
   flavor: string;
   network: string;

@@ -1,7 +1,7 @@
 // Reads the counts of a JUnit document (Tempest's, from subunit2junitxml) without a full XML parser:
 // the attributes of its <testsuite> elements are all that is needed.
 
-export interface JunitCounts {
+interface JunitCounts {
   tests: number;
   failures: number;
   errors: number;

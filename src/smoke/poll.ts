@@ -2,12 +2,11 @@
 // least every 30 s, plus a line whenever the observed status changes) and gives up at its bound.
 
 import { withHeartbeat } from '../core/progress';
-import { CheckFailure } from './check-failure';
 import type { CheckContext } from './context';
 
-export type PollStep<T> = { done: true; value: T } | { done: false; status: string; command?: string; output?: string };
+type PollStep<T> = { done: true; value: T } | { done: false; status: string; command?: string; output?: string };
 
-export interface PollSpec<T> {
+interface PollSpec<T> {
   /** What is being waited for, e.g. "image abc to become active". */
   what: string;
   boundMs: number;
@@ -42,10 +41,6 @@ export async function pollUntil<T>(ctx: CheckContext, spec: PollSpec<T>): Promis
     },
     ctx.clock,
   );
-}
-
-export function isCheckFailure(err: unknown): err is CheckFailure {
-  return err instanceof CheckFailure;
 }
 
 /** A single long command (a download, an upload): a heartbeat while it runs. */

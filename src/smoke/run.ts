@@ -116,7 +116,7 @@ function failureOf(err: unknown, secrets: string[]): NonNullable<CheckResult['fa
   };
 }
 
-export function resultLine(r: CheckResult): string {
+function resultLine(r: CheckResult): string {
   const mark = r.status === 'passed' ? '✓' : r.status === 'failed' ? '✗' : '–';
   const detail = r.failure
     ? `: ${r.failure.message}`

@@ -61,7 +61,7 @@ export const DEFAULT_BOUNDS: SmokeBounds = {
 /** Opens a TCP connection and resolves once it is established (or rejects); the runner's side. */
 export type TcpConnect = (host: string, port: number, timeoutMs: number) => Promise<{ banner?: string }>;
 
-export interface SmokeInstance {
+interface SmokeInstance {
   id: string;
   fixedIp: string;
 }

@@ -43,7 +43,7 @@ export async function findLeftovers(prefix: string): Promise<string[]> {
 }
 
 /** Deletes a namespace; absent is fine. Processes still inside keep it alive (end them first). */
-export async function deleteNamespace(ns: string): Promise<void> {
+async function deleteNamespace(ns: string): Promise<void> {
   const r = await run('ip', ['netns', 'del', ns], { allowFailure: true });
   if (r.code !== 0 && !/No such file|not found|does not exist/i.test(r.stderr)) {
     throw new Error(`could not delete netns ${ns}: ${r.stderr.trim()}`);

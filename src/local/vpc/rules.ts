@@ -2,7 +2,7 @@
 // Each script replaces its table in one transaction (`table x {}; delete table x; table x {…}`),
 // so a rule change never leaves a port open or closed halfway.
 
-export interface SwitchPortRules {
+interface SwitchPortRules {
   port: string;
   mac: string;
   ips: string[];

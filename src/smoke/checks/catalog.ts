@@ -9,7 +9,7 @@ interface CatalogEntry {
 }
 
 /** The service types the catalog must list for this Plan (the same rule as plan.ts's check text). */
-export function expectedServiceTypes(plan: Plan): string[] {
+function expectedServiceTypes(plan: Plan): string[] {
   const types = ['identity', 'image', 'placement', 'compute', 'network'];
   if (plan.nodes.some((n) => n.role === 'block')) types.push('volumev3');
   if (plan.nodes.some((n) => n.role === 'object')) types.push('object-store');

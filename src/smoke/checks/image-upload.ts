@@ -20,7 +20,7 @@ interface Image {
 }
 
 /** Where the image file waits on the controller before the upload. */
-export const REMOTE_IMAGE_PATH = '/var/tmp/openstack-on-aws-smoke-image';
+const REMOTE_IMAGE_PATH = '/var/tmp/openstack-on-aws-smoke-image';
 
 const GLANCE_HINT =
   'check /var/log/glance/glance-api.log on the controller and that Glance has room in its store (/var/lib/glance/images)';
@@ -36,7 +36,7 @@ const QEMU_TO_GLANCE: Record<string, string> = {
 };
 
 /** Detects qcow2 by its magic ("QFI\xfb"); anything else is uploaded as raw. */
-export function formatFromMagic(head: Buffer): 'qcow2' | 'raw' {
+function formatFromMagic(head: Buffer): 'qcow2' | 'raw' {
   return head.length >= 4 && head.readUInt32BE(0) === 0x514649fb ? 'qcow2' : 'raw';
 }
 

@@ -24,7 +24,7 @@ const NOVA_HINT =
  * Addresses as the openstack client prints them: `{"net": ["10.0.0.5"]}` (recent clients),
  * `"net=10.0.0.5, fd00::5"` (older ones) or `{"net": [{"addr": …}]}` (the raw API).
  */
-export function parseAddresses(value: unknown): string[] {
+function parseAddresses(value: unknown): string[] {
   if (typeof value === 'string') {
     return [...value.matchAll(/(\d{1,3}(?:\.\d{1,3}){3})/g)].map((m) => m[1]);
   }
@@ -43,13 +43,13 @@ export function parseAddresses(value: unknown): string[] {
 }
 
 /** Lines that only a booting guest writes to its serial console, most convincing first. */
-export const BOOT_MARKERS: Array<[RegExp, string]> = [
+const BOOT_MARKERS: Array<[RegExp, string]> = [
   [/\blogin:/i, 'a login prompt'],
   [/Run \/(sbin\/)?init as init process|\binit: |Starting init|Welcome to /i, 'init starting'],
   [/Linux version \d/, 'the kernel starting'],
 ];
 
-export function bootMarker(consoleLog: string): string | undefined {
+function bootMarker(consoleLog: string): string | undefined {
   return BOOT_MARKERS.find(([re]) => re.test(consoleLog))?.[1];
 }
 

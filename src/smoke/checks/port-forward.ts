@@ -8,7 +8,7 @@ import { pollUntil } from '../poll';
 import type { TcpConnect } from '../types';
 
 /** Connects, waits briefly for a banner (an SSH server speaks first), and closes. */
-export const tcpConnect: TcpConnect = (host, port, timeoutMs) =>
+const tcpConnect: TcpConnect = (host, port, timeoutMs) =>
   new Promise((resolve, reject) => {
     const socket = net.connect({ host, port });
     let connected = false;

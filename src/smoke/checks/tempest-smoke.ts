@@ -9,7 +9,7 @@ import { tempestScript } from '../scripts';
 import { withHeartbeat } from '../../core/progress';
 import { routerId } from './router';
 
-export const TEMPEST_DIR = '/var/lib/openstack-on-aws/tempest';
+const TEMPEST_DIR = '/var/lib/openstack-on-aws/tempest';
 const REMOTE_SCRIPT = '/var/tmp/openstack-on-aws-tempest-smoke.sh';
 
 /** CirrOS (the default image) is the one image whose SSH user Tempest's validation can rely on. */
