@@ -119,6 +119,7 @@ export async function runUp(io: Io, settings: Settings, plan: Plan, deps: UpDeps
       stagesDir: deps.stagesDir,
       settingsFor: (node) => renderNodeSettings(plan, env, secrets, node),
       onStageDone: (t) => timings.record('stage', t.id, t.seconds, t.startedAt),
+      secrets: secretValues(secrets),
     });
     const controller = session('controller');
     // The smoke instance gets a fixed address, so the port-forward can point at it before it exists.
