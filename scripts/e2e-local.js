@@ -89,7 +89,9 @@ function printTimeline(timings, wallSeconds) {
     for (const kind of ['provision', 'stage', 'netfix', 'check', 'teardown']) {
       for (const [name, s] of Object.entries(timings[kind] ?? {})) lines.push(`  ${kind.padEnd(9)} ${name.padEnd(36)} ${s.toFixed(1).padStart(8)}`);
     }
-    lines.push(`  ${'sum of measured steps'.padEnd(46)} ${Number(timings.totalSeconds).toFixed(1).padStart(8)}`);
+    lines.push(`  ${'sum of measured steps (side by side: each)'.padEnd(46)} ${Number(timings.totalSeconds).toFixed(1).padStart(8)}`);
+    if (timings.wallSeconds !== undefined)
+      lines.push(`  ${'wall clock of the steps (first start to end)'.padEnd(46)} ${Number(timings.wallSeconds).toFixed(1).padStart(8)}`);
   }
   lines.push(`  ${'total (wall clock)'.padEnd(46)} ${wallSeconds.toFixed(1).padStart(8)}`);
   process.stdout.write(lines.join('\n') + '\n');
@@ -159,6 +161,11 @@ async function main() {
   }
   if (timings) fs.writeFileSync(path.join(outDir, 'last-timings.json'), JSON.stringify({ stackId, upSeconds, timings }, null, 2) + '\n');
   printTimeline(timings, (Date.now() - started) / 1000);
+  // The summary's timeline: the whole run with the CLI's own teardown, critical path and side by side.
+  const summaryFile = path.join(stateDir, `${stackId}.summary.md`);
+  const summary = fs.existsSync(summaryFile) ? fs.readFileSync(summaryFile, 'utf8') : '';
+  const block = summary.match(/### Timeline[^\n]*\n\n```text\n([\s\S]*?)\n```/);
+  if (block) process.stdout.write(`\nTimeline of the run (${summaryFile}):\n${block[1]}\n`);
   process.stdout.write(`e2e-local: the CLI run took ${upSeconds.toFixed(1)} s and exited ${code}; log: ${logFile}\n`);
   if (left.length) fail(`the run left ${left.length} thing(s) behind (see above)`);
   left = traces(stackId);

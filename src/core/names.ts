@@ -62,6 +62,8 @@ export const States = {
   WorkDir: 'work-dir',
   /** When provisioning started: the cost estimate after teardown bills from here. */
   StartedAt: 'started-at',
+  /** The run's timings (JSON), so the teardown's timeline is the whole run's. */
+  Timings: 'timings',
 } as const;
 export type StateName = (typeof States)[keyof typeof States];
 

@@ -14,7 +14,7 @@ import type { TeardownReport } from '../provider';
 import { ProviderFactory, providerFor } from './providers';
 import { renderPlanMarkdown, renderPlanText } from '../report/plan-render';
 import { notifyPrDown } from '../report/pr-notify';
-import { reportTeardown } from '../report/report-run';
+import { reportKept, reportTeardown } from '../report/report-run';
 import { decideTeardown, UpOutcome } from './teardown-policy';
 import { bundledStagesDir, runUp, UpDeps } from './up';
 
@@ -88,7 +88,7 @@ export async function runMain(io: Io, ctx: RunContext & PlanContext, opts: Pipel
       const reports = await provider().sweep(ctx.now, { io });
       io.info(`Sweep: ${reports.length} expired stack(s) found`);
       const leftovers = reports.flatMap((r) => r.leftovers);
-      for (const r of reports) await reportTeardown(io, plan, r);
+      for (const r of reports) await reportTeardown(io, plan, r, { sweep: true });
       if (leftovers.length > 0) throw new TeardownError(leftovers.map((r) => `${r.kind} ${r.id}`));
       return;
     }
@@ -113,16 +113,18 @@ export async function runPost(io: Io, opts: PipelineOptions = {}): Promise<void>
     io.info(
       `Keeping stack ${settings.stackId}: ${decision.why}. Delete it with mode: down and stack-id: ${settings.stackId}; its instances terminate themselves when its lifetime ends, and mode: sweep deletes the rest.`,
     );
+    await reportKept(io, settings.stackId, decision.why);
     return;
   }
   io.info(`Tearing down stack ${settings.stackId}: ${decision.why}.`);
   const provider = (opts.providerFor ?? providerFor)(settings);
+  const downStarted = Date.now();
   const report = await provider.down(settings.stackId, { io, known: savedResources(io) });
   const startedAt = io.getState(States.StartedAt);
   const now = new Date();
   // The Plan is pure: rebuilt here for the cost table (nodes and types), no state needed.
   const plan = buildPlan(settings, { now });
   const billed = startedAt ? (now.getTime() - Date.parse(startedAt)) / 1000 : undefined;
-  await reportTeardown(io, plan, report, billed);
+  await reportTeardown(io, plan, report, { billedSeconds: billed, startedAt: downStarted });
   await failOnLeftovers(io, report);
 }

@@ -19,7 +19,7 @@ import { runStages } from '../remote/stage-runner';
 import { ArtifactUploader, artifactUploaderFromEnv, publishLogBundle } from '../report/artifact-upload';
 import { collectLogBundle } from '../report/log-bundle';
 import { notifyPrUp } from '../report/pr-notify';
-import { recordCheckTimings, reportUp, shouldCollectLogs } from '../report/report-run';
+import { keepTimings, recordCheckTimings, reportUp, shouldCollectLogs } from '../report/report-run';
 import { Timings } from '../report/timings';
 import { generateStackSecrets, StackSecrets } from '../core/secrets';
 import { smokeInstanceIp } from '../smoke/context';
@@ -92,11 +92,12 @@ export async function runUp(io: Io, settings: Settings, plan: Plan, deps: UpDeps
     }
   } catch (err) {
     saveOutcome(io, 'provisioning-failed');
+    keepTimings(io, timings);
     throw err;
   }
   saveOutcome(io, 'provisioned');
   for (const step of deps.provider.upSteps?.() ?? [])
-    timings.record('provision', step.name, step.seconds, step.startedAt);
+    timings.record('provision', step.name, step.seconds, step.startedAt, `${plan.provider} up`);
   io.info(`Provisioned ${env.nodes.length} node(s); controller at ${env.controllerPublicIp}`);
 
   let sessions: Map<string, SshSession> | undefined;
