@@ -6,8 +6,11 @@
 // (all install stages, the network fix, every smoke check, then the CLI's own teardown), asserts that
 // nothing of the stack is left on the host (namespaces, processes, mounts, folders), and prints the
 // stage timeline and the total seconds. The run's timings are kept in build/e2e-local/ for
-// `npm run bench:install`. Needs root (see the README's local provider section).
+// `npm run bench:install`. Needs root (see the README's local provider section). Its last line says
+// how many bytes it printed (a green run's target: under 100 KB; the stages' full output stays in
+// the nodes' log files).
 'use strict';
+const { Buffer } = require('buffer');
 const { execFileSync, spawn } = require('child_process');
 const fs = require('fs');
 const path = require('path');
@@ -16,9 +19,38 @@ const root = path.join(__dirname, '..');
 const outDir = path.join(root, 'build', 'e2e-local');
 const stateRoot = '/var/lib/openstack-on-aws';
 
+// Every byte this script and its children print goes through here, so the total can be reported.
+const printed = { total: 0, cli: 0 };
+for (const stream of [process.stdout, process.stderr]) {
+  const write = stream.write.bind(stream);
+  stream.write = (chunk, ...rest) => {
+    printed.total += Buffer.byteLength(chunk);
+    return write(chunk, ...rest);
+  };
+}
+
+function reportPrinted() {
+  const kb = (n) => (n / 1024).toFixed(1);
+  const total = printed.total;
+  process.stdout.write(`e2e-local: printed ${total} bytes (${kb(total)} KB; the CLI run ${printed.cli} bytes) before this line\n`);
+}
+
 function fail(message) {
   process.stderr.write(`e2e-local: ${message}\n`);
+  reportPrinted();
   process.exit(1);
+}
+
+/** Runs a command with its output passed through (and counted); resolves with its stdout. */
+function runCounted(cmd, args, { keepStdout = false } = {}) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.on('data', (c) => (keepStdout ? (out += c.toString()) : process.stdout.write(c)));
+    child.stderr.on('data', (c) => process.stderr.write(c));
+    child.on('error', reject);
+    child.on('close', (code) => (code === 0 ? resolve(out) : reject(new Error(`${cmd} ${args.join(' ')} exited ${code}`))));
+  });
 }
 
 /** Everything on the host that carries the stack id (the provider's names all do). */
@@ -57,7 +89,9 @@ function printTimeline(timings, wallSeconds) {
     for (const kind of ['provision', 'stage', 'netfix', 'check', 'teardown']) {
       for (const [name, s] of Object.entries(timings[kind] ?? {})) lines.push(`  ${kind.padEnd(9)} ${name.padEnd(36)} ${s.toFixed(1).padStart(8)}`);
     }
-    lines.push(`  ${'sum of measured steps'.padEnd(46)} ${Number(timings.totalSeconds).toFixed(1).padStart(8)}`);
+    lines.push(`  ${'sum of measured steps (side by side: each)'.padEnd(46)} ${Number(timings.totalSeconds).toFixed(1).padStart(8)}`);
+    if (timings.wallSeconds !== undefined)
+      lines.push(`  ${'wall clock of the steps (first start to end)'.padEnd(46)} ${Number(timings.wallSeconds).toFixed(1).padStart(8)}`);
   }
   lines.push(`  ${'total (wall clock)'.padEnd(46)} ${wallSeconds.toFixed(1).padStart(8)}`);
   process.stdout.write(lines.join('\n') + '\n');
@@ -67,11 +101,12 @@ async function main() {
   if (process.getuid() !== 0) fail('needs root: the local provider creates namespaces and machines (sudo npm run e2e:local)');
   fs.mkdirSync(outDir, { recursive: true });
   const started = Date.now();
-  execFileSync('node', [path.join(root, 'scripts', 'build.js')], { stdio: 'inherit', cwd: root });
-  const image = execFileSync('bash', [path.join(root, 'scripts', 'build-test-image.sh'), path.join(root, 'build', 'test-image')], {
-    encoding: 'utf8',
-    stdio: ['ignore', 'pipe', 'inherit'],
-  })
+  await runCounted('node', [path.join(root, 'scripts', 'build.js')]);
+  const image = (
+    await runCounted('bash', [path.join(root, 'scripts', 'build-test-image.sh'), path.join(root, 'build', 'test-image')], {
+      keepStdout: true,
+    })
+  )
     .trim()
     .split('\n')
     .pop();
@@ -99,6 +134,7 @@ async function main() {
   const code = await new Promise((resolve) => {
     const child = spawn('node', args, { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
     const onData = (stream) => (chunk) => {
+      printed.cli += chunk.length;
       stream.write(chunk);
       log.write(chunk);
       pending += chunk.toString();
@@ -121,16 +157,22 @@ async function main() {
   let left = traces(stackId);
   if (left.length) {
     process.stderr.write(`e2e-local: left behind after the run:\n  ${left.join('\n  ')}\nrunning down to clean up\n`);
-    execFileSync('node', [args[0], 'down', '--provider', 'local', '--stack-id', stackId, '--state-dir', stateDir], { stdio: 'inherit', cwd: root });
+    await runCounted('node', [args[0], 'down', '--provider', 'local', '--stack-id', stackId, '--state-dir', stateDir]);
   }
   if (timings) fs.writeFileSync(path.join(outDir, 'last-timings.json'), JSON.stringify({ stackId, upSeconds, timings }, null, 2) + '\n');
   printTimeline(timings, (Date.now() - started) / 1000);
+  // The summary's timeline: the whole run with the CLI's own teardown, critical path and side by side.
+  const summaryFile = path.join(stateDir, `${stackId}.summary.md`);
+  const summary = fs.existsSync(summaryFile) ? fs.readFileSync(summaryFile, 'utf8') : '';
+  const block = summary.match(/### Timeline[^\n]*\n\n```text\n([\s\S]*?)\n```/);
+  if (block) process.stdout.write(`\nTimeline of the run (${summaryFile}):\n${block[1]}\n`);
   process.stdout.write(`e2e-local: the CLI run took ${upSeconds.toFixed(1)} s and exited ${code}; log: ${logFile}\n`);
   if (left.length) fail(`the run left ${left.length} thing(s) behind (see above)`);
   left = traces(stackId);
   if (left.length) fail(`still left after down: ${left.join(', ')}`);
   process.stdout.write('e2e-local: nothing of the stack is left on the host\n');
   if (code !== 0) fail(`the CLI exited ${code}`);
+  reportPrinted();
 }
 
 main().catch((err) => fail(err instanceof Error ? err.stack ?? err.message : String(err)));

@@ -7,12 +7,13 @@
 // Flags are the action's input names. In a terminal there is no post step, so `up` runs the
 // teardown itself afterwards, as the teardown flag says.
 
+import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { errorMessage } from './core/errors';
-import { terminalIo } from './core/io';
+import { terminalFiles, terminalIo } from './core/io';
 import { Inputs, InputName } from './core/names';
-import { runContextFromEnv, runMain, runPost } from './pipeline/pipeline';
+import { PipelineOptions, runContextFromEnv, runMain, runPost } from './pipeline/pipeline';
 
 const COMMANDS = ['plan', 'up', 'down', 'sweep'] as const;
 type Command = (typeof COMMANDS)[number];
@@ -49,7 +50,12 @@ export function parseArgs(argv: string[]): ParsedArgs {
 
 const HELP_WORDS = new Set(['help', '--help', '-h']);
 
-async function runCli(argv: string[], makeIo = terminalIo): Promise<number> {
+export async function runCli(
+  argv: string[],
+  makeIo = terminalIo,
+  /** Tests hand in a fake provider; the state directory is the work root either way. */
+  pipeline: Omit<PipelineOptions, 'workRoot'> = {},
+): Promise<number> {
   if (HELP_WORDS.has(argv[0] ?? '')) {
     process.stdout.write(`${USAGE}\nEvery input is described in README.md (Inputs) and action.yml.\n`);
     return 0;
@@ -62,8 +68,11 @@ async function runCli(argv: string[], makeIo = terminalIo): Promise<number> {
     return 1;
   }
   const stack = args.inputs[Inputs.StackId] ?? 'default';
-  const io = makeIo(args.inputs, path.join(args.stateDir, `${stack}.state.json`));
-  const opts = { workRoot: args.stateDir };
+  const stateFile = path.join(args.stateDir, `${stack}.state.json`);
+  // A new `up` starts a new summary; its teardown below (or a later `down`) replaces sections of it.
+  if (args.command === 'up') fs.rmSync(terminalFiles(stateFile).summaryFile, { force: true });
+  const io = makeIo(args.inputs, stateFile);
+  const opts = { ...pipeline, workRoot: args.stateDir };
   let failed = false;
   try {
     await runMain(io, runContextFromEnv(process.env), opts);

@@ -6,6 +6,7 @@ import * as core from '@actions/core';
 import * as fs from 'fs';
 import * as path from 'path';
 import { InputName } from './names';
+import { mergeSummary } from './summary-sections';
 
 export interface Io {
   getInput(name: InputName): string;
@@ -43,14 +44,20 @@ export function actionsIo(): Io {
   };
 }
 
+/** The terminal's files beside its state file: <stack>.outputs.json and <stack>.summary.md. */
+export function terminalFiles(stateFile: string): { outputsFile: string; summaryFile: string } {
+  const base = stateFile.replace(/\.state\.json$/, '');
+  return { outputsFile: `${base}.outputs.json`, summaryFile: `${base}.summary.md` };
+}
+
 /**
  * Terminal flavour: inputs from a map (the CLI's flags), state in a JSON file, secrets redacted.
  * Outputs go to <stateFile without .state.json>.outputs.json (short ones are also printed), the job
- * summary to .summary.md beside it.
+ * summary to .summary.md beside it: one file for main and the teardown after it, so a section
+ * written again replaces the one before (src/core/summary-sections.ts).
  */
 export function terminalIo(inputs: Partial<Record<InputName, string>>, stateFile: string): Io {
-  const outputsFile = stateFile.replace(/\.state\.json$/, '') + '.outputs.json';
-  const summaryFile = stateFile.replace(/\.state\.json$/, '') + '.summary.md';
+  const { outputsFile, summaryFile } = terminalFiles(stateFile);
   const secrets: string[] = [];
   const redact = (m: string) => secrets.reduce((acc, s) => acc.split(s).join('***'), m);
   const readState = (): Record<string, string> =>
@@ -84,7 +91,10 @@ export function terminalIo(inputs: Partial<Record<InputName, string>>, stateFile
     // (redacted like the terminal: the file is for reading and sharing).
     summary: async (markdown) => {
       fs.mkdirSync(path.dirname(summaryFile), { recursive: true });
-      fs.appendFileSync(summaryFile, redact(markdown) + '\n', { mode: 0o600 });
+      const before = fs.existsSync(summaryFile) ? fs.readFileSync(summaryFile, 'utf8') : '';
+      const tmp = `${summaryFile}.tmp`;
+      fs.writeFileSync(tmp, mergeSummary(before, redact(markdown) + '\n'), { mode: 0o600 });
+      fs.renameSync(tmp, summaryFile);
       process.stdout.write(`summary: ${summaryFile}\n`);
     },
     setFailed: (m) => {

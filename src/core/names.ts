@@ -63,6 +63,8 @@ export const States = {
   StartedAt: 'started-at',
   /** The Plan's nodes, provider and region: what the post step's cost estimate needs (it builds no Plan). */
   CostBasis: 'cost-basis',
+  /** The run's timings (JSON), so the teardown's timeline is the whole run's. */
+  Timings: 'timings',
 } as const;
 
 // Tag keys put on every AWS resource, and the prefix of every local resource name.

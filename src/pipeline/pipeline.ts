@@ -15,11 +15,11 @@ import { ProviderFactory, providerFor } from './providers';
 import { renderPlanMarkdown, renderPlanText } from '../report/plan-render';
 import { notifyPrDown } from '../report/pr-notify';
 import type { CostBasis } from '../report/cost';
-import { reportTeardown } from '../report/report-run';
+import { reportKept, reportTeardown } from '../report/report-run';
 import { decideTeardown, UpOutcome } from './teardown-policy';
 import { bundledStagesDir, runUp, UpDeps } from './up';
 
-interface PipelineOptions {
+export interface PipelineOptions {
   providerFor?: ProviderFactory;
   /** Parent of the per-stack work directory (key, credentials, JUnit, logs). */
   workRoot?: string;
@@ -90,7 +90,7 @@ export async function runMain(io: Io, ctx: RunContext & PlanContext, opts: Pipel
       const reports = await provider().sweep(ctx.now, { io });
       io.info(`Sweep: ${reports.length} expired stack(s) found`);
       const leftovers = reports.flatMap((r) => r.leftovers);
-      for (const r of reports) await reportTeardown(io, undefined, r);
+      for (const r of reports) await reportTeardown(io, undefined, r, { sweep: true });
       if (leftovers.length > 0) throw new TeardownError(leftovers.map((r) => `${r.kind} ${r.id}`));
       return;
     }
@@ -115,16 +115,18 @@ export async function runPost(io: Io, opts: PipelineOptions = {}): Promise<void>
     io.info(
       `Keeping stack ${settings.stackId}: ${decision.why}. Delete it with mode: down and stack-id: ${settings.stackId}; its instances terminate themselves when its lifetime ends, and mode: sweep deletes the rest.`,
     );
+    await reportKept(io, settings.stackId, decision.why);
     return;
   }
   io.info(`Tearing down stack ${settings.stackId}: ${decision.why}.`);
   const provider = (opts.providerFor ?? providerFor)(settings);
+  const downStarted = Date.now();
   const report = await provider.down(settings.stackId, { io, known: savedResources(io) });
   const startedAt = io.getState(States.StartedAt);
   const savedCost = io.getState(States.CostBasis);
   // What the cost table needs of the Plan, as the main step saved it: the post step builds no Plan.
   const cost = savedCost ? (JSON.parse(savedCost) as CostBasis) : undefined;
   const billed = startedAt ? (Date.now() - Date.parse(startedAt)) / 1000 : undefined;
-  await reportTeardown(io, cost, report, billed);
+  await reportTeardown(io, cost, report, { billedSeconds: billed, startedAt: downStarted });
   await failOnLeftovers(io, report);
 }

@@ -20,7 +20,7 @@ import type { CostBasis } from '../report/cost';
 import { ArtifactUploader, artifactUploaderFromEnv, publishLogBundle } from '../report/artifact-upload';
 import { collectLogBundle } from '../report/log-bundle';
 import { notifyPrUp } from '../report/pr-notify';
-import { recordCheckTimings, reportUp, shouldCollectLogs } from '../report/report-run';
+import { keepTimings, recordCheckTimings, reportUp, shouldCollectLogs } from '../report/report-run';
 import { Timings } from '../report/timings';
 import { generateStackSecrets, StackSecrets } from '../core/secrets';
 import { runSmokeChecks, smokeResult } from '../smoke/run';
@@ -94,11 +94,12 @@ export async function runUp(io: Io, settings: Settings, plan: Plan, deps: UpDeps
     }
   } catch (err) {
     saveOutcome(io, 'provisioning-failed');
+    keepTimings(io, timings);
     throw err;
   }
   saveOutcome(io, 'provisioned');
   for (const step of deps.provider.upSteps?.() ?? [])
-    timings.record('provision', step.name, step.seconds, step.startedAt);
+    timings.record('provision', step.name, step.seconds, step.startedAt, `${plan.provider} up`);
   io.info(`Provisioned ${env.nodes.length} node(s); controller at ${env.controllerPublicIp}`);
 
   let sessions: Map<string, SshSession> | undefined;
@@ -121,6 +122,7 @@ export async function runUp(io: Io, settings: Settings, plan: Plan, deps: UpDeps
       stagesDir: deps.stagesDir,
       settingsFor: (node) => renderNodeSettings(plan, env, secrets, node),
       onStageDone: (t) => timings.record('stage', t.id, t.seconds, t.startedAt),
+      secrets: secretValues(secrets),
     });
     const controller = session('controller');
     // The smoke instance gets a fixed address, so the port-forward can point at it before it exists.

@@ -1,7 +1,7 @@
 // Keeps the last lines of a command's output: what a RemoteCommandError shows, so a user can
 // diagnose a failed stage from the job log alone without keeping whole outputs in memory.
 
-const TAIL_LINES = 40;
+export const TAIL_LINES = 40;
 
 export class LineTail {
   private lines: string[] = [];

@@ -9,6 +9,8 @@ import { PASSWORD_NAMES, PasswordName, StackSecrets } from '../core/secrets';
 
 export const SETTINGS_PATH = '/etc/openstack-on-aws/settings.env';
 export const STAGES_DIR = '/opt/openstack-on-aws/stages';
+/** Where every stage writes its full output on the node (lib.sh's STAGE_LOG_DIR). */
+export const STAGE_LOG_DIR = '/var/log/openstack-on-aws';
 
 /** Single-quoted for bash: safe for every character but NUL (which no setting may hold). */
 export function shellQuote(value: string): string {

@@ -1,6 +1,7 @@
 // The Actions log shows groups one after another, so stages that run side by side cannot each hold
 // a group open. Live, each stage gets one-line "started"/"finished" messages and heartbeats; its
-// output is buffered and printed as one collapsible group when it ends. Every print goes through one
+// progress lines (stage-output.ts) are buffered and printed as one collapsible group when it ends,
+// with its result and, on failure, the tail of its output. Every print goes through one
 // queue, so a group is never split by a line from another stage.
 
 import type { Io } from '../core/io';

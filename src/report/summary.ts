@@ -1,7 +1,10 @@
 // The job summary: what was built and where to reach it, how long each part took, whether the cloud
 // works, what it probably cost, and whether it is gone again. Never given a password; whatever it
-// renders is also passed through the known secrets once more before it leaves.
+// renders is also passed through the known secrets once more before it leaves. Written in named
+// sections (src/core/summary-sections.ts): the teardown's summary replaces main's timeline and
+// "not run yet" where both land in one file (the CLI), and follows main's where they do not.
 
+import { section } from '../core/summary-sections';
 import type { Plan } from '../plan/types';
 import type { Environment, TeardownReport } from '../provider';
 import { smokeResult } from '../smoke/run';
@@ -96,7 +99,7 @@ function renderSmokeTable(results: CheckResult[] | undefined, plan: Plan): strin
   return lines.join('\n');
 }
 
-export function renderCost(plan: CostBasis, seconds: number): string {
+function renderCost(plan: CostBasis, seconds: number): string {
   const c = estimateCost(plan, seconds);
   return [
     '### Estimated cost',
@@ -110,8 +113,18 @@ export function renderCost(plan: CostBasis, seconds: number): string {
   ].join('\n');
 }
 
-export function renderTeardown(t: TeardownReport | undefined): string {
-  if (!t) return '### Teardown\n\nNot run yet (the post step tears down; its result follows there).';
+/** Section names of the summary: written again, a section replaces the one before (CLI file). */
+export const SummarySections = {
+  Head: 'head',
+  Timeline: 'timeline',
+  Smoke: 'smoke',
+  Cost: 'cost',
+  Teardown: 'teardown',
+} as const;
+
+function renderTeardown(t: TeardownReport | undefined): string {
+  if (!t)
+    return '### Teardown\n\nNot run yet: the teardown follows this step, with its result and the timeline of the whole run.';
   const lines = [
     '### Teardown',
     '',
@@ -124,27 +137,65 @@ export function renderTeardown(t: TeardownReport | undefined): string {
   return lines.join('\n');
 }
 
+/** Kept on purpose (the teardown input said so): where the result of a teardown would be. */
+export function renderKept(stackId: string, why: string): string {
+  return [
+    '### Teardown',
+    '',
+    `⏸️ stack \`${stackId}\` kept: ${why}. Delete it with \`mode: down\` and \`stack-id: ${stackId}\`; its instances terminate themselves when its lifetime ends, and \`mode: sweep\` deletes the rest.`,
+  ].join('\n');
+}
+
+function renderTimelineSection(timings: Timings, title = 'Timeline'): string {
+  return [`### ${title}`, '', '```text', renderTimeline(timings.list()), '```'].join('\n');
+}
+
 export function renderSummary(input: SummaryInput): string {
   const { plan, env, results, timings } = input;
   const result = smokeResult(results ?? []);
   const md = [
-    `## openstack-on-aws: stack \`${plan.stackId}\` — smoke ${ICON[result]} ${result}`,
-    '',
-    renderEnvironment(plan, env),
-    '',
-    '### Timeline',
-    '',
-    '```text',
-    renderTimeline(timings.list()),
-    '```',
-    '',
-    renderSmokeTable(results, plan),
-    '',
+    section(
+      SummarySections.Head,
+      `## openstack-on-aws: stack \`${plan.stackId}\` — smoke ${ICON[result]} ${result}\n\n${renderEnvironment(plan, env)}`,
+    ),
+    section(SummarySections.Timeline, renderTimelineSection(timings)),
+    section(SummarySections.Smoke, renderSmokeTable(results, plan)),
     ...(input.billedSeconds !== undefined && plan.provider === 'aws'
-      ? [renderCost(plan, input.billedSeconds), '']
+      ? [section(SummarySections.Cost, renderCost(plan, input.billedSeconds))]
       : []),
-    renderTeardown(input.teardown),
-    '',
-  ].join('\n');
+    section(SummarySections.Teardown, renderTeardown(input.teardown)),
+  ].join('');
+  return maskSecrets(md, input.secrets ?? []);
+}
+
+interface TeardownSummaryInput {
+  /** What the cost table needs (absent for `down` and `sweep`, which have no run to price). */
+  cost?: CostBasis;
+  teardown: TeardownReport;
+  /** The run's timings with the teardown recorded: the timeline of the whole run (absent: none). */
+  timings?: Timings;
+  billedSeconds?: number;
+  secrets?: readonly string[];
+  /** Section name of the teardown result (a sweep writes one per stack). */
+  sectionName?: string;
+}
+
+/** What follows the teardown: its result, the whole run's timeline, and the cost of the whole run. */
+export function renderTeardownSummary(input: TeardownSummaryInput): string {
+  const { cost } = input;
+  const md = [
+    section(input.sectionName ?? SummarySections.Teardown, renderTeardown(input.teardown)),
+    ...(input.timings
+      ? [
+          section(
+            SummarySections.Timeline,
+            renderTimelineSection(input.timings, 'Timeline (the whole run, with teardown)'),
+          ),
+        ]
+      : []),
+    ...(input.billedSeconds !== undefined && cost?.provider === 'aws'
+      ? [section(SummarySections.Cost, renderCost(cost, input.billedSeconds))]
+      : []),
+  ].join('');
   return maskSecrets(md, input.secrets ?? []);
 }

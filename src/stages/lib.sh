@@ -85,6 +85,9 @@ settings_defaults() {
 # ---------------------------------------------------------------------------------------------
 # Logging and stage frame
 
+# log is the stage's progress line: "HH:MM:SS [<stage>] text" is the one format the runner shows
+# (src/remote/stage-output.ts); everything else a stage prints (apt, dnf, services) goes to the
+# node's log file only. So log says what a step does, not what a package manager printed.
 log() { printf '%s [%s] %s\n' "$(date -u +%H:%M:%S)" "$STAGE" "$*"; }
 die() {
   log "ERROR: $*"
@@ -95,8 +98,9 @@ changed() {
   log "changed: $*"
 }
 
-# Runs the calling script once more with its output copied to /var/log/openstack-on-aws/<stage>.log,
-# so the full log stays on the node while the runner streams the same lines. Then loads settings.
+# Runs the calling script once more with all its output copied to /var/log/openstack-on-aws/<stage>.log
+# (appended per run, collected by the log bundle); the runner shows only the log lines of it, and
+# the last lines of all of it when the stage fails. Then loads settings.
 stage_begin() {
   STAGE="$1"
   if [[ -z "${OOA_LOGGED:-}" ]]; then

@@ -117,6 +117,8 @@ describe('publishOutputs through actionsIo', () => {
       controller: 'i-0123456789abcdef0',
       compute1: 'i-0123456789abcdef1',
     });
+    // All recorded as ending now (within milliseconds): the longest, 90 s, is the wall clock.
+    expect(JSON.parse(o[Outputs.Timings]).wallSeconds).toBeCloseTo(90, 1);
     expect(JSON.parse(o[Outputs.Timings])).toEqual({
       provision: { instances: 90 },
       stage: { 'controller:keystone': 43.25 },
@@ -124,6 +126,7 @@ describe('publishOutputs through actionsIo', () => {
       check: { 'keystone-token': 1.5 },
       teardown: {},
       totalSeconds: 134.75,
+      wallSeconds: expect.any(Number),
     });
     expect(JSON.parse(o[Outputs.PortForwards])).toEqual([
       {

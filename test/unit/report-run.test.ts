@@ -82,7 +82,7 @@ it('reportTeardown appends the teardown result and the cost of the whole run', a
     io,
     plan,
     { stackId: 'run1', deleted: [{ kind: 'instance', id: 'i-1' }], leftovers: [], seconds: 61 },
-    5400,
+    { billedSeconds: 5400 },
   );
   expect(io.summaries[0]).toContain('✅ deleted 1 resource(s) of stack `run1` in 1 min 1 s; 0 left over.');
   expect(io.summaries[0]).toContain('| 1 × m7i.xlarge | 1.50 instance-h | $0.30 |');

@@ -117,20 +117,22 @@ describe('renderTimeline', () => {
   it('sorts by start and places each bar on a shared axis', () => {
     const text = renderTimeline(timings().list(), 40);
     const lines = text.split('\n');
-    expect(lines.slice(0, 5).map((l) => l.split('|')[0].trim())).toEqual([
-      'provision instances',
-      'stage controller:keystone',
-      'stage compute1:nova-compute',
-      'netfix gateway-mac',
-      'check keystone-token',
+    // * marks the critical path: keystone ran beside nova-compute, which ended later. Of two steps
+    // that start together, the longer comes first.
+    expect(lines.slice(0, 5).map((l) => l.split('|')[0].trimEnd())).toEqual([
+      '* provision instances',
+      '* stage compute1:nova-compute',
+      '  stage controller:keystone',
+      '* netfix gateway-mac',
+      '* check keystone-token',
     ]);
     const bar = (i: number) => lines[i].split('|')[1];
     // the span is 421.5 s: instances start at 0 and take 95 s ≈ 9 of 40 columns
     expect(bar(0)).toBe('█'.repeat(9) + ' '.repeat(31));
     // keystone and nova-compute start together; nova-compute's bar is the longer
     expect(bar(1).indexOf('█')).toBe(bar(2).indexOf('█'));
-    expect(bar(2).trim().length).toBeGreaterThan(bar(1).trim().length);
-    expect(lines[2]).toMatch(/\| 2 min 0 s$/);
+    expect(bar(1).trim().length).toBeGreaterThan(bar(2).trim().length);
+    expect(lines[1]).toMatch(/\| 2 min 0 s$/);
     expect(lines[5]).toMatch(/0 s +7 min 2 s$/);
   });
 });
@@ -166,7 +168,7 @@ describe('renderSummary', () => {
   });
 
   it('has the timeline, the smoke table with failure details, the cost flagged as an estimate, and the teardown', () => {
-    expect(md).toContain('```text\nprovision instances');
+    expect(md).toContain('### Timeline\n\n```text\n* provision instances');
     expect(md).toContain('| keystone-token | ✅ passed | 1.5 s | token expires 17:41 |');
     expect(md).toContain(
       '| router-ping | ❌ failed | 6.1 s | the router namespace cannot reach 203.0.113.10. the network fix \\| did not take |',

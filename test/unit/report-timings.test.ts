@@ -29,8 +29,24 @@ it('records, measures with its clock and sums a name recorded twice', async () =
     check: { 'router-ping': 6 },
     teardown: {},
     totalSeconds: 53,
+    // From the first start (the first vpc, recorded at 1 000 000 after 2.5 s) to the last end.
+    wallSeconds: 51.5,
   });
   const back = Timings.fromJSON(timings.toJSON());
   expect(back.list()).toEqual(timings.list());
   expect(Timings.fromJSON('').list()).toEqual([]);
+});
+
+it('counts a step once: its parts are listed but not added to the sum of steps', () => {
+  const t = new Timings(() => 0);
+  t.record('provision', 'local up', 60, 10_000);
+  t.record('provision', 'host tools checked', 5, 10_000, 'local up');
+  t.record('provision', 'machines booted', 55, 15_000, 'local up');
+  t.record('stage', 'controller:host-prep', 10, 70_000);
+  t.record('stage', 'compute1:host-prep', 8, 70_000);
+  const out = t.toOutput();
+  expect(out.provision).toEqual({ 'local up': 60, 'host tools checked': 5, 'machines booted': 55 });
+  expect(out.totalSeconds).toBe(78);
+  expect(out.wallSeconds).toBe(70);
+  expect(Timings.fromJSON(t.toJSON()).list()[1].partOf).toBe('local up');
 });

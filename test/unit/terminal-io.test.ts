@@ -1,4 +1,4 @@
-// The CLI's Io keeps what the action would put in the job summary: appended to <stack>.summary.md
+// The CLI's Io keeps what the action would put in the job summary: written to <stack>.summary.md
 // beside the state and outputs files, with every registered secret redacted, readable by root only.
 
 import * as fs from 'fs';
