@@ -82,7 +82,7 @@ export async function runMain(io: Io, ctx: RunContext & PlanContext, opts: Pipel
     case 'down': {
       io.setOutput(Outputs.StackId, settings.stackId);
       const report = await provider().down(settings.stackId, { io, known: [] });
-      await reportTeardown(io, undefined, report);
+      await reportTeardown(io, undefined, report, { provider: settings.provider });
       await failOnLeftovers(io, report);
       return notifyPrDown(io, settings);
     }
@@ -127,6 +127,10 @@ export async function runPost(io: Io, opts: PipelineOptions = {}): Promise<void>
   // What the cost table needs of the Plan, as the main step saved it: the post step builds no Plan.
   const cost = savedCost ? (JSON.parse(savedCost) as CostBasis) : undefined;
   const billed = startedAt ? (Date.now() - Date.parse(startedAt)) / 1000 : undefined;
-  await reportTeardown(io, cost, report, { billedSeconds: billed, startedAt: downStarted });
+  await reportTeardown(io, cost, report, {
+    billedSeconds: billed,
+    startedAt: downStarted,
+    provider: settings.provider,
+  });
   await failOnLeftovers(io, report);
 }

@@ -59,6 +59,8 @@ interface ReportTeardownOptions {
   secrets?: readonly string[];
   /** A sweep reports several stacks: each gets its own section and no run timeline. */
   sweep?: boolean;
+  /** The provider that tore down: names the teardown step in the timeline. */
+  provider?: string;
   /** When the teardown started (epoch ms); default: its seconds before now. */
   startedAt?: number;
 }
@@ -78,7 +80,7 @@ export async function reportTeardown(
   let timings: Timings | undefined;
   if (kept) {
     timings = Timings.fromJSON(kept);
-    timings.record('teardown', `${cost?.provider ?? 'stack'} down`, teardown.seconds, opts.startedAt);
+    timings.record('teardown', `${opts.provider ?? cost?.provider ?? 'stack'} down`, teardown.seconds, opts.startedAt);
   }
   await io.summary(
     renderTeardownSummary({
