@@ -47,7 +47,8 @@ say() { printf 'host-tools: %s\n' "$*" >&2; }
 missing() {
   local p status
   for p in "${packages[@]}"; do
-    status="$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)"
+    # 2>&1, not 2>/dev/null: an unknown package's message is simply not "install ok installed".
+    status="$(dpkg-query -W -f='${Status}' "$p" 2>&1 || true)"
     [[ "$status" == "install ok installed" ]] || printf '%s\n' "$p"
   done
 }
@@ -65,6 +66,8 @@ advise() {
     say "(logged in as root on a host without sudo: bash scripts/host-tools.sh install; npm test as root does it itself)"
   fi
 }
+
+has_dpkg() { [[ -n "$(command -v dpkg-query)" ]]; }
 
 no_dpkg() {
   say "this host has no dpkg-query: it is not Debian or Ubuntu. Install the equivalents of:"
@@ -98,11 +101,11 @@ cmd="${1:-}"
 case "$cmd" in
   list) printf '%s\n' "${packages[@]}" ;;
   missing)
-    command -v dpkg-query >/dev/null || no_dpkg
+    has_dpkg || no_dpkg
     missing
     ;;
   check | install)
-    command -v dpkg-query >/dev/null || no_dpkg
+    has_dpkg || no_dpkg
     mapfile -t absent < <(missing)
     ((${#absent[@]} == 0)) && exit 0
     if [[ "$cmd" == install && "$(id -u)" == 0 ]]; then

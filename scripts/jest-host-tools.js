@@ -15,7 +15,8 @@ module.exports = async function hostTools() {
     return;
   }
   // stdout is jest's (its --json goes there in .ci/run): the script's messages go to stderr only.
-  const r = spawnSync('bash', [script, 'install'], { stdio: ['ignore', 2, 2] });
+  // stdin is inherited rather than 'ignore' (/dev/null), which some hosts make root-only.
+  const r = spawnSync('bash', [script, 'install'], { stdio: ['inherit', 2, 2] });
   if (r.status === 0) return;
   const error = new Error(
     r.error

@@ -89,6 +89,7 @@ describe('scripts/host-tools.sh', () => {
   itIf([needRoot()], AS_ROOT)('not root: install installs nothing and prints the sudo command', () => {
     const r = hostTools(['install'], { OOA_HOST_TOOLS_ALSO: NO_SUCH }, asNobody);
     expect(r.status).toBe(1);
+    expect(r.stderr).toContain(`not installed: ${NO_SUCH}\n`); // the rest is installed, also seen as nobody
     expect(r.stderr).toContain('\n    sudo bash scripts/host-tools.sh install\n');
     expect(r.stderr).toContain('without sudo: bash scripts/host-tools.sh install');
     expect(r.stderr).not.toContain('installing');
