@@ -37,6 +37,16 @@ export function workflowFiles(): string[] {
     .map((f) => path.join(WORKFLOWS_DIR, f));
 }
 
+/** .github/workflows/*.yml, sorted: this repository's own CI and release workflows. */
+export function repoWorkflowFiles(): string[] {
+  const dir = path.join(ROOT, '.github', 'workflows');
+  return fs
+    .readdirSync(dir)
+    .filter((f) => /\.ya?ml$/.test(f))
+    .sort()
+    .map((f) => path.join(dir, f));
+}
+
 /** The bodies of ```yaml / ```yml fenced blocks in a markdown text, with their first line number. */
 export function yamlBlocks(markdown: string): Array<{ line: number; text: string }> {
   const blocks: Array<{ line: number; text: string }> = [];
