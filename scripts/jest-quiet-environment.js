@@ -5,7 +5,8 @@
 // capture. Here each test's stdout is kept in memory: dropped when the test passes, and printed
 // (on stderr, under the test's name) when it fails, so a real failure still shows everything.
 // console.* is jest's own buffered console and stays untouched; so do writes outside a test (file
-// top level, beforeAll/afterAll), where suites print their timings.
+// top level, beforeAll/afterAll), where suites print their timings. The AWS SDK's Node-version
+// notice is switched off by its own variable (see the constructor).
 'use strict';
 const { Buffer } = require('buffer');
 const NodeEnvironment = require('jest-environment-node').TestEnvironment;
@@ -15,6 +16,10 @@ class QuietEnvironment extends NodeEnvironment {
     super(config, context);
     this.held = null;
     this.realWrite = null;
+    // The AWS SDK warns once per test file (process.emitWarning, on stderr) that its releases from
+    // 2027 need Node 22: a notice about the SDK's future, not about the test. Only the tests' own
+    // process.env: the commands a test starts keep the real environment.
+    this.global.process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
   }
 
   hold() {

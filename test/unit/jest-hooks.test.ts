@@ -126,6 +126,7 @@ describe('the quiet environment and the skip reporter', () => {
     "test('fails', () => { process.stdout.write('::debug::' + 'from a fail' + 'ing test\\n'); expect(1).toBe(2); });",
     `describe.skip(${JSON.stringify(skippedTitle('needs a thing', ['needs root'], AS_ROOT))}, () => { test('a', () => {}); test('b', () => {}); });`,
     "test.skip('plain skip', () => {});",
+    "test('aws sdk notice off', () => { expect(process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED).toBe('true'); });",
   ].join('\n');
   let r: SpawnSyncReturns<string>;
   beforeAll(() => {
@@ -137,6 +138,7 @@ describe('the quiet environment and the skip reporter', () => {
     expect(r.stdout + r.stderr).not.toContain('from a passing test');
     expect(r.stdout).toBe('');
     expect(r.stderr).toContain('--- stdout of the failed test "fails" ---\n::debug::from a failing test\n');
+    expect(r.stderr).toMatch(/✓ aws sdk notice off/);
   });
 
   it('lists every skipped test with the reason and how to run it, and a bare skip as such', () => {
