@@ -11,11 +11,17 @@ import * as path from 'path';
 import type { RemoteSession } from '../../src/remote/types';
 import { nsExec, RunResult } from '../../src/local/vpc';
 import { sq } from '../../src/netfix/shell';
+import { needFile, needRoot, Unmet } from './requires';
 import { alive } from './sshd';
 
 const SCHEMA = '/usr/share/openvswitch/vswitch.ovsschema';
 
 export const hasOvs = fs.existsSync('/usr/sbin/ovs-vswitchd') && fs.existsSync(SCHEMA);
+
+/** What a private OVS needs: root (it runs in a namespace) and the daemons with their schema. */
+export function ovsNeeds(): Unmet[] {
+  return [needRoot(), needFile('/usr/sbin/ovs-vswitchd', 'openvswitch-switch'), needFile(SCHEMA, 'openvswitch-common')];
+}
 
 export interface PrivateOvs {
   /** ovs-vsctl against this instance's database (argv only). */

@@ -9,6 +9,7 @@ import * as net from 'net';
 import * as os from 'os';
 import * as path from 'path';
 import { generateSshKey, SshKeyPair } from '../../src/core/secrets';
+import { needFile, needRoot, Unmet } from './requires';
 
 export const SSHD_BINARY = '/usr/sbin/sshd';
 
@@ -48,7 +49,12 @@ export interface TestSshd {
 }
 
 export function sshdAvailable(): boolean {
-  return fs.existsSync(SSHD_BINARY) && process.getuid?.() === 0;
+  return sshdNeeds().every((n) => n === null);
+}
+
+/** What a test sshd needs: root (it logs in as root) and the binary. For describeIf. */
+export function sshdNeeds(): Unmet[] {
+  return [needRoot(), needFile(SSHD_BINARY, 'openssh-server')];
 }
 
 export async function freePort(address: string): Promise<number> {

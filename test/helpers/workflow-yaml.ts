@@ -5,12 +5,20 @@ import * as fs from 'fs';
 import * as path from 'path';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
-const jsYaml = require('js-yaml') as { load(text: string, options?: { filename?: string }): unknown };
+const jsYaml = require('js-yaml') as {
+  load(text: string, options?: { filename?: string }): unknown;
+  dump(value: unknown, options?: { lineWidth?: number }): string;
+};
 
 export const ROOT = path.resolve(__dirname, '..', '..');
 export const WORKFLOWS_DIR = path.join(ROOT, 'workflows');
 
 export type YamlMap = Record<string, unknown>;
+
+/** YAML text of a value (long strings kept on one line). */
+export function dumpYaml(value: unknown): string {
+  return jsYaml.dump(value, { lineWidth: -1 });
+}
 
 export function loadYaml(text: string, filename?: string): unknown {
   return jsYaml.load(text, { filename });
@@ -27,6 +35,16 @@ export function workflowFiles(): string[] {
     .filter((f) => /\.ya?ml$/.test(f))
     .sort()
     .map((f) => path.join(WORKFLOWS_DIR, f));
+}
+
+/** .github/workflows/*.yml, sorted: this repository's own CI and release workflows. */
+export function repoWorkflowFiles(): string[] {
+  const dir = path.join(ROOT, '.github', 'workflows');
+  return fs
+    .readdirSync(dir)
+    .filter((f) => /\.ya?ml$/.test(f))
+    .sort()
+    .map((f) => path.join(dir, f));
 }
 
 /** The bodies of ```yaml / ```yml fenced blocks in a markdown text, with their first line number. */

@@ -14,8 +14,9 @@ import { startMachine, stopMachine } from '../../src/local/machine';
 import { LocalPaths, netnsName, stackDir, DEFAULT_PATHS } from '../../src/local/paths';
 import { nodeRoot, rootfsDir } from '../../src/local/rootfs';
 import type { PlannedNode } from '../../src/plan/types';
+import { AS_ROOT, describeIf, itIf, needFile, needRoot } from '../helpers/requires';
 
-const canRun = typeof process.getuid === 'function' && process.getuid() === 0 && fs.existsSync('/dev/loop-control');
+const describeIfLoop = describeIf([needRoot(), needFile('/dev/loop-control')], AS_ROOT);
 const TEST_ID = `dk${process.pid}`;
 const MiB = 1024 * 1024;
 const PATHS: LocalPaths = {
@@ -42,7 +43,7 @@ function objectNode(name: string): PlannedNode {
 
 const sh = (cmd: string, args: string[]) => execFileSync(cmd, args, { encoding: 'utf8' }).trim();
 
-(canRun ? describe : describe.skip)('loop-device disks of the local provider', () => {
+describeIfLoop('loop-device disks of the local provider', () => {
   afterAll(async () => {
     // Whatever a failed test left: every loop device on a file under this test's folder.
     const ours = (await listLoops(runHost)).filter((l) => l.file.startsWith(`${PATHS.stateRoot}/`));
@@ -100,8 +101,12 @@ const sh = (cmd: string, args: string[]) => execFileSync(cmd, args, { encoding: 
     expect(await stackLoops(runHost, PATHS, other)).toEqual([]);
   });
 
-  const rootfsCached = fs.existsSync(path.join(rootfsDir(PATHS.cacheDir), 'usr/lib/systemd/systemd'));
-  (rootfsCached ? it : it.skip)(
+  const cached = path.join(rootfsDir(PATHS.cacheDir), 'usr/lib/systemd/systemd');
+  const itIfCached = itIf(
+    [fs.existsSync(cached) ? null : `needs the local provider's cached root file system (${cached})`],
+    'run npm test again: test/integration/local-provider.test.ts builds it (so do npm run e2e:local and scripts/local-cloud.sh up)',
+  );
+  itIfCached(
     'an nspawn machine started with the disk bound in makes a filesystem on it, mounts it and writes to it',
     async () => {
       const stack = `${TEST_ID}-c`;

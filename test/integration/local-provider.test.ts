@@ -22,13 +22,16 @@ import { findStackLeftovers, isEmpty, describe as describeLeftovers } from '../.
 import { DEFAULT_PATHS, pidfile, stackDir } from '../../src/local/paths';
 import { createLocalProvider } from '../../src/local/provider';
 import { hostIfname } from '../../src/local/vpc/names';
+import { AS_ROOT, describeIf, needFile, needRoot } from '../helpers/requires';
 
-const canRun =
-  typeof process.getuid === 'function' &&
-  process.getuid() === 0 &&
-  fs.existsSync('/usr/bin/systemd-nspawn') &&
-  fs.existsSync('/usr/sbin/debootstrap');
-const describeIfRoot = canRun ? describe : describe.skip;
+const describeIfRoot = describeIf(
+  [
+    needRoot(),
+    needFile('/usr/bin/systemd-nspawn', 'systemd-container'),
+    needFile('/usr/sbin/debootstrap', 'debootstrap'),
+  ],
+  AS_ROOT,
+);
 
 const stackId = `lt-${Math.random().toString(36).slice(2, 8)}`;
 const lines: string[] = [];

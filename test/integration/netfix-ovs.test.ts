@@ -8,10 +8,11 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { networkFixCases } from '../helpers/netfix-cases';
 import { GATEWAY_DEVICE, MAC, networkFixScenario, ProviderBridge } from '../helpers/netfix-scenario';
-import { isRoot, run } from '../helpers/netns';
-import { hasOvs, PrivateOvs, startOvs } from '../helpers/ovs';
+import { run } from '../helpers/netns';
+import { ovsNeeds, PrivateOvs, startOvs } from '../helpers/ovs';
+import { AS_ROOT, describeIf } from '../helpers/requires';
 
-const describeOvs = isRoot && hasOvs ? describe : describe.skip;
+const describeOvs = describeIf(ovsNeeds(), AS_ROOT);
 
 /** The bridge the install makes for the provider network (src/stages/lib.sh: neutron_agent_setup). */
 const PROVIDER_BRIDGE = 'br-provider';

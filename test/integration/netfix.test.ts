@@ -6,9 +6,10 @@
 
 import { networkFixCases } from '../helpers/netfix-cases';
 import { GATEWAY_DEVICE, networkFixScenario, ProviderBridge } from '../helpers/netfix-scenario';
-import { isRoot, run } from '../helpers/netns';
+import { run } from '../helpers/netns';
+import { AS_ROOT, describeIf, needRoot } from '../helpers/requires';
 
-const describeRoot = isRoot ? describe : describe.skip;
+const describeRoot = describeIf([needRoot()], AS_ROOT);
 
 /** The linuxbridge agent's layout: eth1 and a veth whose far end is the router's gateway device. */
 const linuxBridge: ProviderBridge = {

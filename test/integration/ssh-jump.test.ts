@@ -7,9 +7,10 @@ import { closeAll, connectEnvironment } from '../../src/remote/connect';
 import type { SshSession } from '../../src/remote/session';
 import type { Environment } from '../../src/provider';
 import { generateSshKey } from '../../src/core/secrets';
-import { descendants, sshdAvailable, startSshd, TestSshd } from '../helpers/sshd';
+import { descendants, sshdNeeds, startSshd, TestSshd } from '../helpers/sshd';
+import { AS_ROOT, describeIf } from '../helpers/requires';
 
-const describeIfSshd = sshdAvailable() ? describe : describe.skip;
+const describeIfSshd = describeIf(sshdNeeds(), AS_ROOT);
 
 /** The inode of the TCP socket localPort → remote (127.0.0.x:port), from /proc/net/tcp. */
 function socketInode(localPort: number, remoteIp: string, remotePort: number): string | undefined {

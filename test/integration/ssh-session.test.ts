@@ -8,9 +8,10 @@ import { randomBytes } from 'crypto';
 import { RemoteCommandError } from '../../src/core/errors';
 import { SshSession } from '../../src/remote/session';
 import { generatePassword, generateSshKey } from '../../src/core/secrets';
-import { alive, freePort, sshdAvailable, startSshd, TestSshd } from '../helpers/sshd';
+import { alive, freePort, sshdNeeds, startSshd, TestSshd } from '../helpers/sshd';
+import { AS_ROOT, describeIf } from '../helpers/requires';
 
-const describeIfSshd = sshdAvailable() ? describe : describe.skip;
+const describeIfSshd = describeIf(sshdNeeds(), AS_ROOT);
 
 function recordingIo() {
   const lines: string[] = [];

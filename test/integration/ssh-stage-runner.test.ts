@@ -15,11 +15,12 @@ import { closeAll, connectEnvironment } from '../../src/remote/connect';
 import type { SshSession } from '../../src/remote/session';
 import { runOneStage, runStages } from '../../src/remote/stage-runner';
 import { generatePassword, generateSshKey } from '../../src/core/secrets';
-import { sshdAvailable, startSshd, TestSshd } from '../helpers/sshd';
+import { sshdNeeds, startSshd, TestSshd } from '../helpers/sshd';
+import { AS_ROOT, describeIf } from '../helpers/requires';
 
 const REAL_LIB = path.join(__dirname, '..', '..', 'src', 'stages', 'lib.sh');
 
-const describeIfSshd = sshdAvailable() ? describe : describe.skip;
+const describeIfSshd = describeIf(sshdNeeds(), AS_ROOT);
 
 function recordingIo() {
   const log: string[] = [];

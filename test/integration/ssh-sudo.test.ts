@@ -7,12 +7,15 @@ import * as fs from 'fs';
 import { RemoteCommandError } from '../../src/core/errors';
 import { SshSession } from '../../src/remote/session';
 import { generatePassword } from '../../src/core/secrets';
-import { alive, sshdAvailable, startSshd, TestSshd } from '../helpers/sshd';
+import { alive, sshdNeeds, startSshd, TestSshd } from '../helpers/sshd';
+import { AS_ROOT, describeIf, needFile } from '../helpers/requires';
 
 const USER = 'ooa-ssh-test';
 const SUDOERS = `/etc/sudoers.d/${USER}`;
-const hasSudo = fs.existsSync('/usr/bin/sudo') && fs.existsSync('/usr/sbin/useradd');
-const describeIfSudo = sshdAvailable() && hasSudo ? describe : describe.skip;
+const describeIfSudo = describeIf(
+  [...sshdNeeds(), needFile('/usr/bin/sudo', 'sudo'), needFile('/usr/sbin/useradd', 'passwd')],
+  AS_ROOT,
+);
 
 describeIfSudo('SshSession as a non-root user through sudo -n', () => {
   let server: TestSshd;

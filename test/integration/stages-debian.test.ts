@@ -8,6 +8,7 @@ import { buildPlan } from '../../src/plan/plan';
 import { renderNodeSettings } from '../../src/remote/node-settings';
 import { generateStackSecrets } from '../../src/core/secrets';
 import { settingsFrom } from '../helpers/inputs';
+import { describeIf, needEnv, needRoot, STAGES_RUN } from '../helpers/requires';
 import {
   controllerSnapshot,
   devControllerEnv,
@@ -21,7 +22,7 @@ import {
   startDevNode,
 } from './stages-container';
 
-const REAL = process.env.OOA_STAGES_REAL === '1';
+const describeReal = describeIf([needEnv('OOA_STAGES_REAL'), needRoot()], STAGES_RUN);
 const STAGES = ['host-prep', 'repositories', 'mariadb', 'rabbitmq', 'memcached', 'etcd', 'keystone'];
 // The emulated VPC's /16 and the proxy port; overridable to run two machines side by side.
 const PREFIX = process.env.OOA_STAGES_PREFIX ?? '10.197';
@@ -35,7 +36,7 @@ function stageRun(stage: string): StageRun {
   return runStage(node!, stage, timings, 20 * MIN);
 }
 
-(REAL ? describe : describe.skip)('stage scripts on Debian 12 + Zed in an nspawn machine', () => {
+describeReal('stage scripts on Debian 12 + Zed in an nspawn machine', () => {
   beforeAll(() => {
     node = startDevNode(PREFIX, ACNG_PORT);
     const settings = settingsFrom({

@@ -19,6 +19,7 @@ import type { Plan, PlannedDisk, PlannedNode } from '../../src/plan/types';
 import { renderNodeSettings } from '../../src/remote/node-settings';
 import { generateStackSecrets } from '../../src/core/secrets';
 import { settingsFrom } from '../helpers/inputs';
+import { describeIf, needEnv, needRoot, STAGES_RUN } from '../helpers/requires';
 import {
   devControllerEnv,
   DevNode,
@@ -31,7 +32,7 @@ import {
   startDevNode,
 } from './stages-container';
 
-const REAL = process.env.OOA_STAGES_REAL === '1';
+const describeReal = describeIf([needEnv('OOA_STAGES_REAL'), needRoot()], STAGES_RUN);
 const PREREQUISITES = ['host-prep', 'repositories', 'mariadb', 'rabbitmq', 'memcached', 'keystone'];
 const STORAGE = ['cinder-controller', 'cinder-volume', 'swift-proxy', 'swift-storage'];
 // Own defaults, apart from stages-debian.test.ts's (10.197, 3143), so both can run side by side.
@@ -98,7 +99,7 @@ function waitFor(command: string, pattern: RegExp, seconds: number): string {
   return last;
 }
 
-(REAL ? describe : describe.skip)('storage stages on Debian 12 + Zed in one nspawn machine with loop disks', () => {
+describeReal('storage stages on Debian 12 + Zed in one nspawn machine with loop disks', () => {
   beforeAll(async () => {
     const settings = settingsFrom({
       provider: 'local',

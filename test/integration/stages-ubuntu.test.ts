@@ -11,6 +11,7 @@ import { buildPlan } from '../../src/plan/plan';
 import { renderNodeSettings, SETTINGS_PATH } from '../../src/remote/node-settings';
 import { generateStackSecrets } from '../../src/core/secrets';
 import { settingsFrom } from '../helpers/inputs';
+import { describeIf, needEnv, needRoot, STAGES_RUN } from '../helpers/requires';
 import {
   controllerSnapshot,
   devControllerEnv,
@@ -25,7 +26,7 @@ import {
   UBUNTU_NOBLE,
 } from './stages-container';
 
-const REAL = process.env.OOA_STAGES_REAL === '1';
+const describeReal = describeIf([needEnv('OOA_STAGES_REAL'), needRoot()], STAGES_RUN);
 const STAGES = [
   'host-prep',
   'repositories',
@@ -52,7 +53,7 @@ function stageRun(stage: string): StageRun {
   return runStage(node!, stage, timings, 20 * MIN);
 }
 
-(REAL ? describe : describe.skip)('stage scripts on Ubuntu 24.04 + Caracal in an nspawn machine', () => {
+describeReal('stage scripts on Ubuntu 24.04 + Caracal in an nspawn machine', () => {
   beforeAll(() => {
     node = startDevNode(PREFIX, ACNG_PORT, [], UBUNTU_NOBLE);
     // The local provider runs only Debian 12, so the node settings are rendered as for AWS: only

@@ -9,7 +9,6 @@ import { run as hostRun } from '../../src/local/vpc/run';
 import {
   addNodeNamespace,
   deleteNamespace,
-  isRoot,
   neighbourState,
   pings,
   run,
@@ -18,8 +17,9 @@ import {
   TcpServer,
   testId,
 } from '../helpers/netns';
+import { AS_ROOT, describeIf, needRoot } from '../helpers/requires';
 
-const describeRoot = isRoot ? describe : describe.skip;
+const describeRoot = describeIf([needRoot()], AS_ROOT);
 
 describeRoot('emulated AWS VPC', () => {
   const id = testId('vt');

@@ -11,6 +11,7 @@ import { collectLogBundle } from '../../src/report/log-bundle';
 import type { ExecOptions, ExecResult, RemoteSession } from '../../src/remote/types';
 import { RecordingIo } from '../fixtures/smoke/fake-controller';
 import { settingsFrom } from '../helpers/inputs';
+import { AS_ROOT, describeIf, needRoot } from '../helpers/requires';
 
 const SECRET = 'Pq4Wn8Zr2Ks6Vt1Xy5Bm9Lc3';
 const SECRET2 = 'Fh7Gj2Kd9Ls4Qw1Er6Ty3Ui8';
@@ -44,8 +45,7 @@ class LocalSession implements RemoteSession {
   async close(): Promise<void> {}
 }
 
-const isRoot = process.getuid?.() === 0;
-(isRoot ? describe : describe.skip)('collectLogBundle', () => {
+describeIf([needRoot()], AS_ROOT)('collectLogBundle', () => {
   const ns = `ooa-logtest-${process.pid}`;
   let dir: string;
 

@@ -9,6 +9,7 @@ import * as path from 'path';
 import { LineSplitter, LineTail } from '../../src/remote/log-tail';
 import { killCommand, pgidFile, shQuote, wrapCommand, writeFileCommand } from '../../src/remote/remote-shell';
 import { packBundle, unpackCommand } from '../../src/remote/stage-upload';
+import { AS_ROOT, itIf, needFile } from '../helpers/requires';
 
 /** A wrapped command whose process-group record lives in the test's own directory. */
 function unwrapForTest(command: string, dir: string) {
@@ -37,7 +38,7 @@ function livingWith(argvPart: string): number[] {
 }
 
 const bash = (line: string, input?: string) => spawnSync('bash', ['-c', line], { input, encoding: 'utf8' });
-const hasShellcheck = spawnSync('shellcheck', ['--version']).status === 0;
+const itShellcheck = itIf([needFile('/usr/bin/shellcheck', 'shellcheck')], AS_ROOT);
 
 describe('remote command lines', () => {
   let dir: string;
@@ -115,7 +116,7 @@ describe('remote command lines', () => {
     expect(fs.existsSync(path.join(dir, 'evil.sh'))).toBe(false);
   });
 
-  (hasShellcheck ? test : test.skip)('shellcheck finds nothing in the generated scripts', () => {
+  itShellcheck('shellcheck finds nothing in the generated scripts', () => {
     const { line, kill } = unwrapForTest('echo hi', dir);
     const scripts = { wrap: line, kill, write: writeFileCommand('/etc/x y', 0o600), unpack: unpackCommand('/opt/a b') };
     for (const [name, body] of Object.entries(scripts)) {

