@@ -38,6 +38,11 @@ OPENSTACK_NEUTRON_NETWORK = {
     'enable_fip_topology_check': True,
 }
 TIME_ZONE = "UTC"
+# Users reach the dashboard over HTTPS through the tls-proxy stage's HAProxy: Django must know the
+# request was secure, or its CSRF check refuses the login form's https Origin.
+SECURE_PROXY_SSL_HEADER = ('HTTP_X_FORWARDED_PROTO', 'https')
+CSRF_COOKIE_SECURE = True
+SESSION_COOKIE_SECURE = True
 EOP
 web_wsgi_setup horizon
 # shellcheck disable=SC2046
