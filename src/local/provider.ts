@@ -179,6 +179,7 @@ export function createLocalProvider(settings: Pick<Settings, 'provider'>, deps: 
         hostname: node.name,
         hosts,
         sshPublicKey: ctx.sshPublicKey,
+        hostKey: ctx.hostKeys[node.name],
         aptProxy: NODE_APT_PROXY,
         mirror,
         nics: nics.map(({ plan: nic, mac }) => ({
