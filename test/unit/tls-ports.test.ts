@@ -32,7 +32,9 @@ describe('public TLS ports', () => {
   test('public_url gives https on the public address and the TLS port, with the path kept', () => {
     expect(bash('public_url 5000/v3/').out.trim()).toBe('https://198.51.100.12:13000/v3/');
     expect(bash('public_url 9292').out.trim()).toBe('https://198.51.100.12:13292');
-    expect(bash("public_url '8776/v3/%(project_id)s'").out.trim()).toBe('https://198.51.100.12:13776/v3/%(project_id)s');
+    expect(bash("public_url '8776/v3/%(project_id)s'").out.trim()).toBe(
+      'https://198.51.100.12:13776/v3/%(project_id)s',
+    );
     expect(bash('public_url 6080/vnc_auto.html').out.trim()).toBe('https://198.51.100.12:13080/vnc_auto.html');
     expect(bash('public_url 80/horizon').out.trim()).toBe('https://198.51.100.12/horizon');
     expect(publicTlsPort(5000)).toBe(13000);
