@@ -168,9 +168,10 @@ function stageRun(stage: string): StageRun {
     expect(v3.version.links[0].href).toBe(`https://${ip}:13000/v3/`);
     const glance = JSON.parse((await httpsRequest(`https://${ip}:13292/`, tls.caCertPem)).body);
     expect(glance.versions[0].links[0].href).toMatch(new RegExp(`^https://${ip.replace(/\./g, '\\.')}:13292/v2/`));
-    // Plain HTTP on a TLS port is no way around it.
-    const plain = inNode(node!, `curl -sS -o /dev/null -w "%{http_code}" http://${PREFIX}.1.12:13000/v3`).output;
-    expect(plain).toBe('400');
+    // Plain HTTP on a TLS port is no way around it: HAProxy drops the connection without an answer.
+    const plain = inNode(node!, `curl -sS -o /dev/null -w "%{http_code}" http://${PREFIX}.1.12:13000/v3`);
+    expect(plain.code).not.toBe(0);
+    expect(plain.output.startsWith('000')).toBe(true);
   });
 
   test('Horizon: the login page and a real login through HTTPS on port 443', async () => {
@@ -185,8 +186,10 @@ function stageRun(stage: string): StageRun {
     expect(page.headers['set-cookie']!.join()).toMatch(/csrftoken=[^;]+;.*Secure/);
     const form = page.body.slice(page.body.indexOf('<form'), page.body.indexOf('</form>'));
     const fields: Record<string, string> = {};
-    for (const m of form.matchAll(/<input[^>]*name="([^"]+)"[^>]*?(?:value="([^"]*)")?[^>]*>/g))
-      fields[m[1]] = m[2] ?? '';
+    for (const [tag] of form.matchAll(/<input\b[^>]*>/g)) {
+      const name = /\bname="([^"]*)"/.exec(tag)?.[1];
+      if (name) fields[name] = /\bvalue="([^"]*)"/.exec(tag)?.[1] ?? '';
+    }
     Object.assign(fields, { username: 'admin', password: secrets.passwords.admin, domain: 'Default' });
     const body = new URLSearchParams(fields).toString();
     const login = await httpsRequest(`https://${ip}/horizon/auth/login/`, tls.caCertPem, {
