@@ -43,6 +43,9 @@ TIME_ZONE = "UTC"
 SECURE_PROXY_SSL_HEADER = ('HTTP_X_FORWARDED_PROTO', 'https')
 CSRF_COOKIE_SECURE = True
 SESSION_COOKIE_SECURE = True
+# The dashboard calls the APIs from the controller, which cannot reach its own elastic IP on AWS
+# (the catalog's public endpoints): the internal ones, as Tempest does.
+OPENSTACK_ENDPOINT_TYPE = "internalURL"
 EOP
 web_wsgi_setup horizon
 # shellcheck disable=SC2046
