@@ -206,7 +206,18 @@ function stageRun(stage: string): StageRun {
     });
     expect(login.status).toBe(302);
     expect(String(login.headers.location)).not.toContain('/auth/login');
+    const session = [login.headers['set-cookie'] ?? []].flat().map((c) => c.split(';')[0]);
+    expect(session.join()).toMatch(/sessionid=/);
     expect([login.headers['set-cookie'] ?? []].flat().join()).toMatch(/sessionid=[^;]+;.*Secure/);
+    // The session works over HTTPS: the Identity panel lists the projects (Keystone, internal endpoint).
+    const projects = await httpsRequest(`https://${ip}/horizon/identity/`, tls.caCertPem, {
+      headers: {
+        Cookie: [...cookies.filter((c) => !c.startsWith('csrftoken=')), ...session].join('; '),
+        Accept: 'text/html',
+      },
+    });
+    expect(projects.status).toBe(200);
+    expect(projects.body).toContain('Service Project');
   });
 
   test(
