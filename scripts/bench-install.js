@@ -168,12 +168,14 @@ async function main() {
   const { generateSshKey } = req('secrets');
   const { createLocalProvider } = req('local/provider');
   const { connectEnvironment, closeAll } = req('remote/connect');
+  const { generateHostKeys, pinnedHostKeys } = req('core/host-keys');
 
   const stackId = `bench-${Math.random().toString(36).slice(2, 8)}`;
   const inputs = { provider: 'local', os: 'debian-12', release: 'zed', topology: 'minimal', 'stack-id': stackId, mode: 'up', 'image-url': 'file:///var/tmp/unused.img' };
   const settings = readSettings((n) => inputs[n] ?? '', { env: {} });
   const plan = buildPlan(settings, { now: new Date() });
   const key = generateSshKey(stackId);
+  const hostKeys = generateHostKeys(stackId, plan.nodes.map((n) => n.name), () => undefined);
   const keyDir = fs.mkdtempSync(path.join(root, 'build', `${stackId}-`));
   fs.writeFileSync(path.join(keyDir, 'id'), key.privateKey, { mode: 0o600 });
   const provider = createLocalProvider(settings);
@@ -184,9 +186,10 @@ async function main() {
       io,
       ledger: { record: (r) => records.push(r), list: () => [...records] },
       sshPublicKey: key.publicKey,
+      hostKeys,
       privateKeyPath: path.join(keyDir, 'id'),
     });
-    sessions = await connectEnvironment(env, { io, privateKey: key.privateKey });
+    sessions = await connectEnvironment(env, { io, privateKey: key.privateKey, hostKeys: pinnedHostKeys(hostKeys) });
     const controller = sessions.get('controller');
     const eth2 = env.nodes.find((n) => n.name === 'controller').nics.find((n) => n.name === 'eth2');
     // The controller NATs the others out (what host-prep does in the pipeline).

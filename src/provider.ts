@@ -3,6 +3,7 @@
 // sees the Environment a provider returns.
 
 import type { Io } from './core/io';
+import type { SshKeyPair } from './core/secrets';
 import type { Plan } from './plan/types';
 
 /** A resource that exists and must be deleted at teardown; recorded the moment it exists. */
@@ -58,6 +59,8 @@ export interface ProviderContext {
   ledger: ResourceLedger;
   /** Public half of the stack's generated SSH key (OpenSSH format). */
   sshPublicKey: string;
+  /** Node name → the host key it must boot with (secret private half: hand it only to that node). */
+  hostKeys: Record<string, SshKeyPair>;
   privateKeyPath: string;
   /** Aborted when the run is being cancelled; providers stop creating and return. */
   signal?: AbortSignal;

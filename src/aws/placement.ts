@@ -20,12 +20,14 @@ import { emptyFound, Kind } from './kinds';
 import type { BootImage, TypeFacts } from './preflight';
 import { tagSpec } from './tags';
 import { deleteFound } from './teardown';
-import { deadMansSwitch, toBase64 } from './user-data';
+import type { SshKeyPair } from '../core/secrets';
+import { instanceUserData, toBase64 } from './user-data';
 import type { WaitOptions } from './wait';
 
 interface LaunchSpec {
   image: BootImage;
   keyName: string;
+  hostKeys: Record<string, SshKeyPair>;
   types: Map<string, TypeFacts>;
   securityGroups: Record<SecurityGroupName, string>;
   spot: boolean;
@@ -38,6 +40,8 @@ interface PendingLaunch {
   spot: boolean;
   keyName: Promise<string>;
   securityGroups: Promise<Record<SecurityGroupName, string>>;
+  /** Node name → the host key it boots with (cloud-init's ssh_keys). */
+  hostKeys: Record<string, SshKeyPair>;
 }
 
 interface PlacedNic {
@@ -154,6 +158,12 @@ async function createInterface(
   return { nic, eniId, mac: out.NetworkInterface?.MacAddress ?? '' };
 }
 
+function hostKeyOf(spec: LaunchSpec, node: string): SshKeyPair {
+  const key = spec.hostKeys[node];
+  if (!key) throw new Error(`no host key was made for ${node}: it would boot with a key the runner cannot pin`);
+  return key;
+}
+
 function runInstancesInput(
   plan: Plan,
   node: PlannedNode,
@@ -176,7 +186,7 @@ function runInstancesInput(
     })),
     MetadataOptions: { HttpTokens: 'required', HttpEndpoint: 'enabled', HttpPutResponseHopLimit: 1 },
     InstanceInitiatedShutdownBehavior: 'terminate',
-    UserData: toBase64(deadMansSwitch(plan.stackId, plan.expiresAt)),
+    UserData: toBase64(instanceUserData(plan.stackId, plan.expiresAt, hostKeyOf(spec, node.name))),
     ...(nested ? { CpuOptions: { NestedVirtualization: 'enabled' } } : {}),
     ...(market === 'spot'
       ? {

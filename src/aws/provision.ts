@@ -93,7 +93,9 @@ export async function provision(plan: Plan, ctx: ProviderContext, deps: UpDeps):
   );
   // Subnets need only the VPC; interfaces wait for their groups, launches for the key pair.
   const placement: Promise<Placement> = step(
-    vpc.then((v) => place(u, zones, v, { image, types, spot: plan.spot, keyName, securityGroups }, wait)),
+    vpc.then((v) =>
+      place(u, zones, v, { image, types, spot: plan.spot, keyName, securityGroups, hostKeys: ctx.hostKeys }, wait),
+    ),
   );
   step(placement.then((p) => p.finishing));
 

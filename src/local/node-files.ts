@@ -1,10 +1,11 @@
 // Per-node files written into a node's fresh root file system copy before it boots: what EC2 and
-// cloud-init would have given the instance (hostname, the stack's SSH key, addresses on its NICs),
+// cloud-init would have given the instance (hostname, the stack's SSH key, its own SSH host key, addresses on its NICs),
 // plus the local provider's own needs (apt through the host's cache, no DNS).
 
 import { randomBytes } from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
+import type { SshKeyPair } from '../core/secrets';
 import type { Run } from './exec';
 import type { DebianMirror } from './host-mirror';
 import { SUITE } from './rootfs';
@@ -24,6 +25,8 @@ interface NodeConfig {
   /** name → management IP of every node of the stack (there is no DNS). */
   hosts: Array<{ name: string; ip: string }>;
   sshPublicKey: string;
+  /** The node's ed25519 host key, made on the runner (which pins its public half). */
+  hostKey: SshKeyPair;
   aptProxy: string;
   mirror: DebianMirror;
 }
@@ -93,6 +96,9 @@ export async function writeNodeFiles(run: Run, root: string, cfg: NodeConfig): P
   write(root, 'etc/apt/apt.conf.d/01proxy', `Acquire::http::Proxy "${cfg.aptProxy}";\n`);
   fs.rmSync(path.join(root, 'etc/apt/sources.list'), { force: true });
   write(root, 'etc/apt/sources.list.d/debian.sources', debianSources(cfg.mirror));
-  // Each node its own host keys (ssh-keygen -A with a prefix writes <root>/etc/ssh/ssh_host_*).
+  // The host key the runner pins, as cloud-init's ssh_keys writes it on EC2; ssh-keygen -A then
+  // makes only the other types, which the runner never accepts.
+  write(root, 'etc/ssh/ssh_host_ed25519_key', cfg.hostKey.privateKey, 0o600);
+  write(root, 'etc/ssh/ssh_host_ed25519_key.pub', `${cfg.hostKey.publicKey.trim()}\n`, 0o644);
   await run('ssh-keygen', ['-A', '-f', root]);
 }

@@ -141,6 +141,7 @@ export async function upLocal(
       hostname: node.name,
       hosts,
       sshPublicKey: ctx.sshPublicKey,
+      hostKey: ctx.hostKeys[node.name],
       aptProxy: NODE_APT_PROXY,
       mirror,
       nics: nics.map(({ plan: nic, mac }) => ({

@@ -23,6 +23,9 @@ import { notifyPrUp } from '../report/pr-notify';
 import { keepTimings, recordCheckTimings, reportUp, shouldCollectLogs } from '../report/report-run';
 import { Timings } from '../report/timings';
 import { generateStackSecrets, StackSecrets } from '../core/secrets';
+import { generateHostKeys, pinnedHostKeys } from '../core/host-keys';
+import { issueStackTls, StackTls } from '../core/tls';
+import { installTlsFiles, tlsAddresses } from '../remote/tls-files';
 import { runSmokeChecks, smokeResult } from '../smoke/run';
 import type { CheckResult, TcpConnect } from '../smoke/types';
 import type { UpOutcome } from './teardown-policy';
@@ -66,6 +69,11 @@ export async function runUp(io: Io, settings: Settings, plan: Plan, deps: UpDeps
   io.saveState(States.CostBasis, JSON.stringify(cost));
   // Masked before anything else can see them.
   const secrets = generateStackSecrets(plan.stackId, (s) => io.setSecret(s));
+  const hostKeys = generateHostKeys(
+    plan.stackId,
+    plan.nodes.map((n) => n.name),
+    (s) => io.setSecret(s),
+  );
   const privateKeyPath = path.join(deps.workDir, 'id_ed25519');
   fs.writeFileSync(privateKeyPath, secrets.sshKey.privateKey, { mode: 0o600 });
   const ledger = stateLedger(io);
@@ -84,6 +92,7 @@ export async function runUp(io: Io, settings: Settings, plan: Plan, deps: UpDeps
           io,
           ledger,
           sshPublicKey: secrets.sshKey.publicKey,
+          hostKeys,
           privateKeyPath,
           signal: cancel.signal,
         }),
@@ -105,9 +114,21 @@ export async function runUp(io: Io, settings: Settings, plan: Plan, deps: UpDeps
   let sessions: Map<string, SshSession> | undefined;
   let results: CheckResult[] | undefined;
   let failure: unknown;
+  let tls: StackTls | undefined;
   try {
+    // The controller's certificate names the elastic IP, known only now.
+    tls = await timings.time('provision', 'tls certificates', () =>
+      issueStackTls({
+        stackId: plan.stackId,
+        ipAddresses: tlsAddresses(plan, env),
+        notAfter: new Date(plan.expiresAt),
+        mask: (s) => io.setSecret(s),
+        workDir: deps.workDir,
+      }),
+    );
+    const stackTls = tls;
     sessions = await timings.time('provision', 'ssh ready', () =>
-      connectEnvironment(env, { privateKey: secrets.sshKey.privateKey, io }),
+      connectEnvironment(env, { privateKey: secrets.sshKey.privateKey, hostKeys: pinnedHostKeys(hostKeys), io }),
     );
     const open = sessions;
     const session = (node: string) => {
@@ -115,6 +136,7 @@ export async function runUp(io: Io, settings: Settings, plan: Plan, deps: UpDeps
       if (!s) throw new Error(`no SSH session for node ${node}`);
       return s;
     };
+    await installTlsFiles(session('controller'), stackTls);
     await runStages({
       plan,
       sessions: session,
@@ -142,6 +164,7 @@ export async function runUp(io: Io, settings: Settings, plan: Plan, deps: UpDeps
         controller,
         io,
         adminOpenrcPath: ADMIN_OPENRC,
+        publicAccess: { caPem: stackTls.caCertPem, adminPassword: secrets.passwords.admin },
         secrets: secretValues(secrets),
         connect: deps.tcpConnect,
       });
@@ -165,6 +188,7 @@ export async function runUp(io: Io, settings: Settings, plan: Plan, deps: UpDeps
       io,
       workDir: deps.workDir,
       adminPassword: secrets.passwords.admin,
+      caCertPem: tls?.caCertPem,
       results,
       timings,
       secrets: secretValues(secrets),

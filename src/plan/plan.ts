@@ -39,18 +39,35 @@ const HOST = {
 const TENANT_CIDR = '192.168.100.0/24';
 const TENANT_HOST = { gateway: 1, smokeInstance: 10 };
 
-/** Keystone, Horizon, the other public APIs, and the port-forward range: reachable from allowed-cidrs. */
-const PUBLIC_TCP_PORTS: Array<[number, string]> = [
+/**
+ * The public HTTPS ports and the internal plain-HTTP port each fronts (TripleO's numbers). The
+ * elastic IP reaches the controller on the same ports the VPC uses, so TLS gets ports of its own;
+ * the tls-proxy stage terminates it (lib.sh's tls_port holds the same list, a unit test keeps the
+ * two equal).
+ */
+export const PUBLIC_TLS_PORTS: Array<{ port: number; internal: number; description: string }> = [
+  { port: 443, internal: 80, description: 'Horizon dashboard (HTTPS)' },
+  { port: 13000, internal: 5000, description: 'Keystone identity API (HTTPS)' },
+  { port: 13080, internal: 6080, description: 'noVNC console proxy (HTTPS)' },
+  { port: 13292, internal: 9292, description: 'Glance image API (HTTPS)' },
+  { port: 13696, internal: 9696, description: 'Neutron network API (HTTPS)' },
+  { port: 13774, internal: 8774, description: 'Nova compute API (HTTPS)' },
+  { port: 13776, internal: 8776, description: 'Cinder volume API (HTTPS)' },
+  { port: 13778, internal: 8778, description: 'Placement API (HTTPS)' },
+  { port: 13808, internal: 8080, description: 'Swift proxy (HTTPS)' },
+];
+
+/** The public HTTPS port in front of an internal port (throws for a port without one: a bug). */
+export function publicTlsPort(internal: number): number {
+  const p = PUBLIC_TLS_PORTS.find((x) => x.internal === internal);
+  if (!p) throw new Error(`no public TLS port fronts the internal port ${internal}`);
+  return p.port;
+}
+
+/** SSH and the HTTPS ports: reachable from allowed-cidrs. The plain-HTTP API ports stay inside the VPC. */
+export const PUBLIC_TCP_PORTS: Array<[number, string]> = [
   [22, 'SSH to the controller (jump host for the other nodes)'],
-  [80, 'Horizon dashboard'],
-  [5000, 'Keystone identity API'],
-  [6080, 'noVNC console proxy'],
-  [8774, 'Nova compute API'],
-  [8776, 'Cinder volume API'],
-  [8778, 'Placement API'],
-  [8080, 'Swift proxy'],
-  [9292, 'Glance image API'],
-  [9696, 'Neutron network API'],
+  ...PUBLIC_TLS_PORTS.map((p): [number, string] => [p.port, p.description]),
 ];
 
 const PORT_FORWARD_BASE = 522;

@@ -51,6 +51,8 @@ export function buildStageGraph(nodes: PlannedNode[]): PlannedStage[] {
     if (node.role === 'controller') {
       if (has('block')) list.push(['cinder-controller', 20]);
       if (has('object')) list.push(['swift-proxy', 20]);
+      // After every API stage: it makes each of them trust the proxy's X-Forwarded-Proto.
+      list.push(['tls-proxy', 10]);
       list.push(['discover-hosts', 15]);
     }
     let previous: StageId | undefined;

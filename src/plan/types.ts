@@ -185,6 +185,7 @@ export const STAGE_NAMES = [
   'horizon',
   'cinder-controller',
   'swift-proxy',
+  'tls-proxy',
   'discover-hosts',
   'compute-packages',
   'nova-compute',

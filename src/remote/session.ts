@@ -1,9 +1,10 @@
 // RemoteSession on node-ssh: one SSH connection per node, opened with bounded retries, reached
 // directly (the controller) or through another session's connection (every other node, with the
-// controller as jump host). Commands run as root in bash; a closed connection is reopened before
-// the next command, so a node that rebooted between two stages just works.
+// controller as jump host). Each accepts only the host key its node was given at boot, on every
+// connection. Commands run as root in bash; a closed connection is reopened before the next
+// command, so a node that rebooted between two stages just works.
 
-import { randomBytes } from 'crypto';
+import { createHash, randomBytes } from 'crypto';
 import { NodeSSH } from 'node-ssh';
 import { constants as osConstants } from 'os';
 import { Readable, type Duplex } from 'stream';
@@ -25,6 +26,11 @@ interface SshTarget {
   user: string;
   /** OpenSSH private key content (never a path on a command line, never logged). */
   privateKey: string;
+  /**
+   * The node's host key, known before the first connection ("ssh-ed25519 AAAA…", generated on the
+   * runner and handed to the node at boot): the only key this session accepts.
+   */
+  hostKey: string;
   /** Jump host: the node is reached through this session's connection (ssh2 forwardOut). */
   via?: SshSession;
 }
@@ -90,8 +96,8 @@ export class SshSession implements RemoteSession {
   private connecting?: Promise<Ssh2Client>;
   private readyChecked = false;
   private closed = false;
-  /** Trust on first use: a reconnect must meet the same host key as the first connection. */
-  private hostKey?: Buffer;
+  /** The pinned host key: its type and blob (what ssh2 hands the host verifier). */
+  private readonly pinned: { type: string; blob: Buffer };
 
   constructor(
     private readonly target: SshTarget,
@@ -99,6 +105,7 @@ export class SshSession implements RemoteSession {
   ) {
     this.node = target.node;
     this.policy = { ...DEFAULT_CONNECT_POLICY, ...opts.policy };
+    this.pinned = parseHostKey(target.hostKey, target.node);
   }
 
   get via(): SshSession | undefined {
@@ -168,6 +175,10 @@ export class SshSession implements RemoteSession {
     ssh?.dispose();
   }
 
+  private describeTarget(): string {
+    return `${this.target.host}:${this.target.port}${this.via ? ` via ${this.via.node}` : ''}`;
+  }
+
   private get ticker(): Ticker {
     return this.opts.ticker ?? realTicker;
   }
@@ -186,7 +197,7 @@ export class SshSession implements RemoteSession {
     if (this.closed) throw new Error(`SSH session to ${this.node} is closed`);
     if (this.client) return this.client;
     if (!this.connecting) {
-      const where = `${this.target.host}:${this.target.port}${this.via ? ` via ${this.via.node}` : ''}`;
+      const where = this.describeTarget();
       this.connecting = withHeartbeat(
         this.opts.io,
         `SSH on ${this.node} (${where})`,
@@ -195,7 +206,10 @@ export class SshSession implements RemoteSession {
             attempts: this.policy.attempts,
             baseMs: this.policy.baseMs,
             maxMs: this.policy.maxMs,
-            retryable: (err) => !(err instanceof Error && err.name === 'AssertionError'),
+            // Another host key is an answer, not a hiccup: the node got its key before sshd first
+            // started, so trying again would only meet the same impostor.
+            retryable: (err) =>
+              !(err instanceof HostKeyMismatchError) && !(err instanceof Error && err.name === 'AssertionError'),
             sleep: this.opts.sleep,
             onRetry: (err, attempt, waitMs) =>
               this.opts.io.info(
@@ -213,15 +227,19 @@ export class SshSession implements RemoteSession {
 
   private async connectOnce(): Promise<Ssh2Client> {
     const ssh = new NodeSSH();
+    let presented: Buffer | undefined;
     const config = {
       username: this.target.user,
       privateKey: this.target.privateKey,
       readyTimeout: this.policy.handshakeTimeoutMs,
       keepaliveInterval: KEEPALIVE_MS,
       keepaliveCountMax: 4,
+      // Only the pinned key's algorithm is offered, so the server must prove it holds that key.
+      algorithms: { serverHostKey: [this.pinned.type] },
       hostVerifier: (key: Buffer) => {
-        if (!this.hostKey) this.hostKey = Buffer.from(key);
-        return this.hostKey.equals(key);
+        if (this.pinned.blob.equals(key)) return true;
+        presented = Buffer.from(key);
+        return false;
       },
     };
     let sock: Duplex | undefined;
@@ -235,6 +253,7 @@ export class SshSession implements RemoteSession {
     } catch (err) {
       ssh.dispose();
       sock?.destroy();
+      if (presented) throw new HostKeyMismatchError(this.node, this.describeTarget(), this.pinned.blob, presented);
       throw err;
     }
     const client = ssh.connection as unknown as Ssh2Client;
@@ -366,6 +385,44 @@ export class SshSession implements RemoteSession {
     await Promise.race([kill, bound]);
     clearTimeout(timer);
   }
+}
+
+/** The node answered with a host key other than the one it was given: refused, never retried. */
+export class HostKeyMismatchError extends Error {
+  constructor(
+    readonly node: string,
+    readonly where: string,
+    expected: Buffer,
+    presented: Buffer,
+  ) {
+    super(
+      `SSH host key of ${node} (${where}) is not the key this stack gave it: expected ${fingerprint(expected)}, ` +
+        `the server presented ${keyType(presented)} ${fingerprint(presented)}. Refusing to connect: another ` +
+        `machine answers at that address, or the node did not boot with its key.`,
+    );
+    this.name = 'HostKeyMismatchError';
+  }
+}
+
+/** OpenSSH's fingerprint of a key blob: SHA256:<base64 without padding>. */
+export function fingerprint(blob: Buffer): string {
+  return `SHA256:${createHash('sha256').update(blob).digest('base64').replace(/=+$/, '')}`;
+}
+
+/** The algorithm name a key blob starts with (an SSH string). */
+function keyType(blob: Buffer): string {
+  if (blob.length < 4) return 'unknown';
+  const n = blob.readUInt32BE(0);
+  return n > 0 && n < 64 && blob.length >= 4 + n ? blob.subarray(4, 4 + n).toString('latin1') : 'unknown';
+}
+
+/** "ssh-ed25519 AAAA… [comment]" → type and blob; a key that is not one fails with the node named. */
+export function parseHostKey(line: string, node: string): { type: string; blob: Buffer } {
+  const [type, b64] = (line ?? '').trim().split(/\s+/);
+  const blob = Buffer.from(b64 ?? '', 'base64');
+  if (!type || !b64 || blob.length === 0 || keyType(blob) !== type)
+    throw new Error(`the pinned SSH host key of ${node} is not an OpenSSH public key line ('<type> <base64>')`);
+  return { type, blob };
 }
 
 function looksDisconnected(err: unknown): boolean {

@@ -1,24 +1,27 @@
-// What a user needs to talk to the cloud from the runner: the endpoints, a clouds.yaml for
-// openstacksdk / openstackclient and an openrc, written 0600 under the work directory.
+// What a user needs to talk to the cloud from the runner: the endpoints (HTTPS on the elastic IP),
+// a clouds.yaml for openstacksdk / openstackclient and an openrc, written 0600 under the work
+// directory, both pointing at the stack's CA certificate next to them (cacert / OS_CACERT).
 
 import { promises as fs } from 'fs';
 import * as path from 'path';
 import type { Plan } from '../plan/types';
+import { publicTlsPort } from '../plan/plan';
 import type { Environment } from '../provider';
 import { shq } from '../smoke/shell';
 
 const CLOUD_NAME = 'openstack-on-aws';
 const REGION_NAME = 'RegionOne';
-const ADMIN_USER = 'admin';
-const ADMIN_PROJECT = 'admin';
+export const ADMIN_USER = 'admin';
+export const ADMIN_PROJECT = 'admin';
 
 export function authUrl(env: Pick<Environment, 'controllerPublicIp'>): string {
-  return `http://${env.controllerPublicIp}:5000/v3`;
+  return `https://${env.controllerPublicIp}:${publicTlsPort(5000)}/v3`;
 }
 
 /** Horizon lives at /horizon on Ubuntu and Debian, at /dashboard on the RHEL family (RDO). */
 export function dashboardUrl(plan: Pick<Plan, 'os'>, env: Pick<Environment, 'controllerPublicIp'>): string {
-  return `http://${env.controllerPublicIp}/${plan.os.family === 'rhel' ? 'dashboard' : 'horizon'}`;
+  // Horizon's HTTPS port is 443: no port in the URL.
+  return `https://${env.controllerPublicIp}/${plan.os.family === 'rhel' ? 'dashboard' : 'horizon'}`;
 }
 
 /** YAML double-quoted scalar (the password is [A-Za-z0-9], but a file must never depend on it). */
@@ -26,7 +29,7 @@ function yamlString(s: string): string {
   return JSON.stringify(s);
 }
 
-function renderCloudsYaml(url: string, password: string): string {
+function renderCloudsYaml(url: string, password: string, caCertPath?: string): string {
   return [
     'clouds:',
     `  ${CLOUD_NAME}:`,
@@ -40,11 +43,12 @@ function renderCloudsYaml(url: string, password: string): string {
     `    region_name: ${yamlString(REGION_NAME)}`,
     '    identity_api_version: 3',
     '    interface: "public"',
+    ...(caCertPath ? [`    cacert: ${yamlString(caCertPath)}`] : []),
     '',
   ].join('\n');
 }
 
-function renderOpenrc(url: string, password: string): string {
+function renderOpenrc(url: string, password: string, caCertPath?: string): string {
   return [
     `# Admin credentials of ${CLOUD_NAME}: source this file, then run openstack commands.`,
     `export OS_USERNAME=${shq(ADMIN_USER)}`,
@@ -55,6 +59,7 @@ function renderOpenrc(url: string, password: string): string {
     `export OS_AUTH_URL=${shq(url)}`,
     'export OS_IDENTITY_API_VERSION=3',
     `export OS_REGION_NAME=${shq(REGION_NAME)}`,
+    ...(caCertPath ? [`export OS_CACERT=${shq(caCertPath)}`] : []),
     '',
   ].join('\n');
 }
@@ -69,11 +74,16 @@ export async function writeCredentialFiles(
   env: Pick<Environment, 'controllerPublicIp'>,
   adminPassword: string,
   workDir: string,
-): Promise<{ cloudsYaml: string; openrc: string }> {
+  /** The stack's CA certificate (absent only when the run failed before it was made). */
+  caCertPem?: string,
+): Promise<{ cloudsYaml: string; openrc: string; caCert?: string }> {
   await fs.mkdir(workDir, { recursive: true });
   const cloudsYaml = path.join(workDir, 'clouds.yaml');
   const openrc = path.join(workDir, 'admin-openrc.sh');
-  await writePrivate(cloudsYaml, renderCloudsYaml(authUrl(env), adminPassword));
-  await writePrivate(openrc, renderOpenrc(authUrl(env), adminPassword));
-  return { cloudsYaml, openrc };
+  // Absolute: clouds.yaml and openrc work from any directory. A certificate, not a secret.
+  const caCert = caCertPem ? path.resolve(workDir, 'ca.pem') : undefined;
+  if (caCert) await fs.writeFile(caCert, caCertPem!, { mode: 0o644 });
+  await writePrivate(cloudsYaml, renderCloudsYaml(authUrl(env), adminPassword, caCert));
+  await writePrivate(openrc, renderOpenrc(authUrl(env), adminPassword, caCert));
+  return { cloudsYaml, openrc, ...(caCert ? { caCert } : {}) };
 }

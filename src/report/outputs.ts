@@ -18,6 +18,8 @@ export interface PublishInput {
   /** A private directory on the runner for the files the outputs point at. */
   workDir: string;
   adminPassword: string;
+  /** The stack's CA certificate: clouds.yaml and openrc point at a copy (absent when it was never made). */
+  caCertPem?: string;
   /** Undefined when the checks never ran (smoke-result is then skipped). */
   results?: CheckResult[];
   junitPath?: string;
@@ -48,7 +50,7 @@ export function portForwardsOutput(plan: Plan, env: Environment): PortForwardOut
 export async function publishOutputs(input: PublishInput): Promise<Record<string, string>> {
   const { plan, env, io, adminPassword } = input;
   io.setSecret(adminPassword);
-  const files = await writeCredentialFiles(env, adminPassword, input.workDir);
+  const files = await writeCredentialFiles(env, adminPassword, input.workDir, input.caCertPem);
   // The pipeline wrote the key; make sure of its mode, since ssh refuses a key others can read.
   await fs.chmod(env.privateKeyPath, 0o600);
   const values: Record<string, string> = {

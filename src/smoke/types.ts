@@ -5,6 +5,7 @@ import type { Io } from '../core/io';
 import type { CheckId, Plan } from '../plan/types';
 import type { RemoteSession } from '../remote/types';
 import type { Clock } from './clock';
+import type { PublicAccess } from './public-api';
 
 export type CheckStatus = 'passed' | 'failed' | 'skipped';
 
@@ -74,6 +75,8 @@ export interface SmokeOptions {
   clock?: Clock;
   /** Path ON THE CONTROLLER of the admin openrc (0600, root); every OpenStack command sources it. */
   adminOpenrcPath: string;
+  /** The stack's CA and admin's password: keystone-token and catalog use the public HTTPS endpoints. */
+  publicAccess: PublicAccess;
   /** Values to mask in anything a check reports (the io masks logs; this covers the JUnit file). */
   secrets?: string[];
   bounds?: Partial<SmokeBounds>;

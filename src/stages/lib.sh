@@ -971,12 +971,39 @@ os_ensure_service() {
   }
 }
 
-# os_ensure_endpoints TYPE PORT_AND_PATH: public on the controller's public address, internal and
-# admin on the controller's management name (the guide's three endpoints).
+# tls_port PORT: the public HTTPS port in front of an internal plain-HTTP port, TripleO's numbers
+# (the tls-proxy stage terminates TLS there). PUBLIC_TLS_PORTS in src/plan/plan.ts is the same
+# list; a unit test keeps the two equal.
+tls_port() {
+  case "$1" in
+    80) echo 443 ;;
+    5000) echo 13000 ;;
+    6080) echo 13080 ;;
+    8080) echo 13808 ;;
+    8774) echo 13774 ;;
+    8776) echo 13776 ;;
+    8778) echo 13778 ;;
+    9292) echo 13292 ;;
+    9696) echo 13696 ;;
+    *) die "no public TLS port for the internal port $1" ;;
+  esac
+}
+
+# public_url PORT[/PATH]: the public URL of what answers on PORT inside the VPC: HTTPS on the
+# controller's public address, on the TLS port in front of PORT.
+public_url() {
+  local port="${1%%/*}" path="" tls
+  [[ "$1" == */* ]] && path="/${1#*/}"
+  tls="$(tls_port "$port")"
+  if [[ "$tls" == 443 ]]; then echo "https://${PUBLIC_ADDRESS}${path}"; else echo "https://${PUBLIC_ADDRESS}:${tls}${path}"; fi
+}
+
+# os_ensure_endpoints TYPE PORT_AND_PATH: public on the controller's public address (HTTPS, see
+# public_url), internal and admin on the controller's management name (the guide's three endpoints).
 os_ensure_endpoints() {
   local type="$1" path="$2" iface url current id
   for iface in public internal admin; do
-    if [[ "$iface" == public ]]; then url="http://${PUBLIC_ADDRESS}:$path"; else url="http://${CONTROLLER_NAME}:$path"; fi
+    if [[ "$iface" == public ]]; then url="$(public_url "$path")"; else url="http://${CONTROLLER_NAME}:$path"; fi
     current="$(openstack endpoint list --service "$type" --interface "$iface" -f value -c ID -c URL 2>/dev/null | head -n1)"
     id="${current%% *}"
     if [[ -z "$current" ]]; then

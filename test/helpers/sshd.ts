@@ -1,9 +1,9 @@
 // A real OpenSSH server for tests: /usr/sbin/sshd (apt: openssh-server) on a loopback address and a
-// free port, with its own host key, one authorized key made by src/core/secrets.ts, root login by key
+// free port, with its own ed25519 host key and one authorized key, both made by src/core/secrets.ts, root login by key
 // only, everything in a temp dir named after the test. Stopped by PID (the listener and the
 // per-connection processes it forked), never by name.
 
-import { execFileSync, spawn, ChildProcess } from 'child_process';
+import { spawn, ChildProcess } from 'child_process';
 import * as fs from 'fs';
 import * as net from 'net';
 import * as os from 'os';
@@ -20,6 +20,8 @@ export interface SshdOptions {
   listenAddress?: string;
   /** Client key to authorize; a fresh one when absent. */
   key?: SshKeyPair;
+  /** The server's ed25519 host key (src/core/secrets.ts's format, as the runner makes them); fresh when absent. */
+  hostKey?: SshKeyPair;
   /** Record every command line the server receives (ForceCommand wrapper), NUL-separated. */
   recordCommands?: boolean;
   /** A fixed port (default: a free one). */
@@ -33,6 +35,8 @@ export interface TestSshd {
   port: number;
   user: 'root';
   key: SshKeyPair;
+  /** The host key the server presents: clients pin hostKey.publicKey. */
+  hostKey: SshKeyPair;
   dir: string;
   logFile: string;
   /** PID of the listening sshd (changes on restart). */
@@ -133,8 +137,9 @@ export async function startSshd(opts: SshdOptions): Promise<TestSshd> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), `ooa-sshd-${opts.id}-`));
   const key = opts.key ?? generateSshKey(`ooa-test-${opts.id}`);
   const port = opts.port ?? (await freePort(host));
+  const hostKeyPair = opts.hostKey ?? generateSshKey(`ooa-test-host-${opts.id}`);
   const hostKey = path.join(dir, 'host_ed25519');
-  execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', hostKey]);
+  fs.writeFileSync(hostKey, hostKeyPair.privateKey, { mode: 0o600 });
   fs.writeFileSync(path.join(dir, 'authorized_keys'), key.publicKey + '\n', { mode: 0o600 });
   const logFile = path.join(dir, 'sshd.log');
   const commandsFile = path.join(dir, 'commands.log');
@@ -199,6 +204,7 @@ export async function startSshd(opts: SshdOptions): Promise<TestSshd> {
     port,
     user: 'root',
     key,
+    hostKey: hostKeyPair,
     dir,
     logFile,
     pid: () => child.pid!,

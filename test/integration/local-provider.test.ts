@@ -17,6 +17,7 @@ import type { Environment, ResourceRecord } from '../../src/provider';
 import { closeAll, connectEnvironment } from '../../src/remote/connect';
 import type { SshSession } from '../../src/remote/session';
 import { generateSshKey } from '../../src/core/secrets';
+import { generateHostKeys, pinnedHostKeys } from '../../src/core/host-keys';
 import { runHost } from '../../src/local/exec';
 import { findStackLeftovers, isEmpty, describe as describeLeftovers } from '../../src/local/leftovers';
 import { DEFAULT_PATHS, pidfile, stackDir } from '../../src/local/paths';
@@ -119,6 +120,11 @@ describeIfRoot('local provider: nspawn nodes on the emulated VPC', () => {
   const keyPath = path.join(keyDir, 'id_ed25519');
   fs.writeFileSync(keyPath, key.privateKey, { mode: 0o600 });
   const { plan } = planFor(stackId);
+  const hostKeys = generateHostKeys(
+    stackId,
+    plan.nodes.map((n) => n.name),
+    () => undefined,
+  );
   const provider = createLocalProvider();
   const records: ResourceRecord[] = [];
   const ledger = { record: (r: ResourceRecord) => records.push(r), list: () => [...records] };
@@ -131,7 +137,7 @@ describeIfRoot('local provider: nspawn nodes on the emulated VPC', () => {
     const started = Date.now();
     if (started - waited > 1000)
       process.stdout.write(`waited ${((started - waited) / 1000).toFixed(1)} s for the host link\n`);
-    env = await provider.up(plan, { io, ledger, sshPublicKey: key.publicKey, privateKeyPath: keyPath });
+    env = await provider.up(plan, { io, ledger, sshPublicKey: key.publicKey, hostKeys, privateKeyPath: keyPath });
     process.stdout.write(
       `local provider up: ${((Date.now() - started) / 1000).toFixed(1)} s (root file system build ${provider.lastUpTimings?.rootfsBuildSeconds ?? 0} s)\n`,
     );
@@ -162,6 +168,7 @@ describeIfRoot('local provider: nspawn nodes on the emulated VPC', () => {
     sessions = await connectEnvironment(env, {
       io,
       privateKey: key.privateKey,
+      hostKeys: pinnedHostKeys(hostKeys),
       policy: { attempts: 10, baseMs: 500, maxMs: 2000 },
     });
     for (const node of env.nodes) {
@@ -214,7 +221,13 @@ describeIfRoot('local provider: nspawn nodes on the emulated VPC', () => {
     await waitForFreeHostLink();
     const crashRecords: ResourceRecord[] = [];
     const crashLedger = { record: (r: ResourceRecord) => crashRecords.push(r), list: () => [...crashRecords] };
-    await provider.up(plan, { io, ledger: crashLedger, sshPublicKey: key.publicKey, privateKeyPath: keyPath });
+    await provider.up(plan, {
+      io,
+      ledger: crashLedger,
+      sshPublicKey: key.publicKey,
+      hostKeys,
+      privateKeyPath: keyPath,
+    });
     const pids = plan.nodes.map((n) => Number(fs.readFileSync(pidfile(DEFAULT_PATHS, stackId, n.name), 'utf8').trim()));
     for (const pid of pids) process.kill(pid, 'SIGKILL');
     // The machines outlive their nspawn: the next down must find them by the stack's names.

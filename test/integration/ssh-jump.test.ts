@@ -71,6 +71,7 @@ describeIfSshd('reaching a node through the controller as jump host', () => {
     sessions = await connectEnvironment(env, {
       io,
       privateKey: key.privateKey,
+      hostKeys: { controller: controller.hostKey.publicKey, compute1: compute.hostKey.publicKey },
       innerPort: compute.port,
       execRunDir: `${controller.dir}/run`,
     });

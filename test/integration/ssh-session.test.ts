@@ -47,6 +47,7 @@ describeIfSshd('SshSession against a real sshd', () => {
         port: server.port,
         user: server.user,
         privateKey: server.key.privateKey,
+        hostKey: server.hostKey.publicKey,
       },
       { io, execRunDir: `${server.dir}/run` },
     );
@@ -192,17 +193,25 @@ describeIfSshd('connecting with bounded retries', () => {
     const port = await freePort('127.0.0.1');
     const { io, lines } = recordingIo();
     const generated = generateSshKey('retry-test');
+    const hostKey = generateSshKey('retry-test-host');
     const runDir = fs.mkdtempSync(`${os.tmpdir()}/ooa-ssh-retry-`);
     let sleeps = 0;
     const session = new SshSession(
-      { node: 'compute1', host: '127.0.0.1', port, user: 'root', privateKey: generated.privateKey },
+      {
+        node: 'compute1',
+        host: '127.0.0.1',
+        port,
+        user: 'root',
+        privateKey: generated.privateKey,
+        hostKey: hostKey.publicKey,
+      },
       {
         io,
         execRunDir: runDir,
         policy: { attempts: 5, baseMs: 1000, maxMs: 1000 },
         sleep: async () => {
           sleeps++;
-          if (!server) server = await startSshd({ id: 'retry', port, key: generated });
+          if (!server) server = await startSshd({ id: 'retry', port, key: generated, hostKey });
         },
       },
     );
@@ -218,7 +227,14 @@ describeIfSshd('connecting with bounded retries', () => {
     const port = await freePort('127.0.0.1');
     let sleeps = 0;
     const session = new SshSession(
-      { node: 'block1', host: '127.0.0.1', port, user: 'root', privateKey: generateSshKey('x').privateKey },
+      {
+        node: 'block1',
+        host: '127.0.0.1',
+        port,
+        user: 'root',
+        privateKey: generateSshKey('x').privateKey,
+        hostKey: generateSshKey('x-host').publicKey,
+      },
       {
         io: recordingIo().io,
         policy: { attempts: 3, baseMs: 1, maxMs: 1 },
@@ -255,7 +271,14 @@ describeIfSshd('readiness: cloud-init', () => {
     server = await startSshd({ id: 'cloud-init', env: { PATH: `${fakeBin}:/usr/sbin:/usr/bin:/sbin:/bin` } });
     const { io, lines } = recordingIo();
     const session = new SshSession(
-      { node: 'object1', host: server.host, port: server.port, user: 'root', privateKey: server.key.privateKey },
+      {
+        node: 'object1',
+        host: server.host,
+        port: server.port,
+        user: 'root',
+        privateKey: server.key.privateKey,
+        hostKey: server.hostKey.publicKey,
+      },
       { io, execRunDir: `${server.dir}/run` },
     );
     let connected = false;

@@ -92,6 +92,7 @@ describeIfSshd('runStages over real SSH with a jump host', () => {
     sessions = await connectEnvironment(env, {
       io: recordingIo().io,
       privateKey: key.privateKey,
+      hostKeys: { controller: controller.hostKey.publicKey, compute1: compute.hostKey.publicKey },
       innerPort: compute.port,
       execRunDir: path.join(base, 'run'),
     });

@@ -41,7 +41,14 @@ describeIfSudo('SshSession as a non-root user through sudo -n', () => {
       execFileSync('visudo', ['-c', '-f', SUDOERS]);
     }
     session = new SshSession(
-      { node: 'compute1', host: server.host, port: server.port, user: USER, privateKey: server.key.privateKey },
+      {
+        node: 'compute1',
+        host: server.host,
+        port: server.port,
+        user: USER,
+        privateKey: server.key.privateKey,
+        hostKey: server.hostKey.publicKey,
+      },
       {
         io: { info: (m) => lines.push(m), warning: (m) => lines.push(m) },
         execRunDir: `${server.dir}/run`,

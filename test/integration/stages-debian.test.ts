@@ -115,7 +115,7 @@ describeReal('stage scripts on Debian 12 + Zed in an nspawn machine', () => {
       node!,
       '. /root/admin-openrc && openstack endpoint list --service identity -f value -c Interface -c URL',
     ).output;
-    expect(endpoints).toContain(`public http://${PREFIX}.1.12:5000/v3/`);
+    expect(endpoints).toContain(`public https://${PREFIX}.1.12:13000/v3/`);
     expect(endpoints).toContain('internal http://controller:5000/v3/');
     expect(endpoints).toContain('admin http://controller:5000/v3/');
   });

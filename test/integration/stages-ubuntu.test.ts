@@ -145,7 +145,7 @@ describeReal('stage scripts on Ubuntu 24.04 + Caracal in an nspawn machine', () 
       node!,
       '. /root/admin-openrc && openstack endpoint list -f value -c Interface -c URL',
     ).output;
-    expect(endpoints).toContain(`public http://${PREFIX}.1.12:5000/v3/`);
+    expect(endpoints).toContain(`public https://${PREFIX}.1.12:13000/v3/`);
     expect(endpoints).toContain('internal http://controller:9292');
     expect(endpoints).toContain('internal http://controller:8778');
     // An empty image list is still an authenticated round trip through Keystone to Glance.

@@ -17,6 +17,8 @@ import type { CheckResult } from '../../src/smoke/types';
 import { settingsFrom } from '../helpers/inputs';
 
 const PASSWORD = 'Hk3Jd8Lq2Wz7Xv4Nb9Mc1Rt6';
+// A certificate, not a secret: the files must carry it as given (its bytes do not matter here).
+const CA_PEM = '-----BEGIN CERTIFICATE-----\nMIIBbTCCARSgAwIBAgIQQ2Ex\n-----END CERTIFICATE-----\n';
 
 /** Parses the runner's file-command format: name<<DELIM \n value \n DELIM. */
 function readOutputFile(file: string): Record<string, string> {
@@ -91,6 +93,7 @@ describe('publishOutputs through actionsIo', () => {
       io: actionsIo(),
       workDir,
       adminPassword: PASSWORD,
+      caCertPem: CA_PEM,
       results,
       junitPath: '/tmp/x.xml',
       timings,
@@ -104,8 +107,8 @@ describe('publishOutputs through actionsIo', () => {
     expect(o[Outputs.AdminPassword]).toBe(PASSWORD);
     expect(o).toMatchObject({
       [Outputs.StackId]: 'out1',
-      [Outputs.AuthUrl]: 'http://198.51.100.12:5000/v3',
-      [Outputs.DashboardUrl]: 'http://198.51.100.12/horizon',
+      [Outputs.AuthUrl]: 'https://198.51.100.12:13000/v3',
+      [Outputs.DashboardUrl]: 'https://198.51.100.12/horizon',
       [Outputs.ControllerIp]: '198.51.100.12',
       [Outputs.CloudsYaml]: path.join(workDir, 'clouds.yaml'),
       [Outputs.Openrc]: path.join(workDir, 'admin-openrc.sh'),
@@ -154,7 +157,7 @@ describe('publishOutputs through actionsIo', () => {
       clouds: {
         'openstack-on-aws': {
           auth: {
-            auth_url: 'http://198.51.100.12:5000/v3',
+            auth_url: 'https://198.51.100.12:13000/v3',
             username: 'admin',
             password: PASSWORD,
             project_name: 'admin',
@@ -164,6 +167,7 @@ describe('publishOutputs through actionsIo', () => {
           region_name: 'RegionOne',
           identity_api_version: 3,
           interface: 'public',
+          cacert: path.join(workDir, 'ca.pem'),
         },
       },
     });
@@ -171,7 +175,7 @@ describe('publishOutputs through actionsIo', () => {
       'bash',
       [
         '-c',
-        '. "$1"; [ "$OS_PASSWORD" = "$EXPECTED" ] && echo "$OS_USERNAME $OS_PROJECT_NAME $OS_AUTH_URL $OS_REGION_NAME"',
+        '. "$1"; [ "$OS_PASSWORD" = "$EXPECTED" ] && echo "$OS_USERNAME $OS_PROJECT_NAME $OS_AUTH_URL $OS_REGION_NAME $OS_CACERT"',
         'x',
         o[Outputs.Openrc],
       ],
@@ -179,16 +183,19 @@ describe('publishOutputs through actionsIo', () => {
         env: { PATH: process.env.PATH, EXPECTED: PASSWORD },
       },
     ).toString();
-    expect(sourced.trim()).toBe('admin admin http://198.51.100.12:5000/v3 RegionOne');
+    expect(sourced.trim()).toBe(`admin admin https://198.51.100.12:13000/v3 RegionOne ${path.join(workDir, 'ca.pem')}`);
+    // The CA certificate both point at: the stack's, as given (public: 0644).
+    expect(fs.readFileSync(path.join(workDir, 'ca.pem'), 'utf8')).toBe(CA_PEM);
+    expect(fs.statSync(path.join(workDir, 'ca.pem')).mode & 0o777).toBe(0o644);
   });
 });
 
 it('the dashboard is /dashboard on the RHEL family and /horizon elsewhere', () => {
   const e = { controllerPublicIp: '198.51.100.12' };
   expect(dashboardUrl({ os: { family: 'rhel', id: 'rocky-9', label: 'Rocky 9', sshUser: 'rocky' } }, e)).toBe(
-    'http://198.51.100.12/dashboard',
+    'https://198.51.100.12/dashboard',
   );
   expect(dashboardUrl({ os: { family: 'debian', id: 'debian-12', label: 'Debian 12', sshUser: 'admin' } }, e)).toBe(
-    'http://198.51.100.12/horizon',
+    'https://198.51.100.12/horizon',
   );
 });

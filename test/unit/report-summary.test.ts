@@ -162,8 +162,8 @@ describe('renderSummary', () => {
     expect(md).toMatch(
       /\| controller \| controller \| m7i\.xlarge \| i-0a1b2c3d4e5f60001 \| eth0 10\.42\.0\.11, eth1 10\.42\.1\.11, eth2 10\.42\.1\.12, public 198\.51\.100\.12, router 198\.51\.100\.11 \|/,
     );
-    expect(md).toContain('| Keystone (auth URL) | http://198.51.100.12:5000/v3 |');
-    expect(md).toContain('| dashboard | http://198.51.100.12/horizon |');
+    expect(md).toContain('| Keystone (auth URL) | https://198.51.100.12:13000/v3 |');
+    expect(md).toContain('| dashboard | https://198.51.100.12/horizon |');
     expect(md).toContain('| port-forward smoke-ssh | 198.51.100.11:522 → instance port 22 |');
   });
 

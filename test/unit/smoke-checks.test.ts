@@ -1,5 +1,7 @@
 // Each smoke check's pass and fail path, replayed against recorded controller outputs
 // (test/fixtures/smoke), with a fake clock so bounded polls run instantly but still print progress.
+// keystone-token and catalog speak HTTPS from the runner to a loopback stand-in for the public
+// endpoints (test/fixtures/smoke/public-keystone.ts) with a certificate of the stack's own CA.
 
 import * as fs from 'fs';
 import * as net from 'net';
@@ -20,8 +22,18 @@ import {
   out,
   RecordingIo,
 } from '../fixtures/smoke/fake-controller';
+import { PublicKeystone, startPublicKeystone, TOKEN_ID } from '../fixtures/smoke/public-keystone';
 
 const ADMIN_PASSWORD = 'Zq8xWm3pLk7vTn2rBy6dHs4c';
+// A loopback address of its own plays the elastic IP (all of 127.0.0.0/8 is local).
+const PUBLIC_IP = '127.13.0.12';
+const MINIMAL = ['identity', 'image', 'placement', 'compute', 'network'];
+let keystone: PublicKeystone;
+beforeAll(async () => {
+  keystone = await startPublicKeystone({ ip: PUBLIC_IP, password: ADMIN_PASSWORD, services: MINIMAL });
+});
+afterAll(() => keystone?.close());
+const access = () => ({ caPem: keystone.tls.caCertPem, adminPassword: ADMIN_PASSWORD });
 const now = new Date('2026-11-21T16:30:00Z');
 
 function planFor(extra: Record<string, string> = {}): Plan {
@@ -31,7 +43,7 @@ function planFor(extra: Record<string, string> = {}): Plan {
 const env: Environment = {
   stackId: 'smoke1',
   nodes: [],
-  controllerPublicIp: '198.51.100.12',
+  controllerPublicIp: PUBLIC_IP,
   sshPort: 22,
   routerPublicIp: '198.51.100.11',
   sshUser: 'ubuntu',
@@ -51,6 +63,7 @@ async function run(
     io,
     clock,
     adminOpenrcPath: '/root/admin-openrc',
+    publicAccess: access(),
     secrets: [ADMIN_PASSWORD],
     connect: async () => ({ banner: 'SSH-2.0-dropbear_2022.83' }),
     ...extra,
@@ -150,32 +163,110 @@ describe('a healthy cloud', () => {
 });
 
 describe('each check fails with the command, its output and a hint', () => {
-  it('keystone-token: a refused token', async () => {
-    const c = healthyController().on(
-      /openstack token issue/,
-      fail(
-        1,
-        'The request you have made requires authentication. (HTTP 401) (Request-ID: req-6c1d0b7e-1f2a-4b3c-9d4e-5f6a7b8c9d0e)',
-      ),
-    );
-    const { byId, results } = await run(c);
+  it('keystone-token: a refused password', async () => {
+    const { byId, results } = await run(healthyController(), {
+      publicAccess: { caPem: keystone.tls.caCertPem, adminPassword: 'WrongPassword12345678901' },
+      secrets: [ADMIN_PASSWORD, 'WrongPassword12345678901'],
+    });
     const r = byId['keystone-token'];
     expect(r.status).toBe('failed');
     expect(r.failure).toMatchObject({
-      message: 'Keystone did not issue a token (exit code 1)',
-      command: 'openstack token issue -f json',
+      message: 'Keystone answered HTTP 401 without a token',
+      command: `POST https://${PUBLIC_IP}:13000/v3/auth/tokens (password of admin, project admin)`,
     });
-    expect(r.failure!.output).toContain('HTTP 401');
-    expect(r.failure!.hint).toMatch(/keystone/);
+    expect(r.failure!.output).toContain('requires authentication');
+    expect(r.failure!.hint).toMatch(/tls-proxy stage/);
+    expect(JSON.stringify(r)).not.toContain('WrongPassword12345678901');
     expect(smokeResult(results)).toBe('failed');
-    expect(byId.catalog.status).toBe('passed'); // one failure does not stop the others
+  });
+
+  it('keystone-token and catalog: a certificate from another CA is refused, never accepted unverified', async () => {
+    const other = await startPublicKeystone({ ip: '127.13.0.14', password: ADMIN_PASSWORD, services: MINIMAL });
+    await other.close();
+    const { byId } = await run(healthyController(), {
+      publicAccess: { caPem: other.tls.caCertPem, adminPassword: ADMIN_PASSWORD },
+    });
+    for (const id of ['keystone-token', 'catalog']) {
+      expect(byId[id].status).toBe('failed');
+      expect(byId[id].failure!.message).toMatch(
+        /^Keystone's public endpoint could not be reached over HTTPS: the TLS certificate was not accepted with the stack's CA \((UNABLE_TO_VERIFY_LEAF_SIGNATURE|SELF_SIGNED_CERT_IN_CHAIN)/,
+      );
+    }
+    expect(byId['image-upload'].status).toBe('passed'); // one failure does not stop the others
+  });
+
+  it('keystone-token: the token comes from the public endpoint and is masked', async () => {
+    const before = keystone.requests.length;
+    const io = new RecordingIo();
+    const [r] = await runSmokeChecks({
+      plan: { ...planFor(), checks: [{ id: 'keystone-token', description: 'token' }] },
+      env,
+      controller: new FakeController(),
+      io,
+      clock: new FakeClock(),
+      adminOpenrcPath: '/root/admin-openrc',
+      publicAccess: access(),
+    });
+    expect(r.status).toBe('passed');
+    expect(r.notes.join()).toBe(
+      `token from https://${PUBLIC_IP}:13000/v3 (TLS verified with the stack's CA), expires 2026-11-21T17:30:00.000000Z`,
+    );
+    expect(keystone.requests.slice(before)).toEqual(['POST 13000 /v3/auth/tokens']);
+    expect(io.secrets).toContain(TOKEN_ID);
   });
 
   it('catalog: a missing service is named', async () => {
-    const { byId } = await run(healthyController().on(/openstack catalog list/, out('catalog-list-no-placement.json')));
-    expect(byId.catalog.status).toBe('failed');
-    expect(byId.catalog.failure!.message).toBe('the catalog lacks placement');
-    expect(byId.catalog.failure!.hint).toMatch(/install stage of placement/);
+    const partial = await startPublicKeystone({
+      ip: '127.13.0.13',
+      password: ADMIN_PASSWORD,
+      services: MINIMAL.filter((t) => t !== 'placement'),
+    });
+    try {
+      const { byId } = await run(healthyController(), {
+        env: { ...env, controllerPublicIp: '127.13.0.13' },
+        publicAccess: { caPem: partial.tls.caCertPem, adminPassword: ADMIN_PASSWORD },
+      });
+      expect(byId['keystone-token'].status).toBe('passed');
+      expect(byId.catalog.status).toBe('failed');
+      expect(byId.catalog.failure!.message).toBe('the catalog lacks placement');
+      expect(byId.catalog.failure!.hint).toMatch(/install stage of placement/);
+    } finally {
+      await partial.close();
+    }
+  });
+
+  it('catalog: every public endpoint is probed over HTTPS with the token; a 503 or an http URL fails it', async () => {
+    const before = keystone.requests.length;
+    const ok = await run(healthyController());
+    expect(ok.byId.catalog.notes).toEqual([
+      'catalog lists compute, identity, image, network, placement',
+      'every public endpoint answers over HTTPS: compute 200, identity 200, image 200, network 200, placement 200',
+    ]);
+    expect(
+      keystone.requests
+        .slice(before)
+        .filter((r) => r.startsWith('GET'))
+        .sort(),
+    ).toEqual(['GET 13000 /v3/', 'GET 13292 /', 'GET 13696 /', 'GET 13774 /v2.1', 'GET 13778 /']);
+    const broken = await startPublicKeystone({
+      ip: '127.13.0.15',
+      password: ADMIN_PASSWORD,
+      services: MINIMAL,
+      status: { compute: 503 },
+      urls: { network: 'http://127.13.0.15:9696' },
+    });
+    try {
+      const { byId } = await run(healthyController(), {
+        env: { ...env, controllerPublicIp: '127.13.0.15' },
+        publicAccess: { caPem: broken.tls.caCertPem, adminPassword: ADMIN_PASSWORD },
+      });
+      expect(byId.catalog.failure!.message).toBe(
+        '2 public endpoint(s) do not answer over HTTPS: compute: https://127.13.0.15:13774/v2.1 answered HTTP 503; network: public endpoint http://127.13.0.15:9696 is not https on 127.13.0.15',
+      );
+      expect(byId.catalog.failure!.hint).toMatch(/HAProxy/);
+    } finally {
+      await broken.close();
+    }
   });
 
   it('catalog: the full topology also needs volumev3 and object-store', async () => {
@@ -187,6 +278,7 @@ describe('each check fails with the command, its output and a hint', () => {
       io,
       clock: new FakeClock(),
       adminOpenrcPath: '/root/admin-openrc',
+      publicAccess: access(),
     });
     expect(results[0].failure!.message).toBe('the catalog lacks volumev3, object-store');
   });
@@ -236,6 +328,7 @@ describe('each check fails with the command, its output and a hint', () => {
           io,
           clock: new FakeClock(),
           adminOpenrcPath: '/root/admin-openrc',
+          publicAccess: access(),
         });
         expect(r.status).toBe('passed');
         expect(c.files.get('/var/tmp/openstack-on-aws-smoke-image')).toEqual({ content: head, mode: 0o600 });
@@ -421,6 +514,7 @@ it('smoke: false plans no checks; the result is skipped', async () => {
     controller: c,
     io,
     adminOpenrcPath: '/root/admin-openrc',
+    publicAccess: access(),
   });
   expect(results).toEqual([]);
   expect(smokeResult(results)).toBe('skipped');

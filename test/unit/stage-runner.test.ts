@@ -243,7 +243,7 @@ describe('runStages on a fake clock', () => {
     expect(discover).toBeGreaterThanOrEqual(end('compute1:nova-compute'));
     expect(discover).toBeGreaterThanOrEqual(end('compute2:nova-compute'));
     // compute2 is the slower node here: discovery waits for exactly its nova-compute.
-    expect(discover).toBe(Math.max(end('compute2:nova-compute'), end('controller:swift-proxy')));
+    expect(discover).toBe(Math.max(end('compute2:nova-compute'), end('controller:tls-proxy')));
     expect(byId.get('compute1:nova-compute')!.startedAt).toBeGreaterThanOrEqual(end('controller:nova-controller'));
   });
 

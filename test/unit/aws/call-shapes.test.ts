@@ -58,7 +58,11 @@ describe('RunInstances', () => {
       const userData = Buffer.from(input.UserData!, 'base64').toString('utf8');
       expect(userData).toContain('shutdown -h');
       expect(userData).toContain(String(Math.floor(Date.parse(r.plan.expiresAt) / 1000)));
-      expect(userData).not.toMatch(/PRIVATE KEY|password|secret/i);
+      // The one secret it carries is this node's own host key (cloud-init's ssh_keys), nothing else.
+      const hostKeyLines = new Set(r.hostKeys[node.name].privateKey.split('\n').filter((l) => l));
+      const rest = userData.split('\n').filter((l) => !hostKeyLines.has(l.trim()));
+      expect(rest.length).toBe(userData.split('\n').length - hostKeyLines.size);
+      expect(rest.join('\n')).not.toMatch(/PRIVATE KEY|password|secret/i);
       expect(userData).not.toContain(PUBLIC_KEY.split(' ')[1]);
     }
   });
@@ -126,7 +130,7 @@ describe('preflight with a plain aws-sdk-client-mock', () => {
     });
     const ledger = memoryLedger();
     await expect(
-      provider.up(plan, { io: recordingIo(), ledger, sshPublicKey: PUBLIC_KEY, privateKeyPath: '/x' }),
+      provider.up(plan, { io: recordingIo(), ledger, sshPublicKey: PUBLIC_KEY, hostKeys: {}, privateKeyPath: '/x' }),
     ).rejects.toBeInstanceOf(InputError);
     expect(mock.commandCalls(CreateVpcCommand)).toHaveLength(0);
     expect(mock.commandCalls(ImportKeyPairCommand)).toHaveLength(0);

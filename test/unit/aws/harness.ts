@@ -9,6 +9,8 @@ import type { Plan } from '../../../src/plan/types';
 import type { Ticker } from '../../../src/core/progress';
 import type { Provider, ResourceLedger, ResourceRecord } from '../../../src/provider';
 import { createAwsProvider } from '../../../src/aws/provider';
+import { generateHostKeys } from '../../../src/core/host-keys';
+import type { SshKeyPair } from '../../../src/core/secrets';
 import { FakeEc2, FakeEc2Options } from '../../helpers/fake-ec2';
 import { settingsFrom } from '../../helpers/inputs';
 
@@ -76,6 +78,8 @@ export interface Rig {
   provider: Provider;
   io: Recorded;
   ledger: ReturnType<typeof memoryLedger>;
+  /** The host keys the run hands its instances (cloud-init's ssh_keys in their user-data). */
+  hostKeys: Record<string, SshKeyPair>;
   up(signal?: AbortSignal): ReturnType<Provider['up']>;
   down(known?: ResourceRecord[]): ReturnType<Provider['down']>;
   /** A fresh provider on the same fake (what the post step is: a new process). */
@@ -106,7 +110,13 @@ export function rig(
       ticker: virtualTicker(fake),
     });
   const provider = make();
+  const hostKeys = generateHostKeys(
+    plan.stackId,
+    plan.nodes.map((n) => n.name),
+    () => undefined,
+  );
   return {
+    hostKeys,
     fake,
     settings,
     plan,
@@ -114,7 +124,14 @@ export function rig(
     io,
     ledger,
     up: (signal) =>
-      provider.up(plan, { io, ledger, sshPublicKey: PUBLIC_KEY, privateKeyPath: '/tmp/unit-stack/id_ed25519', signal }),
+      provider.up(plan, {
+        io,
+        ledger,
+        sshPublicKey: PUBLIC_KEY,
+        hostKeys,
+        privateKeyPath: '/tmp/unit-stack/id_ed25519',
+        signal,
+      }),
     down: (known = ledger.list()) => make().down(settings.stackId, { io, known }),
     freshProvider: make,
   };

@@ -1,0 +1,34 @@
+// Puts the stack's certificate, its key and the CA certificate on the controller, where the
+// tls-proxy stage reads them: the key through writeFile with mode 0600 (never on a command line,
+// never in the settings file the other stages source), the certificates 0644.
+
+import type { StackTls } from '../core/tls';
+import type { RemoteSession } from './types';
+
+const TLS_DIR = '/etc/openstack-on-aws/tls';
+
+/** The files and their modes, as the stage expects them (tests write the same into a rootfs). */
+export function tlsFiles(tls: StackTls): Array<{ path: string; content: string; mode: number }> {
+  return [
+    { path: `${TLS_DIR}/ca.crt`, content: tls.caCertPem, mode: 0o644 },
+    { path: `${TLS_DIR}/server.crt`, content: tls.serverCertPem, mode: 0o644 },
+    { path: `${TLS_DIR}/server.key`, content: tls.serverKeyPem, mode: 0o600 },
+  ];
+}
+
+export async function installTlsFiles(session: RemoteSession, tls: StackTls): Promise<void> {
+  for (const f of tlsFiles(tls)) await session.writeFile(f.path, f.content, f.mode);
+}
+
+/**
+ * The addresses the certificate must carry: the elastic IP users reach, and the public NIC's own
+ * address, by which the tls-proxy stage checks itself (the controller cannot reach its elastic IP).
+ */
+export function tlsAddresses(
+  plan: { nodes: Array<{ role: string; nics: Array<{ purpose: string; ip: string }> }> },
+  env: { controllerPublicIp: string },
+): string[] {
+  const controller = plan.nodes.find((n) => n.role === 'controller');
+  const publicNic = controller?.nics.find((n) => n.purpose === 'public');
+  return [...new Set([env.controllerPublicIp, ...(publicNic ? [publicNic.ip] : [])])];
+}
