@@ -62,6 +62,8 @@ export const States = {
   WorkDir: 'work-dir',
   /** When provisioning started: the cost estimate after teardown bills from here. */
   StartedAt: 'started-at',
+  /** The Plan's run id, run attempt and created-at tags (JSON): what marks this run's own resources. */
+  RunTags: 'run-tags',
 } as const;
 export type StateName = (typeof States)[keyof typeof States];
 

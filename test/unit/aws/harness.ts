@@ -3,11 +3,11 @@
 
 import { Settings } from '../../../src/settings/inputs';
 import type { Io } from '../../../src/core/io';
-import { Inputs, InputName } from '../../../src/core/names';
+import { Inputs, InputName, Tags } from '../../../src/core/names';
 import { buildPlan } from '../../../src/plan/plan';
 import type { Plan } from '../../../src/plan/types';
 import type { Ticker } from '../../../src/core/progress';
-import type { Provider, ResourceLedger, ResourceRecord } from '../../../src/provider';
+import type { Provider, ResourceLedger, ResourceRecord, RunScope } from '../../../src/provider';
 import { createAwsProvider } from '../../../src/aws/provider';
 import { FakeEc2, FakeEc2Options } from '../../helpers/fake-ec2';
 import { settingsFrom } from '../../helpers/inputs';
@@ -77,7 +77,10 @@ export interface Rig {
   io: Recorded;
   ledger: ReturnType<typeof memoryLedger>;
   up(signal?: AbortSignal): ReturnType<Provider['up']>;
+  /** mode: down — the whole stack. */
   down(known?: ResourceRecord[]): ReturnType<Provider['down']>;
+  /** The post step's teardown: only what this run created (its run id, attempt and created-at tags). */
+  postDown(known?: ResourceRecord[]): ReturnType<Provider['down']>;
   /** A fresh provider on the same fake (what the post step is: a new process). */
   freshProvider(): Provider;
 }
@@ -86,14 +89,17 @@ export function rig(
   inputs: Partial<Record<InputName, string>> = {},
   fakeOptions: FakeEc2Options = {},
   fake = new FakeEc2(fakeOptions),
+  run: { runId: string; runAttempt: string } = { runId: '42', runAttempt: '1' },
 ): Rig {
   const settings = settingsFrom({ [Inputs.StackId]: 'unit-stack', [Inputs.Region]: 'us-east-1', ...inputs });
   const plan = buildPlan(settings, {
     now: new Date(fake.clock.now()),
     repository: 'octo/repo',
-    runId: '42',
-    runAttempt: '1',
+    ...run,
   });
+  const scope: RunScope = {
+    tags: { [Tags.RunId]: run.runId, [Tags.RunAttempt]: run.runAttempt, [Tags.CreatedAt]: plan.createdAt },
+  };
   const io = recordingIo();
   const ledger = memoryLedger();
   const make = () =>
@@ -116,6 +122,7 @@ export function rig(
     up: (signal) =>
       provider.up(plan, { io, ledger, sshPublicKey: PUBLIC_KEY, privateKeyPath: '/tmp/unit-stack/id_ed25519', signal }),
     down: (known = ledger.list()) => make().down(settings.stackId, { io, known }),
+    postDown: (known = ledger.list()) => make().down(settings.stackId, { io, known, run: scope }),
     freshProvider: make,
   };
 }
