@@ -7,7 +7,9 @@
 // a cut connection ("the runner died after call k") and lost answers (the call took effect, the
 // answer never arrived) can be injected. ClientToken works as EC2's does where EC2 takes one (same
 // token, same parameters → the first answer again; other parameters → IdempotentParameterMismatch),
-// and creates without one make a second resource when resent, as EC2 does.
+// and creates without one make a second resource when resent, as EC2 does. With `authorize` set, each
+// call is first authorised resource by resource (checksFor) and refused with UnauthorizedOperation
+// where the role's policy would refuse it (the rigs of test/unit/aws run under policy/iam-policy.json).
 //
 // Plugged into an EC2Client with aws-sdk-client-mock: every modelled command calls fake.call().
 
@@ -15,6 +17,7 @@ import type * as sdk from '@aws-sdk/client-ec2';
 import { EC2Client, EC2ClientConfig, EC2ServiceException, Filter, Tag, TagSpecification } from '@aws-sdk/client-ec2';
 import { mockClient } from 'aws-sdk-client-mock';
 import { cidrContains, intToIp, ipToInt, parseCidr } from '../../src/core/net';
+import type { Check, Decision } from './iam-eval';
 
 /** Time that only moves when every task is waiting: sleeps of many concurrent tasks overlap exactly. */
 export class VirtualClock {
@@ -200,6 +203,11 @@ export class FakeEc2 {
   cutAfter?: number;
   /** Called after each call took effect (e.g. to abort a run right after call k). */
   afterCall?: (op: string, callNumber: number) => void;
+  /**
+   * IAM in front of the API: given the authorisation checks of a call (see checksFor), refuse it with
+   * UnauthorizedOperation, as EC2 does, when the role's policy would.
+   */
+  authorize?: (checks: Check[]) => Decision;
   /** Return true to perform this call and then lose its answer (a network error, as the SDK throws it). */
   loseAnswer?: (op: string, callNumber: number) => boolean;
   /** Idempotency tokens seen, per operation: the parameters they came with and the answer to repeat. */
@@ -346,6 +354,11 @@ export class FakeEc2 {
     if (this.cutAfter !== undefined && n > this.cutAfter) return fail('RequestAborted', 'the runner is gone');
     if (this.throttle?.(op, n)) return fail('RequestLimitExceeded', 'Request limit exceeded.');
     this.advance();
+    if (this.authorize) {
+      const decision = this.authorize(this.checksFor(op, input));
+      if (!decision.allowed)
+        return fail('UnauthorizedOperation', `You are not authorized to perform this operation. ${decision.reason}`);
+    }
     let out: unknown;
     try {
       out = this.handlers[op](input);
@@ -943,6 +956,169 @@ export class FakeEc2 {
       return { TerminatingInstances: list.map((x) => ({ InstanceId: x.id, CurrentState: { Name: x.state } })) };
     },
   };
+
+  // ---- IAM ----
+
+  /**
+   * What IAM checks for a call, resource by resource, as EC2 authorises it: the resources it creates
+   * (their ARN, the tags requested for them: aws:RequestTag/*, and per type ec2:MetadataHttpTokens,
+   * ec2:InstanceType, ec2:Encrypted), the existing resources it names (aws:ResourceTag/*), and
+   * ec2:CreateTags for every resource tagged at creation (ec2:CreateAction). A named resource that
+   * does not exist is left out: EC2 answers NotFound for it.
+   */
+  checksFor(op: string, i: Record<string, unknown>): Check[] {
+    const region = 'us-east-1';
+    const arn = (type: string, id: string) =>
+      type === 'image' ? `arn:aws:ec2:${region}::image/${id}` : `arn:aws:ec2:${region}:123456789012:${type}/${id}`;
+    const base = { 'aws:RequestedRegion': region };
+    const checks: Check[] = [];
+    const existing = (type: string, id: unknown, tags: Tags | undefined) => {
+      if (tags === undefined && type !== 'image') return;
+      const context: Check['context'] = { ...base };
+      for (const [k, v] of Object.entries(tags ?? {})) context[`aws:ResourceTag/${k}`] = v;
+      checks.push({ action: `ec2:${op}`, arn: arn(type, String(id)), context });
+    };
+    const created = (type: string, extra: Check['context'] = {}) => {
+      const tags = tagsFor(i.TagSpecifications as TagSpecification[] | undefined, type);
+      const context: Check['context'] = { ...base, ...extra };
+      for (const [k, v] of Object.entries(tags)) context[`aws:RequestTag/${k}`] = v;
+      checks.push({ action: `ec2:${op}`, arn: arn(type, 'new'), context });
+      if (Object.keys(tags).length > 0)
+        checks.push({
+          action: 'ec2:CreateTags',
+          arn: arn(type, 'new'),
+          context: { ...context, 'ec2:CreateAction': op },
+        });
+    };
+    const vpc = (id: unknown) => existing('vpc', id, this.vpcs.get(String(id))?.tags);
+    const subnet = (id: unknown) => existing('subnet', id, this.subnets.get(String(id))?.tags);
+    const group = (id: unknown) => existing('security-group', id, this.groups.get(String(id))?.tags);
+    const eni = (id: unknown) => existing('network-interface', id, this.enis.get(String(id))?.tags);
+    const table = (id: unknown) => existing('route-table', id, this.tables.get(String(id))?.tags);
+    const gateway = (id: unknown) => existing('internet-gateway', id, this.gateways.get(String(id))?.tags);
+    const address = (id: unknown) => existing('elastic-ip', id, this.addresses.get(String(id))?.tags);
+    const instance = (id: unknown) => existing('instance', id, this.instances.get(String(id))?.tags);
+    const key = (k: KeyPair | undefined) => k && existing('key-pair', k.id, k.tags);
+    if (op.startsWith('Describe')) return [{ action: `ec2:${op}`, arn: '*', context: base }];
+    switch (op) {
+      case 'CreateVpc':
+        created('vpc');
+        break;
+      case 'CreateInternetGateway':
+        created('internet-gateway');
+        break;
+      case 'AllocateAddress':
+        created('elastic-ip');
+        break;
+      case 'ImportKeyPair':
+        created('key-pair');
+        break;
+      case 'CreateSubnet':
+        created('subnet');
+        vpc(i.VpcId);
+        break;
+      case 'CreateRouteTable':
+        created('route-table');
+        vpc(i.VpcId);
+        break;
+      case 'CreateSecurityGroup':
+        created('security-group');
+        vpc(i.VpcId);
+        break;
+      case 'AuthorizeSecurityGroupIngress':
+        group(i.GroupId);
+        if (i.TagSpecifications) created('security-group-rule');
+        break;
+      case 'CreateNetworkInterface':
+        created('network-interface');
+        subnet(i.SubnetId);
+        for (const g of (i.Groups as string[] | undefined) ?? []) group(g);
+        break;
+      case 'RunInstances': {
+        const tokens = (i.MetadataOptions as { HttpTokens?: string } | undefined)?.HttpTokens;
+        created('instance', {
+          'ec2:InstanceType': String(i.InstanceType),
+          ...(tokens ? { 'ec2:MetadataHttpTokens': tokens } : {}),
+        });
+        for (const m of (i.BlockDeviceMappings as sdk.BlockDeviceMapping[] | undefined) ?? [{}]) {
+          const encrypted = m.Ebs?.Encrypted;
+          created('volume', encrypted === undefined ? {} : { 'ec2:Encrypted': String(encrypted) });
+        }
+        if ((i.InstanceMarketOptions as { MarketType?: string } | undefined)?.MarketType === 'spot')
+          created('spot-instances-request');
+        existing('image', i.ImageId, undefined);
+        for (const n of (i.NetworkInterfaces as sdk.InstanceNetworkInterfaceSpecification[] | undefined) ?? [])
+          eni(n.NetworkInterfaceId);
+        key([...this.keyPairs.values()].find((k) => k.name === i.KeyName));
+        break;
+      }
+      case 'AttachInternetGateway':
+      case 'DetachInternetGateway':
+        gateway(i.InternetGatewayId);
+        vpc(i.VpcId);
+        break;
+      case 'CreateRoute':
+        table(i.RouteTableId);
+        break;
+      case 'AssociateRouteTable':
+        table(i.RouteTableId);
+        subnet(i.SubnetId);
+        break;
+      case 'DisassociateRouteTable': {
+        const t = [...this.tables.values()].find((x) => x.associations.some((a) => a.id === i.AssociationId));
+        if (t) {
+          table(t.id);
+          subnet(t.associations.find((a) => a.id === i.AssociationId)?.subnetId);
+        }
+        break;
+      }
+      case 'AssociateAddress':
+        address(i.AllocationId);
+        eni(i.NetworkInterfaceId);
+        break;
+      case 'DisassociateAddress':
+        address([...this.addresses.values()].find((a) => a.association?.id === i.AssociationId)?.allocationId);
+        break;
+      case 'ReleaseAddress':
+        address(i.AllocationId);
+        break;
+      case 'ModifyNetworkInterfaceAttribute':
+      case 'DeleteNetworkInterface':
+        eni(i.NetworkInterfaceId);
+        break;
+      case 'DeleteSubnet':
+        subnet(i.SubnetId);
+        break;
+      case 'DeleteSecurityGroup':
+        group(i.GroupId);
+        break;
+      case 'DeleteRouteTable':
+        table(i.RouteTableId);
+        break;
+      case 'DeleteInternetGateway':
+        gateway(i.InternetGatewayId);
+        break;
+      case 'DeleteVpc':
+        vpc(i.VpcId);
+        break;
+      case 'DeleteKeyPair':
+        key(
+          i.KeyPairId
+            ? this.keyPairs.get(String(i.KeyPairId))
+            : [...this.keyPairs.values()].find((k) => k.name === i.KeyName),
+        );
+        break;
+      case 'TerminateInstances':
+        for (const id of (i.InstanceIds as string[] | undefined) ?? []) instance(id);
+        break;
+      case 'GetConsoleOutput':
+        instance(i.InstanceId);
+        break;
+      default:
+        throw new Error(`the fake EC2 does not know how IAM authorises ${op}`);
+    }
+    return checks;
+  }
 
   private createNetworkInterface(i: sdk.CreateNetworkInterfaceCommandInput) {
     const s = this.get(this.subnets, i.SubnetId, 'InvalidSubnetID.NotFound');

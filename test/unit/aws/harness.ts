@@ -10,11 +10,25 @@ import type { Ticker } from '../../../src/core/progress';
 import type { Provider, ResourceLedger, ResourceRecord, RunScope } from '../../../src/provider';
 import { createAwsProvider } from '../../../src/aws/provider';
 import { FakeEc2, FakeEc2Options } from '../../helpers/fake-ec2';
+import { evaluate, loadPolicy, PolicyDocument } from '../../helpers/iam-eval';
 import { settingsFrom } from '../../helpers/inputs';
 
 export const PUBLIC_KEY =
   'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIFakeFakeFakeFakeFakeFakeFakeFakeFakeFakeFake test@openstack-on-aws';
 export const RUNNER_IP = '203.0.113.1';
+export const REPOSITORY = 'octo/repo';
+
+/** "Sid ec2:Action" of every grant of policy/iam-policy.json that allowed a call of a rig in this test file. */
+export const policyGrantsUsed = new Set<string>();
+let policy: PolicyDocument | undefined;
+
+/** Every rig's fake answers as an account whose role has policy/iam-policy.json filled for REPOSITORY. */
+function underPolicy(fake: FakeEc2): void {
+  if (fake.authorize) return;
+  policy ??= loadPolicy(REPOSITORY);
+  const doc = policy;
+  fake.authorize = (checks) => evaluate(doc, checks, policyGrantsUsed);
+}
 
 export interface Recorded extends Io {
   lines: string[];
@@ -92,9 +106,10 @@ export function rig(
   run: { runId: string; runAttempt: string } = { runId: '42', runAttempt: '1' },
 ): Rig {
   const settings = settingsFrom({ [Inputs.StackId]: 'unit-stack', [Inputs.Region]: 'us-east-1', ...inputs });
+  underPolicy(fake);
   const plan = buildPlan(settings, {
     now: new Date(fake.clock.now()),
-    repository: 'octo/repo',
+    repository: REPOSITORY,
     ...run,
   });
   const scope: RunScope = {
