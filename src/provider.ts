@@ -54,6 +54,15 @@ export interface TeardownReport {
   seconds: number;
 }
 
+/**
+ * Limits a teardown to what one run created (the post step's): its ledger, and what carries every one
+ * of these tags (run id, run attempt, the Plan's created-at). Without it a teardown deletes the whole
+ * stack (mode: down, sweep).
+ */
+export interface RunScope {
+  tags: Record<string, string>;
+}
+
 export interface ProviderContext {
   io: Io;
   ledger: ResourceLedger;
@@ -79,8 +88,11 @@ export interface Provider {
   upSteps?(): ProvisionStep[];
   /** A node's console (EC2's serial console output; the local machine's console log), for the log bundle. */
   consoleOutput?(stackId: string, node: EnvironmentNode, io: Io): Promise<string>;
-  /** Deletes everything of the stack: what the ledger lists and what is found by name or tag. */
-  down(stackId: string, ctx: { io: Io; known: ResourceRecord[] }): Promise<TeardownReport>;
+  /**
+   * Deletes everything of the stack: what the ledger lists and what is found by name or tag; with
+   * `run`, only what that run created (another run's resources under the same stack id stay).
+   */
+  down(stackId: string, ctx: { io: Io; known: ResourceRecord[]; run?: RunScope }): Promise<TeardownReport>;
   /** Deletes every stack whose lifetime has passed. */
   sweep(now: Date, ctx: { io: Io }): Promise<TeardownReport[]>;
 }

@@ -1,11 +1,18 @@
-// The EC2 client and the one way every EC2 call is made: bounded retries for throttling (on top of
-// the SDK's own), per-call extras (eventual consistency right after a create, DependencyViolation
-// during teardown), cancellation checked before each call, and a typed AwsError at the end.
+// The EC2 client and the one way every EC2 call is made: bounded retries with our own back-off for
+// throttling and for lost answers, per-call extras (eventual consistency right after a create,
+// DependencyViolation during teardown), cancellation checked before each call, and a typed
+// AwsError at the end.
+//
+// The SDK itself sends each request once, in its standard mode. Its adaptive mode slows every later
+// call of the client after one throttled answer (with 1 in 4 mutating calls throttled, provisioning
+// took ten times as long); here a throttled call waits alone. And the SDK resends a create blindly
+// after a lost answer, which duplicates what has no ClientToken; here such a create first looks for
+// what the lost attempt made (findCreated), and a Duplicate answer after it resolves to that.
 
-import { EC2Client } from '@aws-sdk/client-ec2';
+import { EC2Client, EC2ClientConfig } from '@aws-sdk/client-ec2';
 import { AwsError, errorMessage } from '../core/errors';
 import { retry, Sleep } from '../core/retry';
-import { CancelledError, errorCode, isThrottling } from './errors';
+import { CancelledError, errorCode, isLostAnswer, isThrottling } from './errors';
 
 /** Where the EC2 calls go: the only inputs the EC2 provider takes besides the Plan and the State. */
 export interface AwsTarget {
@@ -14,26 +21,41 @@ export interface AwsTarget {
   ec2Endpoint?: string;
 }
 
-export function createEc2Client(target: AwsTarget): EC2Client {
-  return new EC2Client({
+export function ec2ClientConfig(target: AwsTarget): EC2ClientConfig {
+  return {
     region: target.region,
     ...(target.ec2Endpoint ? { endpoint: target.ec2Endpoint } : {}),
-    // The SDK's adaptive mode slows down on throttling across all concurrent calls of this client.
-    maxAttempts: 5,
-    retryMode: 'adaptive',
-  });
+    // One attempt per SDK send: every retry is ec2Caller's, per call and on the injected clock.
+    maxAttempts: 1,
+    retryMode: 'standard',
+  };
 }
 
-interface CallOptions {
+export function createEc2Client(target: AwsTarget): EC2Client {
+  return new EC2Client(ec2ClientConfig(target));
+}
+
+interface CallOptions<T> {
   /** More errors worth retrying for this call, e.g. NotFound right after the referenced resource was created. */
   retryAlso?: (err: unknown) => boolean;
   /** Attempts for this call; the default suits throttling. */
   attempts?: number;
+  /**
+   * For a create without ClientToken: what an earlier attempt whose answer was lost created, found
+   * by this run's tags. Asked before each resend after a lost answer; what it finds is the result.
+   */
+  findCreated?: () => Promise<T | undefined>;
+  /**
+   * Errors that, after an attempt whose answer was lost, say that attempt took effect (a Duplicate,
+   * AlreadyAssociated, RouteAlreadyExists): the call resolves to what findCreated finds, or, for a
+   * call that creates nothing to look up, to an empty answer.
+   */
+  tookEffect?: (err: unknown) => boolean;
 }
 
 export interface Ec2 {
   /** `operation` names the call in errors and logs; `send` performs it with exactly one command object. */
-  call<T>(operation: string, send: (client: EC2Client) => Promise<T>, opts?: CallOptions): Promise<T>;
+  call<T>(operation: string, send: (client: EC2Client) => Promise<T>, opts?: CallOptions<NoInfer<T>>): Promise<T>;
 }
 
 interface Ec2Options {
@@ -45,23 +67,60 @@ interface Ec2Options {
 }
 
 const DEFAULT_ATTEMPTS = 8;
+/** Lookups after a Duplicate: Describe may lag a moment behind the create it answers for. */
+const FIND_ATTEMPTS = 4;
 
 export function ec2Caller(client: EC2Client, opts: Ec2Options): Ec2 {
+  const backOff = { baseMs: 500, maxMs: 8_000, sleep: opts.sleep, random: opts.random };
+
+  /** After a Duplicate: the resource exists, so a lookup that misses it is Describe lagging behind. */
+  const findAfterDuplicate = <T>(operation: string, find: () => Promise<T | undefined>, duplicate: unknown) =>
+    retry(
+      async () => {
+        const found = await find();
+        if (found === undefined) throw duplicate;
+        return found;
+      },
+      { ...backOff, attempts: FIND_ATTEMPTS, retryable: (err) => err === duplicate },
+    ).catch((err: unknown) => {
+      throw err === duplicate
+        ? new AwsError(
+            operation,
+            errorCode(duplicate),
+            `${errorMessage(duplicate)} (after a lost answer, and no resource of this run was found by its tags)`,
+          )
+        : err;
+    });
+
   return {
-    async call(operation, send, callOpts = {}) {
+    async call<T>(operation: string, send: (client: EC2Client) => Promise<T>, callOpts: CallOptions<T> = {}) {
+      // Set once an attempt's answer was lost: that attempt may have taken effect.
+      let maybeDone = false;
       try {
         return await retry(
           async () => {
             if (opts.signal?.aborted) throw new CancelledError(operation);
-            return send(client);
+            if (maybeDone && callOpts.findCreated) {
+              const found = await callOpts.findCreated();
+              if (found !== undefined) return found;
+            }
+            try {
+              return await send(client);
+            } catch (err) {
+              if (maybeDone && callOpts.tookEffect?.(err))
+                return callOpts.findCreated
+                  ? findAfterDuplicate(operation, callOpts.findCreated, err)
+                  : ({ $metadata: {} } as T);
+              if (isLostAnswer(err)) maybeDone = true;
+              throw err;
+            }
           },
           {
+            ...backOff,
             attempts: callOpts.attempts ?? DEFAULT_ATTEMPTS,
-            baseMs: 500,
-            maxMs: 8_000,
-            retryable: (err) => isThrottling(err) || (callOpts.retryAlso?.(err) ?? false),
-            sleep: opts.sleep,
-            random: opts.random,
+            retryable: (err) =>
+              !(err instanceof AwsError) &&
+              (isThrottling(err) || isLostAnswer(err) || (callOpts.retryAlso?.(err) ?? false)),
             onRetry: (err, _attempt, waitMs) => opts.onRetry?.(operation, err, waitMs),
           },
         );

@@ -1,5 +1,7 @@
-// Finds everything of a stack: by the ids the ledger recorded AND by the stack tag AND by VPC, so
+// Finds the resources of a stack: by the ids the ledger recorded AND by the stack tag AND by VPC, so
 // teardown works after a crash, a cancel (a create whose answer never arrived), or from another run.
+// With a run scope (the post step) it keeps only what that run created: resources whose tags name
+// another run of the same stack id are never taken, not even when a stale ledger lists them.
 
 import {
   DescribeAddressesCommand,
@@ -12,23 +14,51 @@ import {
   DescribeSubnetsCommand,
   DescribeVpcsCommand,
   Filter,
+  Tag,
 } from '@aws-sdk/client-ec2';
-import type { ResourceRecord } from '../provider';
+import type { Io } from '../core/io';
+import type { ResourceRecord, RunScope } from '../provider';
 import type { Ec2 } from './client';
-import { emptyFound, Found, Kind } from './kinds';
+import { emptyFound, Found, Kind, KindName } from './kinds';
 import { stackFilter } from './tags';
 
 const LIVE_INSTANCE_STATES = ['pending', 'running', 'stopping', 'stopped', 'shutting-down'];
+
+/** One resource as a Describe call showed it, with what teardown needs of it. */
+export interface Seen {
+  kind: KindName;
+  id: string;
+  tags: Record<string, string>;
+  /** The VPC it lives in (subnets, groups, tables), if any. */
+  vpcId?: string;
+  into(f: Found): void;
+}
 
 function merge<T>(into: T[], items: T[], key: (t: T) => string): void {
   for (const item of items) if (!into.some((x) => key(x) === key(item))) into.push(item);
 }
 
-/** One round of Describe calls (in parallel) for one filter; adds what they find. */
-async function describeAll(ec2: Ec2, filter: Filter, vpcFilterName: (kind: string) => string, f: Found): Promise<void> {
-  const by = (kind: string): Filter[] => [{ Name: vpcFilterName(kind), Values: filter.Values }];
-  const isTag = filter.Name?.startsWith('tag:') ?? false;
-  const filters = (kind: string): Filter[] => (isTag ? [filter] : by(kind));
+function tagMap(tags: Tag[] | undefined): Record<string, string> {
+  return Object.fromEntries((tags ?? []).map((t) => [t.Key ?? '', t.Value ?? '']));
+}
+
+const VPC_FILTER: Record<string, string> = {
+  instance: 'vpc-id',
+  eni: 'vpc-id',
+  rt: 'vpc-id',
+  igw: 'attachment.vpc-id',
+  subnet: 'vpc-id',
+  sg: 'vpc-id',
+};
+
+/**
+ * One round of Describe calls (in parallel): by tag filters (every kind) or inside VPCs (the kinds
+ * that live in one). The main route table and the default group come and go with their VPC.
+ */
+async function describeSeen(ec2: Ec2, by: { tags: Filter[] } | { vpcIds: string[] }): Promise<Seen[]> {
+  const isTag = 'tags' in by;
+  const filters = (kind: string): Filter[] =>
+    'tags' in by ? by.tags : [{ Name: VPC_FILTER[kind], Values: by.vpcIds }];
   const [instances, enis, tables, igws, subnets, groups, vpcs, addresses, keys] = await Promise.all([
     ec2.call('DescribeInstances', (c) =>
       c.send(
@@ -46,129 +76,136 @@ async function describeAll(ec2: Ec2, filter: Filter, vpcFilterName: (kind: strin
     ),
     ec2.call('DescribeSubnets', (c) => c.send(new DescribeSubnetsCommand({ Filters: filters('subnet') }))),
     ec2.call('DescribeSecurityGroups', (c) => c.send(new DescribeSecurityGroupsCommand({ Filters: filters('sg') }))),
-    isTag ? ec2.call('DescribeVpcs', (c) => c.send(new DescribeVpcsCommand({ Filters: [filter] }))) : undefined,
+    isTag ? ec2.call('DescribeVpcs', (c) => c.send(new DescribeVpcsCommand({ Filters: by.tags }))) : undefined,
     isTag
-      ? ec2.call('DescribeAddresses', (c) => c.send(new DescribeAddressesCommand({ Filters: [filter] })))
+      ? ec2.call('DescribeAddresses', (c) => c.send(new DescribeAddressesCommand({ Filters: by.tags })))
       : undefined,
-    isTag ? ec2.call('DescribeKeyPairs', (c) => c.send(new DescribeKeyPairsCommand({ Filters: [filter] }))) : undefined,
+    isTag ? ec2.call('DescribeKeyPairs', (c) => c.send(new DescribeKeyPairsCommand({ Filters: by.tags }))) : undefined,
   ]);
-  merge(
-    f.instances,
-    (instances.Reservations ?? [])
-      .flatMap((r) => r.Instances ?? [])
-      .flatMap((i) => (i.InstanceId ? [i.InstanceId] : [])),
-    (x) => x,
-  );
-  merge(
-    f.networkInterfaces,
-    (enis.NetworkInterfaces ?? []).flatMap((n) => (n.NetworkInterfaceId ? [n.NetworkInterfaceId] : [])),
-    (x) => x,
-  );
-  merge(
-    f.routeTables,
-    (tables.RouteTables ?? [])
-      // The main table comes and goes with its VPC and cannot be deleted on its own.
-      .filter((t) => t.RouteTableId && !(t.Associations ?? []).some((a) => a.Main))
-      .map((t) => ({
-        id: t.RouteTableId!,
-        associationIds: (t.Associations ?? []).flatMap((a) =>
-          a.RouteTableAssociationId ? [a.RouteTableAssociationId] : [],
-        ),
-      })),
-    (x) => x.id,
-  );
-  merge(
-    f.internetGateways,
-    (igws.InternetGateways ?? []).flatMap((g) =>
-      g.InternetGatewayId
-        ? [{ id: g.InternetGatewayId, vpcIds: (g.Attachments ?? []).flatMap((a) => (a.VpcId ? [a.VpcId] : [])) }]
-        : [],
-    ),
-    (x) => x.id,
-  );
-  merge(
-    f.subnets,
-    (subnets.Subnets ?? []).flatMap((s) => (s.SubnetId ? [s.SubnetId] : [])),
-    (x) => x,
-  );
-  merge(
-    f.securityGroups,
-    // Every VPC has a "default" group that goes with the VPC and cannot be deleted on its own.
-    (groups.SecurityGroups ?? [])
-      .filter((g) => g.GroupName !== 'default')
-      .flatMap((g) => (g.GroupId ? [g.GroupId] : [])),
-    (x) => x,
-  );
-  if (vpcs) {
-    // Our subnets, groups and tables live only in our VPC: theirs is ours even if its own tag is missing.
-    const parents = [...(subnets.Subnets ?? []), ...(groups.SecurityGroups ?? []), ...(tables.RouteTables ?? [])].map(
-      (x) => x.VpcId,
+  const seen: Seen[] = [];
+  const add = (kind: KindName, id: string | undefined, tags: Tag[] | undefined, into: Seen['into'], vpcId?: string) => {
+    if (id) seen.push({ kind, id, tags: tagMap(tags), vpcId, into });
+  };
+  for (const i of (instances.Reservations ?? []).flatMap((r) => r.Instances ?? []))
+    add(Kind.Instance, i.InstanceId, i.Tags, (f) => merge(f.instances, [i.InstanceId!], (x) => x));
+  for (const n of enis.NetworkInterfaces ?? [])
+    add(
+      Kind.NetworkInterface,
+      n.NetworkInterfaceId,
+      n.TagSet,
+      (f) => merge(f.networkInterfaces, [n.NetworkInterfaceId!], (x) => x),
+      n.VpcId,
     );
-    merge(
-      f.vpcs,
-      parents.filter((v): v is string => !!v),
-      (x) => x,
+  for (const t of tables.RouteTables ?? []) {
+    if ((t.Associations ?? []).some((a) => a.Main)) continue;
+    const associationIds = (t.Associations ?? []).flatMap((a) =>
+      a.RouteTableAssociationId ? [a.RouteTableAssociationId] : [],
+    );
+    add(
+      Kind.RouteTable,
+      t.RouteTableId,
+      t.Tags,
+      (f) => merge(f.routeTables, [{ id: t.RouteTableId!, associationIds }], (x) => x.id),
+      t.VpcId,
     );
   }
-  if (vpcs)
-    merge(
-      f.vpcs,
-      (vpcs.Vpcs ?? []).flatMap((v) => (v.VpcId ? [v.VpcId] : [])),
-      (x) => x,
+  for (const g of igws.InternetGateways ?? []) {
+    const vpcIds = (g.Attachments ?? []).flatMap((a) => (a.VpcId ? [a.VpcId] : []));
+    add(Kind.InternetGateway, g.InternetGatewayId, g.Tags, (f) =>
+      merge(f.internetGateways, [{ id: g.InternetGatewayId!, vpcIds }], (x) => x.id),
     );
-  if (addresses)
-    merge(
-      f.addresses,
-      (addresses.Addresses ?? []).flatMap((a) =>
-        a.AllocationId ? [{ allocationId: a.AllocationId, associationId: a.AssociationId }] : [],
-      ),
-      (x) => x.allocationId,
+  }
+  for (const s of subnets.Subnets ?? [])
+    add(Kind.Subnet, s.SubnetId, s.Tags, (f) => merge(f.subnets, [s.SubnetId!], (x) => x), s.VpcId);
+  for (const g of groups.SecurityGroups ?? []) {
+    if (g.GroupName === 'default') continue;
+    add(Kind.SecurityGroup, g.GroupId, g.Tags, (f) => merge(f.securityGroups, [g.GroupId!], (x) => x), g.VpcId);
+  }
+  for (const v of vpcs?.Vpcs ?? []) add(Kind.Vpc, v.VpcId, v.Tags, (f) => merge(f.vpcs, [v.VpcId!], (x) => x));
+  for (const a of addresses?.Addresses ?? [])
+    add(Kind.ElasticIp, a.AllocationId, a.Tags, (f) =>
+      merge(f.addresses, [{ allocationId: a.AllocationId!, associationId: a.AssociationId }], (x) => x.allocationId),
     );
-  if (keys)
-    merge(
-      f.keyPairs,
-      (keys.KeyPairs ?? []).flatMap((k) => (k.KeyPairId ? [k.KeyPairId] : [])),
-      (x) => x,
-    );
+  for (const k of keys?.KeyPairs ?? [])
+    add(Kind.KeyPair, k.KeyPairId, k.Tags, (f) => merge(f.keyPairs, [k.KeyPairId!], (x) => x));
+  return seen;
 }
 
-const VPC_FILTER: Record<string, string> = {
-  instance: 'vpc-id',
-  eni: 'vpc-id',
-  rt: 'vpc-id',
-  igw: 'attachment.vpc-id',
-  subnet: 'vpc-id',
-  sg: 'vpc-id',
-};
+/** Everything that carries the stack tag, whoever created it. */
+export function describeStack(ec2: Ec2, stackId: string): Promise<Seen[]> {
+  return describeSeen(ec2, { tags: [stackFilter(stackId)] });
+}
+
+/** True when the resource carries every tag of the scope (an empty scope claims nothing by tag). */
+function inScope(tags: Record<string, string>, run: RunScope): boolean {
+  const wanted = Object.entries(run.tags);
+  return wanted.length > 0 && wanted.every(([k, v]) => tags[k] === v);
+}
 
 /** Addresses the ledger knows, with their current association (which Describe-by-tag may lag behind). */
-async function describeAddresses(ec2: Ec2, allocationIds: string[], f: Found): Promise<void> {
-  if (allocationIds.length === 0) return;
+async function describeAddresses(ec2: Ec2, allocationIds: string[]): Promise<Seen[]> {
+  if (allocationIds.length === 0) return [];
   const out = await ec2.call('DescribeAddresses', (c) =>
     c.send(new DescribeAddressesCommand({ Filters: [{ Name: 'allocation-id', Values: allocationIds }] })),
   );
-  merge(
-    f.addresses,
-    (out.Addresses ?? []).flatMap((a) =>
-      a.AllocationId ? [{ allocationId: a.AllocationId, associationId: a.AssociationId }] : [],
-    ),
-    (x) => x.allocationId,
+  return (out.Addresses ?? []).flatMap((a) =>
+    a.AllocationId
+      ? [
+          {
+            kind: Kind.ElasticIp,
+            id: a.AllocationId,
+            tags: tagMap(a.Tags),
+            into: (f: Found) =>
+              merge(
+                f.addresses,
+                [{ allocationId: a.AllocationId!, associationId: a.AssociationId }],
+                (x) => x.allocationId,
+              ),
+          },
+        ]
+      : [],
   );
 }
 
-export async function discover(ec2: Ec2, stackId: string, known: ResourceRecord[]): Promise<Found> {
-  const f = emptyFound();
-  const ids = (kind: string) => known.filter((r) => r.kind === kind).map((r) => r.id);
-  const knownVpcs = ids(Kind.Vpc);
-  const byVpc = (vpcIds: string[]) =>
-    vpcIds.length ? describeAll(ec2, { Name: 'vpc-id', Values: vpcIds }, (k) => VPC_FILTER[k], f) : Promise.resolve();
-  await Promise.all([
-    describeAll(ec2, stackFilter(stackId), () => '', f),
-    byVpc(knownVpcs),
-    describeAddresses(ec2, ids(Kind.ElasticIp), f),
+export async function discover(
+  ec2: Ec2,
+  stackId: string,
+  known: ResourceRecord[],
+  run?: RunScope,
+  io?: Pick<Io, 'info'>,
+): Promise<Found> {
+  const [tagged, knownAddresses] = await Promise.all([
+    describeStack(ec2, stackId),
+    describeAddresses(
+      ec2,
+      known.filter((r) => r.kind === Kind.ElasticIp).map((r) => r.id),
+    ),
   ]);
-  // VPCs found only by tag (the run died before recording them): look inside them too.
-  await byVpc(f.vpcs.filter((v) => !knownVpcs.includes(v)));
+  // What another run of this stack id created: never deleted by this run, whatever its ledger says.
+  const foreign = new Set(
+    run ? [...tagged, ...knownAddresses].filter((s) => !inScope(s.tags, run)).map((s) => s.id) : [],
+  );
+  const theirs = known.filter((r) => foreign.has(r.id));
+  if (theirs.length > 0)
+    io?.info(
+      `Keeping ${theirs.map((r) => `${r.kind} ${r.id}`).join(', ')}: created by another run of stack ${stackId}`,
+    );
+  const mine = known.filter((r) => !foreign.has(r.id));
+  const ids = (kind: string) => mine.filter((r) => r.kind === kind).map((r) => r.id);
+
+  const f = emptyFound();
+  const own = [...tagged, ...knownAddresses].filter((s) => !foreign.has(s.id));
+  for (const s of own) s.into(f);
+  // Our subnets, groups and tables live only in our VPC: theirs is ours even if its own tag is missing.
+  merge(
+    f.vpcs,
+    own.flatMap((s) => (s.vpcId ? [s.vpcId] : [])).filter((v) => !foreign.has(v)),
+    (x) => x,
+  );
+  merge(f.vpcs, ids(Kind.Vpc), (x) => x);
+  // Inside our VPCs everything is ours (another run cannot create in them): found even untagged.
+  if (f.vpcs.length > 0) for (const s of await describeSeen(ec2, { vpcIds: f.vpcs })) s.into(f);
+
   // Recorded ids that Describe did not show (eventual consistency, or already gone): deleting them
   // costs one call each and answers NotFound when they are gone.
   merge(f.instances, ids(Kind.Instance), (x) => x);
@@ -180,12 +217,16 @@ export async function discover(ec2: Ec2, stackId: string, known: ResourceRecord[
   );
   merge(
     f.internetGateways,
-    ids(Kind.InternetGateway).map((id) => ({ id, vpcIds: knownVpcs })),
+    ids(Kind.InternetGateway).map((id) => ({ id, vpcIds: ids(Kind.Vpc) })),
     (x) => x.id,
   );
   merge(f.subnets, ids(Kind.Subnet), (x) => x);
   merge(f.securityGroups, ids(Kind.SecurityGroup), (x) => x);
-  merge(f.vpcs, knownVpcs, (x) => x);
+  merge(
+    f.addresses,
+    ids(Kind.ElasticIp).map((allocationId) => ({ allocationId })),
+    (x) => x.allocationId,
+  );
   merge(f.keyPairs, ids(Kind.KeyPair), (x) => x);
   return f;
 }

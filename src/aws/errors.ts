@@ -1,5 +1,5 @@
-// How an EC2 error should be treated: retried (throttling, eventual consistency, resources still in
-// use), answered with a fallback (capacity), or taken as "already gone" during teardown.
+// How an EC2 error should be treated: retried (throttling, a lost answer, eventual consistency,
+// resources still in use), answered with a fallback (capacity), or taken as "already gone" during teardown.
 
 import { AwsError } from '../core/errors';
 
@@ -13,20 +13,32 @@ export function errorCode(err: unknown): string {
   return '';
 }
 
-const THROTTLING = new Set([
-  'RequestLimitExceeded',
-  'Throttling',
-  'ThrottlingException',
-  'TooManyRequestsException',
+const THROTTLING = new Set(['RequestLimitExceeded', 'Throttling', 'ThrottlingException', 'TooManyRequestsException']);
+
+/** AWS asks us to slow down: the request was refused, nothing happened. */
+export function isThrottling(err: unknown): boolean {
+  return THROTTLING.has(errorCode(err));
+}
+
+// The request may or may not have taken effect: the connection broke or timed out before the answer
+// arrived, or AWS failed on its side after accepting it.
+const LOST_ANSWER = new Set([
+  'ECONNRESET',
+  'EPIPE',
+  'ETIMEDOUT',
+  'TimeoutError',
+  'RequestTimeout',
+  'RequestTimeoutException',
+  'NetworkingError',
   'ServiceUnavailable',
   'Unavailable',
   'InternalError',
   'InternalFailure',
 ]);
 
-/** AWS asks us to slow down, or had a passing fault of its own. */
-export function isThrottling(err: unknown): boolean {
-  return THROTTLING.has(errorCode(err));
+/** No answer worth trusting: worth retrying, but a create may already exist. */
+export function isLostAnswer(err: unknown): boolean {
+  return LOST_ANSWER.has(errorCode(err));
 }
 
 /** "InvalidVpcID.NotFound", "InvalidAllocationID.NotFound", "InvalidKeyPair.NotFound", ... */

@@ -1,6 +1,8 @@
 // The VPC-wide pieces of a stack: VPC, internet gateway, route tables and routes, security groups,
 // elastic IPs and the key pair. Each function records the new id in the ledger the moment EC2
-// returns it, before anything waits on it.
+// returns it, before anything waits on it. Each create survives a lost answer without a duplicate:
+// a ClientToken where EC2 takes one, elsewhere a lookup by this run's tags before the resend, and a
+// Duplicate (or "already") answer after a lost one is taken as the lost attempt's success.
 
 import {
   AllocateAddressCommand,
@@ -13,6 +15,11 @@ import {
   CreateRouteTableCommand,
   CreateSecurityGroupCommand,
   CreateVpcCommand,
+  DescribeAddressesCommand,
+  DescribeInternetGatewaysCommand,
+  DescribeKeyPairsCommand,
+  DescribeSecurityGroupsCommand,
+  DescribeVpcsCommand,
   ImportKeyPairCommand,
   IpPermission,
 } from '@aws-sdk/client-ec2';
@@ -20,9 +27,9 @@ import type { Io } from '../core/io';
 import { PRODUCT } from '../core/names';
 import type { Plan, PlannedSecurityGroup, SecurityRule } from '../plan/types';
 import type { Ec2 } from './client';
-import { isNotFound } from './errors';
+import { errorCode, isNotFound } from './errors';
 import { Kind, KindName } from './kinds';
-import { tagSpec } from './tags';
+import { clientToken, ownFilters, tagSpec } from './tags';
 
 export interface UpContext {
   ec2: Ec2;
@@ -34,19 +41,32 @@ export interface UpContext {
 /** Right after a create, EC2 may not know the new id yet for a moment. */
 export const FRESH = { retryAlso: isNotFound };
 
+/** The error codes that, after a lost answer, mean the lost attempt took effect. */
+export const answeredBy =
+  (...codes: string[]) =>
+  (err: unknown) =>
+    codes.includes(errorCode(err));
+
 function required<T>(value: T | undefined, what: string): T {
   if (value === undefined || value === null || value === '') throw new Error(`EC2 returned no ${what}`);
   return value;
 }
 
 export async function createVpc(u: UpContext): Promise<string> {
-  const out = await u.ec2.call('CreateVpc', (c) =>
-    c.send(
-      new CreateVpcCommand({
-        CidrBlock: u.plan.vpcCidr,
-        TagSpecifications: tagSpec('vpc', u.plan.tags, `${u.plan.stackId}-vpc`),
-      }),
-    ),
+  const name = `${u.plan.stackId}-vpc`;
+  const out = await u.ec2.call(
+    'CreateVpc',
+    (c) =>
+      c.send(new CreateVpcCommand({ CidrBlock: u.plan.vpcCidr, TagSpecifications: tagSpec('vpc', u.plan.tags, name) })),
+    {
+      findCreated: async () => {
+        const found = await u.ec2.call('DescribeVpcs', (c) =>
+          c.send(new DescribeVpcsCommand({ Filters: ownFilters(u.plan.tags, name) })),
+        );
+        const vpc = found.Vpcs?.[0];
+        return vpc ? { $metadata: {}, Vpc: vpc } : undefined;
+      },
+    },
   );
   const id = required(out.Vpc?.VpcId, 'VPC id');
   u.record(Kind.Vpc, id);
@@ -54,12 +74,20 @@ export async function createVpc(u: UpContext): Promise<string> {
 }
 
 export async function createInternetGateway(u: UpContext): Promise<string> {
-  const out = await u.ec2.call('CreateInternetGateway', (c) =>
-    c.send(
-      new CreateInternetGatewayCommand({
-        TagSpecifications: tagSpec('internet-gateway', u.plan.tags, `${u.plan.stackId}-igw`),
-      }),
-    ),
+  const name = `${u.plan.stackId}-igw`;
+  const out = await u.ec2.call(
+    'CreateInternetGateway',
+    (c) =>
+      c.send(new CreateInternetGatewayCommand({ TagSpecifications: tagSpec('internet-gateway', u.plan.tags, name) })),
+    {
+      findCreated: async () => {
+        const found = await u.ec2.call('DescribeInternetGateways', (c) =>
+          c.send(new DescribeInternetGatewaysCommand({ Filters: ownFilters(u.plan.tags, name) })),
+        );
+        const igw = found.InternetGateways?.[0];
+        return igw ? { $metadata: {}, InternetGateway: igw } : undefined;
+      },
+    },
   );
   const id = required(out.InternetGateway?.InternetGatewayId, 'internet gateway id');
   u.record(Kind.InternetGateway, id);
@@ -70,7 +98,7 @@ export async function attachInternetGateway(u: UpContext, igwId: string, vpcId: 
   await u.ec2.call(
     'AttachInternetGateway',
     (c) => c.send(new AttachInternetGatewayCommand({ InternetGatewayId: igwId, VpcId: vpcId })),
-    FRESH,
+    { ...FRESH, tookEffect: answeredBy('Resource.AlreadyAssociated') },
   );
 }
 
@@ -82,6 +110,7 @@ export async function createRouteTable(u: UpContext, vpcId: string, subnet: stri
         new CreateRouteTableCommand({
           VpcId: vpcId,
           TagSpecifications: tagSpec('route-table', u.plan.tags, `${u.plan.stackId}-${subnet}`),
+          ClientToken: clientToken(u.plan.tags, 'route-table', vpcId, subnet),
         }),
       ),
     FRESH,
@@ -108,7 +137,7 @@ export async function addDefaultRoute(
             : { NetworkInterfaceId: target.networkInterfaceId }),
         }),
       ),
-    FRESH,
+    { ...FRESH, tookEffect: answeredBy('RouteAlreadyExists') },
   );
 }
 
@@ -116,7 +145,7 @@ export async function associateRouteTable(u: UpContext, tableId: string, subnetI
   await u.ec2.call(
     'AssociateRouteTable',
     (c) => c.send(new AssociateRouteTableCommand({ RouteTableId: tableId, SubnetId: subnetId })),
-    FRESH,
+    { ...FRESH, tookEffect: answeredBy('Resource.AlreadyAssociated') },
   );
 }
 
@@ -143,6 +172,7 @@ function ipPermissions(rules: SecurityRule[], vpcCidr: string, allowedCidrs: str
 
 export async function createSecurityGroup(u: UpContext, vpcId: string, group: PlannedSecurityGroup): Promise<string> {
   const name = `${PRODUCT}-${u.plan.stackId}-${group.name}`;
+  const tagName = `${u.plan.stackId}-${group.name}`;
   const out = await u.ec2.call(
     'CreateSecurityGroup',
     (c) =>
@@ -151,10 +181,24 @@ export async function createSecurityGroup(u: UpContext, vpcId: string, group: Pl
           GroupName: name,
           Description: ec2Description(group.description) || name,
           VpcId: vpcId,
-          TagSpecifications: tagSpec('security-group', u.plan.tags, `${u.plan.stackId}-${group.name}`),
+          TagSpecifications: tagSpec('security-group', u.plan.tags, tagName),
         }),
       ),
-    FRESH,
+    {
+      ...FRESH,
+      tookEffect: answeredBy('InvalidGroup.Duplicate'),
+      findCreated: async () => {
+        const found = await u.ec2.call('DescribeSecurityGroups', (c) =>
+          c.send(
+            new DescribeSecurityGroupsCommand({
+              Filters: [...ownFilters(u.plan.tags, tagName), { Name: 'vpc-id', Values: [vpcId] }],
+            }),
+          ),
+        );
+        const id = found.SecurityGroups?.[0]?.GroupId;
+        return id ? { $metadata: {}, GroupId: id } : undefined;
+      },
+    },
   );
   const id = required(out.GroupId, 'security group id');
   u.record(Kind.SecurityGroup, id);
@@ -179,7 +223,8 @@ export async function authorizeIngress(
           TagSpecifications: tagSpec('security-group-rule', u.plan.tags, `${u.plan.stackId}-${group.name}`),
         }),
       ),
-    FRESH,
+    // The group is this run's own, just created: rules already in it after a lost answer are ours.
+    { ...FRESH, tookEffect: answeredBy('InvalidPermission.Duplicate') },
   );
 }
 
@@ -188,13 +233,25 @@ export async function allocateAddress(
   node: string,
   nic: string,
 ): Promise<{ allocationId: string; publicIp: string }> {
-  const out = await u.ec2.call('AllocateAddress', (c) =>
-    c.send(
-      new AllocateAddressCommand({
-        Domain: 'vpc',
-        TagSpecifications: tagSpec('elastic-ip', u.plan.tags, `${u.plan.stackId}-${node}-${nic}`, node),
-      }),
-    ),
+  const name = `${u.plan.stackId}-${node}-${nic}`;
+  const out = await u.ec2.call(
+    'AllocateAddress',
+    (c) =>
+      c.send(
+        new AllocateAddressCommand({
+          Domain: 'vpc',
+          TagSpecifications: tagSpec('elastic-ip', u.plan.tags, name, node),
+        }),
+      ),
+    {
+      findCreated: async () => {
+        const found = await u.ec2.call('DescribeAddresses', (c) =>
+          c.send(new DescribeAddressesCommand({ Filters: ownFilters(u.plan.tags, name, node) })),
+        );
+        const a = found.Addresses?.[0];
+        return a ? { $metadata: {}, AllocationId: a.AllocationId, PublicIp: a.PublicIp } : undefined;
+      },
+    },
   );
   const allocationId = required(out.AllocationId, 'allocation id');
   u.record(Kind.ElasticIp, allocationId, node);
@@ -224,14 +281,29 @@ export async function associateAddress(
 /** Only the public half of the key the action generated ever leaves the runner. */
 export async function importKeyPair(u: UpContext, publicKey: string): Promise<string> {
   const name = keyPairName(u.plan.stackId);
-  const out = await u.ec2.call('ImportKeyPair', (c) =>
-    c.send(
-      new ImportKeyPairCommand({
-        KeyName: name,
-        PublicKeyMaterial: Buffer.from(publicKey.trim(), 'utf8'),
-        TagSpecifications: tagSpec('key-pair', u.plan.tags, `${u.plan.stackId}-key`),
-      }),
-    ),
+  const tagName = `${u.plan.stackId}-key`;
+  const out = await u.ec2.call(
+    'ImportKeyPair',
+    (c) =>
+      c.send(
+        new ImportKeyPairCommand({
+          KeyName: name,
+          PublicKeyMaterial: Buffer.from(publicKey.trim(), 'utf8'),
+          TagSpecifications: tagSpec('key-pair', u.plan.tags, tagName),
+        }),
+      ),
+    {
+      // Another run's key of this name (a race past the preflight) carries other tags: not found, so
+      // its Duplicate stays an error.
+      tookEffect: answeredBy('InvalidKeyPair.Duplicate'),
+      findCreated: async () => {
+        const found = await u.ec2.call('DescribeKeyPairs', (c) =>
+          c.send(new DescribeKeyPairsCommand({ Filters: ownFilters(u.plan.tags, tagName) })),
+        );
+        const k = found.KeyPairs?.[0];
+        return k ? { $metadata: {}, KeyPairId: k.KeyPairId, KeyName: k.KeyName } : undefined;
+      },
+    },
   );
   const id = required(out.KeyPairId, 'key pair id');
   u.record(Kind.KeyPair, id);

@@ -5,20 +5,20 @@
 import {
   CreateNetworkInterfaceCommand,
   CreateSubnetCommand,
+  DescribeSubnetsCommand,
   InstanceNetworkInterface,
   ModifyNetworkInterfaceAttributeCommand,
   RunInstancesCommand,
   RunInstancesCommandInput,
   _InstanceType,
 } from '@aws-sdk/client-ec2';
-import { createHash } from 'crypto';
 import { errorMessage } from '../core/errors';
 import type { Plan, PlannedNic, PlannedNode, SubnetName, SecurityGroupName } from '../plan/types';
-import { ec2Description, FRESH, UpContext } from './network';
+import { answeredBy, ec2Description, FRESH, UpContext } from './network';
 import { CancelledError, isSpotCapacity, isZoneCapacity } from './errors';
 import { emptyFound, Kind } from './kinds';
 import type { BootImage, TypeFacts } from './preflight';
-import { tagSpec } from './tags';
+import { clientToken, ownFilters, tagSpec } from './tags';
 import { deleteFound } from './teardown';
 import type { SshKeyPair } from '../core/secrets';
 import { instanceUserData, toBase64 } from './user-data';
@@ -88,6 +88,7 @@ function defer(later: Array<Promise<unknown>>, work: Promise<unknown>): void {
 
 async function createSubnet(u: UpContext, name: SubnetName, zone: string, vpcId: string): Promise<string> {
   const planned = u.plan.subnets.find((s) => s.name === name)!;
+  const tagName = `${u.plan.stackId}-${name}`;
   const out = await u.ec2.call(
     'CreateSubnet',
     (c) =>
@@ -96,10 +97,29 @@ async function createSubnet(u: UpContext, name: SubnetName, zone: string, vpcId:
           VpcId: vpcId,
           CidrBlock: planned.cidr,
           AvailabilityZone: zone,
-          TagSpecifications: tagSpec('subnet', u.plan.tags, `${u.plan.stackId}-${name}`),
+          TagSpecifications: tagSpec('subnet', u.plan.tags, tagName),
         }),
       ),
-    FRESH,
+    {
+      ...FRESH,
+      // After a lost answer, our own subnet is what the CIDR conflicts with.
+      tookEffect: answeredBy('InvalidSubnet.Conflict'),
+      findCreated: async () => {
+        const found = await u.ec2.call('DescribeSubnets', (c) =>
+          c.send(
+            new DescribeSubnetsCommand({
+              Filters: [
+                ...ownFilters(u.plan.tags, tagName),
+                { Name: 'vpc-id', Values: [vpcId] },
+                { Name: 'availability-zone', Values: [zone] },
+              ],
+            }),
+          ),
+        );
+        const subnet = found.Subnets?.[0];
+        return subnet ? { $metadata: {}, Subnet: subnet } : undefined;
+      },
+    },
   );
   const id = out.Subnet?.SubnetId;
   if (!id) throw new Error('EC2 returned no subnet id');
@@ -130,6 +150,7 @@ async function createInterface(
             `${u.plan.stackId}-${node.name}-${nic.name}`,
             node.name,
           ),
+          ClientToken: clientToken(u.plan.tags, 'network-interface', subnetId, node.name, nic.name),
         }),
       ),
     FRESH,
@@ -205,10 +226,7 @@ function runInstancesInput(
     ],
     // A retried call (throttled, or its answer lost) must not start a second instance; a later run
     // of the same stack id (a replaced PR environment) must not get this run's instance back.
-    ClientToken: createHash('sha256')
-      .update([plan.stackId, plan.createdAt, node.name, zone, market].join('/'))
-      .digest('hex')
-      .slice(0, 64),
+    ClientToken: clientToken(plan.tags, 'instance', node.name, zone, market),
   };
 }
 

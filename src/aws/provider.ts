@@ -1,10 +1,11 @@
-// The EC2 provider: up (provision.ts), down (discover.ts + teardown.ts), sweep (sweep.ts).
+// The EC2 provider: up (provision.ts), down (discover.ts + teardown.ts; the whole stack, or with a
+// run scope only what that run created), sweep (sweep.ts).
 
 import type { EC2Client } from '@aws-sdk/client-ec2';
 import { TeardownError } from '../core/errors';
 import type { Io } from '../core/io';
 import type { Ticker } from '../core/progress';
-import type { Provider, ResourceRecord, TeardownReport } from '../provider';
+import type { Provider, ResourceRecord, RunScope, TeardownReport } from '../provider';
 import { realSleep, Sleep } from '../core/retry';
 import { AwsTarget, createEc2Client, Ec2, ec2Caller } from './client';
 import { consoleOutput } from './console';
@@ -42,11 +43,17 @@ export function createAwsProvider(target: AwsTarget, deps: AwsProviderDeps = {})
     });
   const waitOptions = (io: Pick<Io, 'info'>): WaitOptions => ({ sleep, now, io, ticker: deps.ticker });
 
-  const down = async (stackId: string, ctx: { io: Io; known: ResourceRecord[] }): Promise<TeardownReport> => {
+  const down = async (
+    stackId: string,
+    ctx: { io: Io; known: ResourceRecord[]; run?: RunScope },
+  ): Promise<TeardownReport> => {
     const started = now();
     const ec2 = caller(ctx.io);
-    const found = await discover(ec2, stackId, ctx.known);
-    ctx.io.info(`Stack ${stackId}: ${countFound(found)} EC2 resource(s) to delete`);
+    const found = await discover(ec2, stackId, ctx.known, ctx.run, ctx.io);
+    ctx.io.info(
+      `Stack ${stackId}: ${countFound(found)} EC2 resource(s) to delete` +
+        (ctx.run ? ' (only what this run created)' : ''),
+    );
     const result = await deleteFound(ec2, found, ctx.io, waitOptions(ctx.io));
     return { stackId, ...result, seconds: Math.round((now() - started) / 100) / 10 };
   };

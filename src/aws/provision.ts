@@ -1,4 +1,5 @@
-// up(): the Plan becomes EC2 resources. Preflight checks first (nothing exists yet), then a graph
+// up(): the Plan becomes EC2 resources. Preflight checks first (nothing exists yet; a stack id that
+// is taken is refused), then a graph
 // of creates where every step waits only for what it really needs, so independent resources are
 // created side by side and the instances launch together. Every step records its id the moment EC2
 // returns it. When a step fails, the rest stop creating, everything in flight settles, and the
@@ -9,6 +10,7 @@ import type { Plan, PlannedNic } from '../plan/types';
 import { controllerOf } from '../plan/plan';
 import type { Environment, ProviderContext } from '../provider';
 import type { Ec2 } from './client';
+import { refuseExistingStack } from './collision';
 import { CancelledError } from './errors';
 import {
   addDefaultRoute,
@@ -50,8 +52,10 @@ export async function provision(plan: Plan, ctx: ProviderContext, deps: UpDeps):
   };
 
   // Preflight: nothing is created until every answer is in.
-  const [types, zones, image, cidrs] = await settleAll([
+  const [types, , zones, image, cidrs] = await settleAll([
     checkInstanceTypes(ec2, plan),
+    // Refused here when the stack id is taken: nothing of ours exists yet, nothing of theirs is touched.
+    refuseExistingStack(ec2, plan),
     zonesOfferingAll(ec2, plan),
     findImage(ec2, plan.image),
     ingressCidrs(plan.ingress, deps.fetchRunnerIp),

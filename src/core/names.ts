@@ -65,6 +65,8 @@ export const States = {
   CostBasis: 'cost-basis',
   /** The run's timings (JSON), so the teardown's timeline is the whole run's. */
   Timings: 'timings',
+  /** The Plan's run id, run attempt and created-at tags (JSON): what marks this run's own resources. */
+  RunTags: 'run-tags',
 } as const;
 
 // Tag keys put on every AWS resource, and the prefix of every local resource name.

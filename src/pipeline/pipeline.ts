@@ -7,10 +7,10 @@ import { TeardownError } from '../core/errors';
 import { readSettings, RunContext, Settings, settingsFromJson, settingsToJson } from '../settings/inputs';
 import type { Io } from '../core/io';
 import { savedResources } from './ledger';
-import { Outputs, States } from '../core/names';
+import { Outputs, States, Tags } from '../core/names';
 import { buildPlan } from '../plan/plan';
 import type { Plan, PlanContext } from '../plan/types';
-import type { TeardownReport } from '../provider';
+import type { RunScope, TeardownReport } from '../provider';
 import { ProviderFactory, providerFor } from './providers';
 import { renderPlanMarkdown, renderPlanText } from '../report/plan-render';
 import { notifyPrDown } from '../report/pr-notify';
@@ -71,6 +71,8 @@ export async function runMain(io: Io, ctx: RunContext & PlanContext, opts: Pipel
       return showPlan(io, buildPlan(settings, ctx));
     case 'up': {
       const plan = buildPlan(settings, ctx);
+      // The post step deletes only what carries this run's tags (another run may own the stack id).
+      io.saveState(States.RunTags, JSON.stringify(runTags(plan)));
       await showPlan(io, plan);
       return runUp(io, settings, plan, {
         provider: provider(),
@@ -97,6 +99,18 @@ export async function runMain(io: Io, ctx: RunContext & PlanContext, opts: Pipel
   }
 }
 
+/** The tags that tell this run's resources from another run's under the same stack id. */
+function runTags(plan: Plan): Record<string, string> {
+  const keys: string[] = [Tags.RunId, Tags.RunAttempt, Tags.CreatedAt];
+  return Object.fromEntries(Object.entries(plan.tags).filter(([k]) => keys.includes(k)));
+}
+
+/** The post step's scope: what main saved (an empty scope, from an older state, claims nothing by tag). */
+function runScope(io: Io): RunScope {
+  const saved = io.getState(States.RunTags);
+  return { tags: saved ? (JSON.parse(saved) as Record<string, string>) : {} };
+}
+
 /** The post step: runs always; tears down what main brought up, as the teardown input says. */
 export async function runPost(io: Io, opts: PipelineOptions = {}): Promise<void> {
   const saved = io.getState(States.Settings);
@@ -121,7 +135,7 @@ export async function runPost(io: Io, opts: PipelineOptions = {}): Promise<void>
   io.info(`Tearing down stack ${settings.stackId}: ${decision.why}.`);
   const provider = (opts.providerFor ?? providerFor)(settings);
   const downStarted = Date.now();
-  const report = await provider.down(settings.stackId, { io, known: savedResources(io) });
+  const report = await provider.down(settings.stackId, { io, known: savedResources(io), run: runScope(io) });
   const startedAt = io.getState(States.StartedAt);
   const savedCost = io.getState(States.CostBasis);
   // What the cost table needs of the Plan, as the main step saved it: the post step builds no Plan.

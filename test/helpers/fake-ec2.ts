@@ -3,15 +3,21 @@
 // interfaces cannot go; a gateway cannot be detached while the VPC has elastic IPs mapped, nor
 // deleted while attached; a security group in use by an interface cannot go; a route table still
 // associated cannot go), so an ordering bug in the provider fails a test. Instances move through
-// pending → running and shutting-down → terminated over (virtual) time. Throttling, capacity errors
-// and a cut connection ("the runner died after call k") can be injected.
+// pending → running and shutting-down → terminated over (virtual) time. Throttling, capacity errors,
+// a cut connection ("the runner died after call k") and lost answers (the call took effect, the
+// answer never arrived) can be injected. ClientToken works as EC2's does where EC2 takes one (same
+// token, same parameters → the first answer again; other parameters → IdempotentParameterMismatch),
+// and creates without one make a second resource when resent, as EC2 does. With `authorize` set, each
+// call is first authorised resource by resource (checksFor) and refused with UnauthorizedOperation
+// where the role's policy would refuse it (the rigs of test/unit/aws run under policy/iam-policy.json).
 //
 // Plugged into an EC2Client with aws-sdk-client-mock: every modelled command calls fake.call().
 
 import type * as sdk from '@aws-sdk/client-ec2';
-import { EC2Client, EC2ServiceException, Filter, Tag, TagSpecification } from '@aws-sdk/client-ec2';
+import { EC2Client, EC2ClientConfig, EC2ServiceException, Filter, Tag, TagSpecification } from '@aws-sdk/client-ec2';
 import { mockClient } from 'aws-sdk-client-mock';
 import { cidrContains, intToIp, ipToInt, parseCidr } from '../../src/core/net';
+import type { Check, Decision } from './iam-eval';
 
 /** Time that only moves when every task is waiting: sleeps of many concurrent tasks overlap exactly. */
 export class VirtualClock {
@@ -71,6 +77,11 @@ export interface FakeEc2Options {
   terminateMs?: number;
   zones?: string[];
   instanceTypes?: Record<string, FakeTypeInfo>;
+  /**
+   * Serve a client built with this configuration through its real middleware stack (the SDK's retry
+   * strategy included) instead of a stubbed send: what the benchmark measures production with.
+   */
+  sdkConfig?: EC2ClientConfig;
 }
 
 export const DEFAULT_TYPES: Record<string, FakeTypeInfo> = {
@@ -192,6 +203,15 @@ export class FakeEc2 {
   cutAfter?: number;
   /** Called after each call took effect (e.g. to abort a run right after call k). */
   afterCall?: (op: string, callNumber: number) => void;
+  /**
+   * IAM in front of the API: given the authorisation checks of a call (see checksFor), refuse it with
+   * UnauthorizedOperation, as EC2 does, when the role's policy would.
+   */
+  authorize?: (checks: Check[]) => Decision;
+  /** Return true to perform this call and then lose its answer (a network error, as the SDK throws it). */
+  loseAnswer?: (op: string, callNumber: number) => boolean;
+  /** Idempotency tokens seen, per operation: the parameters they came with and the answer to repeat. */
+  private readonly tokens = new Map<string, { params: string; answer: () => unknown }>();
 
   readonly vpcs = new Map<string, Vpc>();
   readonly subnets = new Map<string, Subnet>();
@@ -213,8 +233,10 @@ export class FakeEc2 {
   private readonly terminateMs: number;
   readonly zones: string[];
   readonly types: Record<string, FakeTypeInfo>;
+  private readonly sdkConfig?: EC2ClientConfig;
 
   constructor(opts: FakeEc2Options = {}) {
+    this.sdkConfig = opts.sdkConfig;
     this.clock = opts.clock ?? new VirtualClock();
     this.latencyMs = opts.latencyMs ?? 0;
     this.bootMs = opts.bootMs ?? 20_000;
@@ -252,6 +274,7 @@ export class FakeEc2 {
   /** An EC2Client whose every modelled command is answered by this fake. */
   client(): EC2Client {
     if (this.cachedClient) return this.cachedClient;
+    if (this.sdkConfig) return (this.cachedClient = this.served(this.sdkConfig));
     const client = new EC2Client({
       region: 'us-east-1',
       credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
@@ -266,6 +289,29 @@ export class FakeEc2 {
     };
     mock.send.callsFake(answer as never);
     this.cachedClient = client;
+    return client;
+  }
+
+  /**
+   * A real client whose requests are answered by this fake at the innermost step (where the HTTP
+   * response would be parsed): serialisation, signing and the configured retry strategy all run.
+   */
+  private served(config: EC2ClientConfig): EC2Client {
+    const client = new EC2Client({
+      ...config,
+      region: config.region ?? 'us-east-1',
+      // Static test credentials: the default chain would go looking for real ones.
+      credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+    });
+    client.middlewareStack.add(
+      (_next, context) => async (args) => {
+        const op = String(context.commandName ?? '').replace(/Command$/, '');
+        if (!this.handlers[op]) throw new Error(`the fake EC2 does not model ${op}`);
+        const output = await this.call(op, args.input as unknown as Record<string, unknown>);
+        return { output: output as never, response: {} };
+      },
+      { step: 'deserialize', name: 'fakeEc2', priority: 'high' },
+    );
     return client;
   }
 
@@ -308,6 +354,11 @@ export class FakeEc2 {
     if (this.cutAfter !== undefined && n > this.cutAfter) return fail('RequestAborted', 'the runner is gone');
     if (this.throttle?.(op, n)) return fail('RequestLimitExceeded', 'Request limit exceeded.');
     this.advance();
+    if (this.authorize) {
+      const decision = this.authorize(this.checksFor(op, input));
+      if (!decision.allowed)
+        return fail('UnauthorizedOperation', `You are not authorized to perform this operation. ${decision.reason}`);
+    }
     let out: unknown;
     try {
       out = this.handlers[op](input);
@@ -317,6 +368,10 @@ export class FakeEc2 {
     }
     this.afterCall?.(op, n);
     if (this.cutAfter === n) return fail('RequestAborted', 'the runner died before the answer arrived');
+    if (this.loseAnswer?.(op, n)) {
+      record.error = 'ECONNRESET';
+      return Promise.reject(Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' }));
+    }
     return { $metadata: {}, ...(out as object) };
   }
 
@@ -347,6 +402,29 @@ export class FakeEc2 {
 
   private id(prefix: string): string {
     return `${prefix}-${(++this.counter).toString(16).padStart(17, '0')}`;
+  }
+
+  /**
+   * EC2's ClientToken: a token seen before with the same parameters answers as the first call did
+   * (nothing new is created); with other parameters it is refused.
+   */
+  private idempotent<T>(op: string, input: { ClientToken?: string }, create: () => { answer: () => T }): T {
+    if (!input.ClientToken) return create().answer();
+    const { ClientToken, ...rest } = input;
+    const params = JSON.stringify(rest);
+    const key = `${op}/${ClientToken}`;
+    const seen = this.tokens.get(key);
+    if (seen) {
+      if (seen.params !== params)
+        throw fakeError(
+          'IdempotentParameterMismatch',
+          `The client token ${ClientToken} was used with other parameters.`,
+        );
+      return seen.answer() as T;
+    }
+    const made = create();
+    this.tokens.set(key, { params, answer: made.answer });
+    return made.answer();
   }
 
   private get<T>(map: Map<string, T>, id: unknown, code: string): T {
@@ -523,19 +601,20 @@ export class FakeEc2 {
           Tags: tagList(g.tags),
         })),
     }),
-    CreateRouteTable: (i: sdk.CreateRouteTableCommandInput) => {
-      const vpc = this.get(this.vpcs, i.VpcId, 'InvalidVpcID.NotFound');
-      const t: RouteTable = {
-        id: this.id('rtb'),
-        vpcId: vpc.id,
-        main: false,
-        routes: [{ dest: vpc.cidr }],
-        associations: [],
-        tags: tagsFor(i.TagSpecifications, 'route-table'),
-      };
-      this.tables.set(t.id, t);
-      return { RouteTable: { RouteTableId: t.id, VpcId: vpc.id } };
-    },
+    CreateRouteTable: (i: sdk.CreateRouteTableCommandInput) =>
+      this.idempotent('CreateRouteTable', i, () => {
+        const vpc = this.get(this.vpcs, i.VpcId, 'InvalidVpcID.NotFound');
+        const t: RouteTable = {
+          id: this.id('rtb'),
+          vpcId: vpc.id,
+          main: false,
+          routes: [{ dest: vpc.cidr }],
+          associations: [],
+          tags: tagsFor(i.TagSpecifications, 'route-table'),
+        };
+        this.tables.set(t.id, t);
+        return { answer: () => ({ RouteTable: { RouteTableId: t.id, VpcId: vpc.id }, ClientToken: i.ClientToken }) };
+      }),
     CreateRoute: (i: sdk.CreateRouteCommandInput) => {
       const t = this.get(this.tables, i.RouteTableId, 'InvalidRouteTableID.NotFound');
       if (i.GatewayId) {
@@ -632,6 +711,12 @@ export class FakeEc2 {
         for (const r of p.IpRanges ?? [])
           if (!/^[a-zA-Z0-9 ._\-:/()#,@[\]+=&;{}!$*]*$/.test(r.Description ?? ''))
             throw fakeError('InvalidParameterValue', 'Invalid rule description');
+      // One rule per protocol, port range and source: adding one that exists is refused as a whole.
+      const ruleKeys = (p: sdk.IpPermission) =>
+        (p.IpRanges ?? []).map((r) => `${p.IpProtocol}/${p.FromPort ?? ''}/${p.ToPort ?? ''}/${r.CidrIp}`);
+      const existing = new Set((g.ingress as sdk.IpPermission[]).flatMap(ruleKeys));
+      const duplicate = (i.IpPermissions ?? []).flatMap(ruleKeys).find((k) => existing.has(k));
+      if (duplicate) throw fakeError('InvalidPermission.Duplicate', `the specified rule "${duplicate}" already exists`);
       g.ingress.push(...(i.IpPermissions ?? []));
       return { Return: true };
     },
@@ -670,6 +755,8 @@ export class FakeEc2 {
         throw fakeError('Gateway.NotAttached', `Network ${e.vpcId} is not attached to any internet gateway`);
       if (i.PrivateIpAddress && i.PrivateIpAddress !== e.ip)
         throw fakeError('InvalidParameterValue', `${i.PrivateIpAddress} is not an address of ${e.id}`);
+      // Idempotent by default (EC2's docs): the same association again answers with the one that exists.
+      if (a.association?.eniId === e.id && a.association.ip === e.ip) return { AssociationId: a.association.id };
       if (a.association) throw fakeError('Resource.AlreadyAssociated', `${a.allocationId} is already associated`);
       a.association = { id: this.id('eipassoc'), eniId: e.id, ip: e.ip };
       return { AssociationId: a.association.id };
@@ -763,7 +850,13 @@ export class FakeEc2 {
     },
     DescribeSubnets: (i: sdk.DescribeSubnetsCommandInput) => ({
       Subnets: [...this.subnets.values()]
-        .filter((s) => matches(i.Filters, (n) => tagFilter(n, s.tags) ?? (n === 'vpc-id' ? [s.vpcId] : undefined)))
+        .filter((s) =>
+          matches(
+            i.Filters,
+            (n) =>
+              tagFilter(n, s.tags) ?? (n === 'vpc-id' ? [s.vpcId] : n === 'availability-zone' ? [s.zone] : undefined),
+          ),
+        )
         .map((s) => ({
           SubnetId: s.id,
           VpcId: s.vpcId,
@@ -772,39 +865,8 @@ export class FakeEc2 {
           Tags: tagList(s.tags),
         })),
     }),
-    CreateNetworkInterface: (i: sdk.CreateNetworkInterfaceCommandInput) => {
-      const s = this.get(this.subnets, i.SubnetId, 'InvalidSubnetID.NotFound');
-      const ip = i.PrivateIpAddress ?? intToIp(ipToInt(parseCidr(s.cidr)!.network) + 100 + this.enis.size);
-      if (!cidrContains(s.cidr, ip))
-        throw fakeError('InvalidParameterValue', `Address ${ip} does not fall within the subnet's address range`);
-      if ([...this.enis.values()].some((e) => e.subnetId === s.id && e.ip === ip))
-        throw fakeError('InvalidIPAddress.InUse', `Address ${ip} is in use.`);
-      for (const g of i.Groups ?? [])
-        if (this.get(this.groups, g, 'InvalidGroup.NotFound').vpcId !== s.vpcId)
-          throw fakeError('InvalidParameterValue', 'group in another VPC');
-      const n = ++this.counter;
-      const e: Eni = {
-        id: this.id('eni'),
-        subnetId: s.id,
-        vpcId: s.vpcId,
-        zone: s.zone,
-        ip,
-        groups: [...(i.Groups ?? [])],
-        mac: `0e:${[n >> 24, n >> 16, n >> 8, n, 0x5a].map((b) => (b & 0xff).toString(16).padStart(2, '0')).join(':')}`,
-        sourceDestCheck: true,
-        tags: tagsFor(i.TagSpecifications, 'network-interface'),
-      };
-      this.enis.set(e.id, e);
-      return {
-        NetworkInterface: {
-          NetworkInterfaceId: e.id,
-          MacAddress: e.mac,
-          PrivateIpAddress: ip,
-          SubnetId: s.id,
-          Status: 'available',
-        },
-      };
-    },
+    CreateNetworkInterface: (i: sdk.CreateNetworkInterfaceCommandInput) =>
+      this.idempotent('CreateNetworkInterface', i, () => this.createNetworkInterface(i)),
     ModifyNetworkInterfaceAttribute: (i: sdk.ModifyNetworkInterfaceAttributeCommandInput) => {
       const e = this.get(this.enis, i.NetworkInterfaceId, 'InvalidNetworkInterfaceID.NotFound');
       if (i.SourceDestCheck) e.sourceDestCheck = i.SourceDestCheck.Value ?? true;
@@ -849,58 +911,7 @@ export class FakeEc2 {
           TagSet: tagList(e.tags),
         })),
     }),
-    RunInstances: (i: sdk.RunInstancesCommandInput) => {
-      const existing = i.ClientToken && [...this.instances.values()].find((x) => x.clientToken === i.ClientToken);
-      if (existing) return { Instances: [this.describeInstance(existing)] };
-      if (!this.images.some((im) => im.id === i.ImageId))
-        throw fakeError('InvalidAMIID.NotFound', `The image id '[${i.ImageId}]' does not exist`);
-      const type = this.types[String(i.InstanceType)];
-      if (!type) throw fakeError('InvalidParameterValue', `Invalid value '${i.InstanceType}' for InstanceType.`);
-      if (i.KeyName && ![...this.keyPairs.values()].some((k) => k.name === i.KeyName))
-        throw fakeError('InvalidKeyPair.NotFound', `The key pair '${i.KeyName}' does not exist`);
-      const enis = (i.NetworkInterfaces ?? []).map((n) => {
-        const e = this.get(this.enis, n.NetworkInterfaceId, 'InvalidNetworkInterfaceID.NotFound');
-        if (e.attachment) throw fakeError('InvalidNetworkInterface.InUse', `Interface: [${e.id}] in use.`);
-        return { e, deviceIndex: n.DeviceIndex ?? 0 };
-      });
-      if (enis.length === 0)
-        throw fakeError('MissingParameter', 'this fake launches only with explicit network interfaces');
-      if (enis.length > type.maxNics)
-        throw fakeError(
-          'InvalidParameterValue',
-          `${i.InstanceType} supports at most ${type.maxNics} network interfaces`,
-        );
-      const zone = enis[0].e.zone;
-      if (enis.some((x) => x.e.zone !== zone))
-        throw fakeError('InvalidParameterValue', 'network interfaces in different availability zones');
-      const market = i.InstanceMarketOptions?.MarketType === 'spot' ? 'spot' : 'on-demand';
-      const refusal = this.capacity.find(
-        (r) =>
-          (!r.zone || r.zone === zone) && (!r.type || r.type === i.InstanceType) && (!r.market || r.market === market),
-      );
-      if (refusal)
-        throw fakeError(
-          refusal.code,
-          `We currently do not have sufficient ${i.InstanceType} capacity in the Availability Zone you requested (${zone}).`,
-        );
-      const inst: Instance = {
-        id: this.id('i'),
-        type: String(i.InstanceType),
-        imageId: String(i.ImageId),
-        zone,
-        state: 'pending',
-        runningAt: this.clock.now() + this.bootMs,
-        market,
-        enis: enis.map((x) => x.e.id),
-        tags: tagsFor(i.TagSpecifications, 'instance'),
-        input: i,
-        clientToken: i.ClientToken,
-      };
-      for (const { e, deviceIndex } of enis)
-        e.attachment = { id: this.id('eni-attach'), instanceId: inst.id, deviceIndex, deleteOnTermination: false };
-      this.instances.set(inst.id, inst);
-      return { Instances: [this.describeInstance(inst)] };
-    },
+    RunInstances: (i: sdk.RunInstancesCommandInput) => this.idempotent('RunInstances', i, () => this.runInstances(i)),
     DescribeInstances: (i: sdk.DescribeInstancesCommandInput) => {
       const list = [...this.instances.values()].filter(
         (x) =>
@@ -945,6 +956,254 @@ export class FakeEc2 {
       return { TerminatingInstances: list.map((x) => ({ InstanceId: x.id, CurrentState: { Name: x.state } })) };
     },
   };
+
+  // ---- IAM ----
+
+  /**
+   * What IAM checks for a call, resource by resource, as EC2 authorises it: the resources it creates
+   * (their ARN, the tags requested for them: aws:RequestTag/*, and per type ec2:MetadataHttpTokens,
+   * ec2:InstanceType, ec2:Encrypted), the existing resources it names (aws:ResourceTag/*), and
+   * ec2:CreateTags for every resource tagged at creation (ec2:CreateAction). A named resource that
+   * does not exist is left out: EC2 answers NotFound for it.
+   */
+  checksFor(op: string, i: Record<string, unknown>): Check[] {
+    const region = 'us-east-1';
+    const arn = (type: string, id: string) =>
+      type === 'image' ? `arn:aws:ec2:${region}::image/${id}` : `arn:aws:ec2:${region}:123456789012:${type}/${id}`;
+    const base = { 'aws:RequestedRegion': region };
+    const checks: Check[] = [];
+    const existing = (type: string, id: unknown, tags: Tags | undefined) => {
+      if (tags === undefined && type !== 'image') return;
+      const context: Check['context'] = { ...base };
+      for (const [k, v] of Object.entries(tags ?? {})) context[`aws:ResourceTag/${k}`] = v;
+      checks.push({ action: `ec2:${op}`, arn: arn(type, String(id)), context });
+    };
+    const created = (type: string, extra: Check['context'] = {}) => {
+      const tags = tagsFor(i.TagSpecifications as TagSpecification[] | undefined, type);
+      const context: Check['context'] = { ...base, ...extra };
+      for (const [k, v] of Object.entries(tags)) context[`aws:RequestTag/${k}`] = v;
+      checks.push({ action: `ec2:${op}`, arn: arn(type, 'new'), context });
+      if (Object.keys(tags).length > 0)
+        checks.push({
+          action: 'ec2:CreateTags',
+          arn: arn(type, 'new'),
+          context: { ...context, 'ec2:CreateAction': op },
+        });
+    };
+    const vpc = (id: unknown) => existing('vpc', id, this.vpcs.get(String(id))?.tags);
+    const subnet = (id: unknown) => existing('subnet', id, this.subnets.get(String(id))?.tags);
+    const group = (id: unknown) => existing('security-group', id, this.groups.get(String(id))?.tags);
+    const eni = (id: unknown) => existing('network-interface', id, this.enis.get(String(id))?.tags);
+    const table = (id: unknown) => existing('route-table', id, this.tables.get(String(id))?.tags);
+    const gateway = (id: unknown) => existing('internet-gateway', id, this.gateways.get(String(id))?.tags);
+    const address = (id: unknown) => existing('elastic-ip', id, this.addresses.get(String(id))?.tags);
+    const instance = (id: unknown) => existing('instance', id, this.instances.get(String(id))?.tags);
+    const key = (k: KeyPair | undefined) => k && existing('key-pair', k.id, k.tags);
+    if (op.startsWith('Describe')) return [{ action: `ec2:${op}`, arn: '*', context: base }];
+    switch (op) {
+      case 'CreateVpc':
+        created('vpc');
+        break;
+      case 'CreateInternetGateway':
+        created('internet-gateway');
+        break;
+      case 'AllocateAddress':
+        created('elastic-ip');
+        break;
+      case 'ImportKeyPair':
+        created('key-pair');
+        break;
+      case 'CreateSubnet':
+        created('subnet');
+        vpc(i.VpcId);
+        break;
+      case 'CreateRouteTable':
+        created('route-table');
+        vpc(i.VpcId);
+        break;
+      case 'CreateSecurityGroup':
+        created('security-group');
+        vpc(i.VpcId);
+        break;
+      case 'AuthorizeSecurityGroupIngress':
+        group(i.GroupId);
+        if (i.TagSpecifications) created('security-group-rule');
+        break;
+      case 'CreateNetworkInterface':
+        created('network-interface');
+        subnet(i.SubnetId);
+        for (const g of (i.Groups as string[] | undefined) ?? []) group(g);
+        break;
+      case 'RunInstances': {
+        const tokens = (i.MetadataOptions as { HttpTokens?: string } | undefined)?.HttpTokens;
+        created('instance', {
+          'ec2:InstanceType': String(i.InstanceType),
+          ...(tokens ? { 'ec2:MetadataHttpTokens': tokens } : {}),
+        });
+        for (const m of (i.BlockDeviceMappings as sdk.BlockDeviceMapping[] | undefined) ?? [{}]) {
+          const encrypted = m.Ebs?.Encrypted;
+          created('volume', encrypted === undefined ? {} : { 'ec2:Encrypted': String(encrypted) });
+        }
+        if ((i.InstanceMarketOptions as { MarketType?: string } | undefined)?.MarketType === 'spot')
+          created('spot-instances-request');
+        existing('image', i.ImageId, undefined);
+        for (const n of (i.NetworkInterfaces as sdk.InstanceNetworkInterfaceSpecification[] | undefined) ?? [])
+          eni(n.NetworkInterfaceId);
+        key([...this.keyPairs.values()].find((k) => k.name === i.KeyName));
+        break;
+      }
+      case 'AttachInternetGateway':
+      case 'DetachInternetGateway':
+        gateway(i.InternetGatewayId);
+        vpc(i.VpcId);
+        break;
+      case 'CreateRoute':
+        table(i.RouteTableId);
+        break;
+      case 'AssociateRouteTable':
+        table(i.RouteTableId);
+        subnet(i.SubnetId);
+        break;
+      case 'DisassociateRouteTable': {
+        const t = [...this.tables.values()].find((x) => x.associations.some((a) => a.id === i.AssociationId));
+        if (t) {
+          table(t.id);
+          subnet(t.associations.find((a) => a.id === i.AssociationId)?.subnetId);
+        }
+        break;
+      }
+      case 'AssociateAddress':
+        address(i.AllocationId);
+        eni(i.NetworkInterfaceId);
+        break;
+      case 'DisassociateAddress':
+        address([...this.addresses.values()].find((a) => a.association?.id === i.AssociationId)?.allocationId);
+        break;
+      case 'ReleaseAddress':
+        address(i.AllocationId);
+        break;
+      case 'ModifyNetworkInterfaceAttribute':
+      case 'DeleteNetworkInterface':
+        eni(i.NetworkInterfaceId);
+        break;
+      case 'DeleteSubnet':
+        subnet(i.SubnetId);
+        break;
+      case 'DeleteSecurityGroup':
+        group(i.GroupId);
+        break;
+      case 'DeleteRouteTable':
+        table(i.RouteTableId);
+        break;
+      case 'DeleteInternetGateway':
+        gateway(i.InternetGatewayId);
+        break;
+      case 'DeleteVpc':
+        vpc(i.VpcId);
+        break;
+      case 'DeleteKeyPair':
+        key(
+          i.KeyPairId
+            ? this.keyPairs.get(String(i.KeyPairId))
+            : [...this.keyPairs.values()].find((k) => k.name === i.KeyName),
+        );
+        break;
+      case 'TerminateInstances':
+        for (const id of (i.InstanceIds as string[] | undefined) ?? []) instance(id);
+        break;
+      case 'GetConsoleOutput':
+        instance(i.InstanceId);
+        break;
+      default:
+        throw new Error(`the fake EC2 does not know how IAM authorises ${op}`);
+    }
+    return checks;
+  }
+
+  private createNetworkInterface(i: sdk.CreateNetworkInterfaceCommandInput) {
+    const s = this.get(this.subnets, i.SubnetId, 'InvalidSubnetID.NotFound');
+    const ip = i.PrivateIpAddress ?? intToIp(ipToInt(parseCidr(s.cidr)!.network) + 100 + this.enis.size);
+    if (!cidrContains(s.cidr, ip))
+      throw fakeError('InvalidParameterValue', `Address ${ip} does not fall within the subnet's address range`);
+    if ([...this.enis.values()].some((e) => e.subnetId === s.id && e.ip === ip))
+      throw fakeError('InvalidIPAddress.InUse', `Address ${ip} is in use.`);
+    for (const g of i.Groups ?? [])
+      if (this.get(this.groups, g, 'InvalidGroup.NotFound').vpcId !== s.vpcId)
+        throw fakeError('InvalidParameterValue', 'group in another VPC');
+    const n = ++this.counter;
+    const e: Eni = {
+      id: this.id('eni'),
+      subnetId: s.id,
+      vpcId: s.vpcId,
+      zone: s.zone,
+      ip,
+      groups: [...(i.Groups ?? [])],
+      mac: `0e:${[n >> 24, n >> 16, n >> 8, n, 0x5a].map((b) => (b & 0xff).toString(16).padStart(2, '0')).join(':')}`,
+      sourceDestCheck: true,
+      tags: tagsFor(i.TagSpecifications, 'network-interface'),
+    };
+    this.enis.set(e.id, e);
+    return {
+      answer: () => ({
+        NetworkInterface: {
+          NetworkInterfaceId: e.id,
+          MacAddress: e.mac,
+          PrivateIpAddress: ip,
+          SubnetId: s.id,
+          Status: this.enis.get(e.id)?.attachment ? 'in-use' : 'available',
+        },
+        ClientToken: i.ClientToken,
+      }),
+    };
+  }
+
+  private runInstances(i: sdk.RunInstancesCommandInput) {
+    if (!this.images.some((im) => im.id === i.ImageId))
+      throw fakeError('InvalidAMIID.NotFound', `The image id '[${i.ImageId}]' does not exist`);
+    const type = this.types[String(i.InstanceType)];
+    if (!type) throw fakeError('InvalidParameterValue', `Invalid value '${i.InstanceType}' for InstanceType.`);
+    if (i.KeyName && ![...this.keyPairs.values()].some((k) => k.name === i.KeyName))
+      throw fakeError('InvalidKeyPair.NotFound', `The key pair '${i.KeyName}' does not exist`);
+    const enis = (i.NetworkInterfaces ?? []).map((n) => {
+      const e = this.get(this.enis, n.NetworkInterfaceId, 'InvalidNetworkInterfaceID.NotFound');
+      if (e.attachment) throw fakeError('InvalidNetworkInterface.InUse', `Interface: [${e.id}] in use.`);
+      return { e, deviceIndex: n.DeviceIndex ?? 0 };
+    });
+    if (enis.length === 0)
+      throw fakeError('MissingParameter', 'this fake launches only with explicit network interfaces');
+    if (enis.length > type.maxNics)
+      throw fakeError('InvalidParameterValue', `${i.InstanceType} supports at most ${type.maxNics} network interfaces`);
+    const zone = enis[0].e.zone;
+    if (enis.some((x) => x.e.zone !== zone))
+      throw fakeError('InvalidParameterValue', 'network interfaces in different availability zones');
+    const market = i.InstanceMarketOptions?.MarketType === 'spot' ? 'spot' : 'on-demand';
+    const refusal = this.capacity.find(
+      (r) =>
+        (!r.zone || r.zone === zone) && (!r.type || r.type === i.InstanceType) && (!r.market || r.market === market),
+    );
+    if (refusal)
+      throw fakeError(
+        refusal.code,
+        `We currently do not have sufficient ${i.InstanceType} capacity in the Availability Zone you requested (${zone}).`,
+      );
+    const inst: Instance = {
+      id: this.id('i'),
+      type: String(i.InstanceType),
+      imageId: String(i.ImageId),
+      zone,
+      state: 'pending',
+      runningAt: this.clock.now() + this.bootMs,
+      market,
+      enis: enis.map((x) => x.e.id),
+      tags: tagsFor(i.TagSpecifications, 'instance'),
+      input: i,
+      clientToken: i.ClientToken,
+    };
+    for (const { e, deviceIndex } of enis)
+      e.attachment = { id: this.id('eni-attach'), instanceId: inst.id, deviceIndex, deleteOnTermination: false };
+    this.instances.set(inst.id, inst);
+    return { answer: () => ({ Instances: [this.describeInstance(inst)] }) };
+  }
 
   private describeInstance(x: Instance): sdk.Instance {
     return {

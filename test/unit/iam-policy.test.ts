@@ -1,24 +1,19 @@
-// policy/iam-policy.json grants exactly the EC2 actions the code calls: a command added to
-// src/aws without the policy (or a grant nothing uses) fails here. Scoping: everything but reads
-// is conditioned on the stack tag key.
+// policy/iam-policy.json held against every EC2 call the code makes. The fake EC2 of every AWS test
+// authorises each call with the policy (filled in for the rigs' repository) as IAM would, resource by
+// resource; here the scenarios together make every call the code has, none is refused, and every
+// grant of the policy allowed at least one of them (a grant nothing uses fails). Then what the policy
+// must refuse: another repository's stacks, instances without IMDSv2, unencrypted volumes, and the
+// README's limits on instance types and regions.
 
 import * as fs from 'fs';
 import * as path from 'path';
 import { Inputs, Tags } from '../../src/core/names';
-import { rig } from './aws/harness';
-
-interface Statement {
-  Sid: string;
-  Effect: 'Allow' | 'Deny';
-  Action: string[];
-  Resource: string | string[];
-  Condition?: Record<string, Record<string, unknown>>;
-}
+import { FakeEc2 } from '../helpers/fake-ec2';
+import { Check, evaluate, loadPolicy, PolicyDocument, REPOSITORY_PLACEHOLDER, Statement } from '../helpers/iam-eval';
+import { policyGrantsUsed, recordingIo, REPOSITORY, rig } from './aws/harness';
 
 const root = path.join(__dirname, '..', '..');
-const policy = JSON.parse(fs.readFileSync(path.join(root, 'policy', 'iam-policy.json'), 'utf8')) as {
-  Statement: Statement[];
-};
+const policy = loadPolicy(REPOSITORY);
 
 function sourceFiles(dir: string): string[] {
   return fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
@@ -36,50 +31,145 @@ function calledActions(): Set<string> {
   return actions;
 }
 
-const granted = (s: Statement) => s.Action.map((a) => a.replace(/^ec2:/, ''));
-const allGranted = () => new Set(policy.Statement.filter((s) => s.Effect === 'Allow').flatMap(granted));
-const stackTagCondition = (s: Statement, kind: 'RequestTag' | 'ResourceTag') =>
-  s.Condition?.Null?.[`aws:${kind}/${Tags.StackId}`] === 'false';
+const allows = (doc: PolicyDocument) => doc.Statement.filter((s) => s.Effect === 'Allow');
+const grantsOf = (s: Statement) => s.Action.map((a) => `${s.Sid} ${a}`);
+
+/** Runs every path the code has on fakes under the policy; returns the operations the fakes saw. */
+async function everyPath(): Promise<Set<string>> {
+  const fakes: FakeEc2[] = [];
+  // Full topology on spot: up, console output, the post step's teardown.
+  const full = rig({ [Inputs.Topology]: 'full', [Inputs.Spot]: 'true' });
+  fakes.push(full.fake);
+  const env = await full.up();
+  await full.provider.consoleOutput!(full.plan.stackId, env.nodes[0], full.io);
+  await full.postDown();
+  // No spot capacity anywhere and none on demand in the first zone: both fallbacks, then mode down.
+  const moved = rig({ [Inputs.Spot]: 'true' });
+  fakes.push(moved.fake);
+  moved.fake.capacity.push({ market: 'spot', code: 'InsufficientInstanceCapacity' });
+  moved.fake.capacity.push({ zone: 'us-east-1a', code: 'InsufficientInstanceCapacity' });
+  await moved.up();
+  await moved.down([]);
+  // Lost answers on every create that looks itself up, and a stack left behind for the sweep.
+  const lost = rig({ [Inputs.Lifetime]: '10m' });
+  fakes.push(lost.fake);
+  lost.fake.loseAnswer = (op) =>
+    /^(CreateVpc|CreateInternetGateway|ImportKeyPair|AllocateAddress|CreateSecurityGroup|CreateSubnet)$/.test(op) &&
+    lost.fake.errorsOf('ECONNRESET').length < 6;
+  await lost.up();
+  await lost.fake.clock.sleep(20 * 60_000);
+  const swept = await lost.freshProvider().sweep(new Date(lost.fake.clock.now()), { io: recordingIo() });
+  expect(swept.map((r) => r.leftovers)).toEqual([[]]);
+  for (const f of fakes) {
+    expect(f.errorsOf('UnauthorizedOperation')).toEqual([]);
+    expect(f.liveResources()).toEqual([]);
+  }
+  return new Set(fakes.flatMap((f) => f.ops()));
+}
 
 describe('policy/iam-policy.json', () => {
-  it('grants every EC2 action the code calls, and nothing else (CreateTags only for tag-on-create)', () => {
+  it('grants exactly the EC2 actions the code calls (CreateTags only for tag-on-create)', () => {
     const called = calledActions();
     expect(called.size).toBeGreaterThan(30);
-    expect(called).toContain('RunInstances');
     const expected = new Set([...called, 'CreateTags']);
-    const grants = allGranted();
-    expect([...expected].filter((a) => !grants.has(a)).sort()).toEqual([]); // the code calls it, the policy lacks it
-    expect([...grants].filter((a) => !expected.has(a)).sort()).toEqual([]); // granted, but nothing calls it
-    for (const s of policy.Statement) for (const a of s.Action) expect(a).toMatch(/^ec2:[A-Z][A-Za-z]+$/);
+    const granted = new Set(allows(policy).flatMap((s) => s.Action.map((a) => a.replace(/^ec2:/, ''))));
+    expect([...expected].filter((a) => !granted.has(a)).sort()).toEqual([]); // called, not granted
+    expect([...granted].filter((a) => !expected.has(a)).sort()).toEqual([]); // granted, never called
+    for (const s of policy.Statement) for (const a of s.Action) expect(a).toMatch(/^ec2:[A-Z][A-Za-z]+$|^ec2:\*$/);
   });
 
-  it('lets only reads (and launching from an image) go without the stack tag condition', () => {
-    for (const s of policy.Statement) {
-      if (s.Condition) continue;
-      const unscoped = granted(s).filter((a) => !a.startsWith('Describe'));
-      if (unscoped.length === 0) continue;
-      expect(unscoped).toEqual(['RunInstances']);
-      expect(s.Resource).toEqual(['arn:aws:ec2:*::image/*']);
+  it('allows every call the code makes, and every grant allows at least one of them', async () => {
+    policyGrantsUsed.clear();
+    const seen = await everyPath();
+    // The scenarios make every call the code has: the policy was held against all of them.
+    expect([...calledActions()].filter((a) => !seen.has(a)).sort()).toEqual([]);
+    const unused = allows(policy)
+      .flatMap(grantsOf)
+      .filter((g) => !policyGrantsUsed.has(g));
+    expect(unused).toEqual([]);
+  });
+
+  it('scopes every grant but reads and images by the repository tag, which the README says to fill in', () => {
+    const raw = JSON.parse(fs.readFileSync(path.join(root, 'policy', 'iam-policy.json'), 'utf8')) as PolicyDocument;
+    for (const s of allows(raw)) {
+      if (!s.Condition) {
+        expect(s.Action.every((a) => a.startsWith('ec2:Describe')) || s.Sid === 'LaunchFromAnyImage').toBe(true);
+        continue;
+      }
+      const equals = s.Condition.StringEquals ?? {};
+      const repo = equals[`aws:RequestTag/${Tags.Repository}`] ?? equals[`aws:ResourceTag/${Tags.Repository}`];
+      expect({ sid: s.Sid, repo }).toEqual({ sid: s.Sid, repo: REPOSITORY_PLACEHOLDER });
     }
+    expect(fs.readFileSync(path.join(root, 'README.md'), 'utf8')).toContain(`sed 's#${REPOSITORY_PLACEHOLDER}#`);
+  });
+});
+
+describe('what the policy refuses', () => {
+  it("another repository's role can neither create nor change or delete this repository's stacks", async () => {
+    const mine = rig({ [Inputs.StackId]: 'mine' });
+    await mine.up();
+    const before = mine.fake.liveResources().sort();
+    const other = loadPolicy('someone/else');
+    mine.fake.authorize = (checks) => evaluate(other, checks);
+    const report = await mine.down();
+    expect(report.deleted).toEqual([]);
+    expect(mine.fake.errorsOf('UnauthorizedOperation').length).toBeGreaterThan(0);
+    expect(mine.fake.liveResources().sort()).toEqual(before);
+
+    const theirs = rig({ [Inputs.StackId]: 'theirs' }, {}, new FakeEc2());
+    theirs.fake.authorize = (checks) => evaluate(other, checks);
+    await expect(theirs.up()).rejects.toThrow(/UnauthorizedOperation/);
+    expect(theirs.fake.liveResources()).toEqual([]);
   });
 
-  it('tags on create exactly for the calls that send TagSpecifications, each under the stack tag condition', async () => {
-    const r = rig({ [Inputs.Topology]: 'full', [Inputs.Spot]: 'true' });
+  it('refuses instances without IMDSv2 and unencrypted volumes, even though the code never asks for them', async () => {
+    const r = rig();
     await r.up();
-    await r.down();
-    const tagged = new Set(r.fake.calls.filter((c) => c.input.TagSpecifications).map((c) => c.op));
-    expect(tagged.size).toBeGreaterThan(5);
-    const createTags = policy.Statement.find((s) => granted(s).includes('CreateTags'))!;
-    expect(new Set(createTags.Condition!.StringEquals['ec2:CreateAction'] as string[])).toEqual(tagged);
-    const create = policy.Statement.filter((s) => stackTagCondition(s, 'RequestTag'));
-    expect(new Set(create.flatMap(granted))).toEqual(tagged);
-    // Everything that changes or deletes an existing resource needs the stack tag on that resource.
-    const change = policy.Statement.filter((s) => stackTagCondition(s, 'ResourceTag')).flatMap(granted);
-    const mutating = [...calledActions()].filter(
-      (a) =>
-        !a.startsWith('Describe') &&
-        !['CreateVpc', 'CreateInternetGateway', 'AllocateAddress', 'ImportKeyPair'].includes(a),
+    const [launch] = r.fake.calls.filter((c) => c.op === 'RunInstances' && !c.error).map((c) => c.input);
+    const without = (change: (i: Record<string, unknown>) => void) => {
+      const input = JSON.parse(JSON.stringify(launch)) as Record<string, unknown>;
+      change(input);
+      return evaluate(policy, r.fake.checksFor('RunInstances', input));
+    };
+    expect(without(() => undefined)).toEqual({ allowed: true });
+    expect(without((i) => delete i.MetadataOptions).reason).toMatch(
+      /instance\/new: explicitly denied by DenyInstancesWithoutImdsV2/,
     );
-    expect(mutating.filter((a) => !change.includes(a))).toEqual([]);
+    expect(without((i) => ((i.MetadataOptions as Record<string, string>).HttpTokens = 'optional')).allowed).toBe(false);
+    const ebs = (i: Record<string, unknown>) =>
+      (i.BlockDeviceMappings as Array<{ Ebs: Record<string, unknown> }>).map((m) => m.Ebs);
+    expect(without((i) => (ebs(i)[0].Encrypted = false)).reason).toMatch(
+      /volume\/new: explicitly denied by DenyUnencryptedVolumes/,
+    );
+    expect(without((i) => delete ebs(i)[0].Encrypted).reason).toMatch(/volume\/new: no statement allows it/);
+    // And through the fake: EC2 answers UnauthorizedOperation and launches nothing.
+    const count = r.fake.instances.size;
+    const input = JSON.parse(JSON.stringify(launch)) as Record<string, unknown>;
+    delete input.MetadataOptions;
+    await expect(r.fake.call('RunInstances', input)).rejects.toMatchObject({ name: 'UnauthorizedOperation' });
+    expect(r.fake.instances.size).toBe(count);
+  });
+
+  it("the README's limits on instance types and regions refuse what they leave out", async () => {
+    const readme = fs.readFileSync(path.join(root, 'README.md'), 'utf8');
+    const blocks = [...readme.matchAll(/```json\n([\s\S]*?)```/g)].map((m) => JSON.parse(m[1]) as Statement);
+    const limits = ['OnlyTheseInstanceTypes', 'OnlyTheseRegions'].map((sid) => blocks.find((b) => b.Sid === sid)!);
+    expect(limits.every(Boolean)).toBe(true);
+    const limited: PolicyDocument = { ...policy, Statement: [...policy.Statement, ...limits] };
+
+    // The defaults still come up under the limits.
+    const ok = rig({ [Inputs.Topology]: 'full' });
+    ok.fake.authorize = (checks) => evaluate(limited, checks);
+    await ok.up();
+    // A type left out is refused at launch.
+    const big = rig({ [Inputs.ComputeInstanceType]: 'm5.metal', [Inputs.Topology]: 'minimal' });
+    big.fake.authorize = (checks) => evaluate(limited, checks);
+    await expect(big.up()).rejects.toThrow(/UnauthorizedOperation.*OnlyTheseInstanceTypes/);
+    // A region left out is refused for every call.
+    const elsewhere: Check = { action: 'ec2:DescribeVpcs', arn: '*', context: { 'aws:RequestedRegion': 'ap-south-1' } };
+    expect(evaluate(limited, [elsewhere]).reason).toMatch(/OnlyTheseRegions/);
+    expect(evaluate(limited, [{ ...elsewhere, context: { 'aws:RequestedRegion': 'us-east-1' } }])).toEqual({
+      allowed: true,
+    });
   });
 });

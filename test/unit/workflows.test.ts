@@ -222,6 +222,7 @@ describe('nightly.yml', () => {
         'matrix.release': e.release,
         'matrix.os': e.os,
         'github.run_id': '999999999999', // 12 digits: room for years of run ids
+        'github.run_attempt': '99',
         'strategy.job-index': String(index),
       });
       expect(s).toMatchObject({ mode: 'up', smoke: true, teardown: 'always', provider: 'aws' });

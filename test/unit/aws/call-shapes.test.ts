@@ -18,12 +18,13 @@ import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { createEc2Client } from '../../../src/aws/client';
+import { createEc2Client, ec2ClientConfig } from '../../../src/aws/client';
 import { createAwsProvider } from '../../../src/aws/provider';
 import { deadMansSwitch } from '../../../src/aws/user-data';
 import { InputError } from '../../../src/core/errors';
 import { Inputs, Tags } from '../../../src/core/names';
 import { buildPlan } from '../../../src/plan/plan';
+import { FakeEc2 } from '../../helpers/fake-ec2';
 import { settingsFrom } from '../../helpers/inputs';
 import { memoryLedger, PUBLIC_KEY, recordingIo, rig } from './harness';
 
@@ -149,6 +150,52 @@ describe('the EC2 client', () => {
     const fromEnv = settingsFrom({}, { env: { AWS_ENDPOINT_URL_EC2: 'http://127.0.0.1:5000' } });
     const envEndpoint = await createEc2Client(fromEnv).config.endpoint!();
     expect(Number(envEndpoint.port)).toBe(5000);
+  });
+});
+
+describe('retries', () => {
+  it('the SDK sends each request once in standard mode; throttled calls wait in our own back-off alone', async () => {
+    const config = ec2ClientConfig(settingsFrom({ [Inputs.Region]: 'us-east-1' }));
+    const client = createEc2Client(settingsFrom({ [Inputs.Region]: 'us-east-1' }));
+    expect(await client.config.maxAttempts()).toBe(1);
+    expect((await client.config.retryStrategy()) as unknown).toMatchObject({ mode: 'standard' });
+
+    // Through the SDK's real middleware stack (its retry strategy included), with the same config.
+    const fake = new FakeEc2({ sdkConfig: config, latencyMs: 100 });
+    let refused = 0;
+    fake.throttle = (op) => op === 'CreateVpc' && refused++ < 3;
+    const r = rig({}, {}, fake);
+    await r.up();
+    const vpcCalls = fake.calls.filter((c) => c.op === 'CreateVpc');
+    expect(vpcCalls.map((c) => c.error)).toEqual([
+      'RequestLimitExceeded',
+      'RequestLimitExceeded',
+      'RequestLimitExceeded',
+      undefined,
+    ]);
+    expect(r.io.lines.filter((l) => /^EC2 CreateVpc: RequestLimitExceeded, retrying in/.test(l))).toHaveLength(3);
+    // The calls that do not wait for the VPC were not slowed: they went out with the first attempt.
+    const first = vpcCalls[0].at;
+    for (const op of ['CreateInternetGateway', 'ImportKeyPair', 'AllocateAddress'])
+      expect(fake.calls.find((c) => c.op === op)!.at).toBe(first);
+  });
+
+  it('every create EC2 takes a ClientToken for carries one, the same on a resend, another in another run', async () => {
+    const tokens = async (attempt: string) => {
+      const r = rig({}, {}, new FakeEc2(), { runId: '42', runAttempt: attempt });
+      r.fake.throttle = (op, n) => n % 5 === 0 && /^(RunInstances|CreateNetworkInterface|CreateRouteTable)$/.test(op);
+      await r.up();
+      const sent = r.fake.calls.filter((c) => /^(RunInstances|CreateNetworkInterface|CreateRouteTable)$/.test(c.op));
+      for (const c of sent) expect(c.input.ClientToken).toMatch(/^[0-9a-f]{64}$/);
+      // A resend (after throttling) repeats its token: one distinct token per resource.
+      const created = r.fake.calls.filter((c) => sent.includes(c) && !c.error).length;
+      expect(new Set(sent.map((c) => c.input.ClientToken)).size).toBe(created);
+      expect(r.fake.errorsOf('RequestLimitExceeded').length).toBeGreaterThan(0);
+      return new Set(sent.map((c) => String(c.input.ClientToken)));
+    };
+    const one = await tokens('1');
+    const two = await tokens('2');
+    expect([...one].filter((t) => two.has(t))).toEqual([]);
   });
 });
 

@@ -3,20 +3,34 @@
 
 import { Settings } from '../../../src/settings/inputs';
 import type { Io } from '../../../src/core/io';
-import { Inputs, InputName } from '../../../src/core/names';
+import { Inputs, InputName, Tags } from '../../../src/core/names';
 import { buildPlan } from '../../../src/plan/plan';
 import type { Plan } from '../../../src/plan/types';
 import type { Ticker } from '../../../src/core/progress';
-import type { Provider, ResourceLedger, ResourceRecord } from '../../../src/provider';
+import type { Provider, ResourceLedger, ResourceRecord, RunScope } from '../../../src/provider';
 import { createAwsProvider } from '../../../src/aws/provider';
 import { generateHostKeys } from '../../../src/core/host-keys';
 import type { SshKeyPair } from '../../../src/core/secrets';
 import { FakeEc2, FakeEc2Options } from '../../helpers/fake-ec2';
+import { evaluate, loadPolicy, PolicyDocument } from '../../helpers/iam-eval';
 import { settingsFrom } from '../../helpers/inputs';
 
 export const PUBLIC_KEY =
   'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIFakeFakeFakeFakeFakeFakeFakeFakeFakeFakeFake test@openstack-on-aws';
 export const RUNNER_IP = '203.0.113.1';
+export const REPOSITORY = 'octo/repo';
+
+/** "Sid ec2:Action" of every grant of policy/iam-policy.json that allowed a call of a rig in this test file. */
+export const policyGrantsUsed = new Set<string>();
+let policy: PolicyDocument | undefined;
+
+/** Every rig's fake answers as an account whose role has policy/iam-policy.json filled for REPOSITORY. */
+function underPolicy(fake: FakeEc2): void {
+  if (fake.authorize) return;
+  policy ??= loadPolicy(REPOSITORY);
+  const doc = policy;
+  fake.authorize = (checks) => evaluate(doc, checks, policyGrantsUsed);
+}
 
 export interface Recorded extends Io {
   lines: string[];
@@ -81,7 +95,10 @@ export interface Rig {
   /** The host keys the run hands its instances (cloud-init's ssh_keys in their user-data). */
   hostKeys: Record<string, SshKeyPair>;
   up(signal?: AbortSignal): ReturnType<Provider['up']>;
+  /** mode: down — the whole stack. */
   down(known?: ResourceRecord[]): ReturnType<Provider['down']>;
+  /** The post step's teardown: only what this run created (its run id, attempt and created-at tags). */
+  postDown(known?: ResourceRecord[]): ReturnType<Provider['down']>;
   /** A fresh provider on the same fake (what the post step is: a new process). */
   freshProvider(): Provider;
 }
@@ -90,14 +107,18 @@ export function rig(
   inputs: Partial<Record<InputName, string>> = {},
   fakeOptions: FakeEc2Options = {},
   fake = new FakeEc2(fakeOptions),
+  run: { runId: string; runAttempt: string } = { runId: '42', runAttempt: '1' },
 ): Rig {
   const settings = settingsFrom({ [Inputs.StackId]: 'unit-stack', [Inputs.Region]: 'us-east-1', ...inputs });
+  underPolicy(fake);
   const plan = buildPlan(settings, {
     now: new Date(fake.clock.now()),
-    repository: 'octo/repo',
-    runId: '42',
-    runAttempt: '1',
+    repository: REPOSITORY,
+    ...run,
   });
+  const scope: RunScope = {
+    tags: { [Tags.RunId]: run.runId, [Tags.RunAttempt]: run.runAttempt, [Tags.CreatedAt]: plan.createdAt },
+  };
   const io = recordingIo();
   const ledger = memoryLedger();
   const make = () =>
@@ -133,6 +154,7 @@ export function rig(
         signal,
       }),
     down: (known = ledger.list()) => make().down(settings.stackId, { io, known }),
+    postDown: (known = ledger.list()) => make().down(settings.stackId, { io, known, run: scope }),
     freshProvider: make,
   };
 }

@@ -110,7 +110,10 @@ describe('up builds the seeds’ network', () => {
       record(rec);
     };
     await r.up();
-    const firstPoll = r.fake.calls.findIndex((c) => c.op === 'DescribeInstances') + 1;
+    // The waiter's polls ask by instance id (the preflight's DescribeInstances asks by the stack tag).
+    const firstPoll =
+      r.fake.calls.findIndex((c) => c.op === 'DescribeInstances' && JSON.stringify(c.input).includes('instance-id')) +
+      1;
     expect(firstPoll).toBeGreaterThan(0);
     expect(Math.max(...seenAt)).toBeLessThan(firstPoll);
     const live = r.fake.liveResources().sort();
