@@ -1,5 +1,6 @@
 // The local provider: realises a Plan on this machine. Each node is a systemd-nspawn machine booted
-// from a cached Debian 12 root file system, in a network namespace whose NICs are ENIs of the
+// from a cached root file system of the Plan's OS (Debian 12/13, Ubuntu 24.04/26.04, each from its
+// own archive), in a network namespace whose NICs are ENIs of the
 // emulated AWS VPC (./vpc). Packages come through the host's apt-cacher-ng at 203.0.113.1:3142,
 // reached over the VPC's host link; nothing is routed from the namespaces to the outside.
 // Everything after provisioning (stages, network fix, smoke) sees only the returned Environment.
@@ -28,6 +29,7 @@ import { isOurNspawn, startMachine, stopMachine, waitForSshd } from './machine';
 import { nicMac } from './macs';
 import { mirrorRoutesToPin, pinMirrorRoutes, unpinMirrorRoutes } from './mirror-routes';
 import { writeNodeFiles } from './node-files';
+import { osArchive } from './os-archives';
 import {
   consoleLog,
   DEFAULT_PATHS,
@@ -40,7 +42,7 @@ import {
   stackDir,
 } from './paths';
 import { cmdlineOf, readPidfile, signal, waitGone } from './processes';
-import { ensureRootfs, nodeRoot } from './rootfs';
+import { ensureRootfs, nodeRoot, rootfsDir } from './rootfs';
 import { listStackIds, readStackRecord, StackRecord, writeStackRecord } from './stack-record';
 import { createVpc, Vpc } from './vpc';
 
@@ -83,7 +85,10 @@ function defaultRouteNic(node: PlannedNode): PlannedNic | undefined {
   );
 }
 
-export function createLocalProvider(settings: Pick<Settings, 'provider'>, deps: LocalProviderDeps = {}): LocalProvider {
+export function createLocalProvider(
+  settings: Pick<Settings, 'provider'> & Partial<Pick<Settings, 'os'>>,
+  deps: LocalProviderDeps = {},
+): LocalProvider {
   if (settings.provider !== 'local')
     throw new Error(`createLocalProvider needs provider 'local', got '${settings.provider}'`);
   const run = deps.run ?? runHost;
@@ -127,15 +132,19 @@ export function createLocalProvider(settings: Pick<Settings, 'provider'>, deps: 
     };
     step('host tools and leftovers checked');
     const mirror = deps.mirror ?? hostMirror();
+    // The nodes' OS (inputs checked it is one the provider builds); `down` needs none.
+    const archive = osArchive(settings.os?.id ?? 'debian-12', mirror);
     const cache = await ensureAptCache(run, io, paths.stateRoot, mirror, sleep);
     if (cache.startedPid) ledger.record({ kind: 'apt-cache-process', id: String(cache.startedPid) });
-    const rootfsBuildSeconds = await ensureRootfs(run, io, paths.cacheDir, mirror, cache.hostUrl);
+    const rootfsBuildSeconds = await ensureRootfs(run, io, paths.cacheDir, archive, cache.hostUrl);
     step('apt cache and root file system ready');
     aborted();
 
     const nicIp = (node: string, nic: string) =>
       plan.nodes.find((n) => n.name === node)!.nics.find((n) => n.name === nic)!.ip;
-    const toPin = await mirrorRoutesToPin(run, mirror);
+    // The archive the nodes use: the host's Debian mirror, or Ubuntu's archive for Ubuntu nodes.
+    const used = archive.family === 'debian' ? mirror : { archive: archive.archive };
+    const toPin = await mirrorRoutesToPin(run, used);
     ledger.record({ kind: 'vpc', id: stackId });
     const vpc = await createVpc({
       id: stackId,
@@ -157,10 +166,10 @@ export function createLocalProvider(settings: Pick<Settings, 'provider'>, deps: 
     writeStackRecord(paths, record);
     for (const r of record.pinnedRoutes) ledger.record({ kind: 'host-route', id: r });
     // The host link now owns the emulated ranges: prove the cache still reaches the real mirror.
-    const status = await probeThroughCache(mirror);
+    const status = await probeThroughCache(archive);
     if (status !== 200)
       io.warning(
-        `the apt cache cannot fetch from ${mirror.archive} (HTTP ${status ?? 'no answer'}): the stages' apt-get will fail`,
+        `the apt cache cannot fetch from ${archive.archive} (HTTP ${status ?? 'no answer'}): the stages' apt-get will fail`,
       );
     step('emulated VPC created');
     aborted();
@@ -173,14 +182,14 @@ export function createLocalProvider(settings: Pick<Settings, 'provider'>, deps: 
       const gatewayNic = defaultRouteNic(node);
       const nics = node.nics.map((nic) => ({ plan: nic, mac: nicMac(stackId, node.name, nic.name) }));
       ledger.record({ kind: 'node-root', id: dir, node: node.name });
-      const kind = await nodeRoot(run, paths.cacheDir, dir);
+      const kind = await nodeRoot(run, rootfsDir(paths.cacheDir, archive), dir);
       io.info(`[local ${stackId}] ${node.name}: root file system ready (${kind}) (${since(started)} s)`);
       await writeNodeFiles(run, dir, {
         hostname: node.name,
         hosts,
         sshPublicKey: ctx.sshPublicKey,
         aptProxy: NODE_APT_PROXY,
-        mirror,
+        archive,
         nics: nics.map(({ plan: nic, mac }) => ({
           name: nic.name,
           mac,

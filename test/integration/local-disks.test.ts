@@ -13,6 +13,8 @@ import { describe as describeLeftovers, findStackLeftovers, removeStackLeftovers
 import { startMachine, stopMachine } from '../../src/local/machine';
 import { LocalPaths, netnsName, stackDir, DEFAULT_PATHS } from '../../src/local/paths';
 import { nodeRoot, rootfsDir } from '../../src/local/rootfs';
+import { osArchive } from '../../src/local/os-archives';
+import { hostMirror } from '../../src/local/host-mirror';
 import type { PlannedNode } from '../../src/plan';
 
 const canRun = typeof process.getuid === 'function' && process.getuid() === 0 && fs.existsSync('/dev/loop-control');
@@ -100,7 +102,8 @@ const sh = (cmd: string, args: string[]) => execFileSync(cmd, args, { encoding: 
     expect(await stackLoops(runHost, PATHS, other)).toEqual([]);
   });
 
-  const rootfsCached = fs.existsSync(path.join(rootfsDir(PATHS.cacheDir), 'usr/lib/systemd/systemd'));
+  const bookworm = rootfsDir(PATHS.cacheDir, osArchive('debian-12', hostMirror()));
+  const rootfsCached = fs.existsSync(path.join(bookworm, 'usr/lib/systemd/systemd'));
   (rootfsCached ? it : it.skip)(
     'an nspawn machine started with the disk bound in makes a filesystem on it, mounts it and writes to it',
     async () => {
@@ -108,7 +111,7 @@ const sh = (cmd: string, args: string[]) => execFileSync(cmd, args, { encoding: 
       const ns = netnsName(stack, 'object1');
       const dir = path.join(stackDir(PATHS, stack), 'nodes', 'object1');
       const [disk] = await createNodeDisks(runHost, PATHS, stack, objectNode('object1'), MiB);
-      await nodeRoot(runHost, PATHS.cacheDir, dir);
+      await nodeRoot(runHost, bookworm, dir);
       sh('ip', ['netns', 'add', ns]);
       let machine: { pid: number; leaderPid: number } | undefined;
       try {
