@@ -7,7 +7,7 @@ import * as path from 'path';
 import { remapArgs } from '../../src/local/apt-cache';
 import { FALLBACK_MIRROR, hostMirror, mirrorFrom, urisIn } from '../../src/local/host-mirror';
 import { missingPackages } from '../../src/local/host-tools';
-import { nspawnArgs } from '../../src/local/machine';
+import { cgroupEnv, nspawnArgs, systemdVersion } from '../../src/local/machine';
 import { nicMac } from '../../src/local/macs';
 import { createLocalProvider } from '../../src/local/provider';
 import { memoryIo } from '../helpers/memory-io';
@@ -143,6 +143,28 @@ describe('the nspawn command line', () => {
       expect(args).toContain(flag);
     expect(args).toContain('--network-namespace-path=/run/netns/ooa.s.controller');
     expect(args.slice(args.indexOf('-M'), args.indexOf('-M') + 2)).toEqual(['-M', 'ooa-s-controller']);
+  });
+});
+
+describe('the cgroup layout a machine gets', () => {
+  const rootWith = (lib: string) => {
+    const d = fs.mkdtempSync(path.join(os.tmpdir(), 'ooa-systemd-'));
+    fs.mkdirSync(path.join(d, 'usr/lib/x86_64-linux-gnu/systemd'), { recursive: true });
+    fs.writeFileSync(path.join(d, 'usr/lib/x86_64-linux-gnu/systemd', lib), '');
+    return d;
+  };
+  it('is unified for systemd 258 and later (resolute: 259), the host default before (bookworm: 252)', () => {
+    const resolute = rootWith('libsystemd-shared-259.so');
+    const bookworm = rootWith('libsystemd-shared-252.so');
+    try {
+      expect(systemdVersion(resolute)).toBe(259);
+      expect(cgroupEnv(resolute)).toEqual({ SYSTEMD_NSPAWN_UNIFIED_HIERARCHY: '1' });
+      expect(systemdVersion(bookworm)).toBe(252);
+      expect(cgroupEnv(bookworm)).toEqual({});
+      expect(cgroupEnv('/nonexistent')).toEqual({});
+    } finally {
+      for (const d of [resolute, bookworm]) fs.rmSync(d, { recursive: true, force: true });
+    }
   });
 });
 
