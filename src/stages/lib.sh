@@ -1135,7 +1135,9 @@ ovs_tunnel_endpoint() {
   mac="$(ip -o link show dev "$nic" | sed -n 's/.* link\/ether \([0-9a-f:]*\).*/\1/p')"
   cidr="$(ip -4 -o addr show dev "$nic" | awk -v ip="$MANAGEMENT_IP" '{split($4, a, "/"); if (a[1] == ip) print $4}')"
   [[ -n "$cidr" ]] || die "management address $MANAGEMENT_IP is on neither $nic nor $br"
-  while IFS= read -r r; do [[ -n "$r" ]] && routes+=("$r"); done < <(ip -4 route show dev "$nic" | grep -v 'proto kernel')
+  # awk, not grep -v: a grep without matches fails, and under the stages' ERR trap (set -E) the
+  # trap's own log line would land in the list as a "route".
+  while IFS= read -r r; do [[ -n "$r" ]] && routes+=("$r"); done < <(ip -4 route show dev "$nic" | awk '!/proto kernel/')
   ovs-vsctl --may-exist add-br "$br" -- set bridge "$br" datapath_type=netdev other-config:hwaddr="\"$mac\"" \
     -- --may-exist add-port "$br" "$nic"
   ip addr del "$cidr" dev "$nic" && ip link set "$br" up && ip addr add "$cidr" dev "$br" &&
@@ -1156,7 +1158,12 @@ neutron_agent_setup() {
   if [[ "$NETWORK_DRIVER" == openvswitch ]]; then
     local ovs_unit dp
     ovs_unit="$([[ "$OS_FAMILY" == rhel ]] && echo openvswitch || echo openvswitch-switch)"
+    # Started, never restarted for Neutron's configuration (the switch reads none of it): with the
+    # userspace datapath a restart would cut the ports the agents moved into namespaces.
+    local saved_changed=$CONFIG_CHANGED
+    CONFIG_CHANGED=0
     svc_apply "$ovs_unit"
+    CONFIG_CHANGED=$saved_changed
     dp="$(ovs_datapath)"
     log "Open vSwitch datapath: $dp ($([[ "$dp" == system ]] && echo "the kernel's openvswitch module" ||
       echo "userspace: this kernel has no openvswitch module"))"

@@ -234,6 +234,24 @@ describe('Open vSwitch datapath', () => {
     expect(r.out).toContain('management address 10.42.0.21/24 moved from eth0 to OVS bridge br-mgmt');
   });
 
+  test("a NIC with only its kernel route moves no route, also under the stages' ERR trap", () => {
+    // The trap (stage_begin's) logs to stdout; a failing filter in the route list once fed that
+    // log line to `ip route replace` (a real e2e run on Debian 12 + Zed, controller node).
+    const bin = ovsStandIns();
+    writeFileSync(
+      join(bin, 'ip'),
+      readFileSync(join(bin, 'ip'), 'utf8').replace(
+        "printf '%s\\n' 'default via 10.42.0.1 proto static' '10.42.0.0/24 proto kernel scope link src 10.42.0.21'",
+        "echo '10.42.0.0/24 proto kernel scope link src 10.42.0.21'",
+      ),
+    );
+    const r = run(`set -E; trap 'log "FAILED at \${LINENO}"' ERR; ovs_tunnel_endpoint`, settings, bin);
+    expect(r.out).not.toContain('FAILED');
+    expect(r.code).toBe(0);
+    expect(calls()).not.toContain('ip route');
+    expect(calls()).toContain('ip addr add 10.42.0.21/24 dev br-mgmt');
+  });
+
   test('stops with a clear message when the management address is on neither the NIC nor br-mgmt', () => {
     const r = run('ovs_tunnel_endpoint', settings, ovsStandIns({ mgmtAddr: false }));
     expect(r.code).not.toBe(0);
