@@ -417,6 +417,9 @@ units() {
     *:placement) echo "$web" ;;
     rhel:nova-controller) echo "openstack-nova-api openstack-nova-scheduler openstack-nova-conductor openstack-nova-novncproxy" ;;
     debian:nova-controller) echo "nova-api nova-api-metadata nova-scheduler nova-conductor nova-novncproxy" ;;
+    # From Gazpacho Ubuntu serves the compute API from Apache (site nova-api.conf), no nova-api unit.
+    ubuntu:nova-controller) release_before gazpacho && echo "nova-api nova-scheduler nova-conductor nova-novncproxy" ||
+      echo "$web nova-scheduler nova-conductor nova-novncproxy" ;;
     *:nova-controller) echo "nova-api nova-scheduler nova-conductor nova-novncproxy" ;;
     rhel:nova-compute) echo "$(libvirt_units) openstack-nova-compute" ;;
     *:nova-compute) echo "$(libvirt_units) nova-compute" ;;
@@ -506,6 +509,25 @@ uwsgi_processes() {
     [[ -f "$f" ]] && ini_set "$f" uwsgi processes 2
   done
   return 0
+}
+
+# apache_wsgi_processes COMPONENT: Ubuntu's Apache sites start 4-5 mod_wsgi processes per API
+# (Gazpacho: keystone, placement, nova-api and neutron-api all under Apache); 2, as for Debian's uwsgi.
+apache_wsgi_processes() {
+  local site f
+  case "$1" in
+    keystone) site=keystone ;;
+    placement) site=placement-api ;;
+    nova-controller) site=nova-api ;;
+    neutron-server) site=neutron-api ;;
+    *) return 0 ;;
+  esac
+  f="/etc/apache2/sites-available/$site.conf"
+  [[ -f "$f" ]] || return 0
+  if grep -Eq 'WSGIDaemonProcess .*processes=([013-9]|[0-9]{2,})\b' "$f"; then
+    sed -E 's/(WSGIDaemonProcess .*processes=)[0-9]+/\12/' "$f" | write_file "$f" 0644
+    CONFIG_CHANGED=1
+  fi
 }
 
 # nova_api_rabbit_heartbeat_thread: under uwsgi no eventlet hub runs between requests, so the
@@ -687,6 +709,7 @@ web_wsgi_setup() {
       ;;
     ubuntu:keystone)
       ensure_block /etc/apache2/apache2.conf servername <<<"ServerName $CONTROLLER_NAME"
+      release_before gazpacho || apache_wsgi_processes keystone
       ;;
     rhel:placement)
       # RDO's placement vhost lacks access to its own script directory. Before Stein it is Nova's
@@ -729,6 +752,9 @@ EOF
         CONFIG_CHANGED=1
         changed "disabled Apache's default-ssl site (no mod_ssl)"
       fi
+      ;;
+    ubuntu:placement | ubuntu:nova-controller | ubuntu:neutron-server)
+      release_before gazpacho || apache_wsgi_processes "$1"
       ;;
     debian:keystone) uwsgi_processes /etc/keystone/keystone-uwsgi.ini ;;
     debian:placement) uwsgi_processes /etc/placement/placement-uwsgi.ini ;;

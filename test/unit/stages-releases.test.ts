@@ -115,6 +115,13 @@ describe('Neutron server per OS and release', () => {
     expect(s.units).not.toContain('neutron-server');
   });
 
+  test('Ubuntu 26.04 + Gazpacho: the compute API is an Apache site too (no nova-api unit)', () => {
+    const r = run('echo "$(units nova-controller)"', cell('ubuntu-26.04', '2026.1'));
+    expect(words(r.out)).toEqual(['apache2', 'nova-scheduler', 'nova-conductor', 'nova-novncproxy']);
+    const noble = run('echo "$(units nova-controller)"', cell('ubuntu-24.04', '2024.1'));
+    expect(words(noble.out)[0]).toBe('nova-api');
+  });
+
   test('Ubuntu 24.04 + Caracal keeps the neutron-server service', () => {
     expect(server('ubuntu-24.04', '2024.1').units[0]).toBe('neutron-server');
   });
@@ -127,6 +134,38 @@ describe('Neutron server per OS and release', () => {
       const r = run('echo "$(pkgs neutron-agent) | $(units neutron-agent)"', cell(os, rel));
       expect(r.out.trim()).toBe('neutron-openvswitch-agent openvswitch-switch | neutron-openvswitch-agent');
     }
+  });
+});
+
+describe("Ubuntu Gazpacho's Apache sites", () => {
+  test('run 2 mod_wsgi processes per API instead of 4-5; once', () => {
+    const site = (name: string, n: number) =>
+      `Listen 8774\n<VirtualHost *:8774>\n    WSGIDaemonProcess ${name} processes=${n} threads=1 user=nova group=nova display-name=%{GROUP}\n</VirtualHost>\n`;
+    const root = join(dir, 'root');
+    const avail = join(root, 'etc/apache2/sites-available');
+    mkdirSync(avail, { recursive: true });
+    writeFileSync(join(avail, 'nova-api.conf'), site('nova-api', 5));
+    // The function writes under /etc: run it with /etc mapped onto the test's folder.
+    const snippet = (what: string) =>
+      `apache_wsgi_processes() { local f=${avail}/nova-api.conf; ` +
+      `if grep -Eq 'WSGIDaemonProcess .*processes=([013-9]|[0-9]{2,})\\b' "$f"; then ` +
+      `sed -E 's/(WSGIDaemonProcess .*processes=)[0-9]+/\\12/' "$f" | write_file "$f" 0644; CONFIG_CHANGED=1; fi; }; ${what}`;
+    // The real function's body, with only the path changed (checked below against lib.sh).
+    const lib = readFileSync(LIB, 'utf8');
+    expect(lib).toContain(`if grep -Eq 'WSGIDaemonProcess .*processes=([013-9]|[0-9]{2,})\\b' "$f"; then`);
+    expect(lib).toContain(`sed -E 's/(WSGIDaemonProcess .*processes=)[0-9]+/\\12/' "$f" | write_file "$f" 0644`);
+    const first = run(
+      snippet('apache_wsgi_processes nova-controller; echo "changed=$CONFIG_CHANGED"'),
+      cell('ubuntu-26.04', '2026.1'),
+    );
+    expect(first.code).toBe(0);
+    expect(first.out).toContain('changed=1');
+    expect(readFileSync(join(avail, 'nova-api.conf'), 'utf8')).toBe(site('nova-api', 2));
+    const again = run(
+      snippet('apache_wsgi_processes nova-controller; echo "changed=$CONFIG_CHANGED"'),
+      cell('ubuntu-26.04', '2026.1'),
+    );
+    expect(again.out).toContain('changed=0');
   });
 });
 
