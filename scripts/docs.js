@@ -1,6 +1,7 @@
 #!/usr/bin/env node
-// Regenerates the README's Inputs, Outputs and support tables from action.yml and src/settings/matrix.ts,
-// so they are never written by hand. `--check` exits 1 when the README is stale (CI runs it).
+// Regenerates the README's Inputs, Outputs and support tables from action.yml, src/settings/matrix.ts and
+// scripts/e2e-proven.json (the end-to-end runs measured on this project's machine), so they are
+// never written by hand. `--check` exits 1 when the README is stale (CI runs it).
 const fs = require('fs');
 const path = require('path');
 const Module = require('module');
@@ -12,7 +13,9 @@ const root = path.join(__dirname, '..');
 /** Loads a dependency-free TypeScript module (src/settings/matrix.ts) without a build step. */
 function loadTs(file) {
   const source = fs.readFileSync(file, 'utf8');
-  const { outputText } = ts.transpileModule(source, { compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022 } });
+  const { outputText } = ts.transpileModule(source, {
+    compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022 },
+  });
   const m = new Module(file);
   m.filename = file;
   m.paths = Module._nodeModulePaths(path.dirname(file));
@@ -20,11 +23,15 @@ function loadTs(file) {
   return m.exports;
 }
 
-const cell = (s) => String(s ?? '').replace(/\|/g, '\\|').replace(/\n/g, ' ');
+const cell = (s) =>
+  String(s ?? '')
+    .replace(/\|/g, '\\|')
+    .replace(/\n/g, ' ');
 
 function inputsTable(action) {
   const rows = Object.entries(action.inputs).map(
-    ([name, i]) => `| \`${name}\` | ${cell(i.description)} | ${i.default === undefined || i.default === '' ? '' : `\`${cell(i.default)}\``} |`,
+    ([name, i]) =>
+      `| \`${name}\` | ${cell(i.description)} | ${i.default === undefined || i.default === '' ? '' : `\`${cell(i.default)}\``} |`,
   );
   return ['| input | description | default |', '| --- | --- | --- |', ...rows].join('\n');
 }
@@ -34,7 +41,15 @@ function outputsTable(action) {
   return ['| output | description |', '| --- | --- |', ...rows].join('\n');
 }
 
-function supportTable(matrix) {
+/** The end-to-end runs measured here: [{ os, release, networkDriver, topology, datapath, e2eSeconds, cliSeconds, date, stages }]. */
+function provenRuns() {
+  const file = path.join(root, 'scripts', 'e2e-proven.json');
+  return fs.existsSync(file) ? JSON.parse(fs.readFileSync(file, 'utf8')) : [];
+}
+
+const driverShort = (d) => (d === 'openvswitch' ? 'OVS' : 'LB');
+
+function supportTable(matrix, proven = provenRuns()) {
   const header = ['release', ...matrix.OPERATING_SYSTEMS.map((o) => o.id)];
   const lines = [`| ${header.join(' | ')} |`, `| ${header.map(() => '---').join(' | ')} |`];
   const cutoff = matrix.RELEASES.find((r) => r.id === matrix.LINUXBRIDGE_REMOVED_IN).order;
@@ -42,19 +57,36 @@ function supportTable(matrix) {
     const cells = matrix.OPERATING_SYSTEMS.map((o) => {
       const src = o.releases[r.id];
       if (!src) return '';
-      const local = o.id === matrix.LOCAL_SUPPORT.os && matrix.LOCAL_SUPPORT.releases.includes(r.id) ? ', local' : '';
-      return `✓ ${src}${local}`;
+      const local = matrix.localReleases(o).includes(r.id) ? ', local' : '';
+      const runs = proven.filter((p) => p.os === o.id && p.release === r.id);
+      const e2e = runs.length
+        ? ` **e2e ${runs.map((p) => `${driverShort(p.networkDriver)}${p.topology === 'full' ? ' full' : ''} ${Math.round(p.e2eSeconds)} s`).join(', ')}**`
+        : '';
+      return `✓ ${src}${local}${e2e}`;
     });
     if (cells.every((c) => c === '')) continue;
-    lines.push(`| ${r.id === r.codename ? r.id : `${r.id} ${r.codename}`}${r.order >= cutoff ? ' ¹' : ''} | ${cells.join(' | ')} |`);
+    lines.push(
+      `| ${r.id === r.codename ? r.id : `${r.id} ${r.codename}`}${r.order >= cutoff ? ' ¹' : ''} | ${cells.join(' | ')} |`,
+    );
   }
   const legacy = matrix.OPERATING_SYSTEMS.filter((o) => o.legacy).map((o) => `\`${o.id}\` is legacy: ${o.legacy}.`);
+  const runLines = proven.map((p) => {
+    const top = Object.entries(p.stages ?? {})
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, 6)
+      .map(([name, sec]) => `${name} ${Math.round(sec)}`)
+      .join(', ');
+    return `- \`${p.os}\` + ${p.release}, ${p.networkDriver} (${p.datapath}), topology ${p.topology}: whole script ${Math.round(p.e2eSeconds)} s, the CLI's up…teardown ${Math.round(p.cliSeconds)} s (${p.date}); slowest stages (s): ${top}`;
+  });
   return [
     ...lines,
     '',
-    `Where the packages come from: distro = the OS's own archive, uca = Ubuntu Cloud Archive, osbpo = Debian OpenStack backports, rdo = RDO, rdo-vault = RDO from the archived CentOS repositories. "local" = also runs with \`provider: local\`.`,
+    `Where the packages come from: distro = the OS's own archive, uca = Ubuntu Cloud Archive, osbpo = Debian OpenStack backports, rdo = RDO, rdo-vault = RDO from the archived CentOS repositories. "local" = also runs with \`provider: local\` (its nodes reach only their OS's own archive). **e2e** = proven end to end on this project's machine (\`npm run e2e:local\`: every stage, the network fix, all smoke checks, teardown, nothing left behind) with that Neutron driver (LB = Linux bridge, OVS = Open vSwitch) and the whole run's seconds.`,
     `¹ Neutron removed the Linux bridge driver in ${matrix.LINUXBRIDGE_REMOVED_IN}: \`network-driver: openvswitch\` only (the default there). Both drivers elsewhere.`,
     ...legacy.map((l) => `${l}`),
+    ...(runLines.length
+      ? ['', 'End-to-end runs measured here (2 vCPUs shared with other jobs; seconds):', '', ...runLines]
+      : []),
   ].join('\n');
 }
 

@@ -3,6 +3,7 @@
 // Builds the bundles and a small bootable test image (no downloads but Debian packages), runs
 //   node dist/cli/index.js up --provider local --os debian-12 --release zed --topology minimal
 //        --stack-id e2e-<random> --image-url file://<image> [extra flags given after --]
+// (flags after -- win: `npm run e2e:local -- --os ubuntu-26.04 --release 2026.1`)
 // (all install stages, the network fix, every smoke check, then the CLI's own teardown), asserts that
 // nothing of the stack is left on the host (namespaces, processes, mounts, folders), and prints the
 // stage timeline and the total seconds. The run's timings are kept in build/e2e-local/ for
@@ -126,6 +127,22 @@ async function main() {
     // e.g. `npm run e2e:local -- --compute-instance-type m7i.xlarge` (any CLI input flag)
     ...process.argv.slice(2),
   ];
+  // What this run proves (the last value of each flag wins, as in the CLI).
+  const flag = (name, dflt) => {
+    let v = dflt;
+    args.forEach((a, i) => {
+      if (a === `--${name}`) v = args[i + 1];
+      else if (a.startsWith(`--${name}=`)) v = a.slice(name.length + 3);
+    });
+    return v;
+  };
+  const combination = {
+    os: flag('os', 'debian-12'),
+    release: flag('release', 'zed'),
+    networkDriver: flag('network-driver', 'default'),
+    topology: flag('topology', 'minimal'),
+  };
+  process.stdout.write(`e2e-local: ${JSON.stringify(combination)}\n`);
   process.stdout.write(`e2e-local: node ${args.join(' ')}\n`);
   const upStarted = Date.now();
   const log = fs.createWriteStream(logFile);
@@ -159,7 +176,12 @@ async function main() {
     process.stderr.write(`e2e-local: left behind after the run:\n  ${left.join('\n  ')}\nrunning down to clean up\n`);
     await runCounted('node', [args[0], 'down', '--provider', 'local', '--stack-id', stackId, '--state-dir', stateDir]);
   }
-  if (timings) fs.writeFileSync(path.join(outDir, 'last-timings.json'), JSON.stringify({ stackId, upSeconds, timings }, null, 2) + '\n');
+  if (timings) {
+    const record = JSON.stringify({ stackId, combination, exitCode: code, upSeconds, timings }, null, 2) + '\n';
+    fs.writeFileSync(path.join(outDir, 'last-timings.json'), record);
+    // One file per combination as well, so runs of several OSes and releases sit side by side.
+    fs.writeFileSync(path.join(outDir, `timings-${Object.values(combination).join('-')}.json`), record);
+  }
   printTimeline(timings, (Date.now() - started) / 1000);
   // The summary's timeline: the whole run with the CLI's own teardown, critical path and side by side.
   const summaryFile = path.join(stateDir, `${stackId}.summary.md`);

@@ -14,14 +14,6 @@ const ts = require('typescript');
 const root = path.resolve(process.argv[2] ?? path.join(__dirname, '..'));
 const rel = (f) => path.relative(root, f);
 
-/**
- * Files being rewritten on another branch while this check landed: their exports are settled when
- * that work is merged. Reported, not failed; delete an entry once its file is merged.
- */
-const PENDING = {
-  'src/local/rootfs.ts': 'the per-OS root file systems rework its exports',
-};
-
 function program() {
   const configFile = ts.readConfigFile(path.join(root, 'tsconfig.json'), ts.sys.readFile);
   const parsed = ts.parseJsonConfigFileContent(configFile.config, ts.sys, root);
@@ -99,7 +91,6 @@ function main() {
 
   const fromScripts = namesReadByScripts();
   const unused = [];
-  const pending = [];
   for (const file of files.filter((f) => rel(f.fileName).startsWith(`src${path.sep}`))) {
     const moduleSymbol = checker.getSymbolAtLocation(file);
     if (!moduleSymbol) continue;
@@ -113,10 +104,9 @@ function main() {
       const decl = exported.declarations.find((d) => d.getSourceFile() === file);
       const { line } = file.getLineAndCharacterOfPosition(decl.getStart());
       const where = `${rel(file.fileName)}:${line + 1}: ${exported.name}`;
-      (PENDING[rel(file.fileName)] ? pending : unused).push(where);
+      unused.push(where);
     }
   }
-  for (const p of pending) console.log(`unused export, pending (${PENDING[p.split(':')[0]]}): ${p}`);
   if (unused.length) {
     console.error(`${unused.length} export(s) that nothing imports (un-export or remove them):`);
     for (const u of unused) console.error(`  ${u}`);

@@ -128,10 +128,13 @@ export async function ensureAptCache(
   throw new Error(`apt-cacher-ng (PID ${pid}) did not listen on port ${APT_CACHE_PORT} within 10 s`);
 }
 
-/** Asks the cache for the archive's InRelease (as a node would); the HTTP status, or undefined. */
-export function probeThroughCache(mirror: DebianMirror, timeoutMs = 20_000): Promise<number | undefined> {
+/** Asks the cache for an archive's InRelease (as a node would); the HTTP status, or undefined. */
+export function probeThroughCache(
+  archive: { archive: string; suite: string },
+  timeoutMs = 20_000,
+): Promise<number | undefined> {
   return new Promise((resolve) => {
-    const url = `${mirror.archive}/dists/bookworm/InRelease`;
+    const url = `${archive.archive}/dists/${archive.suite}/InRelease`;
     const req = http.request(
       { host: '127.0.0.1', port: APT_CACHE_PORT, method: 'HEAD', path: url, headers: { Host: new URL(url).host } },
       (res) => {

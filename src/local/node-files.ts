@@ -7,8 +7,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import type { SshKeyPair } from '../core/secrets';
 import type { Run } from './exec';
-import type { DebianMirror } from './host-mirror';
-import { SUITE } from './rootfs';
+import { aptSources, aptSourcesFile, OsArchive } from './os-archives';
 
 interface NodeNicConfig {
   name: string;
@@ -28,7 +27,8 @@ interface NodeConfig {
   /** The node's ed25519 host key, made on the runner (which pins its public half). */
   hostKey: SshKeyPair;
   aptProxy: string;
-  mirror: DebianMirror;
+  /** The OS's archive: the node's apt sources. */
+  archive: OsArchive;
 }
 
 function write(root: string, file: string, content: string, mode = 0o644): void {
@@ -56,27 +56,6 @@ export function networkUnit(nic: NodeNicConfig): string {
   return lines.join('\n');
 }
 
-export function debianSources(mirror: DebianMirror): string {
-  const stanzas = [
-    [
-      'Types: deb',
-      `URIs: ${mirror.archive}`,
-      `Suites: ${SUITE} ${SUITE}-updates`,
-      'Components: main',
-      'Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg',
-    ],
-  ];
-  if (mirror.security)
-    stanzas.push([
-      'Types: deb',
-      `URIs: ${mirror.security}`,
-      `Suites: ${SUITE}-security`,
-      'Components: main',
-      'Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg',
-    ]);
-  return stanzas.map((s) => s.join('\n')).join('\n\n') + '\n';
-}
-
 export function hostsFile(hostname: string, hosts: NodeConfig['hosts']): string {
   // No 127.0.1.1 line: the install guide wants the node's name to resolve to its management address.
   const lines = ['127.0.0.1 localhost', '::1 localhost ip6-localhost ip6-loopback', ''];
@@ -95,7 +74,8 @@ export async function writeNodeFiles(run: Run, root: string, cfg: NodeConfig): P
   write(root, 'root/.ssh/authorized_keys', `${cfg.sshPublicKey.trim()}\n`, 0o600);
   write(root, 'etc/apt/apt.conf.d/01proxy', `Acquire::http::Proxy "${cfg.aptProxy}";\n`);
   fs.rmSync(path.join(root, 'etc/apt/sources.list'), { force: true });
-  write(root, 'etc/apt/sources.list.d/debian.sources', debianSources(cfg.mirror));
+  // Only the OS's own archive: debootstrap leaves a one-line sources.list (gone above).
+  write(root, `etc/apt/sources.list.d/${aptSourcesFile(cfg.archive)}`, aptSources(cfg.archive));
   // The host key the runner pins, as cloud-init's ssh_keys writes it on EC2; ssh-keygen -A then
   // makes only the other types, which the runner never accepts.
   write(root, 'etc/ssh/ssh_host_ed25519_key', cfg.hostKey.privateKey, 0o600);

@@ -19,7 +19,8 @@ import { mirrorRoutesToPin, pinMirrorRoutes } from './mirror-routes';
 import { writeNodeFiles } from './node-files';
 import { consoleLog, leaderPidfile, machineName, netnsName, nodeDir, pidfile, stackDir } from './paths';
 import { LocalKind } from './records';
-import { ensureRootfs, nodeRoot } from './rootfs';
+import { osArchive } from './os-archives';
+import { ensureRootfs, nodeRoot, rootfsDir } from './rootfs';
 import { StackRecord, writeStackRecord } from './stack-record';
 import { createVpc, Vpc } from './vpc';
 
@@ -89,15 +90,19 @@ export async function upLocal(
   };
   step('host tools and leftovers checked');
   const mirror = host.mirror ?? hostMirror();
+  // The nodes' OS, as the Plan names it (the inputs checked it is one the provider builds).
+  const archive = osArchive(plan.os.id, mirror);
   const cache = await ensureAptCache(run, io, paths.stateRoot, mirror, sleep);
   if (cache.startedPid) ledger.record({ kind: LocalKind.AptCacheProcess, id: String(cache.startedPid) });
-  const rootfsBuildSeconds = await ensureRootfs(run, io, paths.cacheDir, mirror, cache.hostUrl);
+  const rootfsBuildSeconds = await ensureRootfs(run, io, paths.cacheDir, archive, cache.hostUrl);
   step('apt cache and root file system ready');
   aborted();
 
   const nicIp = (node: string, nic: string) =>
     plan.nodes.find((n) => n.name === node)!.nics.find((n) => n.name === nic)!.ip;
-  const toPin = await mirrorRoutesToPin(run, mirror);
+  // The archive the nodes use: the host's Debian mirror, or Ubuntu's archive for Ubuntu nodes.
+  const used = archive.family === 'debian' ? mirror : { archive: archive.archive };
+  const toPin = await mirrorRoutesToPin(run, used);
   ledger.record({ kind: LocalKind.Vpc, id: stackId });
   const vpc = await createVpc({
     id: stackId,
@@ -119,10 +124,10 @@ export async function upLocal(
   writeStackRecord(paths, record);
   for (const r of record.pinnedRoutes) ledger.record({ kind: LocalKind.HostRoute, id: r });
   // The host link now owns the emulated ranges: prove the cache still reaches the real mirror.
-  const status = await probeThroughCache(mirror);
+  const status = await probeThroughCache(archive);
   if (status !== 200)
     io.warning(
-      `the apt cache cannot fetch from ${mirror.archive} (HTTP ${status ?? 'no answer'}): the stages' apt-get will fail`,
+      `the apt cache cannot fetch from ${archive.archive} (HTTP ${status ?? 'no answer'}): the stages' apt-get will fail`,
     );
   step('emulated VPC created');
   aborted();
@@ -135,7 +140,7 @@ export async function upLocal(
     const gatewayNic = defaultRouteNic(node);
     const nics = node.nics.map((nic) => ({ plan: nic, mac: nicMac(stackId, node.name, nic.name) }));
     ledger.record({ kind: LocalKind.NodeRoot, id: dir, node: node.name });
-    const kind = await nodeRoot(run, paths.cacheDir, dir);
+    const kind = await nodeRoot(run, rootfsDir(paths.cacheDir, archive), dir);
     io.info(`[local ${stackId}] ${node.name}: root file system ready (${kind}) (${since(started)} s)`);
     await writeNodeFiles(run, dir, {
       hostname: node.name,
@@ -143,7 +148,7 @@ export async function upLocal(
       sshPublicKey: ctx.sshPublicKey,
       hostKey: ctx.hostKeys[node.name],
       aptProxy: NODE_APT_PROXY,
-      mirror,
+      archive,
       nics: nics.map(({ plan: nic, mac }) => ({
         name: nic.name,
         mac,

@@ -3,7 +3,7 @@
 
 import type { Settings } from '../settings/inputs';
 import type { NicName, Role } from '../settings/instance-types';
-import type { AmiQuery, PackageSource } from '../settings/matrix';
+import type { AmiQuery, OsId, PackageSource } from '../settings/matrix';
 
 export type SubnetName = 'management' | 'provider';
 export type NicPurpose = 'management' | 'provider' | 'public';
@@ -125,7 +125,7 @@ export interface Plan {
   provider: Settings['provider'];
   region: string;
   release: { id: string; codename: string; label: string };
-  os: { id: string; family: string; label: string; sshUser: string; codename?: string; legacy?: string };
+  os: { id: OsId; family: string; label: string; sshUser: string; codename?: string; legacy?: string };
   /** What the EC2 provider boots. */
   image: PlannedImage;
   /** Spot instances (EC2), falling back to on-demand where spot has no capacity. */

@@ -325,8 +325,8 @@ export function readSettings(read: InputReader, ctx: RunContext): Settings {
   const provider = oneOf(Inputs.Provider, read(Inputs.Provider), PROVIDERS, DEFAULTS.provider);
   // With the local provider the only possible OS and release are the defaults, so they need not be named.
   const localDefault = (raw: string, value: string) => (provider === 'local' && raw.trim() === '' ? value : raw);
-  const rel = release(localDefault(read(Inputs.Release), LOCAL_SUPPORT.releases[0]));
-  const o = os(localDefault(read(Inputs.Os), LOCAL_SUPPORT.os));
+  const rel = release(localDefault(read(Inputs.Release), LOCAL_SUPPORT.default.release));
+  const o = os(localDefault(read(Inputs.Os), LOCAL_SUPPORT.default.os));
   const driver = oneOf(Inputs.NetworkDriver, read(Inputs.NetworkDriver), NETWORK_DRIVERS, defaultDriver(rel));
   const refusal = refusalOf({ release: rel, os: o, driver }, provider);
   if (refusal) {

@@ -17,7 +17,9 @@ type ReleaseId =
   | '2024.1'
   | '2024.2'
   | '2025.1'
-  | '2025.2';
+  | '2025.2'
+  | '2026.1'
+  | '2026.2';
 
 export interface Release {
   id: ReleaseId;
@@ -42,6 +44,8 @@ const RELEASE_LIST: Array<[ReleaseId, string]> = [
   ['2024.2', 'dalmatian'],
   ['2025.1', 'epoxy'],
   ['2025.2', 'flamingo'],
+  ['2026.1', 'gazpacho'],
+  ['2026.2', 'hibiscus'],
 ];
 
 export const RELEASES: readonly Release[] = RELEASE_LIST.map(([id, codename], order) => ({
@@ -60,7 +64,15 @@ export function releaseLabel(r: Release): string {
   return r.id === r.codename ? r.id : `${r.id} (${r.codename})`;
 }
 
-type OsId = 'ubuntu-22.04' | 'ubuntu-24.04' | 'debian-12' | 'centos-stream-9' | 'rocky-9' | 'centos-7';
+export type OsId =
+  | 'ubuntu-22.04'
+  | 'ubuntu-24.04'
+  | 'ubuntu-26.04'
+  | 'debian-12'
+  | 'debian-13'
+  | 'centos-stream-9'
+  | 'rocky-9'
+  | 'centos-7';
 
 type OsFamily = 'ubuntu' | 'debian' | 'rhel';
 
@@ -111,7 +123,19 @@ export const OPERATING_SYSTEMS: readonly OperatingSystem[] = [
     codename: 'noble',
     sshUser: 'ubuntu',
     ami: { owner: '099720109477', namePattern: 'ubuntu/images/hvm-ssd-gp3/ubuntu-noble-24.04-amd64-server-*' },
-    releases: { ...sources('distro', ['2024.1']), ...sources('uca', ['2024.2', '2025.1', '2025.2']) },
+    // The Cloud Archive backports each newer release to the latest LTS, up to the next LTS's own
+    // (as jammy got caracal): dalmatian, epoxy, flamingo, gazpacho.
+    releases: { ...sources('distro', ['2024.1']), ...sources('uca', ['2024.2', '2025.1', '2025.2', '2026.1']) },
+  },
+  {
+    id: 'ubuntu-26.04',
+    family: 'ubuntu',
+    label: 'Ubuntu 26.04 LTS',
+    codename: 'resolute',
+    sshUser: 'ubuntu',
+    ami: { owner: '099720109477', namePattern: 'ubuntu/images/hvm-ssd-gp3/ubuntu-resolute-26.04-amd64-server-*' },
+    // Gazpacho in resolute's own archive; hibiscus (26.10's release) through the Cloud Archive.
+    releases: { ...sources('distro', ['2026.1']), ...sources('uca', ['2026.2']) },
   },
   {
     id: 'debian-12',
@@ -124,6 +148,17 @@ export const OPERATING_SYSTEMS: readonly OperatingSystem[] = [
       ...sources('distro', ['zed']),
       ...sources('osbpo', ['2023.1', '2023.2', '2024.1', '2024.2', '2025.1']),
     },
+  },
+  {
+    id: 'debian-13',
+    family: 'debian',
+    label: 'Debian 13 (trixie)',
+    codename: 'trixie',
+    sshUser: 'admin',
+    ami: { owner: '136693071363', namePattern: 'debian-13-amd64-*' },
+    // Epoxy in trixie itself; the OpenStack backports (osbpo, through extrepo) carry each later
+    // release for the current stable, as they did for bookworm.
+    releases: { ...sources('distro', ['2025.1']), ...sources('osbpo', ['2025.2', '2026.1', '2026.2']) },
   },
   {
     id: 'centos-stream-9',
@@ -168,14 +203,21 @@ export type ProviderId = 'aws' | 'local';
 export const PROVIDERS: readonly ProviderId[] = ['aws', 'local'];
 
 /**
- * What the local provider can install: its nodes are Debian 12 nspawn machines that reach only
- * Debian's own archive (through the host's apt cache), so only the release bookworm ships.
+ * What the local provider can install: its nodes are nspawn machines of these OSes, built with
+ * debootstrap, that reach only their OS's own archive (through the host's apt cache), so each runs
+ * the release its archive ships (package source 'distro'). Without os/release inputs: the default.
  */
-export const LOCAL_SUPPORT: { os: OsId; releases: ReleaseId[]; reason: string } = {
-  os: 'debian-12',
-  releases: ['zed'],
-  reason: "the local provider builds Debian 12 nodes that install from Debian's own archive, which ships Zed",
+export const LOCAL_SUPPORT: { oses: OsId[]; default: { os: OsId; release: ReleaseId }; reason: string } = {
+  oses: ['debian-12', 'debian-13', 'ubuntu-24.04', 'ubuntu-26.04'],
+  default: { os: 'debian-12', release: 'zed' },
+  reason: "the local provider's nodes reach only their OS's own archive",
 };
+
+/** The releases the local provider installs on an OS: the one its archive ships. */
+export function localReleases(os: OperatingSystem): ReleaseId[] {
+  if (!LOCAL_SUPPORT.oses.includes(os.id)) return [];
+  return RELEASES.filter((r) => os.releases[r.id] === 'distro').map((r) => r.id);
+}
 
 interface Combination {
   release: Release;
@@ -194,12 +236,16 @@ interface Refusal {
 /** Why a combination cannot work and which part of it to change, or undefined when it is supported. */
 export function refusalOf(c: Combination, provider: ProviderId = 'aws'): Refusal | undefined {
   if (provider === 'local') {
-    if (c.os.id !== LOCAL_SUPPORT.os)
-      return { blames: 'os', reason: `provider 'local' runs only ${LOCAL_SUPPORT.os}: ${LOCAL_SUPPORT.reason}` };
-    if (!LOCAL_SUPPORT.releases.includes(c.release.id))
+    if (!LOCAL_SUPPORT.oses.includes(c.os.id))
+      return {
+        blames: 'os',
+        reason: `provider 'local' runs only ${LOCAL_SUPPORT.oses.join(', ')}: it builds their nodes with debootstrap`,
+      };
+    const local = localReleases(c.os);
+    if (!local.includes(c.release.id))
       return {
         blames: 'release',
-        reason: `provider 'local' installs only ${LOCAL_SUPPORT.releases.join(', ')}: ${LOCAL_SUPPORT.reason}`,
+        reason: `provider 'local' installs only ${local.join(', ')} on ${c.os.id}: ${LOCAL_SUPPORT.reason}`,
       };
   }
   if (!c.os.releases[c.release.id]) {
@@ -208,7 +254,7 @@ export function refusalOf(c: Combination, provider: ProviderId = 'aws'): Refusal
   if (c.driver === 'linuxbridge' && c.release.order >= findRelease(LINUXBRIDGE_REMOVED_IN)!.order) {
     return {
       blames: 'network-driver',
-      reason: `Neutron removed the Linux bridge driver in ${LINUXBRIDGE_REMOVED_IN}; use openvswitch`,
+      reason: `Neutron removed the Linux bridge driver in ${LINUXBRIDGE_REMOVED_IN} (${releaseLabel(c.release)} has none); use openvswitch`,
     };
   }
   return undefined;

@@ -15,6 +15,8 @@ import { LocalPaths, netnsName, stackDir, DEFAULT_PATHS } from '../../src/local/
 import { nodeRoot, rootfsDir } from '../../src/local/rootfs';
 import type { PlannedNode } from '../../src/plan/types';
 import { AS_ROOT, describeIf, itIf, needFile, needRoot } from '../helpers/requires';
+import { osArchive } from '../../src/local/os-archives';
+import { hostMirror } from '../../src/local/host-mirror';
 
 const describeIfLoop = describeIf([needRoot(), needFile('/dev/loop-control')], AS_ROOT);
 const TEST_ID = `dk${process.pid}`;
@@ -101,7 +103,8 @@ describeIfLoop('loop-device disks of the local provider', () => {
     expect(await stackLoops(runHost, PATHS, other)).toEqual([]);
   });
 
-  const cached = path.join(rootfsDir(PATHS.cacheDir), 'usr/lib/systemd/systemd');
+  const bookworm = rootfsDir(PATHS.cacheDir, osArchive('debian-12', hostMirror()));
+  const cached = path.join(bookworm, 'usr/lib/systemd/systemd');
   const itIfCached = itIf(
     [fs.existsSync(cached) ? null : `needs the local provider's cached root file system (${cached})`],
     'run npm test again: test/integration/local-provider.test.ts builds it (so do npm run e2e:local and scripts/local-cloud.sh up)',
@@ -113,7 +116,7 @@ describeIfLoop('loop-device disks of the local provider', () => {
       const ns = netnsName(stack, 'object1');
       const dir = path.join(stackDir(PATHS, stack), 'nodes', 'object1');
       const [disk] = await createNodeDisks(runHost, PATHS, stack, objectNode('object1'), MiB);
-      await nodeRoot(runHost, PATHS.cacheDir, dir);
+      await nodeRoot(runHost, bookworm, dir);
       sh('ip', ['netns', 'add', ns]);
       let machine: { pid: number; leaderPid: number } | undefined;
       try {

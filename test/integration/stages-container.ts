@@ -1,4 +1,4 @@
-// A throw-away Debian 12 (or Ubuntu 24.04) machine for the stage-script tests: a copy of a cached
+// A throw-away Debian 12/13 or Ubuntu 24.04/26.04 machine for the stage-script tests: a copy of a cached
 // debootstrap rootfs, booted with systemd-nspawn in a network namespace this helper creates
 // (ooa-devstages-<pid>), with three NICs (management veth to the host, provider and public veths
 // inside the namespace) and apt going through an apt-cacher-ng instance this helper starts on the
@@ -9,15 +9,23 @@ import {
   copyFileSync,
   existsSync,
   mkdirSync,
-  mkdtempSync,
   openSync,
   readdirSync,
   readFileSync,
   renameSync,
-  rmSync,
   writeFileSync,
 } from 'fs';
 import { join } from 'path';
+import { hostMirror } from '../../src/local/host-mirror';
+import {
+  aptSources,
+  aptSourcesFile,
+  debootstrapTail,
+  OsArchive,
+  osArchive,
+  ubuntuArchiveKey,
+} from '../../src/local/os-archives';
+import type { OsId } from '../../src/settings/matrix';
 import type { Environment, EnvironmentNode } from '../../src/provider';
 import { SETTINGS_PATH, STAGES_DIR } from '../../src/remote/node-settings';
 
@@ -27,77 +35,24 @@ const ACNG_CACHE = `${CACHE_DIR}/apt-cacher-ng`;
 const DEBOOTSTRAP_INCLUDE =
   'systemd,systemd-sysv,dbus,openssh-server,iproute2,ifupdown,curl,ca-certificates,gnupg,less,procps,sudo,iptables,kmod';
 
-/** Which OS a machine runs: what debootstrap fetches, from where, and where its rootfs is cached. */
+/**
+ * Which OS a machine runs: the local provider's archive recipe for it (src/local/os-archives.ts:
+ * suite, archive, debootstrap script, Ubuntu's pinned archive key, the apt sources), with the
+ * stage tests' own cache folder (their root file systems carry ifupdown and kmod as well).
+ */
 export interface RootfsSpec {
-  suite: string;
-  mirror: string;
-  components: string[];
+  archive: OsArchive;
   cache: string;
-  /** debootstrap's script when the host's debootstrap predates the suite (e.g. Debian 12's has no noble). */
-  script?: string;
-  /** A keyring that signs the suite, when the host has none for it (Debian has no Ubuntu keyring package). */
-  keyring?: (spec: RootfsSpec) => string;
-  /** The machine's apt sources (deb822), written to /etc/apt/sources.list.d/<name>. */
-  sources: { name: string; content: () => string };
 }
 
-export const DEBIAN_BOOKWORM: RootfsSpec = {
-  suite: 'bookworm',
-  mirror: 'http://deb.debian.org/debian',
-  components: ['main'],
-  cache: ROOTFS_CACHE,
-  sources: { name: 'debian.sources', content: () => readFileSync('/etc/apt/sources.list.d/debian.sources', 'utf8') },
-};
-
-// Ubuntu's archive signing key (2018), the one that signs noble's Release files: pinned by fingerprint,
-// so the keyring fetched over plain http below is trusted only for this exact key.
-const UBUNTU_ARCHIVE_KEY_2018 = 'F6ECB3762474EDA9D21B7022871920D1991BC93C';
-const UBUNTU_KEYRING_DEB = 'pool/main/u/ubuntu-keyring/ubuntu-keyring_2023.11.28.1_all.deb';
-
-/** Ubuntu's archive key alone, taken from noble's ubuntu-keyring package and checked by fingerprint. */
-function ubuntuArchiveKeyring(spec: RootfsSpec): string {
-  const out = `${CACHE_DIR}/ubuntu-archive-key-2018.gpg`;
-  if (existsSync(out)) return out;
-  const tmp = mkdtempSync('/tmp/ooa-ubuntu-keyring-');
-  try {
-    sh('curl', ['-fsS', '-o', join(tmp, 'keyring.deb'), `${spec.mirror}/${UBUNTU_KEYRING_DEB}`]);
-    sh('dpkg-deb', ['-x', join(tmp, 'keyring.deb'), join(tmp, 'x')]);
-    const gpg = ['--batch', '-q', '--homedir', join(tmp, 'gnupg')];
-    mkdirSync(join(tmp, 'gnupg'), { mode: 0o700 });
-    execFileSync('gpg', [...gpg, '--import', join(tmp, 'x/usr/share/keyrings/ubuntu-archive-keyring.gpg')]);
-    // Exporting by the full fingerprint yields that key or nothing: no other key can slip in.
-    const key = execFileSync('gpg', [...gpg, '--export', UBUNTU_ARCHIVE_KEY_2018]);
-    if (key.length === 0) throw new Error(`ubuntu-keyring has no key ${UBUNTU_ARCHIVE_KEY_2018}`);
-    writeFileSync(`${out}.tmp`, key);
-    renameSync(`${out}.tmp`, out);
-    return out;
-  } finally {
-    rmSync(tmp, { recursive: true, force: true });
-  }
+export function rootfsSpec(os: OsId, cache: string): RootfsSpec {
+  return { archive: osArchive(os, hostMirror()), cache };
 }
 
-export const UBUNTU_NOBLE: RootfsSpec = {
-  suite: 'noble',
-  mirror: 'http://archive.ubuntu.com/ubuntu',
-  // ifupdown and some OpenStack dependencies are in universe.
-  components: ['main', 'universe'],
-  cache: `${CACHE_DIR}/dev-rootfs-noble`,
-  // Every Ubuntu release since gutsy uses debootstrap's one Ubuntu script (noble's is a link to it).
-  script: '/usr/share/debootstrap/scripts/gutsy',
-  keyring: ubuntuArchiveKeyring,
-  sources: {
-    name: 'ubuntu.sources',
-    content: () =>
-      [
-        'Types: deb',
-        'URIs: http://archive.ubuntu.com/ubuntu',
-        'Suites: noble noble-updates noble-security',
-        'Components: main universe',
-        'Signed-By: /usr/share/keyrings/ubuntu-archive-keyring.gpg',
-        '',
-      ].join('\n'),
-  },
-};
+export const DEBIAN_BOOKWORM: RootfsSpec = rootfsSpec('debian-12', ROOTFS_CACHE);
+export const UBUNTU_NOBLE: RootfsSpec = rootfsSpec('ubuntu-24.04', `${CACHE_DIR}/dev-rootfs-noble`);
+export const DEBIAN_TRIXIE: RootfsSpec = rootfsSpec('debian-13', `${CACHE_DIR}/dev-rootfs-trixie`);
+export const UBUNTU_RESOLUTE: RootfsSpec = rootfsSpec('ubuntu-26.04', `${CACHE_DIR}/dev-rootfs-resolute`);
 
 export interface DevNode {
   id: string;
@@ -122,11 +77,12 @@ function sleep(ms: number): void {
 /** Builds the cached rootfs once (debootstrap, ~65 s here for Debian); later runs copy it. */
 export function ensureRootfs(spec: RootfsSpec = DEBIAN_BOOKWORM): void {
   if (existsSync(join(spec.cache, 'etc/os-release'))) return;
+  const a = spec.archive;
   const tmp = `${spec.cache}.tmp-${process.pid}`;
   mkdirSync(CACHE_DIR, { recursive: true });
-  const args = [`--include=${DEBOOTSTRAP_INCLUDE}`, `--components=${spec.components.join(',')}`];
-  if (spec.keyring) args.push(`--keyring=${spec.keyring(spec)}`);
-  sh('debootstrap', [...args, spec.suite, tmp, spec.mirror, ...(spec.script ? [spec.script] : [])]);
+  const args = [`--include=${DEBOOTSTRAP_INCLUDE}`, `--components=${a.components.join(',')}`];
+  if (a.needsUbuntuKey) args.push(`--keyring=${ubuntuArchiveKey(CACHE_DIR)}`);
+  sh('debootstrap', [...args, ...debootstrapTail(a, tmp)]);
   renameSync(tmp, spec.cache);
 }
 
@@ -241,7 +197,7 @@ export function startDevNode(
   );
   acng.unref();
   writeFileSync(join(rootfs, 'etc/apt/apt.conf.d/01proxy'), `Acquire::http::Proxy "http://${hostIp}:${acngPort}";\n`);
-  writeFileSync(join(rootfs, 'etc/apt/sources.list.d', spec.sources.name), spec.sources.content());
+  writeFileSync(join(rootfs, 'etc/apt/sources.list.d', aptSourcesFile(spec.archive)), aptSources(spec.archive));
   writeFileSync(join(rootfs, 'etc/apt/sources.list'), '');
 
   const out = openSync(join(workdir, 'nspawn.out'), 'a');

@@ -155,12 +155,12 @@ describe('every bad input fails with a message naming input, value and what is a
   it('bad region', () => expectInputError({ region: 'mars-1' }, Inputs.Region, 'mars-1', /us-east-1/));
   it('bad image URL', () => expectInputError({ 'image-url': 'cirros.img' }, Inputs.ImageUrl, 'cirros.img', /http/));
   it('local provider with another OS', () =>
-    expectInputError(
-      { provider: 'local', os: 'ubuntu-24.04', release: '2024.1' },
-      Inputs.Os,
-      'ubuntu-24.04',
-      /supported/,
-    ));
+    expectInputError({ provider: 'local', os: 'rocky-9', release: '2024.1' }, Inputs.Os, 'rocky-9', /supported/));
+  it('local provider with a release only the Cloud Archive has', () => {
+    const values = { provider: 'local', os: 'ubuntu-24.04', release: '2025.1', 'network-driver': 'openvswitch' };
+    expectInputError(values, Inputs.Release, '2025.1', /supported/);
+    expect(() => settingsFrom(values)).toThrow(/installs only 2024\.1 on ubuntu-24\.04/);
+  });
   it('local provider with a release Debian 12 does not ship', () =>
     expectInputError({ provider: 'local', os: 'debian-12', release: '2024.1' }, Inputs.Release, '2024.1', /supported/));
   it('local provider aimed at an address outside the emulated internet', () =>

@@ -8,6 +8,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { generateHostKeys } from '../../src/core/host-keys';
 import { runHost } from '../../src/local/exec';
+import { osArchive } from '../../src/local/os-archives';
 import { writeNodeFiles } from '../../src/local/node-files';
 
 test('writeNodeFiles installs the pinned ed25519 host key (0600) and keeps it through ssh-keygen -A', async () => {
@@ -25,7 +26,7 @@ test('writeNodeFiles installs the pinned ed25519 host key (0600) and keeps it th
       sshPublicKey: 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIE8x test',
       hostKey: keys.controller,
       aptProxy: 'http://10.0.0.1:3142',
-      mirror: { archive: 'http://deb.debian.org/debian' },
+      archive: osArchive('debian-12', { archive: 'http://deb.debian.org/debian' }),
     });
     const file = path.join(root, 'etc/ssh/ssh_host_ed25519_key');
     expect(fs.readFileSync(file, 'utf8')).toBe(keys.controller.privateKey);

@@ -7,12 +7,13 @@ import * as path from 'path';
 import { remapArgs } from '../../src/local/apt-cache';
 import { FALLBACK_MIRROR, hostMirror, mirrorFrom, urisIn } from '../../src/local/host-mirror';
 import { missingPackages } from '../../src/local/host-tools';
-import { nspawnArgs } from '../../src/local/machine';
+import { cgroupEnv, nspawnArgs, systemdVersion } from '../../src/local/machine';
 import { nicMac } from '../../src/local/macs';
 import { createLocalProvider } from '../../src/local/provider';
 import { memoryIo } from '../helpers/memory-io';
 import { routeSpec } from '../../src/local/mirror-routes';
-import { debianSources, hostsFile, networkUnit } from '../../src/local/node-files';
+import { hostsFile, networkUnit } from '../../src/local/node-files';
+import { aptSources, aptSourcesFile, osArchive } from '../../src/local/os-archives';
 import { machineName, netnsName, stackPrefix } from '../../src/local/paths';
 import { cacheIsCurrent, recipeId, rootfsDir, stampPath } from '../../src/local/rootfs';
 import { listStackIds } from '../../src/local/stack-record';
@@ -92,9 +93,39 @@ describe('files written into a node', () => {
   });
 
   it('writes apt sources for the archive, updates and security', () => {
-    const src = debianSources({ archive: 'http://m/debian', security: 'http://m/debian-security' });
+    const src = aptSources(
+      osArchive('debian-12', { archive: 'http://m/debian', security: 'http://m/debian-security' }),
+    );
     expect(src).toContain('URIs: http://m/debian\nSuites: bookworm bookworm-updates');
     expect(src).toContain('URIs: http://m/debian-security\nSuites: bookworm-security');
+  });
+
+  it("writes each OS's own suites: Debian 13 from the host's mirror, Ubuntu from Ubuntu's archive with universe", () => {
+    const mirror = { archive: 'http://m/debian', security: 'http://m/debian-security' };
+    const trixie = osArchive('debian-13', mirror);
+    expect(aptSources(trixie)).toContain('Suites: trixie trixie-updates\nComponents: main\n');
+    expect(aptSources(trixie)).toContain('Suites: trixie-security');
+    expect(aptSourcesFile(trixie)).toBe('debian.sources');
+    for (const [id, suite] of [
+      ['ubuntu-24.04', 'noble'],
+      ['ubuntu-26.04', 'resolute'],
+    ] as const) {
+      const a = osArchive(id, mirror);
+      expect(aptSources(a)).toBe(
+        [
+          'Types: deb',
+          'URIs: http://archive.ubuntu.com/ubuntu',
+          `Suites: ${suite} ${suite}-updates ${suite}-security`,
+          'Components: main universe',
+          'Signed-By: /usr/share/keyrings/ubuntu-archive-keyring.gpg',
+          '',
+        ].join('\n'),
+      );
+      expect(aptSourcesFile(a)).toBe('ubuntu.sources');
+      // Debian 12's debootstrap knows neither suite by name: Ubuntu's one script is named.
+      expect(a.script).toBe('/usr/share/debootstrap/scripts/gutsy');
+    }
+    expect(() => osArchive('centos-stream-9', mirror)).toThrow(/cannot build centos-stream-9 nodes/);
   });
 });
 
@@ -115,8 +146,30 @@ describe('the nspawn command line', () => {
   });
 });
 
+describe('the cgroup layout a machine gets', () => {
+  const rootWith = (lib: string) => {
+    const d = fs.mkdtempSync(path.join(os.tmpdir(), 'ooa-systemd-'));
+    fs.mkdirSync(path.join(d, 'usr/lib/x86_64-linux-gnu/systemd'), { recursive: true });
+    fs.writeFileSync(path.join(d, 'usr/lib/x86_64-linux-gnu/systemd', lib), '');
+    return d;
+  };
+  it('is unified for systemd 258 and later (resolute: 259), the host default before (bookworm: 252)', () => {
+    const resolute = rootWith('libsystemd-shared-259.so');
+    const bookworm = rootWith('libsystemd-shared-252.so');
+    try {
+      expect(systemdVersion(resolute)).toBe(259);
+      expect(cgroupEnv(resolute)).toEqual({ SYSTEMD_NSPAWN_UNIFIED_HIERARCHY: '1' });
+      expect(systemdVersion(bookworm)).toBe(252);
+      expect(cgroupEnv(bookworm)).toEqual({});
+      expect(cgroupEnv('/nonexistent')).toEqual({});
+    } finally {
+      for (const d of [resolute, bookworm]) fs.rmSync(d, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('the root file system cache', () => {
-  const mirror = { archive: 'http://m/debian' };
+  const mirror = osArchive('debian-12', { archive: 'http://m/debian' });
   let dir: string;
   beforeEach(() => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ooa-rootfs-unit-'));
@@ -125,12 +178,23 @@ describe('the root file system cache', () => {
 
   it('is current only with a complete tree and a stamp of the same recipe', () => {
     expect(cacheIsCurrent(dir, mirror)).toBe(false);
-    fs.mkdirSync(path.join(rootfsDir(dir), 'usr/lib/systemd'), { recursive: true });
-    fs.writeFileSync(path.join(rootfsDir(dir), 'usr/lib/systemd/systemd'), '');
+    fs.mkdirSync(path.join(rootfsDir(dir, mirror), 'usr/lib/systemd'), { recursive: true });
+    fs.writeFileSync(path.join(rootfsDir(dir, mirror), 'usr/lib/systemd/systemd'), '');
     expect(cacheIsCurrent(dir, mirror)).toBe(false);
-    fs.writeFileSync(stampPath(dir), JSON.stringify({ recipe: recipeId(mirror) }));
+    fs.writeFileSync(stampPath(dir, mirror), JSON.stringify({ recipe: recipeId(mirror) }));
     expect(cacheIsCurrent(dir, mirror)).toBe(true);
-    expect(cacheIsCurrent(dir, { archive: 'http://other/debian' })).toBe(false);
+    expect(cacheIsCurrent(dir, osArchive('debian-12', { archive: 'http://other/debian' }))).toBe(false);
+  });
+
+  it('keeps one cache per OS: another suite has its own folder and stamp', () => {
+    const noble = osArchive('ubuntu-24.04', { archive: 'http://m/debian' });
+    expect(rootfsDir(dir, noble)).toBe(path.join(dir, 'rootfs-noble'));
+    expect(rootfsDir(dir, mirror)).toBe(path.join(dir, 'rootfs-bookworm'));
+    expect(recipeId(noble)).not.toBe(recipeId(mirror));
+    fs.mkdirSync(path.join(rootfsDir(dir, mirror), 'usr/lib/systemd'), { recursive: true });
+    fs.writeFileSync(path.join(rootfsDir(dir, mirror), 'usr/lib/systemd/systemd'), '');
+    fs.writeFileSync(stampPath(dir, mirror), JSON.stringify({ recipe: recipeId(mirror) }));
+    expect(cacheIsCurrent(dir, noble)).toBe(false);
   });
 
   it('lists stack folders only (not the files beside them)', () => {

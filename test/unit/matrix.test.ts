@@ -1,46 +1,126 @@
+// The support matrix: releases, OSes, where each cell's packages come from, the local provider's
+// cells and the combinations refused (with the reason a user reads).
 import {
   findOs,
   findRelease,
+  localReleases,
   OPERATING_SYSTEMS,
-  refusalOf,
+  packageSource,
   RELEASES,
   releasesFor,
+  refusalOf,
   unsupportedReason,
 } from '../../src/settings/matrix';
 
+const osOf = (id: string) => findOs(id)!;
+const rel = (id: string) => findRelease(id)!;
+
 describe('support matrix', () => {
-  it('knows every release from rocky to 2025.2 and their codenames', () => {
+  it('knows every release from rocky to 2026.2 and their codenames', () => {
     expect(RELEASES[0].id).toBe('rocky');
-    expect(RELEASES.at(-1)!.id).toBe('2025.2');
+    expect(RELEASES.at(-1)!.id).toBe('2026.2');
     expect(findRelease('caracal')!.id).toBe('2024.1');
     expect(findRelease('flamingo')!.id).toBe('2025.2');
+    expect(findRelease('Gazpacho')!.id).toBe('2026.1');
+    expect(findRelease('hibiscus')!.id).toBe('2026.2');
     expect(findRelease('antelope')!.id).toBe('2023.1');
   });
 
-  it('lists the six operating systems', () => {
+  it('lists the eight operating systems', () => {
     expect(OPERATING_SYSTEMS.map((o) => o.id)).toEqual([
       'ubuntu-22.04',
       'ubuntu-24.04',
+      'ubuntu-26.04',
       'debian-12',
+      'debian-13',
       'centos-stream-9',
       'rocky-9',
       'centos-7',
     ]);
   });
 
-  it('allows centos-7 with rocky only', () => {
-    const c7 = OPERATING_SYSTEMS.find((o) => o.id === 'centos-7')!;
-    expect(releasesFor(c7).map((r) => r.id)).toEqual(['rocky']);
+  it('says where every new cell gets its packages', () => {
+    const cells: Array<[string, string, string]> = [
+      ['debian-13', '2025.1', 'distro'],
+      ['debian-13', '2025.2', 'osbpo'],
+      ['debian-13', '2026.1', 'osbpo'],
+      ['debian-13', '2026.2', 'osbpo'],
+      ['ubuntu-26.04', '2026.1', 'distro'],
+      ['ubuntu-26.04', '2026.2', 'uca'],
+      ['ubuntu-24.04', '2024.1', 'distro'],
+      ['ubuntu-24.04', '2024.2', 'uca'],
+      ['ubuntu-24.04', '2025.1', 'uca'],
+      ['ubuntu-24.04', '2025.2', 'uca'],
+      ['ubuntu-24.04', '2026.1', 'uca'],
+    ];
+    for (const [os, release, source] of cells)
+      expect(packageSource({ os: osOf(os), release: rel(release), driver: 'openvswitch' })).toBe(source);
+    expect(releasesFor(osOf('debian-13')).map((r) => r.id)).toEqual(['2025.1', '2025.2', '2026.1', '2026.2']);
+    expect(releasesFor(osOf('ubuntu-26.04')).map((r) => r.id)).toEqual(['2026.1', '2026.2']);
+    expect(unsupportedReason({ os: osOf('ubuntu-26.04'), release: rel('2025.2'), driver: 'openvswitch' })).toMatch(
+      /Ubuntu 26\.04 LTS has no packages for OpenStack 2025\.2/,
+    );
   });
 
-  it('refuses linuxbridge from 2025.1 on and allows openvswitch', () => {
-    const noble = OPERATING_SYSTEMS.find((o) => o.id === 'ubuntu-24.04')!;
-    for (const id of ['2025.1', '2025.2']) {
-      const release = findRelease(id)!;
-      expect(unsupportedReason({ release, os: noble, driver: 'linuxbridge' })).toMatch(/removed/);
-      expect(unsupportedReason({ release, os: noble, driver: 'openvswitch' })).toBeUndefined();
+  it("finds each new OS's official image: Debian's and Canonical's owners and name patterns", () => {
+    expect(osOf('debian-13').ami).toEqual({ owner: '136693071363', namePattern: 'debian-13-amd64-*' });
+    expect(osOf('debian-13').sshUser).toBe('admin');
+    expect(osOf('ubuntu-26.04').ami).toEqual({
+      owner: '099720109477',
+      namePattern: 'ubuntu/images/hvm-ssd-gp3/ubuntu-resolute-26.04-amd64-server-*',
+    });
+    expect(osOf('ubuntu-26.04').codename).toBe('resolute');
+  });
+
+  it('allows centos-7 with rocky only', () => {
+    expect(releasesFor(osOf('centos-7')).map((r) => r.id)).toEqual(['rocky']);
+  });
+
+  it('refuses linuxbridge from 2025.1 on, naming the release, and allows openvswitch', () => {
+    const cells: Array<[string, string]> = [
+      ['ubuntu-24.04', '2025.1'],
+      ['ubuntu-24.04', '2026.1'],
+      ['debian-13', '2025.1'],
+      ['debian-13', '2026.2'],
+      ['ubuntu-26.04', '2026.1'],
+      ['ubuntu-26.04', '2026.2'],
+    ];
+    for (const [os, id] of cells) {
+      const c = { release: rel(id), os: osOf(os) };
+      expect(unsupportedReason({ ...c, driver: 'linuxbridge' })).toMatch(
+        new RegExp(
+          `removed the Linux bridge driver in 2025\\.1 \\(${id.replace('.', '\\.')} \\(\\w+\\) has none\\); use openvswitch`,
+        ),
+      );
+      expect(unsupportedReason({ ...c, driver: 'openvswitch' })).toBeUndefined();
+      expect(unsupportedReason({ ...c, driver: 'linuxbridge' }, 'local')).toMatch(/removed|installs only/);
     }
-    expect(unsupportedReason({ release: findRelease('2024.2')!, os: noble, driver: 'linuxbridge' })).toBeUndefined();
+    expect(
+      unsupportedReason({ release: rel('2024.2'), os: osOf('ubuntu-24.04'), driver: 'linuxbridge' }),
+    ).toBeUndefined();
+  });
+
+  it("lets the local provider run each buildable OS with its own archive's release only", () => {
+    expect(localReleases(osOf('debian-12'))).toEqual(['zed']);
+    expect(localReleases(osOf('debian-13'))).toEqual(['2025.1']);
+    expect(localReleases(osOf('ubuntu-24.04'))).toEqual(['2024.1']);
+    expect(localReleases(osOf('ubuntu-26.04'))).toEqual(['2026.1']);
+    expect(localReleases(osOf('rocky-9'))).toEqual([]);
+    const ok: Array<[string, string, 'linuxbridge' | 'openvswitch']> = [
+      ['debian-12', 'zed', 'linuxbridge'],
+      ['debian-12', 'zed', 'openvswitch'],
+      ['debian-13', '2025.1', 'openvswitch'],
+      ['ubuntu-24.04', '2024.1', 'linuxbridge'],
+      ['ubuntu-26.04', '2026.1', 'openvswitch'],
+    ];
+    for (const [os, id, driver] of ok)
+      expect(unsupportedReason({ os: osOf(os), release: rel(id), driver }, 'local')).toBeUndefined();
+    expect(unsupportedReason({ os: osOf('debian-13'), release: rel('2026.1'), driver: 'openvswitch' }, 'local')).toBe(
+      "provider 'local' installs only 2025.1 on debian-13: the local provider's nodes reach only their OS's own archive",
+    );
+    expect(unsupportedReason({ os: osOf('rocky-9'), release: rel('2024.1'), driver: 'openvswitch' }, 'local')).toMatch(
+      /runs only debian-12, debian-13, ubuntu-24\.04, ubuntu-26\.04/,
+    );
   });
 
   it('gives every OS at least one release and every supported pair a package source', () => {

@@ -385,6 +385,8 @@ describe('each check fails with the command, its output and a hint', () => {
     const create = cmds.findIndex((x) => x.includes('server create'));
     expect(del).toBeGreaterThan(-1);
     expect(create).toBeGreaterThan(del);
+    // With a config drive: Nova builds its ISO on the compute node (genisoimage, lib.sh pkgs).
+    expect(cmds[create]).toContain('--config-drive true');
   });
 
   it('instance-boot: a console that never shows a boot fails at its bound', async () => {

@@ -1,4 +1,5 @@
 // Nova boots an instance to ACTIVE within a bound, and its console log shows the guest booted.
+// The instance has a config drive, so the compute node's ISO tool (genisoimage) is proven too.
 
 import { shq } from '../shell';
 import type { CheckContext } from '../context';
@@ -75,7 +76,7 @@ async function findOrCreateServer(ctx: CheckContext, fixedIp: string): Promise<s
     );
   const s = ctx.state;
   const created = await ctx.cli.json<Server>(
-    `openstack server create --flavor ${shq(s.flavorId!)} --image ${shq(s.imageId!)} --nic ${shq(`net-id=${s.networkId},v4-fixed-ip=${fixedIp}`)} --security-group ${shq(s.securityGroupId!)} ${shq(n.server)} -f json`,
+    `openstack server create --config-drive true --flavor ${shq(s.flavorId!)} --image ${shq(s.imageId!)} --nic ${shq(`net-id=${s.networkId},v4-fixed-ip=${fixedIp}`)} --security-group ${shq(s.securityGroupId!)} ${shq(n.server)} -f json`,
     'Nova did not accept the server',
     NOVA_HINT,
   );
@@ -133,5 +134,5 @@ export async function checkInstanceBoot(ctx: CheckContext): Promise<void> {
       };
     },
   });
-  ctx.note(`server ${id} ACTIVE at ${ip}; console shows ${marker}`);
+  ctx.note(`server ${id} ACTIVE at ${ip} with a config drive; console shows ${marker}`);
 }
