@@ -143,7 +143,7 @@ describe('names per OS family (the install guides)', () => {
     expect(names('debian', 'debian-12', 'units keystone')).toBe('keystone');
     expect(names('ubuntu', 'ubuntu-24.04', 'units keystone')).toBe('apache2');
     expect(names('rhel', 'rocky-9', 'units placement')).toBe('httpd');
-    expect(names('debian', 'debian-12', 'units neutron-server')).toBe(
+    expect(names('debian', 'debian-12', 'units neutron-server', { RELEASE_CODENAME: 'zed' })).toBe(
       'neutron-api neutron-rpc-server neutron-dhcp-agent neutron-metadata-agent neutron-l3-agent',
     );
   });
@@ -156,7 +156,7 @@ describe('names per OS family (the install guides)', () => {
       'openstack-nova-api openstack-nova-conductor openstack-nova-novncproxy openstack-nova-scheduler',
     );
     expect(names('debian', 'debian-12', 'pkgs nova-compute', { VIRT_TYPE: 'qemu' })).toBe(
-      'nova-compute nova-compute-qemu',
+      'nova-compute nova-compute-qemu genisoimage',
     );
     expect(names('debian', 'debian-12', 'pkgs neutron-agent', { NETWORK_DRIVER: 'openvswitch' })).toBe(
       'neutron-openvswitch-agent openvswitch-switch',
