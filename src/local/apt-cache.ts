@@ -16,11 +16,11 @@ import type { DebianMirror } from './host-mirror';
 import type { LocalPaths } from './paths';
 import { cmdlineOf, readPidfile, signal, waitGone } from './processes';
 import { listStackIds } from './stack-record';
+import { HOST_LINK_IP } from './vpc/types';
 
 const APT_CACHE_PORT = 3142;
-/** The host end of the VPC's link to the emulated internet: what nodes use as their apt proxy. */
-const APT_CACHE_NODE_ADDRESS = '203.0.113.1';
-export const NODE_APT_PROXY = `http://${APT_CACHE_NODE_ADDRESS}:${APT_CACHE_PORT}`;
+/** The host end of the VPC's link to the emulated internet (HOST_LINK_IP): the nodes' apt proxy. */
+export const NODE_APT_PROXY = `http://${HOST_LINK_IP}:${APT_CACHE_PORT}`;
 const DAEMON = '/usr/sbin/apt-cacher-ng';
 const USER = 'apt-cacher-ng';
 

@@ -17,6 +17,8 @@ import { aptSources, aptSourcesFile, osArchive } from '../../src/local/os-archiv
 import { machineName, netnsName, stackPrefix } from '../../src/local/paths';
 import { cacheIsCurrent, recipeId, rootfsDir, stampPath } from '../../src/local/rootfs';
 import { listStackIds } from '../../src/local/stack-record';
+import { leftoverRecords } from '../../src/local/leftovers';
+import { idsOf, LocalKind } from '../../src/local/records';
 
 describe('the host mirror', () => {
   const deb822 = [
@@ -252,5 +254,40 @@ describe("a local machine's console for the log bundle", () => {
     } finally {
       fs.rmSync(stateRoot, { recursive: true, force: true });
     }
+  });
+});
+
+describe("the local provider's teardown records", () => {
+  it('are typed records of what was found, a process by its PID and a loop device as the ledger names it', () => {
+    const records = leftoverRecords({
+      namespaces: ['ooa.t1.controller'],
+      processes: [4242],
+      mounts: ['/var/lib/openstack-on-aws/t1/nodes/controller/proc'],
+      loops: [{ loop: '/dev/loop7', file: '/var/lib/openstack-on-aws/t1/disks/block1-sdf.img' }],
+      links: ['ooa1a2b3c4dh'],
+      nftTables: ['inet ooa-t1-host'],
+      dirs: ['/var/lib/openstack-on-aws/t1'],
+    });
+    expect(records).toEqual([
+      { kind: 'netns', id: 'ooa.t1.controller' },
+      { kind: 'process', id: '4242' },
+      { kind: 'mount', id: '/var/lib/openstack-on-aws/t1/nodes/controller/proc' },
+      { kind: 'loop-device', id: '/dev/loop7 /var/lib/openstack-on-aws/t1/disks/block1-sdf.img' },
+      { kind: 'link', id: 'ooa1a2b3c4dh' },
+      { kind: 'nft-table', id: 'inet ooa-t1-host' },
+      { kind: 'local-stack-dir', id: '/var/lib/openstack-on-aws/t1' },
+    ]);
+  });
+
+  it("are read back from a run's ledger by kind and node", () => {
+    const known = [
+      { kind: LocalKind.Process, id: '11', node: 'controller' },
+      { kind: LocalKind.Process, id: '12', node: 'compute1' },
+      { kind: LocalKind.ProcessLeader, id: '13', node: 'compute1' },
+      { kind: LocalKind.HostRoute, id: '192.0.2.7/32' },
+    ];
+    expect(idsOf(known, LocalKind.Process, 'compute1')).toEqual(['12']);
+    expect(idsOf(known, LocalKind.Process)).toEqual(['11', '12']);
+    expect(idsOf(known, LocalKind.HostRoute)).toEqual(['192.0.2.7/32']);
   });
 });
