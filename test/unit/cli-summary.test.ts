@@ -63,14 +63,19 @@ afterEach(() => {
 const count = (text: string, what: string) => text.split(what).length - 1;
 const settings = settingsFrom({ provider: 'local', 'stack-id': 'sum2', teardown: 'always', 'image-url': IMAGE });
 const plan = buildPlan(settings, { now: NOW });
-const env: Environment = {
+/** The environment main reports; its key file is one this test made (publishOutputs chmods it 0600). */
+const envWithKey = (keyDir: string): Environment => {
+  const privateKeyPath = path.join(keyDir, 'id_ed25519');
+  fs.writeFileSync(privateKeyPath, 'not a real key\n', { mode: 0o600 });
+  return { ...env, privateKeyPath };
+};
+const env: Omit<Environment, 'privateKeyPath'> = {
   stackId: 'sum2',
   nodes: [{ name: 'controller', instanceId: 'local-1', managementIp: '10.42.0.11', nics: [] }],
   controllerPublicIp: '203.0.113.20',
   sshPort: 22,
   routerPublicIp: '203.0.113.21',
   sshUser: 'root',
-  privateKeyPath: '/dev/null',
 };
 
 /** What main records in a run: the compute node's stages beside the controller's. */
@@ -87,7 +92,16 @@ function mainTimings(): Timings {
 async function mainStep(io: ReturnType<typeof terminalIo>) {
   io.saveState(States.Settings, settingsToJson(settings));
   io.saveState(States.UpOutcome, 'succeeded');
-  await reportUp({ plan, env, io, workDir: dir, adminPassword: 'x', results: [], timings: mainTimings(), secrets: [] });
+  await reportUp({
+    plan,
+    env: envWithKey(dir),
+    io,
+    workDir: dir,
+    adminPassword: 'x',
+    results: [],
+    timings: mainTimings(),
+    secrets: [],
+  });
 }
 
 it("CLI: the teardown replaces main's timeline and 'not run yet'; one Teardown section", async () => {
