@@ -62,6 +62,8 @@ export interface Ec2Options {
 }
 
 export const DEFAULT_ATTEMPTS = 8;
+/** The wait before the second look for what a lost create made. */
+const LOOKUP_LAG_MS = 1_000;
 /** Lookups after a Duplicate: Describe may lag a moment behind the create it answers for. */
 const FIND_ATTEMPTS = 4;
 
@@ -96,7 +98,12 @@ export function ec2Caller(client: EC2Client, opts: Ec2Options): Ec2 {
           async () => {
             if (opts.signal?.aborted) throw new CancelledError(operation);
             if (maybeDone && callOpts.findCreated) {
-              const found = await callOpts.findCreated();
+              // Describe may lag a moment behind the create: one more look before creating again.
+              let found = await callOpts.findCreated();
+              if (found === undefined) {
+                await opts.sleep(LOOKUP_LAG_MS);
+                found = await callOpts.findCreated();
+              }
               if (found !== undefined) return found;
             }
             try {
