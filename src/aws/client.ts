@@ -4,8 +4,9 @@
 // AwsError at the end.
 //
 // The SDK itself sends each request once, in its standard mode. Its adaptive mode slows every later
-// call of the client after one throttled answer (with 1 in 4 mutating calls throttled, provisioning
-// took ten times as long); here a throttled call waits alone. And the SDK resends a create blindly
+// call of the client after one throttled answer (with 1 in 4 mutating calls throttled it added 43 s
+// of waiting to a 1.5 s provisioning in npm run bench:provision); here a throttled call waits alone,
+// from 125-250 ms doubling up to 8 s. And the SDK resends a create blindly
 // after a lost answer, which duplicates what has no ClientToken; here such a create first looks for
 // what the lost attempt made (findCreated), and a Duplicate answer after it resolves to that.
 
@@ -68,7 +69,9 @@ const LOOKUP_LAG_MS = 1_000;
 const FIND_ATTEMPTS = 4;
 
 export function ec2Caller(client: EC2Client, opts: Ec2Options): Ec2 {
-  const backOff = { baseMs: 500, maxMs: 8_000, sleep: opts.sleep, random: opts.random };
+  // A first throttling retry after 125-250 ms: EC2 refills its request buckets every second, and a
+  // throttled call on the critical path delays the whole stack by its wait.
+  const backOff = { baseMs: 250, maxMs: 8_000, sleep: opts.sleep, random: opts.random };
 
   /** After a Duplicate: the resource exists, so a lookup that misses it is Describe lagging behind. */
   const findAfterDuplicate = <T>(operation: string, find: () => Promise<T | undefined>, duplicate: unknown) =>
