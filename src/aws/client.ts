@@ -63,7 +63,8 @@ export interface Ec2Options {
 }
 
 export const DEFAULT_ATTEMPTS = 8;
-/** The wait before the second look for what a lost create made. */
+/** Looks for what a lost create made before it is sent again: 1 s, then 2 s apart. */
+const LOOKS_BEFORE_RESEND = 3;
 const LOOKUP_LAG_MS = 1_000;
 /** Lookups after a Duplicate: Describe may lag a moment behind the create it answers for. */
 const FIND_ATTEMPTS = 4;
@@ -101,10 +102,10 @@ export function ec2Caller(client: EC2Client, opts: Ec2Options): Ec2 {
           async () => {
             if (opts.signal?.aborted) throw new CancelledError(operation);
             if (maybeDone && callOpts.findCreated) {
-              // Describe may lag a moment behind the create: one more look before creating again.
+              // Describe may lag a moment behind the create: look a few times before creating again.
               let found = await callOpts.findCreated();
-              if (found === undefined) {
-                await opts.sleep(LOOKUP_LAG_MS);
+              for (let look = 1; found === undefined && look < LOOKS_BEFORE_RESEND; look++) {
+                await opts.sleep(LOOKUP_LAG_MS * 2 ** (look - 1));
                 found = await callOpts.findCreated();
               }
               if (found !== undefined) return found;
