@@ -4,8 +4,9 @@
 // AwsError at the end.
 //
 // The SDK itself sends each request once, in its standard mode. Its adaptive mode slows every later
-// call of the client after one throttled answer (with 1 in 4 mutating calls throttled, provisioning
-// took ten times as long); here a throttled call waits alone. And the SDK resends a create blindly
+// call of the client after one throttled answer (with 1 in 4 mutating calls throttled it added 43 s
+// of waiting to a 1.5 s provisioning in npm run bench:provision); here a throttled call waits alone,
+// from 125-250 ms doubling up to 8 s. And the SDK resends a create blindly
 // after a lost answer, which duplicates what has no ClientToken; here such a create first looks for
 // what the lost attempt made (findCreated), and a Duplicate answer after it resolves to that.
 
@@ -67,11 +68,16 @@ interface Ec2Options {
 }
 
 const DEFAULT_ATTEMPTS = 8;
+/** Looks for what a lost create made before it is sent again: 1 s, then 2 s apart. */
+const LOOKS_BEFORE_RESEND = 3;
+const LOOKUP_LAG_MS = 1_000;
 /** Lookups after a Duplicate: Describe may lag a moment behind the create it answers for. */
 const FIND_ATTEMPTS = 4;
 
 export function ec2Caller(client: EC2Client, opts: Ec2Options): Ec2 {
-  const backOff = { baseMs: 500, maxMs: 8_000, sleep: opts.sleep, random: opts.random };
+  // A first throttling retry after 125-250 ms: EC2 refills its request buckets every second, and a
+  // throttled call on the critical path delays the whole stack by its wait.
+  const backOff = { baseMs: 250, maxMs: 8_000, sleep: opts.sleep, random: opts.random };
 
   /** After a Duplicate: the resource exists, so a lookup that misses it is Describe lagging behind. */
   const findAfterDuplicate = <T>(operation: string, find: () => Promise<T | undefined>, duplicate: unknown) =>
@@ -101,7 +107,12 @@ export function ec2Caller(client: EC2Client, opts: Ec2Options): Ec2 {
           async () => {
             if (opts.signal?.aborted) throw new CancelledError(operation);
             if (maybeDone && callOpts.findCreated) {
-              const found = await callOpts.findCreated();
+              // Describe may lag a moment behind the create: look a few times before creating again.
+              let found = await callOpts.findCreated();
+              for (let look = 1; found === undefined && look < LOOKS_BEFORE_RESEND; look++) {
+                await opts.sleep(LOOKUP_LAG_MS * 2 ** (look - 1));
+                found = await callOpts.findCreated();
+              }
               if (found !== undefined) return found;
             }
             try {

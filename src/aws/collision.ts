@@ -1,13 +1,21 @@
 // A stack id names one stack per region. `up` with an id that already has resources is refused in the
 // preflight, before anything is created, with what exists (counts per kind, who created it, when)
 // and how to delete it: a second stack under the same tag would make every teardown by tag take
-// both, and its key pair name collides with the first stack's anyway.
+// both, and its key pair name collides with the first stack's anyway. What is found is looked for
+// again twice, a few seconds apart, before refusing: right after a `mode: down` (the PR workflow
+// replaces its environment so) Describe may still show resources that are already deleted.
 
 import { InputError } from '../core/errors';
 import { Inputs, Tags } from '../core/names';
 import type { Plan } from '../plan/types';
 import type { Ec2 } from './client';
+import type { Io } from '../core/io';
+import type { Sleep } from '../core/retry';
 import { describeStack, Seen } from './discover';
+
+/** Looks after the first one that found something: how often, and how far apart. */
+const RECHECKS = 2;
+const RECHECK_MS = 5_000;
 
 /** "2 instance(s), 1 vpc, …" in the order teardown deletes them. */
 function countsByKind(seen: Seen[]): string {
@@ -28,8 +36,16 @@ function owners(seen: Seen[]): string {
   return [...lines].sort().join('; ');
 }
 
-export async function refuseExistingStack(ec2: Ec2, plan: Plan): Promise<void> {
-  const seen = await describeStack(ec2, plan.stackId);
+export async function refuseExistingStack(ec2: Ec2, plan: Plan, sleep: Sleep, io: Pick<Io, 'info'>): Promise<void> {
+  let seen = await describeStack(ec2, plan.stackId);
+  for (let i = 0; i < RECHECKS && seen.length > 0; i++) {
+    io.info(
+      `Stack id ${plan.stackId} shows ${seen.length} resource(s) in ${plan.region}; looking again in ` +
+        `${RECHECK_MS / 1000} s (a deletion may still be showing)`,
+    );
+    await sleep(RECHECK_MS);
+    seen = await describeStack(ec2, plan.stackId);
+  }
   if (seen.length === 0) return;
   throw new InputError(
     Inputs.StackId,

@@ -174,12 +174,16 @@ export async function discover(
   run?: RunScope,
   io?: Pick<Io, 'info'>,
 ): Promise<Found> {
-  const [tagged, knownAddresses] = await Promise.all([
+  const knownVpcs = known.filter((r) => r.kind === Kind.Vpc).map((r) => r.id);
+  // One round for what the ledger and the tags show, the inside of each recorded VPC included (kept
+  // only if that VPC turns out to be this run's); a second only for VPCs the ledger did not know.
+  const [tagged, knownAddresses, ...insideKnown] = await Promise.all([
     describeStack(ec2, stackId),
     describeAddresses(
       ec2,
       known.filter((r) => r.kind === Kind.ElasticIp).map((r) => r.id),
     ),
+    ...knownVpcs.map((v) => describeSeen(ec2, { vpcIds: [v] })),
   ]);
   // What another run of this stack id created: never deleted by this run, whatever its ledger says.
   const foreign = new Set(
@@ -204,7 +208,11 @@ export async function discover(
   );
   merge(f.vpcs, ids(Kind.Vpc), (x) => x);
   // Inside our VPCs everything is ours (another run cannot create in them): found even untagged.
-  if (f.vpcs.length > 0) for (const s of await describeSeen(ec2, { vpcIds: f.vpcs })) s.into(f);
+  knownVpcs.forEach((v, i) => {
+    if (!foreign.has(v)) for (const s of insideKnown[i]) s.into(f);
+  });
+  const unrecorded = f.vpcs.filter((v) => !knownVpcs.includes(v));
+  if (unrecorded.length > 0) for (const s of await describeSeen(ec2, { vpcIds: unrecorded })) s.into(f);
 
   // Recorded ids that Describe did not show (eventual consistency, or already gone): deleting them
   // costs one call each and answers NotFound when they are gone.

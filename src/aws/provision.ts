@@ -55,7 +55,7 @@ export async function provision(plan: Plan, ctx: ProviderContext, deps: UpDeps):
   const [types, , zones, image, cidrs] = await settleAll([
     checkInstanceTypes(ec2, plan),
     // Refused here when the stack id is taken: nothing of ours exists yet, nothing of theirs is touched.
-    refuseExistingStack(ec2, plan),
+    refuseExistingStack(ec2, plan, wait.sleep, ctx.io),
     zonesOfferingAll(ec2, plan),
     findImage(ec2, plan.image),
     ingressCidrs(plan.ingress, deps.fetchRunnerIp),

@@ -208,6 +208,13 @@ export class FakeEc2 {
    * UnauthorizedOperation, as EC2 does, when the role's policy would.
    */
   authorize?: (checks: Check[]) => Decision;
+  /**
+   * Eventual consistency: return true to answer this Describe call as EC2 does right after a create,
+   * with nothing in it yet.
+   */
+  describeLags?: (op: string, input: Record<string, unknown>) => boolean;
+  /** Return true to lose this call on the way in: nothing happens, the caller sees a network error. */
+  dropRequest?: (op: string, callNumber: number) => boolean;
   /** Return true to perform this call and then lose its answer (a network error, as the SDK throws it). */
   loseAnswer?: (op: string, callNumber: number) => boolean;
   /** Idempotency tokens seen, per operation: the parameters they came with and the answer to repeat. */
@@ -353,7 +360,12 @@ export class FakeEc2 {
     };
     if (this.cutAfter !== undefined && n > this.cutAfter) return fail('RequestAborted', 'the runner is gone');
     if (this.throttle?.(op, n)) return fail('RequestLimitExceeded', 'Request limit exceeded.');
+    if (this.dropRequest?.(op, n)) {
+      record.error = 'ECONNRESET';
+      return Promise.reject(Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' }));
+    }
     this.advance();
+    if (this.describeLags?.(op, input) && DESCRIBED[op]) return { $metadata: {}, [DESCRIBED[op]]: [] };
     if (this.authorize) {
       const decision = this.authorize(this.checksFor(op, input));
       if (!decision.allowed)
@@ -1233,6 +1245,19 @@ export class FakeEc2 {
     };
   }
 }
+
+/** The list each Describe call answers with. */
+const DESCRIBED: Record<string, string> = {
+  DescribeVpcs: 'Vpcs',
+  DescribeSubnets: 'Subnets',
+  DescribeSecurityGroups: 'SecurityGroups',
+  DescribeKeyPairs: 'KeyPairs',
+  DescribeAddresses: 'Addresses',
+  DescribeInternetGateways: 'InternetGateways',
+  DescribeInstances: 'Reservations',
+  DescribeNetworkInterfaces: 'NetworkInterfaces',
+  DescribeRouteTables: 'RouteTables',
+};
 
 export function fakeError(code: string, message: string): EC2ServiceException {
   return new EC2ServiceException({ name: code, $fault: 'client', $metadata: { httpStatusCode: 400 }, message });

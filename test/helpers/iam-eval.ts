@@ -30,9 +30,17 @@ export interface Check {
 /** The placeholder the README tells users to replace with their owner/repository. */
 export const REPOSITORY_PLACEHOLDER = 'OWNER/REPO';
 
+/** policy/iam-policy.json of this checkout, from the tests and from the benchmark's compiled copy alike. */
+function policyFile(): string {
+  for (let dir = __dirname; ; dir = path.dirname(dir)) {
+    const file = path.join(dir, 'policy', 'iam-policy.json');
+    if (fs.existsSync(file)) return file;
+    if (path.dirname(dir) === dir) throw new Error(`policy/iam-policy.json not found above ${__dirname}`);
+  }
+}
+
 export function loadPolicy(repository: string): PolicyDocument {
-  const file = path.join(__dirname, '..', '..', 'policy', 'iam-policy.json');
-  const text = fs.readFileSync(file, 'utf8');
+  const text = fs.readFileSync(policyFile(), 'utf8');
   return JSON.parse(text.split(REPOSITORY_PLACEHOLDER).join(repository)) as PolicyDocument;
 }
 

@@ -76,6 +76,25 @@ describe('a second up with a stack id that exists (the re-run of a matrix entry)
   });
 });
 
+describe('the PR workflow: mode down, then up with the same id', () => {
+  it('up looks again before refusing: a stack whose deletion is still showing does not block it', async () => {
+    const fake = new FakeEc2({ terminateMs: 4_000 });
+    const old = rig({ [Inputs.StackId]: 'pr-3' }, {}, fake, { runId: '1', runAttempt: '1' });
+    await old.up();
+    const next = rig({ [Inputs.StackId]: 'pr-3' }, {}, fake, { runId: '2', runAttempt: '1' });
+    // The old stack is still there at the first look; its deletion finishes within the rechecks.
+    const [up, down] = await Promise.all([next.up(), old.down()]);
+    expect(down.leftovers).toEqual([]);
+    expect(next.io.lines).toContainEqual(
+      expect.stringMatching(/^Stack id pr-3 shows \d+ resource\(s\) in us-east-1; looking again/),
+    );
+    expect(up.nodes).toHaveLength(next.plan.nodes.length);
+    expect(fake.liveResources().sort()).toEqual(next.ledger.records.map((r) => r.id).sort());
+    expect((await next.postDown()).leftovers).toEqual([]);
+    expect(fake.liveResources()).toEqual([]);
+  });
+});
+
 describe('two runs of one stack id racing past the preflight', () => {
   async function race(): Promise<{ fake: FakeEc2; winner: Rig; loser: Rig }> {
     const fake = new FakeEc2();

@@ -3,7 +3,7 @@
 // does not know: ClientToken where EC2 takes one, a lookup by this run's tags before resending the
 // other creates, and a Duplicate after a lost answer resolved to this run's own resource.
 
-import { Inputs } from '../../../src/core/names';
+import { Inputs, Tags } from '../../../src/core/names';
 import { FakeEc2 } from '../../helpers/fake-ec2';
 import { rig } from './harness';
 
@@ -89,6 +89,61 @@ describe.each(['minimal', 'full'])('%s topology', (topology) => {
       expect(r.fake.liveResources()).toEqual([]);
     }
     expect(lost).toBeGreaterThan(total / 2);
+  });
+});
+
+describe('a lost answer while Describe still lags behind the create', () => {
+  it.each(['ImportKeyPair', 'CreateSecurityGroup', 'CreateSubnet', 'AuthorizeSecurityGroupIngress'])(
+    '%s: the resend answers Duplicate, which resolves to the resource this run created',
+    async (op) => {
+      const clean = rig({ [Inputs.Topology]: 'full' });
+      await clean.up();
+      const r = rig({ [Inputs.Topology]: 'full' });
+      let lost: string | undefined; // the lost call's input
+      r.fake.loseAnswer = (o, n) => {
+        if (o !== op || lost) return false;
+        lost = JSON.stringify(r.fake.calls[n - 1].input);
+        return true;
+      };
+      // The lookups by Name before the resend find nothing yet; later ones do.
+      const resent = () => r.fake.calls.filter((c) => c.op === op && JSON.stringify(c.input) === lost).length > 1;
+      r.fake.describeLags = (o, input) =>
+        !!lost && o.startsWith('Describe') && JSON.stringify(input).includes('"tag:Name"') && !resent();
+      await r.up();
+      expect(r.fake.errorsOf('ECONNRESET')).toHaveLength(1);
+      const duplicate = {
+        ImportKeyPair: 'InvalidKeyPair.Duplicate',
+        CreateSecurityGroup: 'InvalidGroup.Duplicate',
+        CreateSubnet: 'InvalidSubnet.Conflict',
+        AuthorizeSecurityGroupIngress: 'InvalidPermission.Duplicate',
+      }[op]!;
+      expect(r.fake.errorsOf(duplicate)).toHaveLength(1);
+      expect(inventory(r.fake)).toEqual(inventory(clean.fake));
+      expect(r.ledger.records.map((x) => x.id).sort()).toEqual(r.fake.liveResources().sort());
+      expect((await r.postDown()).leftovers).toEqual([]);
+    },
+  );
+
+  it("another run's key pair of the same name is never taken for this run's: its Duplicate stays an error", async () => {
+    const fake = new FakeEc2();
+    const other = rig({ [Inputs.StackId]: 'same' }, {}, fake, { runId: '1', runAttempt: '1' });
+    await other.up();
+    const r = rig({ [Inputs.StackId]: 'same' }, {}, fake, { runId: '2', runAttempt: '1' });
+    // Past the preflight (as in a race: its lookups by the stack tag alone see nothing yet), and the
+    // first ImportKeyPair lost on the way in: the resend meets the other run's key.
+    const byStackTagAlone = (input: Record<string, unknown>) =>
+      ((input.Filters as Array<{ Name: string }> | undefined) ?? []).every((f) =>
+        [`tag:${Tags.StackId}`, 'instance-state-name'].includes(f.Name),
+      );
+    r.fake.describeLags = (o, input) => o.startsWith('Describe') && byStackTagAlone(input);
+    let lost = false;
+    r.fake.dropRequest = (o) => o === 'ImportKeyPair' && !lost && (lost = true);
+    await expect(r.up()).rejects.toThrow(
+      /ImportKeyPair failed \(InvalidKeyPair.Duplicate\).*no resource of this run was found/,
+    );
+    r.fake.describeLags = undefined;
+    expect((await r.postDown()).leftovers).toEqual([]);
+    expect(fake.liveResources().sort()).toEqual(other.ledger.records.map((x) => x.id).sort());
   });
 });
 
