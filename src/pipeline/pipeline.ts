@@ -62,6 +62,7 @@ async function failOnLeftovers(io: Io, report: TeardownReport): Promise<void> {
 export async function runMain(io: Io, ctx: RunContext & PlanContext, opts: PipelineOptions = {}): Promise<void> {
   const settings = readSettings((name) => io.getInput(name), ctx);
   if (settings.githubToken) io.setSecret(settings.githubToken);
+  for (const w of settings.warnings) io.warning(w);
   // Saved before anything else happens, so the post step knows the mode even after a crash.
   io.saveState(States.Settings, settingsToJson(settings));
   const plan = buildPlan(settings, ctx);

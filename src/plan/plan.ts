@@ -298,6 +298,7 @@ export function buildPlan(s: Settings, ctx: PlanContext): Plan {
     smoke: s.smoke,
     tempest: s.tempest,
     teardown: s.teardown,
+    warnings: [...s.warnings],
   };
 }
 

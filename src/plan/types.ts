@@ -123,6 +123,8 @@ export interface Plan {
   smoke: boolean;
   tempest: Settings['tempest'];
   teardown: Settings['teardown'];
+  /** Inputs accepted with a second look (Settings.warnings): the log, the plan and the summary show them. */
+  warnings: string[];
 }
 
 /** Facts from outside that the Plan records but must not look up itself. */

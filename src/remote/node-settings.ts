@@ -7,18 +7,13 @@ import { findOs } from '../settings/matrix';
 import type { Plan, PlannedNode, NicPurpose } from '../plan/types';
 import type { Environment, EnvironmentNode } from '../provider';
 import { PASSWORD_NAMES, PasswordName, StackSecrets } from '../core/secrets';
+import { shellQuote } from '../core/shell-quote';
 
 export const SETTINGS_PATH = '/etc/openstack-on-aws/settings.env';
 /** Written by the stages: the OS names of the node's NICs, found by MAC (NIC_MANAGEMENT=...). */
 export const NICS_PATH = '/etc/openstack-on-aws/nics.env';
 export const STAGES_DIR = '/opt/openstack-on-aws/stages';
 export const STAGE_LOG_DIR = '/var/log/openstack-on-aws';
-
-/** Single-quoted for bash: safe for every character but NUL (which no setting may hold). */
-export function shellQuote(value: string): string {
-  if (value.includes('\0')) throw new Error('a setting cannot contain a NUL character');
-  return `'${value.replace(/'/g, `'\\''`)}'`;
-}
 
 export function passwordKey(name: PasswordName): string {
   return `PASS_${name.toUpperCase().replace(/-/g, '_')}`;

@@ -1,9 +1,9 @@
-// Quoting for bash command lines built from Plan values and user inputs (image URL, names).
+// Helpers for the bash command lines the smoke checks build from Plan values and user inputs
+// (image URL, names), and for what their failures show.
 
-/** Single-quotes a word for bash: safe for any content. */
-export function shq(word: string): string {
-  return `'${word.replace(/'/g, `'\\''`)}'`;
-}
+// The one quoting function (src/core/shell-quote.ts), under the short name the checks' many
+// command lines use.
+export { shellQuote as shq } from '../core/shell-quote';
 
 /** The last lines of a command's output, bounded in size: what a failure report shows. */
 export function tail(text: string, lines = 40, maxChars = 4000): string {
