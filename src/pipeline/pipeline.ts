@@ -1,9 +1,8 @@
 // The one-way pipeline behind every entry point: inputs → Settings → Plan → (provision → install →
 // network fix → smoke → report) → teardown. Entries (main, post, cli) only choose the Io.
 
-import * as os from 'os';
-import * as path from 'path';
 import { TeardownError } from '../core/errors';
+import { deleteSecretWorkFiles, workDirFor } from '../core/work-files';
 import { readSettings, RunContext, Settings, settingsFromJson, settingsToJson } from '../settings/inputs';
 import type { Io } from '../core/io';
 import { savedResources } from './ledger';
@@ -45,9 +44,11 @@ export async function showPlan(io: Io, plan: Plan): Promise<void> {
   await io.summary(renderPlanMarkdown(plan));
 }
 
-function workDirFor(stackId: string, ctx: RunContext, opts: PipelineOptions): string {
-  const root = opts.workRoot ?? ctx.env.RUNNER_TEMP ?? os.tmpdir();
-  return path.join(root, 'openstack-on-aws', stackId);
+/** The stack's key and credentials go with the stack: deleted once its teardown ran. */
+function deleteRunnerSecrets(io: Io, workDir: string | undefined): void {
+  if (!workDir) return;
+  const deleted = deleteSecretWorkFiles(workDir);
+  if (deleted.length) io.info(`Deleted the stack's key and credential files on this machine: ${deleted.join(', ')}`);
 }
 
 /** Logs a teardown's result and fails, naming every id, when anything was left behind. */
@@ -74,13 +75,14 @@ export async function runMain(io: Io, ctx: RunContext & PlanContext, opts: Pipel
       await showPlan(io, plan);
       return runUp(io, settings, plan, {
         provider: provider(),
-        workDir: workDirFor(plan.stackId, ctx, opts),
+        workDir: workDirFor(plan.stackId, opts.workRoot, ctx.env),
         stagesDir: opts.stagesDir ?? bundledStagesDir(),
         tcpConnect: opts.tcpConnect,
       });
     case 'down': {
       io.setOutput(Outputs.StackId, settings.stackId);
       const report = await provider().down(settings.stackId, { io, known: [] });
+      deleteRunnerSecrets(io, workDirFor(settings.stackId, opts.workRoot, ctx.env));
       await reportTeardown(io, plan, report);
       await failOnLeftovers(io, report);
       return notifyPrDown(io, settings);
@@ -96,17 +98,20 @@ export async function runMain(io: Io, ctx: RunContext & PlanContext, opts: Pipel
   }
 }
 
-/** The post step: runs always; tears down what main brought up, as the teardown input says. */
-export async function runPost(io: Io, opts: PipelineOptions = {}): Promise<void> {
+/**
+ * The post step: runs always; tears down what main brought up, as the teardown input says.
+ * Resolves true when a teardown ran (the CLI then deletes its own credential files too).
+ */
+export async function runPost(io: Io, opts: PipelineOptions = {}): Promise<boolean> {
   const saved = io.getState(States.Settings);
   if (!saved) {
     io.info('Nothing to tear down: the main step saved no settings (it failed before reading its inputs).');
-    return;
+    return false;
   }
   const settings: Settings = settingsFromJson(saved);
   if (settings.mode !== 'up') {
     io.info(`Nothing to tear down: mode was '${settings.mode}'.`);
-    return;
+    return false;
   }
   const outcome = io.getState(States.UpOutcome) as UpOutcome | '';
   const decision = decideTeardown(settings.teardown, outcome);
@@ -114,11 +119,12 @@ export async function runPost(io: Io, opts: PipelineOptions = {}): Promise<void>
     io.info(
       `Keeping stack ${settings.stackId}: ${decision.why}. Delete it with mode: down and stack-id: ${settings.stackId}; its instances terminate themselves when its lifetime ends, and mode: sweep deletes the rest.`,
     );
-    return;
+    return false;
   }
   io.info(`Tearing down stack ${settings.stackId}: ${decision.why}.`);
   const provider = (opts.providerFor ?? providerFor)(settings);
   const report = await provider.down(settings.stackId, { io, known: savedResources(io) });
+  deleteRunnerSecrets(io, io.getState(States.WorkDir) || undefined);
   const startedAt = io.getState(States.StartedAt);
   const now = new Date();
   // The Plan is pure: rebuilt here for the cost table (nodes and types), no state needed.
@@ -126,4 +132,5 @@ export async function runPost(io: Io, opts: PipelineOptions = {}): Promise<void>
   const billed = startedAt ? (now.getTime() - Date.parse(startedAt)) / 1000 : undefined;
   await reportTeardown(io, plan, report, billed);
   await failOnLeftovers(io, report);
+  return true;
 }

@@ -22,6 +22,7 @@ import { notifyPrUp } from '../report/pr-notify';
 import { recordCheckTimings, reportUp, shouldCollectLogs } from '../report/report-run';
 import { Timings } from '../report/timings';
 import { generateStackSecrets, StackSecrets } from '../core/secrets';
+import { PRIVATE_KEY_FILE } from '../core/work-files';
 import { smokeInstanceIp } from '../smoke/context';
 import { runSmokeChecks, smokeResult } from '../smoke/run';
 import type { CheckResult, TcpConnect } from '../smoke/types';
@@ -64,7 +65,7 @@ export async function runUp(io: Io, settings: Settings, plan: Plan, deps: UpDeps
   io.saveState(States.StartedAt, new Date().toISOString());
   // Masked before anything else can see them.
   const secrets = generateStackSecrets(plan.stackId, (s) => io.setSecret(s));
-  const privateKeyPath = path.join(deps.workDir, 'id_ed25519');
+  const privateKeyPath = path.join(deps.workDir, PRIVATE_KEY_FILE);
   fs.writeFileSync(privateKeyPath, secrets.sshKey.privateKey, { mode: 0o600 });
   const ledger = stateLedger(io);
 

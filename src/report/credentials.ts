@@ -6,6 +6,7 @@ import * as path from 'path';
 import type { Plan } from '../plan/types';
 import type { Environment } from '../provider';
 import { shq } from '../smoke/shell';
+import { CLOUDS_YAML_FILE, OPENRC_FILE } from '../core/work-files';
 
 export const CLOUD_NAME = 'openstack-on-aws';
 export const REGION_NAME = 'RegionOne';
@@ -71,8 +72,8 @@ export async function writeCredentialFiles(
   workDir: string,
 ): Promise<{ cloudsYaml: string; openrc: string }> {
   await fs.mkdir(workDir, { recursive: true });
-  const cloudsYaml = path.join(workDir, 'clouds.yaml');
-  const openrc = path.join(workDir, 'admin-openrc.sh');
+  const cloudsYaml = path.join(workDir, CLOUDS_YAML_FILE);
+  const openrc = path.join(workDir, OPENRC_FILE);
   await writePrivate(cloudsYaml, renderCloudsYaml(authUrl(env), adminPassword));
   await writePrivate(openrc, renderOpenrc(authUrl(env), adminPassword));
   return { cloudsYaml, openrc };
