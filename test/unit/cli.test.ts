@@ -248,3 +248,20 @@ describe('up then teardown in a terminal', () => {
     expect(fs.existsSync(path.join(stateDir, 'brief.outputs.json'))).toBe(false);
   });
 });
+
+describe('npm run e2e:local -- --help', () => {
+  it('answers at once: spawns nothing (no build, no image) and documents --tempest smoke', () => {
+    // With an empty PATH every child process the run starts (node for the build, bash for the image)
+    // would fail: a zero exit proves the help came first.
+    const empty = fs.mkdtempSync(path.join(scratch, 'no-path-'));
+    const r = spawnSync(process.execPath, [path.join(ROOT, 'scripts/e2e-local.js'), '--help'], {
+      encoding: 'utf8',
+      env: { PATH: empty },
+    });
+    expect([r.status, r.stderr]).toEqual([0, '']);
+    expect(r.stdout).toMatch(/^usage: npm run e2e:local /);
+    expect(r.stdout).toMatch(/^ {2}npm run e2e:local -- --tempest smoke +also install and run Tempest's smoke set$/m);
+    for (const d of inputDocs().filter((x) => !['mode', 'stack-id'].includes(x.name)))
+      expect(r.stdout).toMatch(new RegExp(`^  --${d.name}\\b`, 'm'));
+  });
+});
