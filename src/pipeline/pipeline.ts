@@ -15,7 +15,8 @@ import { renderPlanMarkdown, renderPlanText } from '../report/plan-render';
 import { notifyPrDown } from '../report/pr-notify';
 import { reportTeardown } from '../report/report-run';
 import { decideTeardown, UpOutcome } from './teardown-policy';
-import { bundledStagesDir, runUp, UpDeps } from './up';
+import { runUp, UpDeps } from './up';
+import { shippedStagesDir } from '../core/shipped';
 
 export interface PipelineOptions {
   providerFor?: ProviderFactory;
@@ -76,7 +77,7 @@ export async function runMain(io: Io, ctx: RunContext & PlanContext, opts: Pipel
       return runUp(io, settings, plan, {
         provider: provider(),
         workDir: workDirFor(plan.stackId, opts.workRoot, ctx.env),
-        stagesDir: opts.stagesDir ?? bundledStagesDir(),
+        stagesDir: opts.stagesDir ?? shippedStagesDir(),
         tcpConnect: opts.tcpConnect,
       });
     case 'down': {

@@ -23,12 +23,11 @@ import { recordCheckTimings, reportUp, shouldCollectLogs } from '../report/repor
 import { Timings } from '../report/timings';
 import { generateStackSecrets, StackSecrets } from '../core/secrets';
 import { PRIVATE_KEY_FILE } from '../core/work-files';
+import { ADMIN_OPENRC } from '../core/node-paths';
 import { smokeInstanceIp } from '../smoke/context';
 import { runSmokeChecks, smokeResult } from '../smoke/run';
 import type { CheckResult, TcpConnect } from '../smoke/types';
 import type { UpOutcome } from './teardown-policy';
-
-export const ADMIN_OPENRC = '/root/admin-openrc';
 
 export interface UpDeps {
   provider: Provider;
@@ -40,14 +39,6 @@ export interface UpDeps {
   tcpConnect?: TcpConnect;
   /** Where the log bundle is uploaded. Default: the workflow's artifact service when this runs as the action. */
   artifactUploader?: ArtifactUploader;
-}
-
-/** The stage scripts ship next to the bundles (dist/stages); under ts-jest they are src/stages. */
-export function bundledStagesDir(): string {
-  const candidates = [path.join(__dirname, '..', 'stages'), path.join(__dirname, 'stages')];
-  const found = candidates.find((d) => fs.existsSync(path.join(d, 'lib.sh')));
-  if (!found) throw new Error(`stage scripts not found next to the bundle (looked in ${candidates.join(', ')})`);
-  return found;
 }
 
 function saveOutcome(io: Io, outcome: UpOutcome): void {

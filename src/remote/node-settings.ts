@@ -9,11 +9,8 @@ import type { Environment, EnvironmentNode } from '../provider';
 import { PASSWORD_NAMES, PasswordName, StackSecrets } from '../core/secrets';
 import { shellQuote } from '../core/shell-quote';
 
-export const SETTINGS_PATH = '/etc/openstack-on-aws/settings.env';
-/** Written by the stages: the OS names of the node's NICs, found by MAC (NIC_MANAGEMENT=...). */
-export const NICS_PATH = '/etc/openstack-on-aws/nics.env';
-export const STAGES_DIR = '/opt/openstack-on-aws/stages';
-export const STAGE_LOG_DIR = '/var/log/openstack-on-aws';
+// The node paths shared with the scripts live in src/core/node-paths.ts; re-exported for the stage code.
+export { NICS_PATH, SETTINGS_PATH, STAGE_LOG_DIR, STAGES_DIR } from '../core/node-paths';
 
 export function passwordKey(name: PasswordName): string {
   return `PASS_${name.toUpperCase().replace(/-/g, '_')}`;
