@@ -129,9 +129,19 @@ function stateFileFor(args: ParsedArgs, settings: Settings): string {
   return path.join(args.stateDir ?? defaultStateDir(), `${name}.state.json`);
 }
 
-/** After a teardown ran: the outputs file holds the admin password and the key's path; it goes too. */
-function deleteCredentialOutputs(stateFile: string): void {
-  fs.rmSync(terminalFiles(stateFile).outputs, { force: true });
+/** Outputs that are credentials, or point at the key and credential files the teardown deleted. */
+const CREDENTIAL_OUTPUTS: string[] = [Outputs.AdminPassword, Outputs.SshKeyPath, Outputs.CloudsYaml, Outputs.Openrc];
+
+/**
+ * After a teardown ran, the outputs file loses the admin password and the paths of the deleted
+ * files; the rest (timings, plan, smoke result…) stays for reading (e2e:local reads the timings).
+ */
+function scrubCredentialOutputs(stateFile: string): void {
+  const file = terminalFiles(stateFile).outputs;
+  if (!fs.existsSync(file)) return;
+  const outputs = JSON.parse(fs.readFileSync(file, 'utf8')) as Record<string, string>;
+  for (const name of CREDENTIAL_OUTPUTS) delete outputs[name];
+  fs.writeFileSync(file, JSON.stringify(outputs, null, 2), { mode: 0o600 });
 }
 
 async function runPlan(args: ParsedArgs, inputs: ParsedArgs['inputs']): Promise<number> {
@@ -214,7 +224,7 @@ export async function runCli(argv: string[], deps: CliDeps = {}): Promise<number
       tornDown = err instanceof TeardownError;
     }
   }
-  if (tornDown) deleteCredentialOutputs(stateFile);
+  if (tornDown) scrubCredentialOutputs(stateFile);
   return failed ? 1 : 0;
 }
 

@@ -178,8 +178,11 @@ describe('teardown removes the key and the credential files kept on this machine
     const junit = path.join(work, 'junit.xml');
     fs.writeFileSync(junit, '<testsuites/>');
     const outputs = path.join(stateDir, `${id}.outputs.json`);
-    fs.writeFileSync(outputs, JSON.stringify({ 'admin-password': 'hunter2hunter2' }));
-    return { files: [...files, outputs], junit };
+    fs.writeFileSync(
+      outputs,
+      JSON.stringify({ 'admin-password': 'hunter2hunter2', 'ssh-key-path': files[0], timings: '{"stage":{}}' }),
+    );
+    return { files, junit, outputs };
   }
 
   it('down --stack-id deletes them after the stack', async () => {
@@ -197,6 +200,8 @@ describe('teardown removes the key and the credential files kept on this machine
     }
     expect(deleted).toEqual(['kept']);
     for (const f of kept.files) expect(fs.existsSync(f)).toBe(false);
+    // The outputs file keeps what is not a credential (e2e:local reads the timings from it).
+    expect(JSON.parse(fs.readFileSync(kept.outputs, 'utf8'))).toEqual({ 'stack-id': 'kept', timings: '{"stage":{}}' });
     // Not secret (masked): kept for the user.
     expect(fs.existsSync(kept.junit)).toBe(true);
   });
@@ -219,12 +224,16 @@ describe('teardown removes the key and the credential files kept on this machine
       spy.mockRestore();
     }
     for (const f of kept.files) expect(fs.existsSync(f)).toBe(true);
+    expect(JSON.parse(fs.readFileSync(kept.outputs, 'utf8'))).toHaveProperty('admin-password');
   });
 });
 
 describe('up then teardown in a terminal', () => {
-  it('deletes the key and the outputs file once its own teardown ran', async () => {
+  it('deletes the key and scrubs the credentials from the outputs file once its own teardown ran', async () => {
     const stateDir = fs.mkdtempSync(path.join(scratch, 'up-'));
+    // As an earlier run of the same id left it (outputs are merged into the file).
+    const outputsFile = path.join(stateDir, 'brief.outputs.json');
+    fs.writeFileSync(outputsFile, JSON.stringify({ 'admin-password': 'hunter2hunter2' }));
     const failing: Provider = {
       up: async () => {
         throw new Error('InsufficientInstanceCapacity in every zone');
@@ -245,7 +254,9 @@ describe('up then teardown in a terminal', () => {
     const work = path.join(stateDir, 'openstack-on-aws', 'brief');
     expect(fs.existsSync(work)).toBe(true);
     expect(fs.existsSync(path.join(work, 'id_ed25519'))).toBe(false);
-    expect(fs.existsSync(path.join(stateDir, 'brief.outputs.json'))).toBe(false);
+    const outputs = JSON.parse(fs.readFileSync(outputsFile, 'utf8')) as Record<string, string>;
+    expect(outputs['stack-id']).toBe('brief');
+    expect(outputs).not.toHaveProperty('admin-password');
   });
 });
 
