@@ -21,6 +21,11 @@ export function inputDocs(): InputDoc[] {
   return docs.inputs as InputDoc[];
 }
 
+/** action.yml's default of an input ('' when none). */
+export function declaredDefault(name: InputName): string {
+  return inputDocs().find((d) => d.name === name)?.default ?? '';
+}
+
 /** Words of text on lines of at most width characters, each after indent. */
 export function wrap(text: string, indent: string, width = 100): string[] {
   const lines: string[] = [];

@@ -19,6 +19,7 @@ import {
   RELEASES,
   unsupportedReason,
 } from './matrix';
+import { declaredDefault } from '../core/input-docs';
 import { Inputs, InputName } from '../core/names';
 import { cidrContains, isIpv4, parseCidr } from '../core/net';
 
@@ -353,6 +354,30 @@ function count(name: InputName, raw: string, fallback: number, max: number): num
   return n;
 }
 
+/** Inputs that only say what a new stack looks like or how up runs (moot for down and sweep). */
+const NEW_STACK_INPUTS: InputName[] = [
+  Inputs.Release,
+  Inputs.Os,
+  Inputs.Topology,
+  Inputs.ComputeCount,
+  Inputs.NetworkDriver,
+  Inputs.Lifetime,
+  Inputs.Teardown,
+  Inputs.ControllerInstanceType,
+  Inputs.ComputeInstanceType,
+  Inputs.BlockInstanceType,
+  Inputs.ObjectInstanceType,
+  Inputs.Ami,
+  Inputs.AllowedCidrs,
+  Inputs.VpcCidr,
+  Inputs.PingTarget,
+  Inputs.ImageUrl,
+  Inputs.Smoke,
+  Inputs.Spot,
+  Inputs.Tempest,
+  Inputs.LogBundle,
+];
+
 /**
  * Inputs that contradict each other: refused where one reading must be wrong (nothing is created
  * yet), a warning where both make sense and the ignored input does no harm.
@@ -372,14 +397,24 @@ function crossCheck(s: Settings, read: InputReader): void {
       'a token that may write pull-request comments (the default, ${{ github.token }}), or pr-comment: false',
       'pr-comment is true and the comment needs a token',
     );
-  const given = (name: InputName) => read(name).trim() !== '';
+  // Given = other than action.yml's default: the runner hands every input its default when a
+  // workflow leaves it out, and a default is no choice to warn about.
+  const given = (name: InputName) => !['', declaredDefault(name)].includes(read(name).trim());
   if (s.provider === 'local') {
-    const ignored: InputName[] = [Inputs.Ami, Inputs.Ec2Endpoint].filter(given);
+    const ignored: InputName[] = [Inputs.Ami, Inputs.Ec2Endpoint, Inputs.Region, Inputs.AllowedCidrs].filter(given);
     if (s.spot) ignored.push(Inputs.Spot);
     for (const name of ignored) s.warnings.push(`${name}: ignored with provider local (it applies to EC2 only).`);
   }
   if (s.mode === 'sweep' && given(Inputs.StackId))
     s.warnings.push(`stack-id: ignored with mode sweep, which deletes every expired stack in the region.`);
+  if (s.mode === 'down' || s.mode === 'sweep') {
+    // down and sweep find what to delete by the stack's tags: what a new stack would look like is moot.
+    const shaping = NEW_STACK_INPUTS.filter(given);
+    if (shaping.length)
+      s.warnings.push(
+        `${shaping.join(', ')}: ignored with mode ${s.mode} (they shape a new stack; ${s.mode} deletes by tags).`,
+      );
+  }
   if (!s.smoke && given(Inputs.ImageUrl))
     s.warnings.push(`image-url: ignored with smoke: false (only the smoke checks boot the image).`);
 }

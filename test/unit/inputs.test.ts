@@ -4,6 +4,7 @@ import { Inputs, InputName } from '../../src/core/names';
 import { settingsFrom, testContext } from '../helpers/inputs';
 import { memoryIo } from '../helpers/memory-io';
 import { runMain } from '../../src/pipeline/pipeline';
+import { inputDocs } from '../../src/core/input-docs';
 
 /** Asserts the one message names the input, the value and what is accepted. */
 function expectInputError(
@@ -313,5 +314,23 @@ describe('default stack id outside a workflow run follows the provider', () => {
     expect(settingsFrom({ provider: 'local', 'image-url': 'file:///x.img' }, { env: {} }).stackId).toMatch(
       /^local-[a-z0-9]+$/,
     );
+  });
+});
+
+describe('inputs down and sweep do not use', () => {
+  it('are accepted with one warning naming them', () => {
+    const s = settingsFrom({ mode: 'down', 'stack-id': 'old', topology: 'full', lifetime: '1h' });
+    expect(s.warnings).toEqual([
+      'topology, lifetime: ignored with mode down (they shape a new stack; down deletes by tags).',
+    ]);
+  });
+  it("are not warned about when they hold action.yml's defaults (the runner passes every default)", () => {
+    const defaults = Object.fromEntries(
+      inputDocs().map((d) => [d.name, d.default.includes('${{') ? 'ghs_x' : d.default]),
+    );
+    for (const mode of ['down', 'sweep'])
+      expect(settingsFrom({ ...defaults, mode, 'stack-id': mode === 'down' ? 'old' : '' }).warnings).toEqual([]);
+    const local = { provider: 'local', os: 'debian-12', release: 'zed', 'image-url': 'file:///x.img' };
+    expect(settingsFrom({ ...defaults, ...local }).warnings).toEqual([]);
   });
 });
