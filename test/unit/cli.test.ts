@@ -8,6 +8,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { parseArgs, runCli } from '../../src/cli';
+import { InputError } from '../../src/core/errors';
 import { inputDocs } from '../../src/core/input-docs';
 import { Inputs } from '../../src/core/names';
 import type { Provider } from '../../src/provider';
@@ -257,6 +258,49 @@ describe('up then teardown in a terminal', () => {
     const outputs = JSON.parse(fs.readFileSync(outputsFile, 'utf8')) as Record<string, string>;
     expect(outputs['stack-id']).toBe('brief');
     expect(outputs).not.toHaveProperty('admin-password');
+  });
+});
+
+describe('an input the provider refuses (before it creates anything)', () => {
+  it('ends up with the input error and starts no teardown', async () => {
+    const stateDir = fs.mkdtempSync(path.join(scratch, 'preflight-'));
+    const downs: string[] = [];
+    const picky: Provider = {
+      up: async () => {
+        throw new InputError(
+          Inputs.Ami,
+          'ami-0123456789abcdef0',
+          'an AMI id visible in the region',
+          'EC2 does not know it',
+        );
+      },
+      down: async (stackId) => {
+        downs.push(stackId);
+        return { stackId, deleted: [], leftovers: [], seconds: 0 };
+      },
+      sweep: async () => [],
+    };
+    const printed: string[] = [];
+    const capture = (chunk: string | Uint8Array) => {
+      printed.push(String(chunk));
+      return true;
+    };
+    const out = jest.spyOn(process.stdout, 'write').mockImplementation(capture);
+    const err = jest.spyOn(process.stderr, 'write').mockImplementation(capture);
+    let code: number;
+    try {
+      code = await runCli(['up', '--stack-id', 'picky', '--ami', 'ami-0123456789abcdef0', '--state-dir', stateDir], {
+        providerFor: () => picky,
+      });
+    } finally {
+      out.mockRestore();
+      err.mockRestore();
+    }
+    expect(code).toBe(1);
+    expect(downs).toEqual([]);
+    const text = printed.join('');
+    expect(text).toContain("error: Input 'ami' has the value 'ami-0123456789abcdef0': EC2 does not know it.");
+    expect(text).not.toMatch(/tearing down/i);
   });
 });
 
