@@ -44,7 +44,7 @@ export interface ParsedArgs {
 
 const SYNOPSIS = `usage: openstack-on-aws <${COMMAND_NAMES.join('|')}> [--<input> <value>]... [--state-dir DIR] [--json]`;
 
-export const USAGE = [
+const USAGE = [
   SYNOPSIS,
   '',
   'commands:',
@@ -55,7 +55,7 @@ export const USAGE = [
 ].join('\n');
 
 /** The help of one command: what it does, then every input (the action's, from action.yml). */
-export function commandHelp(command?: Command): string {
+function commandHelp(command?: Command): string {
   const head = command
     ? [
         `usage: openstack-on-aws ${command} [--<input> <value>]... [--state-dir DIR]${command === 'plan' ? ' [--json]' : ''}`,

@@ -4,7 +4,7 @@
 // contains another is masked whole.
 
 /** Values shorter than this are not masked: masking "a" or "1" would garble every line. */
-export const MIN_SECRET_LENGTH = 4;
+const MIN_SECRET_LENGTH = 4;
 
 // Every secret this process has generated or been given (the process-wide list, like the runner's
 // own): RemoteCommandError masks its output tail with it, wherever the error is raised.

@@ -12,7 +12,7 @@ export const CLOUDS_YAML_FILE = 'clouds.yaml';
 export const OPENRC_FILE = 'admin-openrc.sh';
 
 /** What holds a secret and goes when the stack does (JUnit and the log bundle are masked: they stay). */
-export const SECRET_WORK_FILES = [PRIVATE_KEY_FILE, CLOUDS_YAML_FILE, OPENRC_FILE] as const;
+const SECRET_WORK_FILES = [PRIVATE_KEY_FILE, CLOUDS_YAML_FILE, OPENRC_FILE] as const;
 
 /** <root>/openstack-on-aws/<stack id>; root: the CLI's state dir, else the runner's temp dir. */
 export function workDirFor(

@@ -162,7 +162,7 @@ function list(raw: string): string[] {
 }
 
 /** Below this prefix length an allowed block is accepted only with a warning (a /16 is 65,536 addresses). */
-export const WIDE_CIDR_PREFIX = 16;
+const WIDE_CIDR_PREFIX = 16;
 
 function allowedCidrs(raw: string, warnings: string[]): string[] {
   const accepted =
