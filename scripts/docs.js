@@ -1,7 +1,9 @@
 #!/usr/bin/env node
 // Regenerates the README's Inputs, Outputs and support tables from action.yml, src/settings/matrix.ts and
-// scripts/e2e-proven.json (the end-to-end runs measured on this project's machine), so they are
-// never written by hand. `--check` exits 1 when the README is stale (CI runs it).
+// scripts/e2e-proven.json (the end-to-end runs measured on this project's machine), and
+// src/core/input-docs.generated.json (every input's description and default, for the CLI's --help, so
+// the CLI bundle needs no action.yml at run time), so none is written by hand. `--check` exits 1 when
+// either is stale (CI runs it).
 const fs = require('fs');
 const path = require('path');
 const Module = require('module');
@@ -99,8 +101,18 @@ function replaceBlock(text, name, content) {
   return `${text.slice(0, i + start.length)}\n<!-- made by npm run docs from ${name === 'support' ? 'src/settings/matrix.ts' : 'action.yml'}; do not edit by hand -->\n${content}\n${text.slice(j)}`;
 }
 
+const readAction = () => yaml.load(fs.readFileSync(path.join(root, 'action.yml'), 'utf8'));
+const INPUT_DOCS_FILE = path.join(root, 'src', 'core', 'input-docs.generated.json');
+
+/** The input docs module: the same descriptions and defaults as the README's Inputs table. */
+function renderInputDocs(action = readAction()) {
+  const inputs = Object.entries(action.inputs).map(([name, i]) => ({ name, description: i.description, default: String(i.default ?? '') }));
+  const doc = { generated: 'by npm run docs from action.yml; do not edit by hand', inputs };
+  return JSON.stringify(doc, null, 2) + '\n';
+}
+
 function render(readme) {
-  const action = yaml.load(fs.readFileSync(path.join(root, 'action.yml'), 'utf8'));
+  const action = readAction();
   const matrix = loadTs(path.join(root, 'src', 'settings', 'matrix.ts'));
   let out = replaceBlock(readme, 'inputs', inputsTable(action));
   out = replaceBlock(out, 'outputs', outputsTable(action));
@@ -108,18 +120,21 @@ function render(readme) {
   return out;
 }
 
-module.exports = { render, supportTable, inputsTable, outputsTable, loadTs };
+module.exports = { render, renderInputDocs, supportTable, inputsTable, outputsTable, loadTs, INPUT_DOCS_FILE };
 
 if (require.main === module) {
   const file = path.join(root, 'README.md');
-  const current = fs.readFileSync(file, 'utf8');
-  const next = render(current);
+  const targets = [
+    [file, render(fs.readFileSync(file, 'utf8'))],
+    [INPUT_DOCS_FILE, renderInputDocs()],
+  ];
+  const stale = targets.filter(([f, next]) => !fs.existsSync(f) || fs.readFileSync(f, 'utf8') !== next);
   if (process.argv.includes('--check')) {
-    if (next !== current) {
-      console.error('README.md tables are stale: run `npm run docs` and commit the result.');
+    if (stale.length) {
+      console.error(`${stale.map(([f]) => path.relative(root, f)).join(' and ')} stale: run \`npm run docs\` and commit the result.`);
       process.exit(1);
     }
-  } else if (next !== current) {
-    fs.writeFileSync(file, next);
+  } else {
+    for (const [f, next] of stale) fs.writeFileSync(f, next);
   }
 }

@@ -20,6 +20,33 @@ const root = path.join(__dirname, '..');
 const outDir = path.join(root, 'build', 'e2e-local');
 const stateRoot = '/var/lib/openstack-on-aws';
 
+// --help answers at once: before any build, from the input docs `npm run docs` generates from action.yml.
+if (process.argv.slice(2).some((a) => a === '--help' || a === '-h')) {
+  const { inputs } = require('../src/core/input-docs.generated.json');
+  const fixed = ['provider', 'os', 'release', 'topology', 'image-url'];
+  process.stdout.write(
+    [
+      'usage: npm run e2e:local [-- --<input> <value>]...',
+      '',
+      'Builds the bundles and a small test image, runs the CLI\'s `up` with provider local (Debian 12, Zed,',
+      'topology minimal, a fresh stack id, the test image) through every install stage, the network fix,',
+      'every smoke check and the teardown, then asserts nothing of the stack is left on the host and prints',
+      'the stage timeline. Needs root. Flags after -- go to the CLI after the fixed ones, e.g.:',
+      '  npm run e2e:local -- --tempest smoke                 also install and run Tempest\'s smoke set',
+      '  npm run e2e:local -- --topology full                 add block1 (Cinder) and object1, object2 (Swift)',
+      '  npm run e2e:local -- --compute-instance-type m7i.xlarge',
+      '',
+      'inputs it accepts (the action\'s; `node dist/cli/index.js up --help` describes each):',
+      ...inputs
+        .filter((i) => i.name !== 'mode' && i.name !== 'stack-id')
+        .map((i) => `  --${i.name}${fixed.includes(i.name) ? ' (set by e2e:local; given again, the later wins)' : ''}`),
+      '(--stack-id and --state-dir are e2e:local\'s own: it looks for what the stack left by its id.)',
+      '',
+    ].join('\n'),
+  );
+  process.exit(0);
+}
+
 // Every byte this script and its children print goes through here, so the total can be reported.
 const printed = { total: 0, cli: 0 };
 for (const stream of [process.stdout, process.stderr]) {

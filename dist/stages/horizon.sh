@@ -38,6 +38,14 @@ OPENSTACK_NEUTRON_NETWORK = {
     'enable_fip_topology_check': True,
 }
 TIME_ZONE = "UTC"
+# Users reach the dashboard over HTTPS through the tls-proxy stage's HAProxy: Django must know the
+# request was secure, or its CSRF check refuses the login form's https Origin.
+SECURE_PROXY_SSL_HEADER = ('HTTP_X_FORWARDED_PROTO', 'https')
+CSRF_COOKIE_SECURE = True
+SESSION_COOKIE_SECURE = True
+# The dashboard calls the APIs from the controller, which cannot reach its own elastic IP on AWS
+# (the catalog's public endpoints): the internal ones, as Tempest does.
+OPENSTACK_ENDPOINT_TYPE = "internalURL"
 EOP
 web_wsgi_setup horizon
 # shellcheck disable=SC2046

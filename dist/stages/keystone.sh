@@ -39,7 +39,7 @@ log "keystone-manage bootstrap"
 OS_BOOTSTRAP_PASSWORD="$PASS_ADMIN" keystone-manage bootstrap \
   --bootstrap-admin-url "http://$CONTROLLER_NAME:5000/v3/" \
   --bootstrap-internal-url "http://$CONTROLLER_NAME:5000/v3/" \
-  --bootstrap-public-url "http://$PUBLIC_ADDRESS:5000/v3/" \
+  --bootstrap-public-url "$(public_url 5000/v3/)" \
   --bootstrap-region-id RegionOne
 
 openrc() {

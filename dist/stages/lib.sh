@@ -85,6 +85,9 @@ settings_defaults() {
 # ---------------------------------------------------------------------------------------------
 # Logging and stage frame
 
+# log is the stage's progress line: "HH:MM:SS [<stage>] text" is the one format the runner shows
+# (src/remote/stage-output.ts); everything else a stage prints (apt, dnf, services) goes to the
+# node's log file only. So log says what a step does, not what a package manager printed.
 log() { printf '%s [%s] %s\n' "$(date -u +%H:%M:%S)" "$STAGE" "$*"; }
 die() {
   log "ERROR: $*"
@@ -95,8 +98,9 @@ changed() {
   log "changed: $*"
 }
 
-# Runs the calling script once more with its output copied to /var/log/openstack-on-aws/<stage>.log,
-# so the full log stays on the node while the runner streams the same lines. Then loads settings.
+# Runs the calling script once more with all its output copied to /var/log/openstack-on-aws/<stage>.log
+# (appended per run, collected by the log bundle); the runner shows only the log lines of it, and
+# the last lines of all of it when the stage fails. Then loads settings.
 stage_begin() {
   STAGE="$1"
   if [[ -z "${OOA_LOGGED:-}" ]]; then
@@ -141,7 +145,7 @@ in_container() { systemd-detect-virt -q -c 2>/dev/null; }
 
 # The OpenStack releases by codename, oldest first: the order of src/matrix.ts (a unit test keeps
 # the two lists equal). For rules like "Placement is part of Nova before Stein".
-OOA_RELEASES="rocky stein train ussuri victoria wallaby xena yoga zed antelope bobcat caracal dalmatian epoxy flamingo"
+OOA_RELEASES="rocky stein train ussuri victoria wallaby xena yoga zed antelope bobcat caracal dalmatian epoxy flamingo gazpacho hibiscus"
 
 # release_order CODENAME: its position in OOA_RELEASES; fails for a name not in the list.
 release_order() {
@@ -365,10 +369,11 @@ pkgs() {
     debian:nova-controller) echo "nova-api nova-conductor nova-consoleproxy nova-scheduler" ;;
     *:nova-controller) echo "nova-api nova-conductor nova-novncproxy nova-scheduler" ;;
     rhel:nova-compute) echo "openstack-nova-compute" ;;
-    debian:nova-compute) echo "nova-compute nova-compute-$([[ "$VIRT_TYPE" == kvm ]] && echo kvm || echo qemu)" ;;
-    ubuntu:nova-compute) echo "nova-compute $([[ "$VIRT_TYPE" == kvm ]] && echo nova-compute-kvm || echo nova-compute-qemu)" ;;
+    # genisoimage: Nova builds config drives with it (mkisofs_cmd); neither package pulls it in.
+    debian:nova-compute) echo "nova-compute nova-compute-$([[ "$VIRT_TYPE" == kvm ]] && echo kvm || echo qemu) genisoimage" ;;
+    ubuntu:nova-compute) echo "nova-compute $([[ "$VIRT_TYPE" == kvm ]] && echo nova-compute-kvm || echo nova-compute-qemu) genisoimage" ;;
     rhel:neutron-server) echo "openstack-neutron openstack-neutron-ml2 ebtables ipset" ;;
-    debian:neutron-server) echo "neutron-api neutron-rpc-server neutron-dhcp-agent neutron-metadata-agent neutron-l3-agent" ;;
+    debian:neutron-server) echo "neutron-api neutron-rpc-server $(neutron_periodic_workers) neutron-dhcp-agent neutron-metadata-agent neutron-l3-agent" ;;
     ubuntu:neutron-server) echo "neutron-server neutron-plugin-ml2 neutron-dhcp-agent neutron-metadata-agent neutron-l3-agent" ;;
     rhel:neutron-agent) [[ "$NETWORK_DRIVER" == openvswitch ]] && echo "openstack-neutron-openvswitch ipset" || echo "openstack-neutron-linuxbridge ebtables ipset" ;;
     *:neutron-agent) [[ "$NETWORK_DRIVER" == openvswitch ]] && echo "neutron-openvswitch-agent openvswitch-switch" || echo "neutron-linuxbridge-agent ebtables ipset" ;;
@@ -391,6 +396,10 @@ pkgs() {
   esac
 }
 
+# neutron_periodic_workers: Debian's Epoxy and later run Neutron's periodic tasks in a service of
+# their own (the API under uwsgi runs none); older releases have no such package.
+neutron_periodic_workers() { release_before epoxy || echo neutron-periodic-workers; }
+
 # units COMPONENT: the systemd units of a component on this OS. Debian runs the APIs as uwsgi
 # services of their own; Ubuntu and RHEL put Keystone and Placement under Apache.
 units() {
@@ -412,11 +421,23 @@ units() {
     *:placement) echo "$web" ;;
     rhel:nova-controller) echo "openstack-nova-api openstack-nova-scheduler openstack-nova-conductor openstack-nova-novncproxy" ;;
     debian:nova-controller) echo "nova-api nova-api-metadata nova-scheduler nova-conductor nova-novncproxy" ;;
+    # From Gazpacho Ubuntu serves the compute API from Apache (site nova-api.conf), no nova-api unit.
+    ubuntu:nova-controller) release_before gazpacho && echo "nova-api nova-scheduler nova-conductor nova-novncproxy" ||
+      echo "$web nova-scheduler nova-conductor nova-novncproxy" ;;
     *:nova-controller) echo "nova-api nova-scheduler nova-conductor nova-novncproxy" ;;
     rhel:nova-compute) echo "$(libvirt_units) openstack-nova-compute" ;;
     *:nova-compute) echo "$(libvirt_units) nova-compute" ;;
     rhel:neutron-server) echo "neutron-server neutron-dhcp-agent neutron-metadata-agent neutron-l3-agent" ;;
-    debian:neutron-server) echo "neutron-api neutron-rpc-server neutron-dhcp-agent neutron-metadata-agent neutron-l3-agent" ;;
+    debian:neutron-server) echo "neutron-api neutron-rpc-server $(neutron_periodic_workers) neutron-dhcp-agent neutron-metadata-agent neutron-l3-agent" ;;
+    # From Gazpacho Ubuntu's neutron-server is only a metapackage: the API under Apache
+    # (neutron-api), the RPC server and the periodic workers are services of their own.
+    ubuntu:neutron-server)
+      if release_before gazpacho; then
+        echo "neutron-server neutron-dhcp-agent neutron-metadata-agent neutron-l3-agent"
+      else
+        echo "$web neutron-rpc-server neutron-periodic-workers neutron-dhcp-agent neutron-metadata-agent neutron-l3-agent"
+      fi
+      ;;
     *:neutron-server) echo "neutron-server neutron-dhcp-agent neutron-metadata-agent neutron-l3-agent" ;;
     *:neutron-agent) echo "neutron-$agent-agent" ;;
     *:horizon) echo "$web" ;;
@@ -492,6 +513,25 @@ uwsgi_processes() {
     [[ -f "$f" ]] && ini_set "$f" uwsgi processes 2
   done
   return 0
+}
+
+# apache_wsgi_processes COMPONENT: Ubuntu's Apache sites start 4-5 mod_wsgi processes per API
+# (Gazpacho: keystone, placement, nova-api and neutron-api all under Apache); 2, as for Debian's uwsgi.
+apache_wsgi_processes() {
+  local site f
+  case "$1" in
+    keystone) site=keystone ;;
+    placement) site=placement-api ;;
+    nova-controller) site=nova-api ;;
+    neutron-server) site=neutron-api ;;
+    *) return 0 ;;
+  esac
+  f="/etc/apache2/sites-available/$site.conf"
+  [[ -f "$f" ]] || return 0
+  if grep -Eq 'WSGIDaemonProcess .*processes=([013-9]|[0-9]{2,})\b' "$f"; then
+    sed -E 's/(WSGIDaemonProcess .*processes=)[0-9]+/\12/' "$f" | write_file "$f" 0644
+    CONFIG_CHANGED=1
+  fi
 }
 
 # nova_api_rabbit_heartbeat_thread: under uwsgi no eventlet hub runs between requests, so the
@@ -673,6 +713,7 @@ web_wsgi_setup() {
       ;;
     ubuntu:keystone)
       ensure_block /etc/apache2/apache2.conf servername <<<"ServerName $CONTROLLER_NAME"
+      release_before gazpacho || apache_wsgi_processes keystone
       ;;
     rhel:placement)
       # RDO's placement vhost lacks access to its own script directory. Before Stein it is Nova's
@@ -715,6 +756,9 @@ EOF
         CONFIG_CHANGED=1
         changed "disabled Apache's default-ssl site (no mod_ssl)"
       fi
+      ;;
+    ubuntu:placement | ubuntu:nova-controller | ubuntu:neutron-server)
+      release_before gazpacho || apache_wsgi_processes "$1"
       ;;
     debian:keystone) uwsgi_processes /etc/keystone/keystone-uwsgi.ini ;;
     debian:placement) uwsgi_processes /etc/placement/placement-uwsgi.ini ;;
@@ -967,12 +1011,39 @@ os_ensure_service() {
   }
 }
 
-# os_ensure_endpoints TYPE PORT_AND_PATH: public on the controller's public address, internal and
-# admin on the controller's management name (the guide's three endpoints).
+# tls_port PORT: the public HTTPS port in front of an internal plain-HTTP port, TripleO's numbers
+# (the tls-proxy stage terminates TLS there). PUBLIC_TLS_PORTS in src/plan/plan.ts is the same
+# list; a unit test keeps the two equal.
+tls_port() {
+  case "$1" in
+    80) echo 443 ;;
+    5000) echo 13000 ;;
+    6080) echo 13080 ;;
+    8080) echo 13808 ;;
+    8774) echo 13774 ;;
+    8776) echo 13776 ;;
+    8778) echo 13778 ;;
+    9292) echo 13292 ;;
+    9696) echo 13696 ;;
+    *) die "no public TLS port for the internal port $1" ;;
+  esac
+}
+
+# public_url PORT[/PATH]: the public URL of what answers on PORT inside the VPC: HTTPS on the
+# controller's public address, on the TLS port in front of PORT.
+public_url() {
+  local port="${1%%/*}" path="" tls
+  [[ "$1" == */* ]] && path="/${1#*/}"
+  tls="$(tls_port "$port")"
+  if [[ "$tls" == 443 ]]; then echo "https://${PUBLIC_ADDRESS}${path}"; else echo "https://${PUBLIC_ADDRESS}:${tls}${path}"; fi
+}
+
+# os_ensure_endpoints TYPE PORT_AND_PATH: public on the controller's public address (HTTPS, see
+# public_url), internal and admin on the controller's management name (the guide's three endpoints).
 os_ensure_endpoints() {
   local type="$1" path="$2" iface url current id
   for iface in public internal admin; do
-    if [[ "$iface" == public ]]; then url="http://${PUBLIC_ADDRESS}:$path"; else url="http://${CONTROLLER_NAME}:$path"; fi
+    if [[ "$iface" == public ]]; then url="$(public_url "$path")"; else url="http://${CONTROLLER_NAME}:$path"; fi
     current="$(openstack endpoint list --service "$type" --interface "$iface" -f value -c ID -c URL 2>/dev/null | head -n1)"
     id="${current%% *}"
     if [[ -z "$current" ]]; then
@@ -1080,6 +1151,60 @@ time_sync() {
   fi
 }
 
+# ovs_datapath: "system" where the kernel has the openvswitch module (EC2's kernels do; the
+# switch's start loads it), else "netdev", the userspace datapath ovs-vswitchd serves itself.
+ovs_datapath() {
+  if [[ -d /sys/module/openvswitch ]] || modprobe -q openvswitch 2>/dev/null; then echo system; else echo netdev; fi
+}
+
+# ovs_bridge NAME DATAPATH: the bridge exists with that datapath.
+ovs_bridge() {
+  local br="$1" dp="$2"
+  if ! ovs-vsctl br-exists "$br"; then
+    ovs-vsctl add-br "$br" -- set bridge "$br" datapath_type="$dp"
+    changed "created OVS bridge $br (datapath $dp)"
+  elif [[ "$(ovs-vsctl get bridge "$br" datapath_type | tr -d '"')" != "$dp" ]]; then
+    ovs-vsctl set bridge "$br" datapath_type="$dp"
+    changed "OVS bridge $br: datapath $dp"
+  fi
+}
+
+# ovs_userspace_tso UNIT: with the userspace datapath, TCP through OVS's taps needs userspace TSO
+# (read once, when ovs-vswitchd starts): without it frames whose checksum the sender left to
+# offload reach the namespaces' taps unfinished and their kernels drop them (ping still works).
+ovs_userspace_tso() {
+  if [[ "$(ovs-vsctl --if-exists get Open_vSwitch . other_config:userspace-tso-enable | tr -d '"')" != true ]]; then
+    ovs-vsctl set Open_vSwitch . other_config:userspace-tso-enable=true
+    systemctl restart "$1"
+    changed "Open vSwitch: userspace TSO on (switch restarted)"
+  fi
+}
+
+# ovs_tunnel_endpoint: the userspace datapath sends VXLAN only out of an OVS bridge that holds the
+# tunnel's local IP (OVS's "userspace tunneling" guide: the NIC on a bridge, its address on the
+# bridge). br-mgmt takes the management NIC and its MAC (OVS never picks a locally administered MAC
+# by itself), then the address and the routes through that NIC move over in one command line, so
+# the SSH session running this stage survives the move (TCP retransmits the few lost segments).
+ovs_tunnel_endpoint() {
+  local br=br-mgmt nic="$NIC_MANAGEMENT" mac cidr routes=() r
+  [[ -n "$nic" ]] || die "no management NIC in the settings of $NODE_NAME"
+  if ip -4 -o addr show dev "$br" 2>/dev/null | grep -q " $MANAGEMENT_IP/"; then return 0; fi
+  mac="$(ip -o link show dev "$nic" | sed -n 's/.* link\/ether \([0-9a-f:]*\).*/\1/p')"
+  cidr="$(ip -4 -o addr show dev "$nic" | awk -v ip="$MANAGEMENT_IP" '{split($4, a, "/"); if (a[1] == ip) print $4}')"
+  [[ -n "$cidr" ]] || die "management address $MANAGEMENT_IP is on neither $nic nor $br"
+  # awk, not grep -v: a grep without matches fails, and under the stages' ERR trap (set -E) the
+  # trap's own log line would land in the list as a "route".
+  while IFS= read -r r; do [[ -n "$r" ]] && routes+=("$r"); done < <(ip -4 route show dev "$nic" | awk '!/proto kernel/')
+  ovs-vsctl --may-exist add-br "$br" -- set bridge "$br" datapath_type=netdev other-config:hwaddr="\"$mac\"" \
+    -- --may-exist add-port "$br" "$nic"
+  ip addr del "$cidr" dev "$nic" && ip link set "$br" up && ip addr add "$cidr" dev "$br" &&
+    for r in "${routes[@]}"; do
+      # shellcheck disable=SC2086 # a route as ip prints it: its words are its arguments
+      ip route replace $r dev "$br"
+    done
+  changed "management address $cidr moved from $nic to OVS bridge $br (userspace VXLAN endpoint)"
+}
+
 # neutron_agent_setup: the layer-2 agent on controller and compute nodes (install guide, option 2):
 # the provider physical network on the provider NIC found by MAC, VXLAN over the management
 # address, security groups through iptables, and the bridge netfilter sysctls.
@@ -1088,17 +1213,28 @@ neutron_agent_setup() {
   f="$(neutron_agent_ini)"
   [[ -n "$NIC_PROVIDER" ]] || die "no provider NIC in the settings of $NODE_NAME"
   if [[ "$NETWORK_DRIVER" == openvswitch ]]; then
-    svc_apply "$([[ "$OS_FAMILY" == rhel ]] && echo openvswitch || echo openvswitch-switch)"
-    if ! ovs-vsctl br-exists br-provider; then
-      ovs-vsctl add-br br-provider
-      changed "created OVS bridge br-provider"
-    fi
+    local ovs_unit dp
+    ovs_unit="$([[ "$OS_FAMILY" == rhel ]] && echo openvswitch || echo openvswitch-switch)"
+    # Started, never restarted for Neutron's configuration (the switch reads none of it): with the
+    # userspace datapath a restart would cut the ports the agents moved into namespaces.
+    local saved_changed=$CONFIG_CHANGED
+    CONFIG_CHANGED=0
+    svc_apply "$ovs_unit"
+    CONFIG_CHANGED=$saved_changed
+    dp="$(ovs_datapath)"
+    log "Open vSwitch datapath: $dp ($([[ "$dp" == system ]] && echo "the kernel's openvswitch module" ||
+      echo "userspace: this kernel has no openvswitch module"))"
+    [[ "$dp" == system ]] || ovs_userspace_tso "$ovs_unit"
+    ovs_bridge br-provider "$dp"
     if ! ovs-vsctl list-ports br-provider | grep -qx "$NIC_PROVIDER"; then
       ovs-vsctl add-port br-provider "$NIC_PROVIDER"
       changed "attached $NIC_PROVIDER to br-provider"
     fi
     ini_set "$f" ovs bridge_mappings "$PHYSICAL_NETWORK:br-provider"
     ini_set "$f" ovs local_ip "$MANAGEMENT_IP"
+    # The agent makes br-int and br-tun with this datapath; the default (system) needs the module.
+    ini_set "$f" ovs datapath_type "$dp"
+    [[ "$dp" == system ]] || ovs_tunnel_endpoint
     ini_set "$f" agent tunnel_types vxlan
     ini_set "$f" agent l2_population true
     ini_set "$f" securitygroup enable_security_group true

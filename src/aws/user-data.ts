@@ -11,6 +11,8 @@
 
 import type { SshKeyPair } from '../core/secrets';
 
+import { shellQuote } from '../core/shell-quote';
+
 export function deadMansSwitch(stackId: string, expiresAt: string): string {
   const expiry = new Date(expiresAt);
   if (Number.isNaN(expiry.getTime())) throw new Error(`expires-at '${expiresAt}' is not a timestamp`);
@@ -20,7 +22,7 @@ export function deadMansSwitch(stackId: string, expiresAt: string): string {
 now=$(date +%s)
 left=$(( (${epoch} - now + 59) / 60 ))
 if [ "$left" -lt 1 ]; then left=1; fi
-shutdown -h +"$left" "openstack-on-aws: stack ${stackId} reached its lifetime" >/dev/null 2>&1 || true
+shutdown -h +"$left" ${shellQuote(`openstack-on-aws: stack ${stackId} reached its lifetime`)} >/dev/null 2>&1 || true
 `;
   return `#!/bin/sh
 # openstack-on-aws dead-man's switch: only a stack id and a time, nothing confidential

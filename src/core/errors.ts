@@ -1,5 +1,7 @@
 // Typed errors: thrown where the problem is found, caught once per entry point (main, post, cli).
 
+import { maskSecrets } from './mask';
+
 /** A bad input: names the input, the value given and what is accepted. Raised before anything exists. */
 export class InputError extends Error {
   constructor(
@@ -25,19 +27,26 @@ export class AwsError extends Error {
   }
 }
 
-/** A command on a node exited non-zero (or timed out). Carries what a user needs to diagnose it. */
+/**
+ * A command on a node exited non-zero (or timed out). Carries what a user needs to diagnose it; its
+ * output tail is masked with every secret the process knows when the error is made, so no copy of
+ * the error (log, summary, JUnit, a comment) can carry one.
+ */
 export class RemoteCommandError extends Error {
+  readonly tail: string;
   constructor(
     readonly node: string,
     readonly stage: string,
     readonly exitCode: number | null,
-    readonly tail: string,
+    rawTail: string,
     readonly timedOut = false,
   ) {
+    const tail = maskSecrets(rawTail);
     super(
       `${timedOut ? 'Timed out' : `Exit code ${exitCode}`} in stage '${stage}' on node '${node}'.` +
         (tail ? `\nLast lines of its output:\n${tail}` : ''),
     );
+    this.tail = tail;
     this.name = 'RemoteCommandError';
   }
 }

@@ -5,6 +5,7 @@
 import * as core from '@actions/core';
 import * as fs from 'fs';
 import * as path from 'path';
+import { maskSecrets, registerSecret } from './mask';
 import { InputName } from './names';
 import { mergeSummary } from './summary-sections';
 
@@ -29,7 +30,10 @@ export function actionsIo(): Io {
   return {
     getInput: (name) => core.getInput(name),
     setOutput: (name, value) => core.setOutput(name, value),
-    setSecret: (value) => core.setSecret(value),
+    setSecret: (value) => {
+      registerSecret(value);
+      core.setSecret(value);
+    },
     saveState: (name, value) => core.saveState(name, value),
     getState: (name) => core.getState(name),
     info: (m) => core.info(m),
@@ -44,58 +48,76 @@ export function actionsIo(): Io {
   };
 }
 
-/** The terminal's files beside its state file: <stack>.outputs.json and <stack>.summary.md. */
-export function terminalFiles(stateFile: string): { outputsFile: string; summaryFile: string } {
+/** The files a terminal run keeps beside its state file (the outputs file holds real values). */
+export function terminalFiles(stateFile: string): { state: string; outputs: string; summary: string } {
   const base = stateFile.replace(/\.state\.json$/, '');
-  return { outputsFile: `${base}.outputs.json`, summaryFile: `${base}.summary.md` };
+  return { state: stateFile, outputs: `${base}.outputs.json`, summary: `${base}.summary.md` };
 }
 
 /**
  * Terminal flavour: inputs from a map (the CLI's flags), state in a JSON file, secrets redacted.
  * Outputs go to <stateFile without .state.json>.outputs.json (short ones are also printed), the job
- * summary to .summary.md beside it: one file for main and the teardown after it, so a section
- * written again replaces the one before (src/core/summary-sections.ts).
+ * summary to .summary.md beside it. Without a state file (plan mode) nothing is written anywhere:
+ * state and outputs stay in memory, the summary is dropped, and `out` takes the log lines.
  */
-export function terminalIo(inputs: Partial<Record<InputName, string>>, stateFile: string): Io {
-  const { outputsFile, summaryFile } = terminalFiles(stateFile);
+export function terminalIo(
+  inputs: Partial<Record<InputName, string>>,
+  stateFile?: string,
+  out: NodeJS.WritableStream = process.stdout,
+): Io {
+  const files = stateFile ? terminalFiles(stateFile) : undefined;
   const secrets: string[] = [];
-  const redact = (m: string) => secrets.reduce((acc, s) => acc.split(s).join('***'), m);
+  const redact = (m: string) => maskSecrets(m, secrets);
+  const memory: Record<string, string> = {};
   const readState = (): Record<string, string> =>
-    fs.existsSync(stateFile) ? (JSON.parse(fs.readFileSync(stateFile, 'utf8')) as Record<string, string>) : {};
+    !files
+      ? memory
+      : fs.existsSync(files.state)
+        ? (JSON.parse(fs.readFileSync(files.state, 'utf8')) as Record<string, string>)
+        : {};
   return {
     getInput: (name) => inputs[name] ?? '',
     setOutput: (name, value) => {
-      const all = fs.existsSync(outputsFile) ? (JSON.parse(fs.readFileSync(outputsFile, 'utf8')) as object) : {};
-      fs.mkdirSync(path.dirname(outputsFile), { recursive: true });
-      // The file holds real values (like the runner's output file); only the terminal is redacted.
-      fs.writeFileSync(outputsFile, JSON.stringify({ ...all, [name]: value }, null, 2), { mode: 0o600 });
-      const shown = value.length > 160 ? `(${value.length} characters, in ${outputsFile})` : value;
-      process.stdout.write(redact(`output ${name}: ${shown}\n`));
+      if (files) {
+        const all = fs.existsSync(files.outputs) ? (JSON.parse(fs.readFileSync(files.outputs, 'utf8')) as object) : {};
+        fs.mkdirSync(path.dirname(files.outputs), { recursive: true });
+        // The file holds real values (like the runner's output file); only the terminal is redacted.
+        fs.writeFileSync(files.outputs, JSON.stringify({ ...all, [name]: value }, null, 2), { mode: 0o600 });
+      }
+      const where = files ? `, in ${files.outputs}` : '';
+      const shown = value.length > 160 ? `(${value.length} characters${where})` : value;
+      out.write(redact(`output ${name}: ${shown}\n`));
     },
     setSecret: (value) => {
+      registerSecret(value);
       if (value) secrets.push(value);
     },
     saveState: (name, value) => {
-      fs.mkdirSync(path.dirname(stateFile), { recursive: true });
-      fs.writeFileSync(stateFile, JSON.stringify({ ...readState(), [name]: value }, null, 2), { mode: 0o600 });
+      if (!files) {
+        memory[name] = value;
+        return;
+      }
+      fs.mkdirSync(path.dirname(files.state), { recursive: true });
+      fs.writeFileSync(files.state, JSON.stringify({ ...readState(), [name]: value }, null, 2), { mode: 0o600 });
     },
     getState: (name) => readState()[name] ?? '',
-    info: (m) => process.stdout.write(redact(m) + '\n'),
+    info: (m) => out.write(redact(m) + '\n'),
     warning: (m) => process.stderr.write(redact(`warning: ${m}`) + '\n'),
     error: (m) => process.stderr.write(redact(`error: ${m}`) + '\n'),
     group: async (title, fn) => {
-      process.stdout.write(redact(`── ${title}`) + '\n');
+      out.write(redact(`── ${title}`) + '\n');
       return fn();
     },
     // Where the action writes the job summary, the terminal keeps it in a file beside the outputs
     // (redacted like the terminal: the file is for reading and sharing).
     summary: async (markdown) => {
-      fs.mkdirSync(path.dirname(summaryFile), { recursive: true });
-      const before = fs.existsSync(summaryFile) ? fs.readFileSync(summaryFile, 'utf8') : '';
-      const tmp = `${summaryFile}.tmp`;
+      if (!files) return;
+      fs.mkdirSync(path.dirname(files.summary), { recursive: true });
+      const before = fs.existsSync(files.summary) ? fs.readFileSync(files.summary, 'utf8') : '';
+      const tmp = `${files.summary}.tmp`;
       fs.writeFileSync(tmp, mergeSummary(before, redact(markdown) + '\n'), { mode: 0o600 });
-      fs.renameSync(tmp, summaryFile);
-      process.stdout.write(`summary: ${summaryFile}\n`);
+      fs.renameSync(tmp, files.summary);
+      out.write(`summary: ${files.summary}\n`);
     },
     setFailed: (m) => {
       process.stderr.write(redact(`error: ${m}`) + '\n');

@@ -2,6 +2,7 @@
 // are generated here, in the action, and masked before anything can print them.
 
 import { generateKeyPairSync, randomBytes } from 'crypto';
+import { registerSecret } from './mask';
 
 export const PASSWORD_NAMES = [
   'admin',
@@ -100,8 +101,15 @@ export function generateSshKey(comment: string): SshKeyPair {
   };
 }
 
-/** Generates every secret of a stack and masks each one through `mask` before returning it. */
-export function generateStackSecrets(stackId: string, mask: (secret: string) => void): StackSecrets {
+/**
+ * Generates every secret of a stack and masks each one through `mask` (the Io's) and the process's
+ * own masker (src/core/mask.ts) before returning it.
+ */
+export function generateStackSecrets(stackId: string, maskInIo: (secret: string) => void): StackSecrets {
+  const mask = (s: string) => {
+    registerSecret(s);
+    maskInIo(s);
+  };
   const passwords = Object.fromEntries(PASSWORD_NAMES.map((n) => [n, generatePassword()])) as Record<
     PasswordName,
     string

@@ -2,28 +2,21 @@
 // path its boot unit expects, passes the inputs as environment assignments (validated values,
 // never secrets), and parses the probe's facts.
 
-import * as fs from 'fs';
 import * as path from 'path';
 import { isIpv4, parseCidr } from '../core/net';
+import { NETWORK_FIX_INSTALLED_PATH } from '../core/node-paths';
+import { shippedScript } from '../core/shipped';
 import type { RemoteSession } from '../remote/types';
 import { isMac, sq } from './shell';
 import type { HostFixInputs, HostFixOptions, NetfixFacts } from './types';
 
 const SCRIPT_NAME = 'network-fix.sh';
 /** Where the script lives on the node (its systemd unit runs it from there at boot). */
-const INSTALLED_PATH = '/usr/local/sbin/ooa-network-fix';
+const INSTALLED_PATH = NETWORK_FIX_INSTALLED_PATH;
 
-/** The script's text: next to the bundle (dist/stages) or in the source tree (src/stages). */
-function networkFixScript(stagesDir?: string): string {
-  const candidates = stagesDir
-    ? [path.join(stagesDir, SCRIPT_NAME)]
-    : [
-        path.join(__dirname, '..', 'stages', SCRIPT_NAME),
-        path.join(__dirname, '..', '..', 'src', 'stages', SCRIPT_NAME),
-      ];
-  const found = candidates.find((p) => fs.existsSync(p));
-  if (!found) throw new Error(`${SCRIPT_NAME} not found (looked in ${candidates.join(', ')})`);
-  return fs.readFileSync(found, 'utf8');
+/** The script's text, from the shipped stage scripts (dist/stages or src/stages). */
+function networkFixScript(): string {
+  return shippedScript(SCRIPT_NAME);
 }
 
 function validateInputs(i: HostFixInputs): void {

@@ -7,6 +7,7 @@
 // The EC2 side (source/dest check) is set at provisioning from the Plan: sourceDestCheckOff lists it.
 
 import type { Io } from '../core/io';
+import { ADMIN_OPENRC } from '../core/node-paths';
 import { controllerOf } from '../plan/plan';
 import type { Plan } from '../plan/types';
 import type { Environment } from '../provider';
@@ -23,7 +24,6 @@ export { judgeNetworkFix } from './judge';
 export { hostFixEnv, parseFacts, runHostFix } from './host';
 export { openstackCommand } from './neutron';
 
-const DEFAULT_ADMIN_RC = '/root/admin-openrc';
 const EXTERNAL_NETWORK = 'provider';
 const EXTERNAL_SUBNET = 'provider-subnet';
 
@@ -91,7 +91,7 @@ export async function applyNetworkFix(ctx: NetworkFixContext): Promise<NetworkFi
     const neutron = await configureNeutron({
       session: controller,
       io,
-      adminRc: ctx.adminRc ?? DEFAULT_ADMIN_RC,
+      adminRc: ctx.adminRc ?? ADMIN_OPENRC,
       externalNetwork: EXTERNAL_NETWORK,
       externalSubnet: EXTERNAL_SUBNET,
       physicalNetwork: ext.physicalNetwork,

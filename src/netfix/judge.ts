@@ -1,6 +1,7 @@
 // The verification's verdict (pure): the probe's facts against what the fix must have achieved.
 // Each failure names the step that did not take, as the seeds would check it by hand.
 
+import { ETH1_ORIGINAL_MAC_PATH } from '../core/node-paths';
 import type { NetfixFacts, NetworkFixExpectation } from './types';
 
 const one = (f: NetfixFacts, k: string): string | undefined => f[k]?.[0];
@@ -14,7 +15,7 @@ export function judgeNetworkFix(f: NetfixFacts, e: NetworkFixExpectation): strin
     failures.push(`eth1 still has its original MAC ${e.originalMac} (the step giving eth1 a new MAC did not take)`);
   }
   if (one(f, 'recorded_original_mac') !== e.originalMac) {
-    failures.push(`eth1's original MAC ${e.originalMac} is not on record (/etc/openstack-on-aws/eth1-original-mac)`);
+    failures.push(`eth1's original MAC ${e.originalMac} is not on record (${ETH1_ORIGINAL_MAC_PATH})`);
   }
   if (one(f, 'ip_forward') !== '1') failures.push('IP forwarding is off on the controller');
   if (!one(f, 'public_if')) failures.push('eth2 not found by its MAC');

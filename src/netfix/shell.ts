@@ -1,11 +1,10 @@
-// Quoting for the few command lines src/netfix sends to the controller. Values are validated
-// before; quoting is the second line of defence. No secret ever goes on a command line.
+// Shell words and the value checks for the few command lines src/netfix sends to the controller.
+// Values are validated before; quoting is the second line of defence. No secret ever goes on a
+// command line.
 
-/** Single-quoted for bash. */
-export function sq(value: string): string {
-  if (value.includes('\0')) throw new Error('a shell word cannot contain NUL');
-  return `'${value.replace(/'/g, `'\\''`)}'`;
-}
+// The one quoting function (src/core/shell-quote.ts), under the short name the fix's many command
+// lines use.
+export { shellQuote as sq } from '../core/shell-quote';
 
 export function isMac(s: string): boolean {
   return /^([0-9a-f]{2}:){5}[0-9a-f]{2}$/.test(s);

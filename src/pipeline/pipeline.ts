@@ -1,9 +1,8 @@
 // The one-way pipeline behind every entry point: inputs → Settings → Plan → (provision → install →
 // network fix → smoke → report) → teardown. Entries (main, post, cli) only choose the Io.
 
-import * as os from 'os';
-import * as path from 'path';
 import { TeardownError } from '../core/errors';
+import { deleteSecretWorkFiles, workDirFor } from '../core/work-files';
 import { readSettings, RunContext, Settings, settingsFromJson, settingsToJson } from '../settings/inputs';
 import type { Io } from '../core/io';
 import { savedResources } from './ledger';
@@ -17,9 +16,10 @@ import { notifyPrDown } from '../report/pr-notify';
 import type { CostBasis } from '../report/cost';
 import { reportKept, reportTeardown } from '../report/report-run';
 import { decideTeardown, UpOutcome } from './teardown-policy';
-import { bundledStagesDir, runUp, UpDeps } from './up';
+import { runUp, UpDeps } from './up';
+import { shippedStagesDir } from '../core/shipped';
 
-export interface PipelineOptions {
+interface PipelineOptions {
   providerFor?: ProviderFactory;
   /** Parent of the per-stack work directory (key, credentials, JUnit, logs). */
   workRoot?: string;
@@ -46,9 +46,11 @@ async function showPlan(io: Io, plan: Plan): Promise<void> {
   await io.summary(renderPlanMarkdown(plan));
 }
 
-function workDirFor(stackId: string, ctx: RunContext, opts: PipelineOptions): string {
-  const root = opts.workRoot ?? ctx.env.RUNNER_TEMP ?? os.tmpdir();
-  return path.join(root, 'openstack-on-aws', stackId);
+/** The stack's key and credentials go with the stack: deleted once its teardown ran. */
+function deleteRunnerSecrets(io: Io, workDir: string | undefined): void {
+  if (!workDir) return;
+  const deleted = deleteSecretWorkFiles(workDir);
+  if (deleted.length) io.info(`Deleted the stack's key and credential files on this machine: ${deleted.join(', ')}`);
 }
 
 /** Logs a teardown's result and fails, naming every id, when anything was left behind. */
@@ -63,6 +65,7 @@ async function failOnLeftovers(io: Io, report: TeardownReport): Promise<void> {
 export async function runMain(io: Io, ctx: RunContext & PlanContext, opts: PipelineOptions = {}): Promise<void> {
   const settings = readSettings((name) => io.getInput(name), ctx);
   if (settings.githubToken) io.setSecret(settings.githubToken);
+  for (const w of settings.warnings) io.warning(w);
   // Saved before anything else happens, so the post step knows the mode even after a crash.
   io.saveState(States.Settings, settingsToJson(settings));
   const provider = () => (opts.providerFor ?? providerFor)(settings);
@@ -76,14 +79,15 @@ export async function runMain(io: Io, ctx: RunContext & PlanContext, opts: Pipel
       await showPlan(io, plan);
       return runUp(io, settings, plan, {
         provider: provider(),
-        workDir: workDirFor(plan.stackId, ctx, opts),
-        stagesDir: opts.stagesDir ?? bundledStagesDir(),
+        workDir: workDirFor(plan.stackId, opts.workRoot, ctx.env),
+        stagesDir: opts.stagesDir ?? shippedStagesDir(),
         tcpConnect: opts.tcpConnect,
       });
     }
     case 'down': {
       io.setOutput(Outputs.StackId, settings.stackId);
       const report = await provider().down(settings.stackId, { io, known: [] });
+      deleteRunnerSecrets(io, workDirFor(settings.stackId, opts.workRoot, ctx.env));
       await reportTeardown(io, undefined, report, { provider: settings.provider });
       await failOnLeftovers(io, report);
       return notifyPrDown(io, settings);
@@ -111,17 +115,20 @@ function runScope(io: Io): RunScope {
   return { tags: saved ? (JSON.parse(saved) as Record<string, string>) : {} };
 }
 
-/** The post step: runs always; tears down what main brought up, as the teardown input says. */
-export async function runPost(io: Io, opts: PipelineOptions = {}): Promise<void> {
+/**
+ * The post step: runs always; tears down what main brought up, as the teardown input says.
+ * Resolves true when a teardown ran (the CLI then deletes its own credential files too).
+ */
+export async function runPost(io: Io, opts: PipelineOptions = {}): Promise<boolean> {
   const saved = io.getState(States.Settings);
   if (!saved) {
     io.info('Nothing to tear down: the main step saved no settings (it failed before reading its inputs).');
-    return;
+    return false;
   }
   const settings: Settings = settingsFromJson(saved);
   if (settings.mode !== 'up') {
     io.info(`Nothing to tear down: mode was '${settings.mode}'.`);
-    return;
+    return false;
   }
   const outcome = io.getState(States.UpOutcome) as UpOutcome | '';
   const decision = decideTeardown(settings.teardown, outcome);
@@ -130,12 +137,13 @@ export async function runPost(io: Io, opts: PipelineOptions = {}): Promise<void>
       `Keeping stack ${settings.stackId}: ${decision.why}. Delete it with mode: down and stack-id: ${settings.stackId}; its instances terminate themselves when its lifetime ends, and mode: sweep deletes the rest.`,
     );
     await reportKept(io, settings.stackId, decision.why);
-    return;
+    return false;
   }
   io.info(`Tearing down stack ${settings.stackId}: ${decision.why}.`);
   const provider = (opts.providerFor ?? providerFor)(settings);
   const downStarted = Date.now();
   const report = await provider.down(settings.stackId, { io, known: savedResources(io), run: runScope(io) });
+  deleteRunnerSecrets(io, io.getState(States.WorkDir) || undefined);
   const startedAt = io.getState(States.StartedAt);
   const savedCost = io.getState(States.CostBasis);
   // What the cost table needs of the Plan, as the main step saved it: the post step builds no Plan.
@@ -147,4 +155,5 @@ export async function runPost(io: Io, opts: PipelineOptions = {}): Promise<void>
     provider: settings.provider,
   });
   await failOnLeftovers(io, report);
+  return true;
 }

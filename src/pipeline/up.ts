@@ -26,11 +26,11 @@ import { generateStackSecrets, StackSecrets } from '../core/secrets';
 import { generateHostKeys, pinnedHostKeys } from '../core/host-keys';
 import { issueStackTls, StackTls } from '../core/tls';
 import { installTlsFiles, tlsAddresses } from '../remote/tls-files';
+import { PRIVATE_KEY_FILE } from '../core/work-files';
+import { ADMIN_OPENRC } from '../core/node-paths';
 import { runSmokeChecks, smokeResult } from '../smoke/run';
 import type { CheckResult, TcpConnect } from '../smoke/types';
 import type { UpOutcome } from './teardown-policy';
-
-const ADMIN_OPENRC = '/root/admin-openrc';
 
 export interface UpDeps {
   provider: Provider;
@@ -42,14 +42,6 @@ export interface UpDeps {
   tcpConnect?: TcpConnect;
   /** Where the log bundle is uploaded. Default: the workflow's artifact service when this runs as the action. */
   artifactUploader?: ArtifactUploader;
-}
-
-/** The stage scripts ship next to the bundles (dist/stages); under ts-jest they are src/stages. */
-export function bundledStagesDir(): string {
-  const candidates = [path.join(__dirname, '..', 'stages'), path.join(__dirname, 'stages')];
-  const found = candidates.find((d) => fs.existsSync(path.join(d, 'lib.sh')));
-  if (!found) throw new Error(`stage scripts not found next to the bundle (looked in ${candidates.join(', ')})`);
-  return found;
 }
 
 function saveOutcome(io: Io, outcome: UpOutcome): void {
@@ -74,7 +66,7 @@ export async function runUp(io: Io, settings: Settings, plan: Plan, deps: UpDeps
     plan.nodes.map((n) => n.name),
     (s) => io.setSecret(s),
   );
-  const privateKeyPath = path.join(deps.workDir, 'id_ed25519');
+  const privateKeyPath = path.join(deps.workDir, PRIVATE_KEY_FILE);
   fs.writeFileSync(privateKeyPath, secrets.sshKey.privateKey, { mode: 0o600 });
   const ledger = stateLedger(io);
 

@@ -354,6 +354,7 @@ export function buildPlan(s: Settings, ctx: PlanContext): Plan {
     smoke: s.smoke,
     tempest: s.tempest,
     teardown: s.teardown,
+    warnings: [...s.warnings],
   };
 }
 

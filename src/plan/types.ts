@@ -152,6 +152,8 @@ export interface Plan {
   smoke: boolean;
   tempest: Settings['tempest'];
   teardown: Settings['teardown'];
+  /** Inputs accepted with a second look (Settings.warnings): the log, the plan and the summary show them. */
+  warnings: string[];
 }
 
 export interface PlannedImage {

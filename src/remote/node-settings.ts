@@ -6,17 +6,10 @@
 import type { Plan, PlannedNode, NicPurpose } from '../plan/types';
 import type { Environment, EnvironmentNode } from '../provider';
 import { PASSWORD_NAMES, PasswordName, StackSecrets } from '../core/secrets';
+import { shellQuote } from '../core/shell-quote';
 
-export const SETTINGS_PATH = '/etc/openstack-on-aws/settings.env';
-export const STAGES_DIR = '/opt/openstack-on-aws/stages';
-/** Where every stage writes its full output on the node (lib.sh's STAGE_LOG_DIR). */
-export const STAGE_LOG_DIR = '/var/log/openstack-on-aws';
-
-/** Single-quoted for bash: safe for every character but NUL (which no setting may hold). */
-export function shellQuote(value: string): string {
-  if (value.includes('\0')) throw new Error('a setting cannot contain a NUL character');
-  return `'${value.replace(/'/g, `'\\''`)}'`;
-}
+// The node paths shared with the scripts live in src/core/node-paths.ts; re-exported for the stage code.
+export { NICS_PATH, SETTINGS_PATH, STAGE_LOG_DIR, STAGES_DIR } from '../core/node-paths';
 
 function passwordKey(name: PasswordName): string {
   return `PASS_${name.toUpperCase().replace(/-/g, '_')}`;

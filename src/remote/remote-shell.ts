@@ -2,10 +2,7 @@
 // command runs as root in bash, records its process group so a time-out can kill all of it, and
 // never carries file content (secrets arrive on standard input).
 
-/** Quotes one word for a POSIX shell. */
-export function shQuote(word: string): string {
-  return `'${word.replace(/'/g, `'\\''`)}'`;
-}
+import { shellQuote } from '../core/shell-quote';
 
 /** Where a running command records its process group id (root-only, cleared at reboot). */
 const EXEC_RUN_DIR = '/run/openstack-on-aws/exec';
@@ -26,16 +23,16 @@ function asRoot(user: string, line: string): string {
  * busy node every fork counts.
  */
 export function wrapCommand(user: string, execId: string, command: string, runDir = EXEC_RUN_DIR): string {
-  const file = shQuote(pgidFile(execId, runDir));
+  const file = shellQuote(pgidFile(execId, runDir));
   const outer = [
-    `[[ -d ${shQuote(runDir)} ]] || mkdir -p ${shQuote(runDir)}`,
+    `[[ -d ${shellQuote(runDir)} ]] || mkdir -p ${shellQuote(runDir)}`,
     `read -r _ _ _ _ pgid _ < /proc/$$/stat`,
     `echo "$pgid" > ${file}`,
     `bash -c "$1"; rc=$?`,
     `rm -f ${file}`,
     `exit $rc`,
   ].join('\n');
-  return asRoot(user, `bash -c ${shQuote(outer)} openstack-on-aws ${shQuote(command)}`);
+  return asRoot(user, `bash -c ${shellQuote(outer)} openstack-on-aws ${shellQuote(command)}`);
 }
 
 /**
@@ -44,7 +41,7 @@ export function wrapCommand(user: string, execId: string, command: string, runDi
  * "Left" ignores zombies: where nobody reaps orphans at once, `kill -0` would still find them.
  */
 export function killCommand(user: string, execId: string, runDir = EXEC_RUN_DIR): string {
-  const file = shQuote(pgidFile(execId, runDir));
+  const file = shellQuote(pgidFile(execId, runDir));
   const script = [
     `pg=$(cat ${file} 2>/dev/null || true)`,
     `rm -f ${file}`,
@@ -64,17 +61,17 @@ export function killCommand(user: string, execId: string, runDir = EXEC_RUN_DIR)
     `kill -KILL -- "-$pg" 2>/dev/null || true`,
     `wait_gone`,
   ].join('\n');
-  return asRoot(user, `bash -c ${shQuote(script)}`);
+  return asRoot(user, `bash -c ${shellQuote(script)}`);
 }
 
 /** Writes standard input to a file atomically with the given mode; the content never touches argv. */
 export function writeFileCommand(remotePath: string, mode: number): string {
-  const p = shQuote(remotePath);
+  const p = shellQuote(remotePath);
   const octal = mode.toString(8).padStart(4, '0');
   // The temporary file is created 0600 (umask) before any byte arrives, then gets its final mode.
   return [
     `install -d -m 0755 "$(dirname ${p})"`,
-    `tmp=$(umask 077 && mktemp ${shQuote(remotePath + '.XXXXXX')})`,
+    `tmp=$(umask 077 && mktemp ${shellQuote(remotePath + '.XXXXXX')})`,
     `cat > "$tmp"`,
     `chmod ${octal} "$tmp"`,
     `mv -f "$tmp" ${p}`,
@@ -82,5 +79,5 @@ export function writeFileCommand(remotePath: string, mode: number): string {
 }
 
 export function readFileCommand(remotePath: string): string {
-  return `cat ${shQuote(remotePath)}`;
+  return `cat ${shellQuote(remotePath)}`;
 }

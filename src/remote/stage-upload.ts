@@ -5,7 +5,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { SETTINGS_PATH, STAGES_DIR } from './node-settings';
-import { shQuote } from './remote-shell';
+import { shellQuote } from '../core/shell-quote';
 import type { RemoteSession } from './types';
 
 const LIB_SCRIPT = 'lib.sh';
@@ -37,7 +37,7 @@ export function readStageScripts(stagesDir: string, stages: string[]): BundleFil
  * stream needs no escaping. Each file lands under a temporary name and is renamed into place.
  */
 export function unpackCommand(dir: string): string {
-  const d = shQuote(dir);
+  const d = shellQuote(dir);
   return [
     `install -d -m 0755 ${d}`,
     `while read -r name size; do`,

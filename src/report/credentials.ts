@@ -8,6 +8,7 @@ import type { Plan } from '../plan/types';
 import { publicTlsPort } from '../plan/plan';
 import type { Environment } from '../provider';
 import { shq } from '../smoke/shell';
+import { CLOUDS_YAML_FILE, OPENRC_FILE } from '../core/work-files';
 
 const CLOUD_NAME = 'openstack-on-aws';
 const REGION_NAME = 'RegionOne';
@@ -78,8 +79,8 @@ export async function writeCredentialFiles(
   caCertPem?: string,
 ): Promise<{ cloudsYaml: string; openrc: string; caCert?: string }> {
   await fs.mkdir(workDir, { recursive: true });
-  const cloudsYaml = path.join(workDir, 'clouds.yaml');
-  const openrc = path.join(workDir, 'admin-openrc.sh');
+  const cloudsYaml = path.join(workDir, CLOUDS_YAML_FILE);
+  const openrc = path.join(workDir, OPENRC_FILE);
   // Absolute: clouds.yaml and openrc work from any directory. A certificate, not a secret.
   const caCert = caCertPem ? path.resolve(workDir, 'ca.pem') : undefined;
   if (caCert) await fs.writeFile(caCert, caCertPem!, { mode: 0o644 });

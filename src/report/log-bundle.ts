@@ -15,7 +15,7 @@ import { withHeartbeat, Ticker, realTicker } from '../core/progress';
 import type { RemoteSession } from '../remote/types';
 import { shq } from '../smoke/shell';
 import { maskSecretsInTree, MaskStats } from './mask-tree';
-import { collectLogsScript } from './scripts';
+import { shippedScript } from '../core/shipped';
 
 const run = promisify(execFile);
 
@@ -60,7 +60,7 @@ async function collectNode(o: LogBundleOptions, node: string, into: string): Pro
   if (session) {
     const remoteTar = `/tmp/openstack-on-aws-logs-${node}.tar.gz`;
     try {
-      await session.writeFile(REMOTE_SCRIPT, collectLogsScript(), 0o700);
+      await session.writeFile(REMOTE_SCRIPT, shippedScript('collect-logs.sh'), 0o700);
       const env = [
         o.logRoot ? `LOG_ROOT=${shq(o.logRoot)} ` : '',
         o.netnsPrefix ? `NETNS_PREFIX=${shq(o.netnsPrefix)} ` : '',

@@ -4,6 +4,7 @@
 
 import { promises as fs } from 'fs';
 import * as path from 'path';
+import { maskCounting } from '../core/mask';
 
 export interface MaskStats {
   files: number;
@@ -12,7 +13,6 @@ export interface MaskStats {
 }
 
 export async function maskSecretsInTree(dir: string, secrets: readonly string[]): Promise<MaskStats> {
-  const values = [...new Set(secrets)].filter((s) => s.length >= 4).sort((a, b) => b.length - a.length);
   const stats: MaskStats = { files: 0, filesChanged: 0, replacements: 0 };
   const walk = async (d: string): Promise<void> => {
     for (const entry of await fs.readdir(d, { withFileTypes: true })) {
@@ -26,17 +26,11 @@ export async function maskSecretsInTree(dir: string, secrets: readonly string[])
         stats.files++;
         await fs.chmod(p, 0o600);
         const before = (await fs.readFile(p)).toString('latin1');
-        let after = before;
-        for (const s of values) {
-          const parts = after.split(s);
-          if (parts.length > 1) {
-            stats.replacements += parts.length - 1;
-            after = parts.join('***');
-          }
-        }
-        if (after !== before) {
+        const after = maskCounting(before, secrets);
+        if (after.replacements > 0) {
+          stats.replacements += after.replacements;
           stats.filesChanged++;
-          await fs.writeFile(p, Buffer.from(after, 'latin1'));
+          await fs.writeFile(p, Buffer.from(after.text, 'latin1'));
         }
       }
     }

@@ -66,6 +66,7 @@ export function renderPlanText(plan: Plan): string {
   );
   lines.push('', plan.checks.length ? 'Smoke checks' : 'Smoke checks: skipped');
   for (const c of plan.checks) lines.push(`  ${c.id}: ${c.description}`);
+  if (plan.warnings.length) lines.push('', 'Warnings', ...plan.warnings.map((w) => `  ${w}`));
   return lines.join('\n');
 }
 
@@ -79,6 +80,7 @@ export function renderPlanMarkdown(plan: Plan): string {
     '',
     `OpenStack **${plan.release.label}** on **${plan.os.label}**, Neutron ${plan.networkDriver}, topology ${plan.topology}, provider ${plan.provider}${plan.provider === 'aws' ? ` (${plan.region})` : ''}. Expires ${plan.expiresAt}.`,
     '',
+    ...plan.warnings.map((w) => `> [!WARNING]\n> ${w}\n`),
     '| node | role | type | virt | NICs | disks |',
     '| --- | --- | --- | --- | --- | --- |',
     ...rows,

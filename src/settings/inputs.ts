@@ -20,8 +20,9 @@ import {
   RELEASES,
   refusalOf,
 } from './matrix';
+import { declaredDefault } from '../core/input-docs';
 import { Inputs, InputName } from '../core/names';
-import { isIpv4, parseCidr } from '../core/net';
+import { cidrContains, isIpv4, parseCidr } from '../core/net';
 
 type Mode = 'up' | 'down' | 'sweep' | 'plan';
 const MODES: readonly Mode[] = ['up', 'down', 'sweep', 'plan'];
@@ -83,6 +84,11 @@ export interface Settings {
   logBundle: LogBundlePolicy;
   prComment: boolean;
   githubToken?: string;
+  /**
+   * Inputs accepted but worth a second look (a wide allowed-cidrs, an input the provider ignores):
+   * logged as warnings and shown in the Plan and the job summary.
+   */
+  warnings: string[];
 }
 
 /** Reads one raw input; '' when not given. Fakes in tests are plain maps keyed by input name. */
@@ -156,15 +162,27 @@ function list(raw: string): string[] {
     .filter((s) => s !== '');
 }
 
-function allowedCidrs(raw: string): string[] {
+/** Below this prefix length an allowed block is accepted only with a warning (a /16 is 65,536 addresses). */
+const WIDE_CIDR_PREFIX = 16;
+
+function allowedCidrs(raw: string, warnings: string[]): string[] {
+  const accepted =
+    'IPv4 CIDR blocks such as 198.51.100.7/32 (a network address: no host bits), separated by commas or new lines (empty: the runner’s own address /32)';
   const cidrs = list(raw);
   for (const c of cidrs) {
-    if (!parseCidr(c))
+    const parsed = parseCidr(c);
+    if (!parsed) throw new InputError(Inputs.AllowedCidrs, c, accepted, 'not an IPv4 CIDR block');
+    // AWS would silently widen the block to its network; the user most likely meant a narrower one.
+    if (parsed.network !== parsed.address)
       throw new InputError(
         Inputs.AllowedCidrs,
         c,
-        'IPv4 CIDR blocks such as 198.51.100.7/32, separated by commas or new lines (empty: the runner’s own address /32)',
-        'not an IPv4 CIDR block',
+        accepted,
+        `host bits set; did you mean ${parsed.network}/${parsed.prefix}? (or ${parsed.address}/32 for the one address)`,
+      );
+    if (parsed.prefix < WIDE_CIDR_PREFIX)
+      warnings.push(
+        `allowed-cidrs: ${c} lets ${(2 ** (32 - parsed.prefix)).toLocaleString('en-US')} addresses${parsed.prefix === 0 ? ' (the whole internet)' : ''} reach the controller's SSH, APIs and dashboard; narrow it to the addresses that need them (/${WIDE_CIDR_PREFIX} or longer).`,
       );
   }
   return cidrs;
@@ -186,7 +204,10 @@ function vpcCidr(raw: string): string {
   return value;
 }
 
-function stackId(raw: string, ctx: RunContext, mode: Mode, distinguish: string): string {
+/** Outside a workflow run (the CLI) a default id says where the stack lives: ec2-… or local-…. */
+const CLI_STACK_PREFIX: Record<ProviderId, string> = { aws: 'ec2', local: 'local' };
+
+function stackId(raw: string, ctx: RunContext, mode: Mode, provider: ProviderId, distinguish: string): string {
   const accepted =
     '1 to 24 characters: lower-case letters, digits and hyphens, starting with a letter and ending with a letter or digit, not starting with "aws"';
   const v = raw.trim();
@@ -194,7 +215,7 @@ function stackId(raw: string, ctx: RunContext, mode: Mode, distinguish: string):
     if (mode === 'down')
       throw new InputError(Inputs.StackId, raw, accepted, "mode 'down' needs the id of the stack to delete");
     if (ctx.runId) return defaultStackId(ctx, distinguish);
-    return `local-${Math.random().toString(36).slice(2, 10)}`;
+    return `${CLI_STACK_PREFIX[provider]}-${Math.random().toString(36).slice(2, 10)}`;
   }
   if (!STACK_ID_PATTERN.test(v) || v.length > 24) throw new InputError(Inputs.StackId, raw, accepted);
   // AWS reserves the aws: prefix for tag keys and values; names built from the id would be refused.
@@ -242,16 +263,26 @@ function instanceTypes(read: InputReader): Record<Role, string> {
   return types;
 }
 
+const DNS_NAME = /^(?=.{1,253}$)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/i;
+
 function pingTarget(raw: string, provider: ProviderId): string {
   const value = raw.trim() === '' ? DEFAULTS.pingTarget : raw.trim();
-  const accepted = 'an IPv4 address or a host name';
-  if (!isIpv4(value) && !/^(?=.{1,253}$)[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$/i.test(value))
-    throw new InputError(Inputs.PingTarget, raw, accepted);
+  const accepted = 'an IPv4 address (four decimal numbers from 0 to 255) or a DNS name such as example.org';
+  // All-digit dotted words are meant as an address (no top-level domain is numeric): 256.1.1.1 must
+  // fail here, not as a failed ping after a full install.
+  const looksNumeric = /^[\d.]+$/.test(value);
+  if (looksNumeric ? !isIpv4(value) : !DNS_NAME.test(value) || /^\d+$/.test(value.split('.').pop() ?? ''))
+    throw new InputError(
+      Inputs.PingTarget,
+      raw,
+      accepted,
+      looksNumeric ? 'not an IPv4 address' : 'neither an IPv4 address nor a DNS name',
+    );
   if (provider === 'local') {
     // The local cloud's only "internet" is an emulated host on 203.0.113.0/24; nothing else is reachable,
     // and aiming elsewhere must never happen, so the public default is swapped for the emulated host.
     if (value === DEFAULTS.pingTarget) return DEFAULTS.localPingTarget;
-    if (!value.startsWith('203.0.113.'))
+    if (!cidrContains('203.0.113.0/24', value))
       throw new InputError(
         Inputs.PingTarget,
         raw,
@@ -310,17 +341,85 @@ function endpoint(raw: string, env: RunContext['env']): string | undefined {
   return v;
 }
 
-function computeCount(raw: string): number {
-  const v = raw.trim();
-  if (v === '') return DEFAULTS.computeCount;
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 1 || n > MAX_COMPUTE_COUNT)
-    throw new InputError(Inputs.ComputeCount, raw, `a whole number from 1 to ${MAX_COMPUTE_COUNT}`);
+/** A count: decimal digits only (Number() would also take 0x2, 2e0, ' 2' and '+2'). */
+function count(name: InputName, raw: string, fallback: number, max: number): number {
+  if (raw === '') return fallback;
+  const accepted = `a whole number from 1 to ${max}, in decimal digits only (e.g. 2)`;
+  if (!/^[1-9]\d*$/.test(raw))
+    throw new InputError(name, raw, accepted, /^0+$/.test(raw) ? undefined : 'not a decimal whole number');
+  const n = Number(raw);
+  if (n > max) throw new InputError(name, raw, accepted);
   return n;
+}
+
+/** Inputs that only say what a new stack looks like or how up runs (moot for down and sweep). */
+const NEW_STACK_INPUTS: InputName[] = [
+  Inputs.Release,
+  Inputs.Os,
+  Inputs.Topology,
+  Inputs.ComputeCount,
+  Inputs.NetworkDriver,
+  Inputs.Lifetime,
+  Inputs.Teardown,
+  Inputs.ControllerInstanceType,
+  Inputs.ComputeInstanceType,
+  Inputs.BlockInstanceType,
+  Inputs.ObjectInstanceType,
+  Inputs.Ami,
+  Inputs.AllowedCidrs,
+  Inputs.VpcCidr,
+  Inputs.PingTarget,
+  Inputs.ImageUrl,
+  Inputs.Smoke,
+  Inputs.Spot,
+  Inputs.Tempest,
+  Inputs.LogBundle,
+];
+
+/**
+ * Inputs that contradict each other: refused where one reading must be wrong (nothing is created
+ * yet), a warning where both make sense and the ignored input does no harm.
+ */
+function crossCheck(s: Settings, read: InputReader): void {
+  if (!s.smoke && s.tempest === 'smoke')
+    throw new InputError(
+      Inputs.Tempest,
+      read(Inputs.Tempest),
+      'tempest: none with smoke: false, or smoke: true to run Tempest after the smoke checks',
+      'Tempest runs as one of the smoke checks, and smoke is false',
+    );
+  if (s.prComment && !s.githubToken)
+    throw new InputError(
+      Inputs.GithubToken,
+      read(Inputs.GithubToken),
+      'a token that may write pull-request comments (the default, ${{ github.token }}), or pr-comment: false',
+      'pr-comment is true and the comment needs a token',
+    );
+  // Given = other than action.yml's default: the runner hands every input its default when a
+  // workflow leaves it out, and a default is no choice to warn about.
+  const given = (name: InputName) => !['', declaredDefault(name)].includes(read(name).trim());
+  if (s.provider === 'local') {
+    const ignored: InputName[] = [Inputs.Ami, Inputs.Ec2Endpoint, Inputs.Region, Inputs.AllowedCidrs].filter(given);
+    if (s.spot) ignored.push(Inputs.Spot);
+    for (const name of ignored) s.warnings.push(`${name}: ignored with provider local (it applies to EC2 only).`);
+  }
+  if (s.mode === 'sweep' && given(Inputs.StackId))
+    s.warnings.push(`stack-id: ignored with mode sweep, which deletes every expired stack in the region.`);
+  if (s.mode === 'down' || s.mode === 'sweep') {
+    // down and sweep find what to delete by the stack's tags: what a new stack would look like is moot.
+    const shaping = NEW_STACK_INPUTS.filter(given);
+    if (shaping.length)
+      s.warnings.push(
+        `${shaping.join(', ')}: ignored with mode ${s.mode} (they shape a new stack; ${s.mode} deletes by tags).`,
+      );
+  }
+  if (!s.smoke && given(Inputs.ImageUrl))
+    s.warnings.push(`image-url: ignored with smoke: false (only the smoke checks boot the image).`);
 }
 
 /** Turns raw inputs into Settings, or throws the first InputError. Pure apart from the reader. */
 export function readSettings(read: InputReader, ctx: RunContext): Settings {
+  const warnings: string[] = [];
   const mode = oneOf(Inputs.Mode, read(Inputs.Mode), MODES, DEFAULTS.mode);
   const provider = oneOf(Inputs.Provider, read(Inputs.Provider), PROVIDERS, DEFAULTS.provider);
   // With the local provider the only possible OS and release are the defaults, so they need not be named.
@@ -357,26 +456,27 @@ export function readSettings(read: InputReader, ctx: RunContext): Settings {
     'none',
   );
   const githubToken = read(Inputs.GithubToken).trim();
-  return {
+  const settings: Settings = {
     mode,
     provider,
     release: rel,
     os: o,
     topology,
-    computeCount: computeCount(read(Inputs.ComputeCount)),
+    computeCount: count(Inputs.ComputeCount, read(Inputs.ComputeCount), DEFAULTS.computeCount, MAX_COMPUTE_COUNT),
     networkDriver: driver,
     region: region(read(Inputs.Region), ctx.env),
     stackId: stackId(
       read(Inputs.StackId),
       ctx,
       mode,
+      provider,
       [provider, rel.id, o.id, driver, topology, read(Inputs.ComputeCount), read(Inputs.Region)].join('|'),
     ),
     lifetimeMinutes: lifetime(read(Inputs.Lifetime)),
     teardown: oneOf(Inputs.Teardown, read(Inputs.Teardown), TEARDOWN_POLICIES, DEFAULTS.teardown),
     instanceTypes: instanceTypes(read),
     ami: ami(read(Inputs.Ami)),
-    allowedCidrs: allowedCidrs(read(Inputs.AllowedCidrs)),
+    allowedCidrs: allowedCidrs(read(Inputs.AllowedCidrs), warnings),
     vpcCidr: vpcCidr(read(Inputs.VpcCidr)),
     pingTarget: pingTarget(read(Inputs.PingTarget), provider),
     imageUrl: imageUrl(read(Inputs.ImageUrl), provider, mode),
@@ -392,7 +492,10 @@ export function readSettings(read: InputReader, ctx: RunContext): Settings {
     ),
     prComment: bool(Inputs.PrComment, read(Inputs.PrComment), false),
     githubToken: githubToken === '' ? undefined : githubToken,
+    warnings,
   };
+  crossCheck(settings, read);
+  return settings;
 }
 
 /** Settings survive the trip from main to post (and to the CLI's down) as JSON of their raw inputs. */
@@ -406,5 +509,5 @@ export function settingsFromJson(json: string): Settings {
   const rel = findRelease(raw.release);
   const o = findOs(raw.os);
   if (!rel || !o) throw new Error(`saved settings name an unknown release or OS: ${raw.release}, ${raw.os}`);
-  return { ...raw, release: rel, os: o };
+  return { ...raw, warnings: raw.warnings ?? [], release: rel, os: o };
 }

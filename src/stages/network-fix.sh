@@ -242,17 +242,13 @@ step_persist() {
   if [[ "$self" != "$(readlink -f "$INSTALLED" 2>/dev/null || true)" ]]; then
     write_file "$INSTALLED" 0755 <"$self"
   fi
-  write_file "$ENV_FILE" 0600 <<EOF
-MAC_PROVIDER='$MAC_PROVIDER'
-MAC_PUBLIC='$MAC_PUBLIC'
-ROUTER_GATEWAY_IP='$ROUTER_GATEWAY_IP'
-EXTERNAL_CIDR='$EXTERNAL_CIDR'
-EXTERNAL_GATEWAY='$EXTERNAL_GATEWAY'
-QROUTER_NS='$QROUTER_NS'
-PORT_FORWARDS='$PORT_FORWARDS'
-NETWORK_DRIVER='$NETWORK_DRIVER'
-PING_TARGET='$PING_TARGET'
-EOF
+  # Sourced as root at every boot: each value is quoted by bash itself (%q), whatever it holds.
+  local var
+  write_file "$ENV_FILE" 0600 < <(
+    for var in MAC_PROVIDER MAC_PUBLIC ROUTER_GATEWAY_IP EXTERNAL_CIDR EXTERNAL_GATEWAY QROUTER_NS PORT_FORWARDS NETWORK_DRIVER PING_TARGET; do
+      printf '%s=%q\n' "$var" "${!var}"
+    done
+  )
   write_file "$UNIT_FILE" 0644 <<EOF
 [Unit]
 Description=openstack-on-aws: AWS network fix (eth1 MAC, NAT, port-forwards)

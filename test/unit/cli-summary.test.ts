@@ -141,7 +141,7 @@ it('CLI: `up` from start to end writes one Teardown section, and a second `up` s
   const argv = ['up', '--provider', 'local', '--stack-id', 'sum3', '--image-url', IMAGE, '--state-dir', dir];
   for (let run = 0; run < 2; run++) {
     const provider = fakeProvider(2);
-    expect(await runCli(argv, terminalIo, { providerFor: () => provider })).toBe(1);
+    expect(await runCli(argv, { providerFor: () => provider })).toBe(1);
     const text = fs.readFileSync(path.join(dir, 'sum3.summary.md'), 'utf8');
     expect(count(text, '### Teardown')).toBe(1);
     // Nothing of the first run is left in the second one's file (its plan would be there twice).

@@ -2,6 +2,9 @@ import { InputError } from '../../src/core/errors';
 import { parseDuration } from '../../src/settings/inputs';
 import { Inputs, InputName } from '../../src/core/names';
 import { settingsFrom, testContext } from '../helpers/inputs';
+import { memoryIo } from '../helpers/memory-io';
+import { runMain } from '../../src/pipeline/pipeline';
+import { inputDocs } from '../../src/core/input-docs';
 
 /** Asserts the one message names the input, the value and what is accepted. */
 function expectInputError(
@@ -193,4 +196,141 @@ describe('parseDuration', () => {
     ['45', 45],
   ])('%s → %d minutes', (raw, minutes) => expect(parseDuration(raw)).toBe(minutes));
   it.each(['', 'h', '1.5h', 'soon', '-3h'])('refuses %p', (raw) => expect(parseDuration(raw)).toBeUndefined());
+});
+
+describe('allowed-cidrs: network addresses only; wide blocks only with a warning', () => {
+  it('refuses host bits, naming the network address that was meant', () => {
+    expectInputError({ 'allowed-cidrs': '198.51.100.7/8' }, Inputs.AllowedCidrs, '198.51.100.7/8', /network address/);
+    expect(() => settingsFrom({ 'allowed-cidrs': '203.0.113.5/32, 198.51.100.7/8' })).toThrow(
+      /did you mean 198\.0\.0\.0\/8\?/,
+    );
+    expect(() => settingsFrom({ 'allowed-cidrs': '192.0.2.77/24' })).toThrow(/did you mean 192\.0\.2\.0\/24\?/);
+  });
+
+  it('accepts network addresses and single addresses without a warning', () => {
+    const s = settingsFrom({ 'allowed-cidrs': '198.51.100.7/32\n192.0.2.0/24, 10.0.0.0/16' });
+    expect(s.allowedCidrs).toEqual(['198.51.100.7/32', '192.0.2.0/24', '10.0.0.0/16']);
+    expect(s.warnings).toEqual([]);
+  });
+
+  it.each([
+    ['0.0.0.0/0', /4,294,967,296 addresses \(the whole internet\)/],
+    ['10.0.0.0/8', /16,777,216 addresses/],
+    ['172.16.0.0/15', /131,072 addresses/],
+  ])('accepts %s with a warning that says how wide it is', (cidr, text) => {
+    const s = settingsFrom({ 'allowed-cidrs': cidr });
+    expect(s.allowedCidrs).toEqual([cidr]);
+    expect(s.warnings).toHaveLength(1);
+    expect(s.warnings[0]).toMatch(/^allowed-cidrs: /);
+    expect(s.warnings[0]).toMatch(text);
+  });
+});
+
+describe('a warning reaches the log, the plan output and the job summary', () => {
+  it('allowed-cidrs 0.0.0.0/0 with mode plan', async () => {
+    const io = memoryIo({ mode: 'plan', 'stack-id': 'wide', 'allowed-cidrs': '0.0.0.0/0' });
+    await runMain(io, { ...testContext, now: new Date('2026-12-01T00:00:00Z') });
+    expect(io.lines).toContainEqual(expect.stringMatching(/^warning: allowed-cidrs: 0\.0\.0\.0\/0 lets 4,294,967,296/));
+    expect((JSON.parse(io.outputs.plan) as { warnings: string[] }).warnings).toEqual([
+      expect.stringMatching(/^allowed-cidrs: 0\.0\.0\.0\/0/),
+    ]);
+    const summary = io.summaries.join('\n');
+    expect(summary).toMatch(/> \[!WARNING\]\n> allowed-cidrs: 0\.0\.0\.0\/0 lets/);
+  });
+});
+
+describe('counts are decimal whole numbers', () => {
+  it.each(['0x2', '2e0', ' 2', '2 ', '+2', '2.0', '02', '1_0', '-1'])('refuses compute-count %p', (raw) =>
+    expectInputError({ 'compute-count': raw }, Inputs.ComputeCount, raw, /decimal digits only/),
+  );
+  it('refuses 0 and more than the cap', () => {
+    expectInputError({ 'compute-count': '0' }, Inputs.ComputeCount, '0', /1 to 8/);
+    expectInputError({ 'compute-count': '9' }, Inputs.ComputeCount, '9', /1 to 8/);
+  });
+  it('accepts 1 to 8', () => {
+    expect(settingsFrom({ 'compute-count': '8' }).computeCount).toBe(8);
+    expect(settingsFrom({ 'compute-count': '' }).computeCount).toBe(1);
+  });
+});
+
+describe('ping-target is an IPv4 address or a DNS name', () => {
+  it.each(['256.1.1.1', '1.2.3', '1.2.3.4.5', '01.2.3.4', '1..2.3', '1.2.3.-4'])('refuses the address %p', (v) =>
+    expectInputError({ 'ping-target': v }, Inputs.PingTarget, v, /0 to 255/),
+  );
+  it.each(['exa mple.org', 'a;b', '$(id)', "x'y", '-lead.example', 'example.123', 'a'.repeat(64) + '.org'])(
+    'refuses the name %p',
+    (v) => expectInputError({ 'ping-target': v }, Inputs.PingTarget, v, /DNS name/),
+  );
+  it.each(['8.8.8.8', '0.0.0.0', '255.255.255.255', 'example.org', 'one.one.one.one', 'localhost', 'x-1.example'])(
+    'accepts %p',
+    (v) => expect(settingsFrom({ 'ping-target': v }).pingTarget).toBe(v),
+  );
+  it('with provider local, only the emulated internet 203.0.113.0/24 (a name starting like it is not in it)', () => {
+    const local = { provider: 'local', 'image-url': 'file:///x.img' };
+    expect(settingsFrom({ ...local, 'ping-target': '203.0.113.99' }).pingTarget).toBe('203.0.113.99');
+    expectInputError({ ...local, 'ping-target': '203.0.113.example' }, Inputs.PingTarget, '203.0.113.example', /203/);
+  });
+});
+
+describe('contradicting inputs are refused (or warned about) before anything is created', () => {
+  it('tempest: smoke with smoke: false', () =>
+    expectInputError({ smoke: 'false', tempest: 'smoke' }, Inputs.Tempest, 'smoke', /smoke: true/));
+  it('tempest: none with smoke: false is fine', () =>
+    expect(settingsFrom({ smoke: 'false', tempest: 'none' }).smoke).toBe(false));
+  it('pr-comment without a token is refused at input time, not warned about at the end', () =>
+    expectInputError({ 'pr-comment': 'true' }, Inputs.GithubToken, '', /pr-comment: false/));
+  it('pr-comment with a token is fine, and the token never reaches the saved settings', () => {
+    const s = settingsFrom({ 'pr-comment': 'true', 'github-token': 'ghs_secret' });
+    expect(s.prComment).toBe(true);
+    expect(s.githubToken).toBe('ghs_secret');
+  });
+  it('EC2-only inputs with provider local are accepted with a warning each', () => {
+    const s = settingsFrom({
+      provider: 'local',
+      'image-url': 'file:///x.img',
+      ami: 'ami-0123456789abcdef0',
+      spot: 'true',
+      'ec2-endpoint': 'http://127.0.0.1:4566',
+    });
+    expect(s.warnings).toEqual([
+      'ami: ignored with provider local (it applies to EC2 only).',
+      'ec2-endpoint: ignored with provider local (it applies to EC2 only).',
+      'spot: ignored with provider local (it applies to EC2 only).',
+    ]);
+  });
+  it('a stack-id with mode sweep, an image-url with smoke: false: warnings', () => {
+    expect(settingsFrom({ mode: 'sweep', 'stack-id': 'abc' }).warnings).toEqual([
+      'stack-id: ignored with mode sweep, which deletes every expired stack in the region.',
+    ]);
+    expect(settingsFrom({ smoke: 'false', 'image-url': 'https://example.org/x.img' }).warnings).toEqual([
+      'image-url: ignored with smoke: false (only the smoke checks boot the image).',
+    ]);
+  });
+});
+
+describe('default stack id outside a workflow run follows the provider', () => {
+  it('ec2-… for aws, local-… for local', () => {
+    expect(settingsFrom({}, { env: {} }).stackId).toMatch(/^ec2-[a-z0-9]+$/);
+    expect(settingsFrom({ provider: 'local', 'image-url': 'file:///x.img' }, { env: {} }).stackId).toMatch(
+      /^local-[a-z0-9]+$/,
+    );
+  });
+});
+
+describe('inputs down and sweep do not use', () => {
+  it('are accepted with one warning naming them', () => {
+    const s = settingsFrom({ mode: 'down', 'stack-id': 'old', topology: 'full', lifetime: '1h' });
+    expect(s.warnings).toEqual([
+      'topology, lifetime: ignored with mode down (they shape a new stack; down deletes by tags).',
+    ]);
+  });
+  it("are not warned about when they hold action.yml's defaults (the runner passes every default)", () => {
+    const defaults = Object.fromEntries(
+      inputDocs().map((d) => [d.name, d.default.includes('${{') ? 'ghs_x' : d.default]),
+    );
+    for (const mode of ['down', 'sweep'])
+      expect(settingsFrom({ ...defaults, mode, 'stack-id': mode === 'down' ? 'old' : '' }).warnings).toEqual([]);
+    const local = { provider: 'local', os: 'debian-12', release: 'zed', 'image-url': 'file:///x.img' };
+    expect(settingsFrom({ ...defaults, ...local }).warnings).toEqual([]);
+  });
 });

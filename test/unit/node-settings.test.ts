@@ -10,7 +10,7 @@ import { readSettings } from '../../src/settings/inputs';
 import { buildPlan } from '../../src/plan/plan';
 import type { Plan } from '../../src/plan/types';
 import type { Environment } from '../../src/provider';
-import { nodeSettings, renderNodeSettings, SETTINGS_KEYS, shellQuote } from '../../src/remote/node-settings';
+import { nodeSettings, renderNodeSettings, SETTINGS_KEYS } from '../../src/remote/node-settings';
 import { PASSWORD_NAMES, PasswordName, StackSecrets } from '../../src/core/secrets';
 
 function plan(inputs: Record<string, string>): Plan {
@@ -93,11 +93,6 @@ describe('node settings', () => {
       ...nodeSettings(full, environment(full), s, 'controller'),
       SWIFT_STORAGE_IPS: '10.9.0.11',
     });
-  });
-
-  test('shellQuote refuses NUL, which no shell variable can hold', () => {
-    expect(() => shellQuote('a\0b')).toThrow(/NUL/);
-    expect(shellQuote("a'b")).toBe(`'a'\\''b'`);
   });
 
   test('the controller gets its three NICs by purpose, the stack facts and every node for /etc/hosts', () => {

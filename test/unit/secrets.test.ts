@@ -1,8 +1,12 @@
 // Every generated secret is masked before generateStackSecrets returns it: each password, the
-// private key as a whole and each line of it (the Actions log masks line by line).
+// private key as a whole and each line of it (the Actions log masks line by line); and one masker
+// (src/core/mask.ts) masks every text that leaves, a remote command's error tail included.
 
+import { RemoteCommandError } from '../../src/core/errors';
 import { terminalIo } from '../../src/core/io';
+import { knownSecrets, maskCounting, maskSecrets } from '../../src/core/mask';
 import { PASSWORD_NAMES, generateStackSecrets } from '../../src/core/secrets';
+import { maskSecrets as smokeMask } from '../../src/smoke/shell';
 
 describe('generateStackSecrets masking', () => {
   test('masks every password and the private key (whole and per line) through the given function', () => {
@@ -43,5 +47,36 @@ describe('generateStackSecrets masking', () => {
     } finally {
       spy.mockRestore();
     }
+  });
+});
+
+describe('one masker for everything', () => {
+  test("a remote command's error tail is masked with every secret the process knows", () => {
+    const secrets = generateStackSecrets('masktest3', () => undefined);
+    const admin = secrets.passwords.admin;
+    const keyLine = secrets.sshKey.privateKey.split('\n')[1];
+    const err = new RemoteCommandError('controller', 'keystone', 1, `bootstrap --pass ${admin}\n${keyLine}\nfailed`);
+    for (const text of [err.tail, err.message]) {
+      expect(text).not.toContain(admin);
+      expect(text).not.toContain(keyLine);
+      expect(text).toContain('bootstrap --pass ***');
+    }
+    expect(err.tail).toBe('bootstrap --pass ***\n***\nfailed');
+  });
+
+  test('a value given to an Io as a secret (the GitHub token) is known to the masker too', () => {
+    const io = terminalIo({});
+    io.setSecret('ghs_0123456789abcdefTOKEN');
+    expect(knownSecrets()).toContain('ghs_0123456789abcdefTOKEN');
+    expect(new RemoteCommandError('n', 's', 2, 'auth ghs_0123456789abcdefTOKEN denied').tail).toBe('auth *** denied');
+  });
+
+  test('longest first, and values too short to mask are left alone', () => {
+    expect(maskSecrets('abcdefgh abcd ab', ['abcd', 'abcdefgh', 'ab'])).toBe('*** *** ab');
+    expect(maskCounting('x1234x1234', ['1234'])).toEqual({ text: 'x***x***', replacements: 2 });
+  });
+
+  test('the smoke checks and the reports use this same function', () => {
+    expect(smokeMask).toBe(maskSecrets);
   });
 });

@@ -7,7 +7,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { LineSplitter, LineTail } from '../../src/remote/log-tail';
-import { killCommand, pgidFile, shQuote, wrapCommand, writeFileCommand } from '../../src/remote/remote-shell';
+import { killCommand, pgidFile, wrapCommand, writeFileCommand } from '../../src/remote/remote-shell';
 import { packBundle, unpackCommand } from '../../src/remote/stage-upload';
 import { AS_ROOT, itIf, needFile } from '../helpers/requires';
 
@@ -46,11 +46,6 @@ describe('remote command lines', () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ooa-remote-shell-'));
   });
   afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
-
-  test('shQuote survives quotes, newlines, dollars and backslashes', () => {
-    const nasty = `it's "$HOME" \`id\` \\ \n $(echo no) ;|&`;
-    expect(bash(`printf %s ${shQuote(nasty)}`).stdout).toBe(nasty);
-  });
 
   test('the wrapper keeps exit code, stdin and output, and removes its process-group record', () => {
     const { line, pgidFile } = unwrapForTest('read -r x; echo "got $x"; echo err >&2; exit 7', dir);

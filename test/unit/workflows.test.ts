@@ -27,6 +27,7 @@ import {
 import {
   ActionStep,
   actionSteps,
+  actionYml,
   isThisAction,
   loadYaml,
   repoWorkflowFiles,
@@ -51,10 +52,17 @@ function evaluate(value: unknown, vars: Record<string, string>): string {
   });
 }
 
-/** readSettings on a step's inputs as the runner would pass them (expressions evaluated). */
+/**
+ * readSettings on a step's inputs as the runner would pass them: expressions evaluated, and an input
+ * the step leaves out gets action.yml's default (github-token's is the job's own token).
+ */
 function settingsOf(step: ActionStep | YamlMap, vars: Record<string, string>) {
   const withMap = (('with' in step ? step.with : {}) ?? {}) as YamlMap;
-  const raw = Object.fromEntries(Object.entries(withMap).map(([k, v]) => [k, evaluate(v, vars)]));
+  const declared = actionYml().inputs as Record<string, { default?: unknown }>;
+  const defaults = Object.fromEntries(
+    Object.entries(declared).map(([k, i]) => [k, evaluate(i.default ?? '', { 'github.token': 'ghs_job_token' })]),
+  );
+  const raw = { ...defaults, ...Object.fromEntries(Object.entries(withMap).map(([k, v]) => [k, evaluate(v, vars)])) };
   return readSettings((name) => raw[name] ?? '', { runId: '1', runAttempt: '1', env: {} });
 }
 

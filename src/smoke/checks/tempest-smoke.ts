@@ -5,11 +5,11 @@ import { shq, tail } from '../shell';
 import type { CheckContext } from '../context';
 import { CheckSkipped } from '../check-failure';
 import { junitCounts } from '../junit-counts';
-import { tempestScript } from '../scripts';
+import { TEMPEST_DIR } from '../../core/node-paths';
+import { shippedScript } from '../../core/shipped';
 import { withHeartbeat } from '../../core/progress';
 import { routerId } from './router';
 
-const TEMPEST_DIR = '/var/lib/openstack-on-aws/tempest';
 const REMOTE_SCRIPT = '/var/tmp/openstack-on-aws-tempest-smoke.sh';
 
 /** CirrOS (the default image) is the one image whose SSH user Tempest's validation can rely on. */
@@ -21,7 +21,7 @@ export async function checkTempestSmoke(ctx: CheckContext): Promise<void> {
   const s = ctx.state;
   if (!s.imageId || !s.flavorId) throw new CheckSkipped('needs the image and the flavor, which are not there');
   const router = await routerId(ctx);
-  await ctx.cli.session.writeFile(REMOTE_SCRIPT, tempestScript(), 0o700);
+  await ctx.cli.session.writeFile(REMOTE_SCRIPT, shippedScript('tempest-smoke.sh'), 0o700);
   const has = (role: string) => ctx.plan.nodes.some((n) => n.role === role);
   const vars: Record<string, string> = {
     OPENRC: ctx.options.adminOpenrcPath,
