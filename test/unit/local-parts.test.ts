@@ -12,7 +12,7 @@ import { nicMac } from '../../src/local/macs';
 import { createLocalProvider } from '../../src/local/provider';
 import { memoryIo } from '../helpers/memory-io';
 import { routeSpec } from '../../src/local/mirror-routes';
-import { hostsFile, networkUnit } from '../../src/local/node-files';
+import { hostsFile, networkUnit, writeNodeFiles } from '../../src/local/node-files';
 import { aptSources, aptSourcesFile, osArchive } from '../../src/local/os-archives';
 import { machineName, netnsName, stackPrefix } from '../../src/local/paths';
 import { cacheIsCurrent, recipeId, rootfsDir, stampPath } from '../../src/local/rootfs';
@@ -145,6 +145,43 @@ describe('the nspawn command line', () => {
       expect(args).toContain(flag);
     expect(args).toContain('--network-namespace-path=/run/netns/ooa.s.controller');
     expect(args.slice(args.indexOf('-M'), args.indexOf('-M') + 2)).toEqual(['-M', 'ooa-s-controller']);
+  });
+});
+
+describe('the files a node gets before it boots', () => {
+  it("writes the OS's apt sources and makes /dev/null writable for every user at boot", async () => {
+    const root = fs.mkdtempSync(path.join(os.tmpdir(), 'ooa-nodefiles-'));
+    try {
+      fs.mkdirSync(path.join(root, 'etc/apt'), { recursive: true });
+      fs.writeFileSync(path.join(root, 'etc/apt/sources.list'), 'deb http://archive.ubuntu.com/ubuntu resolute main\n');
+      const calls: string[][] = [];
+      await writeNodeFiles(
+        async (cmd: string, args: string[]) => {
+          calls.push([cmd, ...args]);
+          return { code: 0, stdout: '', stderr: '' };
+        },
+        root,
+        {
+          hostname: 'controller',
+          nics: [],
+          hosts: [{ name: 'controller', ip: '10.42.0.11' }],
+          sshPublicKey: 'ssh-ed25519 AAAA test',
+          aptProxy: 'http://203.0.113.1:3142',
+          archive: osArchive('ubuntu-26.04', { archive: 'http://m/debian' }),
+        },
+      );
+      // nspawn copies the host's /dev/null with its mode (0600 on this CI machine).
+      expect(fs.readFileSync(path.join(root, 'etc/tmpfiles.d/openstack-on-aws-dev.conf'), 'utf8')).toBe(
+        'z /dev/null 0666 root root -\n',
+      );
+      expect(fs.existsSync(path.join(root, 'etc/apt/sources.list'))).toBe(false);
+      expect(fs.readFileSync(path.join(root, 'etc/apt/sources.list.d/ubuntu.sources'), 'utf8')).toContain(
+        'Suites: resolute resolute-updates resolute-security',
+      );
+      expect(calls).toEqual([['ssh-keygen', '-A', '-f', root]]);
+    } finally {
+      fs.rmSync(root, { recursive: true, force: true });
+    }
   });
 });
 
