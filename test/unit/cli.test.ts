@@ -96,6 +96,13 @@ describe('help', () => {
     expect(filesUnder(r.home)).toEqual([]);
   });
 
+  it('takes the input docs from action.yml through npm run docs (the generated file is fresh)', () => {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const docsScript = require('../../scripts/docs.js') as { renderInputDocs: () => string; INPUT_DOCS_FILE: string };
+    expect(fs.readFileSync(docsScript.INPUT_DOCS_FILE, 'utf8')).toBe(docsScript.renderInputDocs());
+    expect(docs.map((d) => d.name).sort()).toEqual(Object.values(Inputs).sort());
+  });
+
   it('the built bundle answers --help with every input from a folder without action.yml', () => {
     const bundle = path.join(ROOT, 'dist/cli/index.js');
     const alone = fs.mkdtempSync(path.join(scratch, 'bundle-'));
