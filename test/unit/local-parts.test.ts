@@ -11,6 +11,7 @@ import { cgroupEnv, nspawnArgs, systemdVersion } from '../../src/local/machine';
 import { nicMac } from '../../src/local/macs';
 import { createLocalProvider } from '../../src/local/provider';
 import { memoryIo } from '../helpers/memory-io';
+import { generateSshKey } from '../../src/core/secrets';
 import { routeSpec } from '../../src/local/mirror-routes';
 import { hostsFile, networkUnit, writeNodeFiles } from '../../src/local/node-files';
 import { aptSources, aptSourcesFile, osArchive } from '../../src/local/os-archives';
@@ -166,6 +167,7 @@ describe('the files a node gets before it boots', () => {
           nics: [],
           hosts: [{ name: 'controller', ip: '10.42.0.11' }],
           sshPublicKey: 'ssh-ed25519 AAAA test',
+          hostKey: generateSshKey('controller host key'),
           aptProxy: 'http://203.0.113.1:3142',
           archive: osArchive('ubuntu-26.04', { archive: 'http://m/debian' }),
         },
