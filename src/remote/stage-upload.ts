@@ -9,6 +9,8 @@ import { shellQuote } from '../core/shell-quote';
 import type { RemoteSession } from './types';
 
 const LIB_SCRIPT = 'lib.sh';
+/** The parts lib.sh loads from beside itself (lib-common.sh, lib-os.sh, lib-services.sh). */
+const LIB_PART = /^lib-[a-z]+\.sh$/;
 
 /** Where things go on a node. Fixed in production; tests point them into a temp dir. */
 export interface RemotePaths {
@@ -23,9 +25,15 @@ interface BundleFile {
   content: string;
 }
 
-/** lib.sh and <stage>.sh for each stage, read from the bundle's stages directory. */
+/** The stage library and <stage>.sh for each stage, read from the bundle's stages directory. */
 export function readStageScripts(stagesDir: string, stages: string[]): BundleFile[] {
-  const names = [LIB_SCRIPT, ...new Set(stages.map((s) => `${s}.sh`))];
+  const parts = fs.existsSync(stagesDir)
+    ? fs
+        .readdirSync(stagesDir)
+        .filter((f) => LIB_PART.test(f))
+        .sort()
+    : [];
+  const names = [LIB_SCRIPT, ...parts, ...new Set(stages.map((s) => `${s}.sh`))];
   const missing = names.filter((n) => !fs.existsSync(path.join(stagesDir, n)));
   if (missing.length > 0) throw new Error(`stage scripts missing in ${stagesDir}: ${missing.join(', ')}`);
   return names.map((name) => ({ name, content: fs.readFileSync(path.join(stagesDir, name), 'utf8') }));

@@ -221,7 +221,9 @@ describeIfSshd('runStages over real SSH with a jump host', () => {
     beforeAll(() => {
       quietDir = path.join(base, 'quiet-bundle');
       fs.mkdirSync(quietDir);
-      fs.copyFileSync(REAL_LIB, path.join(quietDir, 'lib.sh'));
+      // The real library: lib.sh and the parts it loads from beside itself.
+      for (const f of fs.readdirSync(path.dirname(REAL_LIB)).filter((n) => /^lib(-[a-z]+)?\.sh$/.test(n)))
+        fs.copyFileSync(path.join(path.dirname(REAL_LIB), f), path.join(quietDir, f));
       const write = (name: string, body: string) => fs.writeFileSync(path.join(quietDir, `${name}.sh`), body);
       write('noisy', quietStage('noisy', `log "unpacking the packages"\n${noise}\nlog "packages unpacked"`));
       write(

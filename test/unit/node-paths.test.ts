@@ -25,7 +25,8 @@ function sourcedVars(text: string, names: string[], env: Record<string, string> 
 }
 
 test("lib.sh's defaults are the shared constants", () => {
-  const lib = fs.readFileSync(path.join(SRC, 'stages/lib.sh'), 'utf8');
+  // Sourced by its path: lib.sh loads its parts from beside itself.
+  const lib = `. '${path.join(SRC, 'stages/lib.sh')}'`;
   expect(sourcedVars(lib, ['OOA_ETC', 'OOA_SETTINGS', 'OOA_NICS', 'OOA_LOG_DIR', 'OOA_ADMIN_RC'])).toEqual({
     OOA_ETC: paths.NODE_ETC_DIR,
     OOA_SETTINGS: paths.SETTINGS_PATH,

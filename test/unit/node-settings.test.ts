@@ -3,7 +3,7 @@
 // come from the Plan and the Environment (NICs by purpose, every node for /etc/hosts).
 
 import { execFileSync } from 'child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import { join } from 'path';
 import { readSettings } from '../../src/settings/inputs';
@@ -12,6 +12,7 @@ import type { Plan } from '../../src/plan/types';
 import type { Environment } from '../../src/provider';
 import { nodeSettings, renderNodeSettings, SETTINGS_KEYS } from '../../src/remote/node-settings';
 import { PASSWORD_NAMES, PasswordName, StackSecrets } from '../../src/core/secrets';
+import { stageLibText } from '../helpers/stage-lib';
 
 function plan(inputs: Record<string, string>): Plan {
   const s = readSettings((name) => inputs[name] ?? '', { env: {} });
@@ -171,7 +172,7 @@ describe('node settings', () => {
   });
 
   test("lib.sh's settings_defaults declares exactly the keys the file carries", () => {
-    const lib = readFileSync(join(__dirname, '../../src/stages/lib.sh'), 'utf8');
+    const lib = stageLibText();
     const body = lib.slice(
       lib.indexOf('settings_defaults() {'),
       lib.indexOf('\n}\n', lib.indexOf('settings_defaults() {')),

@@ -9,6 +9,7 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, wr
 import { tmpdir } from 'os';
 import { join } from 'path';
 import { findOs, findRelease, OPERATING_SYSTEMS, packageSource, releasesFor } from '../../src/settings/matrix';
+import { stageLibText } from '../helpers/stage-lib';
 
 const LIB = join(__dirname, '../../src/stages/lib.sh');
 let dir: string;
@@ -151,7 +152,7 @@ describe("Ubuntu Gazpacho's Apache sites", () => {
       `if grep -Eq 'WSGIDaemonProcess .*processes=([013-9]|[0-9]{2,})\\b' "$f"; then ` +
       `sed -E 's/(WSGIDaemonProcess .*processes=)[0-9]+/\\12/' "$f" | write_file "$f" 0644; CONFIG_CHANGED=1; fi; }; ${what}`;
     // The real function's body, with only the path changed (checked below against lib.sh).
-    const lib = readFileSync(LIB, 'utf8');
+    const lib = stageLibText();
     expect(lib).toContain(`if grep -Eq 'WSGIDaemonProcess .*processes=([013-9]|[0-9]{2,})\\b' "$f"; then`);
     expect(lib).toContain(`sed -E 's/(WSGIDaemonProcess .*processes=)[0-9]+/\\12/' "$f" | write_file "$f" 0644`);
     const first = run(

@@ -11,7 +11,7 @@ import { buildPlan } from '../../src/plan/plan';
 const DIR = join(__dirname, '../../src/stages');
 const scripts = readdirSync(DIR).filter((f) => f.endsWith('.sh'));
 // network-fix.sh belongs to the network fix, not to the install stages.
-const stageScripts = scripts.filter((f) => f !== 'lib.sh' && f !== 'network-fix.sh');
+const stageScripts = scripts.filter((f) => !/^lib(-[a-z]+)?\.sh$/.test(f) && f !== 'network-fix.sh');
 
 function allStageNames(): string[] {
   const s = readSettings(

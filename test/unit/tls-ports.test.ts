@@ -3,10 +3,10 @@
 // the plain API ports are no longer open to allowed-cidrs.
 
 import { spawnSync } from 'child_process';
-import { readFileSync } from 'fs';
 import { join } from 'path';
 import { buildPlan, PUBLIC_TCP_PORTS, PUBLIC_TLS_PORTS, publicTlsPort } from '../../src/plan/plan';
 import { settingsFrom } from '../helpers/inputs';
+import { stageLibText } from '../helpers/stage-lib';
 
 const LIB = join(__dirname, '../../src/stages/lib.sh');
 
@@ -21,7 +21,7 @@ function bash(snippet: string): { code: number | null; out: string; err: string 
 describe('public TLS ports', () => {
   test("lib.sh's tls_port maps exactly the Plan's internal ports to the same public ports", () => {
     for (const p of PUBLIC_TLS_PORTS) expect(bash(`tls_port ${p.internal}`).out.trim()).toBe(String(p.port));
-    const body = readFileSync(LIB, 'utf8').match(/\ntls_port\(\) \{\n([\s\S]*?)\n\}/)![1];
+    const body = stageLibText().match(/\ntls_port\(\) \{\n([\s\S]*?)\n\}/)![1];
     const cases = [...body.matchAll(/^\s+(\d+)\) echo (\d+) ;;$/gm)].map((m) => [Number(m[1]), Number(m[2])]);
     expect(cases.sort()).toEqual(PUBLIC_TLS_PORTS.map((p) => [p.internal, p.port]).sort());
     const unknown = bash('tls_port 3306');

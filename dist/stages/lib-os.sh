@@ -1,0 +1,607 @@
+# shellcheck shell=bash
+# Per-OS data and mechanics, sourced by lib.sh: package names, service units, repositories per
+# package source, and each family's paths and differences (Debian, Ubuntu, the RHEL family). The
+# stage scripts read the same on every OS because every difference between families lives here.
+
+# ---------------------------------------------------------------------------------------------
+# Packages per family
+
+pkg_installed() {
+  case "$OS_FAMILY" in
+    debian | ubuntu) [[ "$(dpkg-query -W -f='${Status}' "$1" 2>/dev/null)" == "install ok installed" ]] ;;
+    rhel) rpm -q --whatprovides "$1" >/dev/null 2>&1 ;;
+    *) die "unknown OS family $OS_FAMILY" ;;
+  esac
+}
+
+# pkg_install PKG...: installs what is missing. On Debian-family systems services are not started
+# by the install itself (policy-rc.d): they start once configured, from svc_apply.
+pkg_install() {
+  local missing=() p
+  for p in "$@"; do pkg_installed "$p" || missing+=("$p"); done
+  ((${#missing[@]} > 0)) || return 0
+  log "installing ${missing[*]}"
+  case "$OS_FAMILY" in
+    debian | ubuntu)
+      printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d
+      chmod 0755 /usr/sbin/policy-rc.d
+      local rc=0
+      DEBIAN_FRONTEND=noninteractive apt-get install -y -q -o Dpkg::Options::=--force-confold "${missing[@]}" || rc=$?
+      rm -f /usr/sbin/policy-rc.d
+      ((rc == 0)) || die "apt-get install failed ($rc)"
+      ;;
+    rhel) $(rhel_pm) install -y "${missing[@]}" ;;
+  esac
+  changed "installed ${missing[*]}"
+}
+
+rhel_pm() { if command -v dnf >/dev/null 2>&1; then echo dnf; else echo yum; fi; }
+
+# Debian's OpenStack packages ask debconf questions (database, RabbitMQ, endpoints): answered "no"
+# here, everything is configured the install-guide way below.
+debconf_preseed() {
+  [[ "$OS_FAMILY" == debian ]] || return 0
+  local p sel="" q
+  for p in keystone glance placement nova neutron cinder swift horizon openstack-dashboard; do
+    for q in configure_db dbconfig-install configure_rabbit configure_ksat configure_api-endpoint \
+      register-endpoint create-admin-tenant configure_neutron configure_placement configure_nova; do
+      sel+="$p $p/$q boolean false"$'\n'
+    done
+  done
+  sel+="openstack-dashboard-apache horizon/use_ssl boolean false"$'\n'
+  printf '%s' "$sel" | debconf-set-selections
+  log "debconf answers set: the packages configure no database, RabbitMQ or endpoint (the stages do)"
+}
+
+# pkgs COMPONENT: the package names of a component on this OS.
+pkgs() {
+  local py=python3
+  [[ "$OS_ID" == centos-7 ]] && py=python
+  case "$OS_FAMILY:$1" in
+    *:tools) [[ "$OS_FAMILY" == rhel ]] && echo "crudini $py-openstackclient openstack-selinux" || echo "crudini python3-openstackclient" ;;
+    *:host) echo "chrony iptables curl" ;;
+    rhel:mariadb) echo "mariadb mariadb-server $py-PyMySQL" ;;
+    *:mariadb) echo "mariadb-server python3-pymysql" ;;
+    *:rabbitmq) echo "rabbitmq-server" ;;
+    rhel:memcached) echo "memcached $py-memcached" ;;
+    *:memcached) echo "memcached python3-memcache" ;;
+    debian:etcd) echo "etcd-server" ;;
+    ubuntu:etcd) [[ "$OS_ID" == ubuntu-22.04 ]] && echo "etcd" || echo "etcd-server" ;;
+    rhel:etcd) echo "etcd" ;;
+    rhel:keystone) echo "openstack-keystone httpd $([[ "$OS_ID" == centos-7 ]] && echo mod_wsgi || echo python3-mod_wsgi)" ;;
+    *:keystone) echo "keystone" ;;
+    rhel:glance) echo "openstack-glance" ;;
+    *:glance) echo "glance-api" ;;
+    # Before Stein the Placement API was part of Nova (Rocky guide: openstack-nova-placement-api).
+    rhel:placement) placement_in_nova && echo "openstack-nova-placement-api" || echo "openstack-placement-api" ;;
+    *:placement) placement_in_nova && echo "nova-placement-api" || echo "placement-api" ;;
+    rhel:nova-controller) echo "openstack-nova-api openstack-nova-conductor openstack-nova-novncproxy openstack-nova-scheduler" ;;
+    # Debian ships the console proxies in one package (nova-novncproxy is only a virtual name).
+    debian:nova-controller) echo "nova-api nova-conductor nova-consoleproxy nova-scheduler" ;;
+    *:nova-controller) echo "nova-api nova-conductor nova-novncproxy nova-scheduler" ;;
+    rhel:nova-compute) echo "openstack-nova-compute" ;;
+    # genisoimage: Nova builds config drives with it (mkisofs_cmd); neither package pulls it in.
+    debian:nova-compute) echo "nova-compute nova-compute-$([[ "$VIRT_TYPE" == kvm ]] && echo kvm || echo qemu) genisoimage" ;;
+    ubuntu:nova-compute) echo "nova-compute $([[ "$VIRT_TYPE" == kvm ]] && echo nova-compute-kvm || echo nova-compute-qemu) genisoimage" ;;
+    rhel:neutron-server) echo "openstack-neutron openstack-neutron-ml2 ebtables ipset" ;;
+    debian:neutron-server) echo "neutron-api neutron-rpc-server $(neutron_periodic_workers) neutron-dhcp-agent neutron-metadata-agent neutron-l3-agent" ;;
+    ubuntu:neutron-server) echo "neutron-server neutron-plugin-ml2 neutron-dhcp-agent neutron-metadata-agent neutron-l3-agent" ;;
+    rhel:neutron-agent) [[ "$NETWORK_DRIVER" == openvswitch ]] && echo "openstack-neutron-openvswitch ipset" || echo "openstack-neutron-linuxbridge ebtables ipset" ;;
+    *:neutron-agent) [[ "$NETWORK_DRIVER" == openvswitch ]] && echo "neutron-openvswitch-agent openvswitch-switch" || echo "neutron-linuxbridge-agent ebtables ipset" ;;
+    rhel:horizon) echo "openstack-dashboard $(horizon_memcache_client)" ;;
+    debian:horizon) echo "openstack-dashboard-apache $(horizon_memcache_client)" ;;
+    ubuntu:horizon) echo "openstack-dashboard $(horizon_memcache_client)" ;;
+    rhel:cinder-controller) echo "openstack-cinder" ;;
+    *:cinder-controller) echo "cinder-api cinder-scheduler" ;;
+    rhel:cinder-volume) echo "lvm2 device-mapper-persistent-data openstack-cinder targetcli" ;;
+    *:cinder-volume) echo "lvm2 thin-provisioning-tools cinder-volume tgt" ;;
+    rhel:swift-proxy) echo "openstack-swift-proxy $py-swiftclient $py-keystonemiddleware memcached" ;;
+    *:swift-proxy) echo "swift swift-proxy python3-swiftclient python3-keystonemiddleware memcached" ;;
+    rhel:swift-storage)
+      local swift="openstack-swift-account openstack-swift-container openstack-swift-object"
+      # From EL8 on rsyncd.service is in rsync-daemon (RDO's swift packages require only rsync).
+      [[ "$OS_ID" == centos-7 ]] && echo "xfsprogs rsync $swift" || echo "xfsprogs rsync rsync-daemon $swift"
+      ;;
+    *:swift-storage) echo "xfsprogs rsync swift swift-account swift-container swift-object" ;;
+    *) die "no package list for $1 on $OS_FAMILY" ;;
+  esac
+}
+
+# neutron_periodic_workers: Debian's Epoxy and later run Neutron's periodic tasks in a service of
+# their own (the API under uwsgi runs none); older releases have no such package.
+neutron_periodic_workers() { release_before epoxy || echo neutron-periodic-workers; }
+
+# units COMPONENT: the systemd units of a component on this OS. Debian runs the APIs as uwsgi
+# services of their own; Ubuntu and RHEL put Keystone and Placement under Apache.
+units() {
+  local web=apache2 agent=linuxbridge
+  [[ "$OS_FAMILY" == rhel ]] && web=httpd
+  [[ "$NETWORK_DRIVER" == openvswitch ]] && agent=openvswitch
+  case "$OS_FAMILY:$1" in
+    rhel:chrony) echo chronyd ;;
+    *:chrony) echo chrony ;;
+    *:mariadb) echo mariadb ;;
+    *:rabbitmq) echo rabbitmq-server ;;
+    *:memcached) echo memcached ;;
+    *:etcd) echo etcd ;;
+    debian:keystone) echo keystone ;;
+    *:keystone) echo "$web" ;;
+    rhel:glance) echo openstack-glance-api ;;
+    *:glance) echo glance-api ;;
+    debian:placement) echo placement-api ;;
+    *:placement) echo "$web" ;;
+    rhel:nova-controller) echo "openstack-nova-api openstack-nova-scheduler openstack-nova-conductor openstack-nova-novncproxy" ;;
+    debian:nova-controller) echo "nova-api nova-api-metadata nova-scheduler nova-conductor nova-novncproxy" ;;
+    # From Gazpacho Ubuntu serves the compute API from Apache (site nova-api.conf), no nova-api unit.
+    ubuntu:nova-controller) release_before gazpacho && echo "nova-api nova-scheduler nova-conductor nova-novncproxy" ||
+      echo "$web nova-scheduler nova-conductor nova-novncproxy" ;;
+    *:nova-controller) echo "nova-api nova-scheduler nova-conductor nova-novncproxy" ;;
+    rhel:nova-compute) echo "$(libvirt_units) openstack-nova-compute" ;;
+    *:nova-compute) echo "$(libvirt_units) nova-compute" ;;
+    rhel:neutron-server) echo "neutron-server neutron-dhcp-agent neutron-metadata-agent neutron-l3-agent" ;;
+    debian:neutron-server) echo "neutron-api neutron-rpc-server $(neutron_periodic_workers) neutron-dhcp-agent neutron-metadata-agent neutron-l3-agent" ;;
+    # From Gazpacho Ubuntu's neutron-server is only a metapackage: the API under Apache
+    # (neutron-api), the RPC server and the periodic workers are services of their own.
+    ubuntu:neutron-server)
+      if release_before gazpacho; then
+        echo "neutron-server neutron-dhcp-agent neutron-metadata-agent neutron-l3-agent"
+      else
+        echo "$web neutron-rpc-server neutron-periodic-workers neutron-dhcp-agent neutron-metadata-agent neutron-l3-agent"
+      fi
+      ;;
+    *:neutron-server) echo "neutron-server neutron-dhcp-agent neutron-metadata-agent neutron-l3-agent" ;;
+    *:neutron-agent) echo "neutron-$agent-agent" ;;
+    *:horizon) echo "$web" ;;
+    rhel:cinder-controller) echo "openstack-cinder-api openstack-cinder-scheduler" ;;
+    debian:cinder-controller) echo "cinder-api cinder-scheduler" ;;
+    *:cinder-controller) echo "cinder-scheduler $web" ;;
+    rhel:cinder-volume) echo "openstack-cinder-volume target" ;;
+    *:cinder-volume) echo "cinder-volume tgt" ;;
+    rhel:swift-proxy) echo "openstack-swift-proxy memcached" ;;
+    *:swift-proxy) echo "swift-proxy memcached" ;;
+    rhel:swift-storage | *:swift-storage)
+      local p="" s t
+      [[ "$OS_FAMILY" == rhel ]] && p=openstack-
+      for s in account container object; do
+        for t in "" -auditor -replicator; do printf '%sswift-%s%s ' "$p" "$s" "$t"; done
+      done
+      printf '%sswift-account-reaper %sswift-container-updater %sswift-object-updater rsyncd\n' "$p" "$p" "$p" |
+        sed "s/ rsyncd$/ $([[ "$OS_FAMILY" == rhel ]] && echo rsyncd || echo rsync)/"
+      ;;
+    *) die "no unit list for $1 on $OS_FAMILY" ;;
+  esac
+}
+
+# ---------------------------------------------------------------------------------------------
+# Services
+
+# unit_exists NAME: NAME.service, or NAME itself when it has a unit suffix (virtqemud.socket).
+unit_exists() {
+  local u="$1"
+  [[ "$u" == *.socket || "$u" == *.service ]] || u+=.service
+  [[ -n "$(systemctl list-unit-files --no-legend "$u" 2>/dev/null)" ]]
+}
+
+# svc_apply UNIT...: enabled (Debian leaves some disabled), started when not running, restarted
+# when this stage changed configuration.
+svc_apply() {
+  local u
+  for u in "$@"; do
+    unit_exists "$u" || die "service $u is not installed"
+    if ! systemctl is-enabled -q "$u" 2>/dev/null; then
+      systemctl enable -q "$u"
+      changed "enabled $u"
+    fi
+    if ! systemctl is-active -q "$u"; then
+      systemctl restart "$u"
+      changed "started $u"
+    elif ((CONFIG_CHANGED)) && [[ "$u" != *.socket ]]; then
+      # (A listening socket is not restarted: its daemon reads the configuration.)
+      log "restarting $u (configuration changed)"
+      systemctl restart "$u"
+    fi
+  done
+}
+
+# wait_until SECONDS DESCRIPTION COMMAND...: polls once a second.
+wait_until() {
+  local limit="$1" what="$2" start=$SECONDS
+  shift 2
+  until "$@" >/dev/null 2>&1; do
+    ((SECONDS - start < limit)) || die "gave up after ${limit}s waiting for $what"
+    sleep 1
+  done
+  log "$what: ready after $((SECONDS - start))s"
+}
+
+http_up() { curl -s -o /dev/null --max-time 5 "$1"; }
+
+# uwsgi_processes: Debian's API services start 8-16 uwsgi processes each; 2 keep the whole
+# controller near 4 GB (measured) instead of 10.
+uwsgi_processes() {
+  local f
+  for f in "$@"; do
+    [[ -f "$f" ]] && ini_set "$f" uwsgi processes 2
+  done
+  return 0
+}
+
+# apache_wsgi_processes COMPONENT: Ubuntu's Apache sites start 4-5 mod_wsgi processes per API
+# (Gazpacho: keystone, placement, nova-api and neutron-api all under Apache); 2, as for Debian's uwsgi.
+apache_wsgi_processes() {
+  local site f
+  case "$1" in
+    keystone) site=keystone ;;
+    placement) site=placement-api ;;
+    nova-controller) site=nova-api ;;
+    neutron-server) site=neutron-api ;;
+    *) return 0 ;;
+  esac
+  f="/etc/apache2/sites-available/$site.conf"
+  [[ -f "$f" ]] || return 0
+  if grep -Eq 'WSGIDaemonProcess .*processes=([013-9]|[0-9]{2,})\b' "$f"; then
+    sed -E 's/(WSGIDaemonProcess .*processes=)[0-9]+/\12/' "$f" | write_file "$f" 0644
+    CONFIG_CHANGED=1
+  fi
+}
+
+# nova_api_rabbit_heartbeat_thread: under uwsgi no eventlet hub runs between requests, so the
+# RabbitMQ heartbeat (a green thread by default) starves; RabbitMQ drops the connection and, under
+# Tempest's load, both API workers hung on it (measured: GET / timed out after 60 s, the log full of
+# "AMQP server ... is unreachable"). oslo.messaging's own help says to run the heartbeat in a
+# native thread for WSGI services only, so it goes into a file only the API loads (the conductor
+# and scheduler, eventlet services reading nova.conf, keep the default).
+nova_api_rabbit_heartbeat_thread() {
+  local ini=/etc/nova/nova-api-uwsgi.ini
+  [[ -f "$ini" ]] || return 0
+  write_file /etc/nova/nova-api-wsgi.conf 0640 root:nova <<'EOC'
+[oslo_messaging_rabbit]
+heartbeat_in_pthread = true
+EOC
+  # nova's WSGI app reads the files named in OS_NOVA_CONFIG_FILES (default: api-paste.ini;nova.conf).
+  ini_set "$ini" uwsgi env 'OS_NOVA_CONFIG_FILES=api-paste.ini;nova.conf;nova-api-wsgi.conf'
+}
+
+# ---------------------------------------------------------------------------------------------
+# Repositories per package source
+
+repo_setup() {
+  case "$OS_FAMILY:$PACKAGE_SOURCE" in
+    debian:distro)
+      log "Debian $OS_CODENAME ships OpenStack $RELEASE_CODENAME itself: no extra repository"
+      ;;
+    debian:osbpo)
+      pkg_install extrepo
+      local name="openstack_$RELEASE_CODENAME"
+      if [[ ! -f "/etc/apt/sources.list.d/extrepo_$name.sources" ]]; then
+        extrepo enable "$name"
+        changed "enabled the Debian OpenStack backports ($name)"
+      fi
+      ;;
+    ubuntu:distro)
+      log "Ubuntu $OS_CODENAME ships OpenStack $RELEASE_CODENAME itself: no extra repository"
+      ;;
+    ubuntu:uca)
+      # One-line (22.04) or deb822 (24.04) format: the suite names the archive either way.
+      if ! grep -rqsF "$OS_CODENAME-updates/$RELEASE_CODENAME" /etc/apt/sources.list.d/; then
+        pkg_install software-properties-common
+        add-apt-repository -y "cloud-archive:$RELEASE_CODENAME"
+        changed "enabled the Ubuntu Cloud Archive for $RELEASE_CODENAME"
+      fi
+      ;;
+    rhel:rdo)
+      # `dnf config-manager` is a dnf-plugins-core command; minimal cloud images can lack it. No
+      # EPEL on any EL9: the RDO packages guide recommends disabling it with RDO (its updates
+      # break RDO's packages), and RDO carries all its dependencies itself.
+      pkg_install dnf-plugins-core
+      if ! pkg_installed "centos-release-openstack-$RELEASE_CODENAME" && ! pkg_installed rdo-release; then
+        if dnf -q list --available "centos-release-openstack-$RELEASE_CODENAME" >/dev/null 2>&1; then
+          pkg_install "centos-release-openstack-$RELEASE_CODENAME"
+        else
+          rdo_release_install
+        fi
+      fi
+      if ! dnf repolist --enabled 2>/dev/null | grep -q '^crb'; then
+        dnf config-manager --set-enabled crb
+        changed "enabled the crb repository"
+      fi
+      ;;
+    rhel:rdo-vault)
+      # CentOS 7 is end of life: base, updates, extras and the cloud SIG live on vault.centos.org.
+      local f
+      for f in /etc/yum.repos.d/CentOS-*.repo; do
+        [[ -f "$f" ]] || continue
+        if grep -q '^mirrorlist=' "$f" || grep -q 'mirror.centos.org' "$f"; then
+          sed -i -e 's/^mirrorlist=/#mirrorlist=/' \
+            -e 's|^#\?baseurl=http://mirror.centos.org/|baseurl=http://vault.centos.org/|' \
+            -e "s|vault.centos.org/centos/\\\$releasever/|vault.centos.org/7.9.2009/|" \
+            -e "s|vault.centos.org/\\\$contentdir/\\\$releasever/|vault.centos.org/7.9.2009/|" "$f"
+          changed "pointed $f at vault.centos.org"
+        fi
+      done
+      pkg_install "centos-release-openstack-$RELEASE_CODENAME"
+      for f in /etc/yum.repos.d/CentOS-*.repo; do
+        if grep -q '^mirrorlist=' "$f" || grep -q 'mirror.centos.org' "$f"; then
+          sed -i -e 's/^mirrorlist=/#mirrorlist=/' \
+            -e 's|^#\?baseurl=http://mirror.centos.org/|baseurl=http://vault.centos.org/|' \
+            -e 's|vault.centos.org/centos/7/|vault.centos.org/7.9.2009/|' "$f"
+          changed "pointed $f at vault.centos.org"
+        fi
+      done
+      ;;
+    *) die "no repository setup for package source $PACKAGE_SOURCE on $OS_FAMILY" ;;
+  esac
+}
+
+# rdo_release_install: the RDO packages guide's way for RHEL-family systems other than CentOS
+# (used when this system's extras repository has no centos-release-openstack-<codename>): the
+# rdo-release RPM. It sets up the newest RDO release only, so the release is checked.
+rdo_release_install() {
+  pkg_install https://trunk.rdoproject.org/rdo_release/rdo-release.el9s.rpm
+  grep -rqs -- "openstack-$RELEASE_CODENAME" /etc/yum.repos.d/ ||
+    die "no centos-release-openstack-$RELEASE_CODENAME here, and RDO's rdo-release sets up a newer release than $RELEASE_CODENAME (use centos-stream-9 for it)"
+}
+
+pkg_refresh() {
+  case "$OS_FAMILY" in
+    debian | ubuntu) apt-get update -q ;;
+    rhel) $(rhel_pm) makecache -q ;;
+  esac
+}
+
+# ---------------------------------------------------------------------------------------------
+# Per-family locations and differences
+
+mariadb_conf_path() {
+  case "$OS_FAMILY" in
+    rhel) echo /etc/my.cnf.d/openstack.cnf ;;
+    *) echo /etc/mysql/mariadb.conf.d/99-openstack.cnf ;;
+  esac
+}
+
+chrony_conf_path() { [[ "$OS_FAMILY" == rhel ]] && echo /etc/chrony.conf || echo /etc/chrony/chrony.conf; }
+
+# memcached_listen IP: the guide's change from 127.0.0.1 to the management address.
+memcached_listen() {
+  local ip="$1"
+  case "$OS_FAMILY" in
+    rhel) ensure_block /etc/sysconfig/memcached listen <<<"OPTIONS=\"-l 127.0.0.1,::1,$ip\"" ;;
+    *)
+      local f=/etc/memcached.conf
+      if ! grep -qx -- "-l $ip" "$f"; then
+        sed -e '/^-l /d' "$f" | {
+          cat
+          echo "-l $ip"
+        } | write_file "$f" 0644
+      fi
+      ;;
+  esac
+}
+
+etcd_conf_path() { [[ "$OS_FAMILY" == rhel ]] && echo /etc/etcd/etcd.conf || echo /etc/default/etcd; }
+
+# Where the dashboard answers: /dashboard on RDO, /horizon on Debian and Ubuntu.
+horizon_path() { [[ "$OS_FAMILY" == rhel ]] && echo dashboard || echo horizon; }
+
+# Django's memcached backend for the dashboard's sessions: PyMemcacheCache (pymemcache) exists from
+# Django 3.2, which Horizon needs from Yoga on; older Horizon (Django 1.11 in Rocky) has only
+# MemcachedCache (python-memcached), the value its install guide gives.
+horizon_cache_backend() {
+  if release_before yoga; then
+    echo django.core.cache.backends.memcached.MemcachedCache
+  else
+    echo django.core.cache.backends.memcached.PyMemcacheCache
+  fi
+}
+
+# The client library horizon_cache_backend needs (RDO's dashboard requires only python3-memcached).
+horizon_memcache_client() {
+  if ! release_before yoga; then
+    echo python3-pymemcache
+  elif [[ "$OS_FAMILY" == rhel ]]; then
+    [[ "$OS_ID" == centos-7 ]] && echo python-memcached || echo python3-memcached
+  else
+    echo python3-memcache
+  fi
+}
+
+horizon_settings_path() {
+  case "$OS_FAMILY" in
+    rhel) echo /etc/openstack-dashboard/local_settings ;;
+    *) echo /etc/openstack-dashboard/local_settings.py ;;
+  esac
+}
+
+# web_wsgi_setup COMPONENT: Ubuntu and RHEL serve Keystone/Placement from Apache; Debian has uwsgi.
+web_wsgi_setup() {
+  case "$OS_FAMILY:$1" in
+    rhel:keystone)
+      [[ -e /etc/httpd/conf.d/wsgi-keystone.conf ]] || {
+        ln -s /usr/share/keystone/wsgi-keystone.conf /etc/httpd/conf.d/
+        changed "linked wsgi-keystone.conf into httpd"
+      }
+      ensure_block /etc/httpd/conf/httpd.conf servername <<<"ServerName $CONTROLLER_NAME"
+      ;;
+    ubuntu:keystone)
+      ensure_block /etc/apache2/apache2.conf servername <<<"ServerName $CONTROLLER_NAME"
+      release_before gazpacho || apache_wsgi_processes keystone
+      ;;
+    rhel:placement)
+      # RDO's placement vhost lacks access to its own script directory. Before Stein it is Nova's
+      # 00-nova-placement-api.conf (Rocky install guide: "Due to a packaging bug ...").
+      local vhost=/etc/httpd/conf.d/00-placement-api.conf
+      if placement_in_nova; then vhost=/etc/httpd/conf.d/00-nova-placement-api.conf; fi
+      ensure_block "$vhost" access <<'EOF'
+<Directory /usr/bin>
+  <IfVersion >= 2.4>
+    Require all granted
+  </IfVersion>
+</Directory>
+EOF
+      ;;
+    rhel:horizon)
+      # RDO guide, Dashboard step 3: the dashboard runs in the main interpreter (RDO's shipped
+      # openstack-dashboard.conf lacks the line).
+      ensure_block /etc/httpd/conf.d/openstack-dashboard.conf wsgi <<<'WSGIApplicationGroup %{GLOBAL}'
+      ;;
+    ubuntu:horizon)
+      # Ubuntu's package compresses the dashboard's assets offline (COMPRESS_OFFLINE = True) in its
+      # postinst, for the settings of that moment: after the settings change the login page fails
+      # with OfflineGenerationError (HTTP 500) until `manage.py compress` runs again, as the postinst
+      # does. A stamp with the settings' checksum makes it run once per settings version.
+      local stamp=/var/lib/openstack-dashboard/.openstack-on-aws-compressed sum
+      sum="$(sha256sum "$(horizon_settings_path)" | cut -d' ' -f1)"
+      if [[ "$(cat "$stamp" 2>/dev/null)" != "$sum" ]]; then
+        log "compressing the dashboard's assets for its settings (manage.py compress)"
+        /usr/share/openstack-dashboard/manage.py compress --force >/dev/null
+        echo "$sum" >"$stamp"
+        CONFIG_CHANGED=1
+        changed "compressed the dashboard's assets for the current settings"
+      fi
+      ;;
+    debian:horizon)
+      # openstack-dashboard-apache enables default-ssl without mod_ssl (Apache then refuses to
+      # start); the dashboard is served over HTTP at /horizon by its alias-only site.
+      if [[ -e /etc/apache2/sites-enabled/default-ssl.conf && ! -e /etc/apache2/mods-enabled/ssl.load ]]; then
+        a2dissite -q default-ssl
+        CONFIG_CHANGED=1
+        changed "disabled Apache's default-ssl site (no mod_ssl)"
+      fi
+      ;;
+    ubuntu:placement | ubuntu:nova-controller | ubuntu:neutron-server)
+      release_before gazpacho || apache_wsgi_processes "$1"
+      ;;
+    debian:keystone) uwsgi_processes /etc/keystone/keystone-uwsgi.ini ;;
+    debian:placement) uwsgi_processes /etc/placement/placement-uwsgi.ini ;;
+    debian:nova-controller)
+      uwsgi_processes /etc/nova/nova-api-uwsgi.ini /etc/nova/nova-api-metadata-uwsgi.ini
+      nova_api_rabbit_heartbeat_thread
+      # nova-consoleproxy starts only the proxy named here (Debian's default is spicehtml5).
+      local d=/etc/default/nova-consoleproxy
+      if [[ -f $d ]] && ! grep -qx 'NOVA_CONSOLE_PROXY_TYPE=novnc' $d; then
+        sed 's/^NOVA_CONSOLE_PROXY_TYPE=.*/NOVA_CONSOLE_PROXY_TYPE=novnc/' $d | write_file $d 0644
+      fi
+      ;;
+    debian:neutron-server) uwsgi_processes /etc/neutron/neutron-api-uwsgi.ini ;;
+    debian:cinder-controller) uwsgi_processes /etc/cinder/cinder-api-uwsgi.ini ;;
+    debian:glance) uwsgi_processes /etc/glance/glance-api-uwsgi.ini ;;
+    *) : ;;
+  esac
+}
+
+# The iSCSI target helper Cinder's LVM driver uses: tgt on Debian/Ubuntu, LIO on RHEL.
+cinder_target_helper() { [[ "$OS_FAMILY" == rhel ]] && echo lioadm || echo tgtadm; }
+
+# Where Neutron's linuxbridge/openvswitch agent configuration lives.
+neutron_agent_ini() {
+  [[ "$NETWORK_DRIVER" == openvswitch ]] && echo /etc/neutron/plugins/ml2/openvswitch_agent.ini ||
+    echo /etc/neutron/plugins/ml2/linuxbridge_agent.ini
+}
+
+# RHEL needs the ML2 plugin link the install guide makes; firewalld would block the VPC traffic.
+family_network_fixups() {
+  [[ "$OS_FAMILY" == rhel ]] || return 0
+  if [[ ! -e /etc/neutron/plugin.ini && -f /etc/neutron/plugins/ml2/ml2_conf.ini ]]; then
+    ln -s /etc/neutron/plugins/ml2/ml2_conf.ini /etc/neutron/plugin.ini
+    changed "linked /etc/neutron/plugin.ini"
+  fi
+}
+
+firewall_open() {
+  if unit_exists firewalld && systemctl is-active -q firewalld; then
+    systemctl disable --now firewalld
+    changed "stopped firewalld (the VPC's security groups filter instead)"
+  fi
+}
+
+# Placement before Stein was part of Nova (Rocky guide, Compute chapter): the API is Nova's
+# nova-placement-api, reads nova.conf, and `nova-manage api_db sync` fills its database together
+# with nova_api. From Stein on it is the placement project with /etc/placement/placement.conf.
+placement_in_nova() { release_before stein; }
+placement_conf_path() { placement_in_nova && echo /etc/nova/nova.conf || echo /etc/placement/placement.conf; }
+placement_db_sync() {
+  if placement_in_nova; then
+    log "nova-manage api_db sync (the nova_api and placement databases)"
+    run_as nova "nova-manage api_db sync"
+  else
+    log "placement-manage db sync"
+    run_as placement "placement-manage db sync"
+  fi
+}
+
+# glance_store_conf FILE: the local file store under /var/lib/glance/images/. The multi-store
+# options (enabled_backends) were experimental before Stein; the Rocky guide uses the single-store
+# [glance_store] stores/default_store.
+glance_store_conf() {
+  local f="$1" dir=/var/lib/glance/images/
+  if release_before stein; then
+    ini_set "$f" glance_store stores file,http
+    ini_set "$f" glance_store default_store file
+    ini_set "$f" glance_store filesystem_store_datadir "$dir"
+  else
+    ini_set "$f" DEFAULT enabled_backends "fs:file"
+    ini_set "$f" glance_store default_backend fs
+    ini_set "$f" fs filesystem_store_datadir "$dir"
+  fi
+}
+
+# rabbitmq_add_user NAME PASSWORD_VARIABLE: the password (read from the named variable, so no
+# trace line carries it) on stdin, so it is in no process's argument list: rabbitmqctl 3.7+ reads
+# it from there. CentOS 7's RabbitMQ 3.6 (RDO Rocky) has no stdin form: its add_user takes both
+# arguments, as in the guide; then without a trace and without output.
+rabbitmq_add_user() {
+  { local trace=0 && [[ $- == *x* ]] && trace=1 && set +x; } 2>/dev/null
+  local name="$1" rc=0
+  if [[ "$OS_ID" == centos-7 ]]; then
+    rabbitmqctl -q add_user "$name" "${!2}" >/dev/null 2>&1 || rc=$?
+  else
+    printf '%s' "${!2}" | rabbitmqctl -q add_user "$name" >/dev/null || rc=$?
+  fi
+  if ((trace)); then set -x; fi
+  ((rc == 0)) || die "rabbitmqctl add_user $name failed ($rc)"
+}
+
+# selinux_relabel PATH: SELinux's default labels under PATH. A filesystem made and mounted by a
+# stage carries none, and confined services (swift, rsyncd) are then denied. No-op without SELinux.
+selinux_relabel() {
+  if ! command -v selinuxenabled >/dev/null 2>&1 || ! selinuxenabled; then return 0; fi
+  if [[ -n "$(restorecon -R -v "$1")" ]]; then changed "restored the SELinux labels under $1"; fi
+}
+
+# networkmanager_unmanage NIC MAC: NetworkManager (EL9's default) leaves the provider NIC alone,
+# now and after a reboot: `nmcli device set ... managed no` does not persist, a conf.d file does.
+# Matched by name and by MAC (the network fix gives the NIC a new MAC later).
+networkmanager_unmanage() {
+  local nic="$1" mac="$2" match
+  [[ -d /etc/NetworkManager ]] || return 0
+  match="interface-name:$nic"
+  if [[ -n "$mac" ]]; then match+=";mac:$mac"; fi
+  write_file /etc/NetworkManager/conf.d/90-openstack-on-aws.conf 0644 <<EOF
+# Written by openstack-on-aws: the provider NIC carries Neutron's bridge, without an address.
+[keyfile]
+unmanaged-devices=$match
+EOF
+  if command -v nmcli >/dev/null 2>&1 && systemctl is-active -q NetworkManager; then
+    if [[ "$(nmcli -g GENERAL.STATE device show "$nic" 2>/dev/null)" != *unmanaged* ]]; then
+      nmcli device set "$nic" managed no
+      changed "NetworkManager leaves $nic alone"
+    fi
+  fi
+}
+
+# The Python that has keystoneauth1 (installed with the OpenStack client).
+os_python() { [[ "$OS_ID" == centos-7 ]] && echo python2 || echo python3; }
+
+# libvirt_units: the libvirt daemons nova-compute talks to. On EL9 RDO's openstack-nova-compute
+# (yoga-rdo and later) requires only the modular driver packages (libvirt-daemon-driver-qemu,
+# -secret, -nodedev, -nwfilter, -storage-core), not libvirt-daemon with the monolithic libvirtd;
+# from libvirt 9 on the drivers no longer pull it in either, and EL9 enables the modular daemons
+# by preset. So: virtqemud (it starts virtlogd through its socket) and the sockets of the
+# secondary drivers it calls, which start their daemons on demand. Elsewhere libvirtd.
+libvirt_units() {
+  if [[ "$OS_FAMILY" == rhel && "$OS_ID" != centos-7 ]]; then
+    echo "virtqemud virtsecretd.socket virtnodedevd.socket virtstoraged.socket virtnwfilterd.socket"
+  else
+    echo libvirtd
+  fi
+}

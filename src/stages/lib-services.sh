@@ -1,0 +1,338 @@
+# shellcheck shell=bash
+# Per-service configuration shared by several stage scripts, sourced by lib.sh (DevStack keeps
+# these in lib/<service>): databases, Keystone objects and the common authtoken block, the
+# messaging URL, Open vSwitch and the Neutron agents, Nova, Cinder and Swift settings.
+
+# ---------------------------------------------------------------------------------------------
+# Database
+
+# SQL on stdin, as the socket-authenticated root.
+mysql_root() { mysql --protocol=socket -u root -N -B; }
+mysql_ping() { mysql_root <<<'SELECT 1'; }
+
+# db_ensure DB USER PASSWORD: database and its user (localhost and any host), as in the guide.
+# The SQL travels on stdin, so the password is in no process's argument list.
+db_ensure() {
+  local db="$1" user="$2" pass="$3" have_db have_user
+  have_db="$(mysql_root <<<"SELECT COUNT(*) FROM information_schema.schemata WHERE schema_name='$db';")"
+  have_user="$(mysql_root <<<"SELECT COUNT(*) FROM mysql.user WHERE user='$user';")"
+  if [[ "$have_db" == 1 && "$have_user" == 2 ]]; then
+    log "database $db and its user exist"
+    return 0
+  fi
+  mysql_root <<EOF
+CREATE DATABASE IF NOT EXISTS \`$db\`;
+GRANT ALL PRIVILEGES ON \`$db\`.* TO '$user'@'localhost' IDENTIFIED BY '$pass';
+GRANT ALL PRIVILEGES ON \`$db\`.* TO '$user'@'%' IDENTIFIED BY '$pass';
+FLUSH PRIVILEGES;
+EOF
+  changed "created database $db and user $user"
+}
+
+# run_as USER COMMAND: the guide's `su -s /bin/sh -c "..." user` for the db sync commands.
+run_as() {
+  local user="$1"
+  shift
+  su -s /bin/sh -c "$*" "$user"
+}
+
+# ---------------------------------------------------------------------------------------------
+# Keystone objects (the guide's `openstack ... create`, made idempotent)
+
+os_admin() {
+  [[ -r "$OOA_ADMIN_RC" ]] || die "$OOA_ADMIN_RC is missing: the keystone stage writes it"
+  # shellcheck disable=SC1090
+  . "$OOA_ADMIN_RC"
+}
+
+os_exists() { openstack "$@" >/dev/null 2>&1; }
+
+os_ensure_project() {
+  local name="$1" desc="$2"
+  os_exists project show "$name" --domain default ||
+    {
+      openstack project create --domain default --description "$desc" "$name" >/dev/null
+      changed "created project $name"
+    }
+}
+
+os_ensure_role() {
+  os_exists role show "$1" || {
+    openstack role create "$1" >/dev/null
+    changed "created role $1"
+  }
+}
+
+# os_ensure_user NAME PASSWORD: created through the Identity API from Python with the password in
+# the environment, because `openstack user create --password` would put it in argv.
+os_ensure_user() {
+  local name="$1" pass="$2"
+  os_exists user show "$name" --domain default && return 0
+  OOA_NEW_USER="$name" OOA_NEW_PASSWORD="$pass" "$(os_python)" - <<'PY'
+import os
+from keystoneauth1 import session
+from keystoneauth1.identity import v3
+auth = v3.Password(auth_url=os.environ['OS_AUTH_URL'], username=os.environ['OS_USERNAME'],
+                   password=os.environ['OS_PASSWORD'], project_name=os.environ['OS_PROJECT_NAME'],
+                   user_domain_name=os.environ['OS_USER_DOMAIN_NAME'],
+                   project_domain_name=os.environ['OS_PROJECT_DOMAIN_NAME'])
+s = session.Session(auth=auth)
+s.post(os.environ['OS_AUTH_URL'].rstrip('/') + '/users',
+       json={'user': {'name': os.environ['OOA_NEW_USER'], 'domain_id': 'default',
+                      'password': os.environ['OOA_NEW_PASSWORD'], 'enabled': True}})
+PY
+  changed "created user $name"
+}
+
+# os_grant USER PROJECT ROLE: only when the assignment is missing.
+os_grant() {
+  local user="$1" project="$2" role="$3"
+  if [[ -z "$(openstack role assignment list --user "$user" --user-domain default --project "$project" \
+    --project-domain default --role "$role" -f value -c Role 2>/dev/null)" ]]; then
+    openstack role add --project "$project" --user "$user" "$role"
+    changed "granted $role on $project to $user"
+  fi
+}
+
+os_ensure_service() {
+  local name="$1" type="$2" desc="$3"
+  os_exists service show "$type" || {
+    openstack service create --name "$name" --description "$desc" "$type" >/dev/null
+    changed "created service $name ($type)"
+  }
+}
+
+# tls_port PORT: the public HTTPS port in front of an internal plain-HTTP port, TripleO's numbers
+# (the tls-proxy stage terminates TLS there). PUBLIC_TLS_PORTS in src/plan/plan.ts is the same
+# list; a unit test keeps the two equal.
+tls_port() {
+  case "$1" in
+    80) echo 443 ;;
+    5000) echo 13000 ;;
+    6080) echo 13080 ;;
+    8080) echo 13808 ;;
+    8774) echo 13774 ;;
+    8776) echo 13776 ;;
+    8778) echo 13778 ;;
+    9292) echo 13292 ;;
+    9696) echo 13696 ;;
+    *) die "no public TLS port for the internal port $1" ;;
+  esac
+}
+
+# public_url PORT[/PATH]: the public URL of what answers on PORT inside the VPC: HTTPS on the
+# controller's public address, on the TLS port in front of PORT.
+public_url() {
+  local port="${1%%/*}" path="" tls
+  [[ "$1" == */* ]] && path="/${1#*/}"
+  tls="$(tls_port "$port")"
+  if [[ "$tls" == 443 ]]; then echo "https://${PUBLIC_ADDRESS}${path}"; else echo "https://${PUBLIC_ADDRESS}:${tls}${path}"; fi
+}
+
+# os_ensure_endpoints TYPE PORT_AND_PATH: public on the controller's public address (HTTPS, see
+# public_url), internal and admin on the controller's management name (the guide's three endpoints).
+os_ensure_endpoints() {
+  local type="$1" path="$2" iface url current id
+  for iface in public internal admin; do
+    if [[ "$iface" == public ]]; then url="$(public_url "$path")"; else url="http://${CONTROLLER_NAME}:$path"; fi
+    current="$(openstack endpoint list --service "$type" --interface "$iface" -f value -c ID -c URL 2>/dev/null | head -n1)"
+    id="${current%% *}"
+    if [[ -z "$current" ]]; then
+      openstack endpoint create --region RegionOne "$type" "$iface" "$url" >/dev/null
+      changed "created $iface endpoint of $type: $url"
+    elif [[ "${current#* }" != "$url" ]]; then
+      openstack endpoint set --url "$url" "$id"
+      changed "moved $iface endpoint of $type to $url"
+    fi
+  done
+}
+
+# keystone_authtoken FILE USER PASSWORD: the [keystone_authtoken] block every service carries.
+keystone_authtoken() {
+  local f="$1" user="$2" pass="$3" s=keystone_authtoken
+  ini_set "$f" $s www_authenticate_uri "http://$CONTROLLER_NAME:5000"
+  ini_set "$f" $s auth_url "http://$CONTROLLER_NAME:5000"
+  ini_set "$f" $s memcached_servers "$CONTROLLER_NAME:11211"
+  ini_set "$f" $s auth_type password
+  ini_set "$f" $s project_domain_name Default
+  ini_set "$f" $s user_domain_name Default
+  ini_set "$f" $s project_name service
+  ini_set "$f" $s username "$user"
+  ini_set "$f" $s password "$pass"
+  # Debian's files preset regionOne, which the catalog does not have (bootstrap made RegionOne).
+  ini_set "$f" $s region_name RegionOne
+}
+
+# service_auth FILE SECTION USER PASSWORD [extra region line]: the guide's [placement]/[neutron]/
+# [nova] client blocks.
+service_auth() {
+  local f="$1" s="$2" user="$3" pass="$4"
+  ini_set "$f" "$s" auth_url "http://$CONTROLLER_NAME:5000"
+  ini_set "$f" "$s" auth_type password
+  ini_set "$f" "$s" project_domain_name Default
+  ini_set "$f" "$s" user_domain_name Default
+  ini_set "$f" "$s" region_name RegionOne
+  ini_set "$f" "$s" project_name service
+  ini_set "$f" "$s" username "$user"
+  ini_set "$f" "$s" password "$pass"
+}
+
+transport_url() { echo "rabbit://openstack:${PASS_RABBITMQ}@${CONTROLLER_NAME}:5672/"; }
+
+
+# ovs_datapath: "system" where the kernel has the openvswitch module (EC2's kernels do; the
+# switch's start loads it), else "netdev", the userspace datapath ovs-vswitchd serves itself.
+ovs_datapath() {
+  if [[ -d /sys/module/openvswitch ]] || modprobe -q openvswitch 2>/dev/null; then echo system; else echo netdev; fi
+}
+
+# ovs_bridge NAME DATAPATH: the bridge exists with that datapath.
+ovs_bridge() {
+  local br="$1" dp="$2"
+  if ! ovs-vsctl br-exists "$br"; then
+    ovs-vsctl add-br "$br" -- set bridge "$br" datapath_type="$dp"
+    changed "created OVS bridge $br (datapath $dp)"
+  elif [[ "$(ovs-vsctl get bridge "$br" datapath_type | tr -d '"')" != "$dp" ]]; then
+    ovs-vsctl set bridge "$br" datapath_type="$dp"
+    changed "OVS bridge $br: datapath $dp"
+  fi
+}
+
+# ovs_userspace_tso UNIT: with the userspace datapath, TCP through OVS's taps needs userspace TSO
+# (read once, when ovs-vswitchd starts): without it frames whose checksum the sender left to
+# offload reach the namespaces' taps unfinished and their kernels drop them (ping still works).
+ovs_userspace_tso() {
+  if [[ "$(ovs-vsctl --if-exists get Open_vSwitch . other_config:userspace-tso-enable | tr -d '"')" != true ]]; then
+    ovs-vsctl set Open_vSwitch . other_config:userspace-tso-enable=true
+    systemctl restart "$1"
+    changed "Open vSwitch: userspace TSO on (switch restarted)"
+  fi
+}
+
+# ovs_tunnel_endpoint: the userspace datapath sends VXLAN only out of an OVS bridge that holds the
+# tunnel's local IP (OVS's "userspace tunneling" guide: the NIC on a bridge, its address on the
+# bridge). br-mgmt takes the management NIC and its MAC (OVS never picks a locally administered MAC
+# by itself), then the address and the routes through that NIC move over in one command line, so
+# the SSH session running this stage survives the move (TCP retransmits the few lost segments).
+ovs_tunnel_endpoint() {
+  local br=br-mgmt nic="$NIC_MANAGEMENT" mac cidr routes=() r
+  [[ -n "$nic" ]] || die "no management NIC in the settings of $NODE_NAME"
+  if ip -4 -o addr show dev "$br" 2>/dev/null | grep -q " $MANAGEMENT_IP/"; then return 0; fi
+  mac="$(ip -o link show dev "$nic" | sed -n 's/.* link\/ether \([0-9a-f:]*\).*/\1/p')"
+  cidr="$(ip -4 -o addr show dev "$nic" | awk -v ip="$MANAGEMENT_IP" '{split($4, a, "/"); if (a[1] == ip) print $4}')"
+  [[ -n "$cidr" ]] || die "management address $MANAGEMENT_IP is on neither $nic nor $br"
+  # awk, not grep -v: a grep without matches fails, and under the stages' ERR trap (set -E) the
+  # trap's own log line would land in the list as a "route".
+  while IFS= read -r r; do [[ -n "$r" ]] && routes+=("$r"); done < <(ip -4 route show dev "$nic" | awk '!/proto kernel/')
+  ovs-vsctl --may-exist add-br "$br" -- set bridge "$br" datapath_type=netdev other-config:hwaddr="\"$mac\"" \
+    -- --may-exist add-port "$br" "$nic"
+  ip addr del "$cidr" dev "$nic" && ip link set "$br" up && ip addr add "$cidr" dev "$br" &&
+    for r in "${routes[@]}"; do
+      # shellcheck disable=SC2086 # a route as ip prints it: its words are its arguments
+      ip route replace $r dev "$br"
+    done
+  changed "management address $cidr moved from $nic to OVS bridge $br (userspace VXLAN endpoint)"
+}
+
+# neutron_agent_setup: the layer-2 agent on controller and compute nodes (install guide, option 2):
+# the provider physical network on the provider NIC found by MAC, VXLAN over the management
+# address, security groups through iptables, and the bridge netfilter sysctls.
+neutron_agent_setup() {
+  local f
+  f="$(neutron_agent_ini)"
+  [[ -n "$NIC_PROVIDER" ]] || die "no provider NIC in the settings of $NODE_NAME"
+  if [[ "$NETWORK_DRIVER" == openvswitch ]]; then
+    local ovs_unit dp
+    ovs_unit="$([[ "$OS_FAMILY" == rhel ]] && echo openvswitch || echo openvswitch-switch)"
+    # Started, never restarted for Neutron's configuration (the switch reads none of it): with the
+    # userspace datapath a restart would cut the ports the agents moved into namespaces.
+    local saved_changed=$CONFIG_CHANGED
+    CONFIG_CHANGED=0
+    svc_apply "$ovs_unit"
+    CONFIG_CHANGED=$saved_changed
+    dp="$(ovs_datapath)"
+    log "Open vSwitch datapath: $dp ($([[ "$dp" == system ]] && echo "the kernel's openvswitch module" ||
+      echo "userspace: this kernel has no openvswitch module"))"
+    [[ "$dp" == system ]] || ovs_userspace_tso "$ovs_unit"
+    ovs_bridge br-provider "$dp"
+    if ! ovs-vsctl list-ports br-provider | grep -qx "$NIC_PROVIDER"; then
+      ovs-vsctl add-port br-provider "$NIC_PROVIDER"
+      changed "attached $NIC_PROVIDER to br-provider"
+    fi
+    ini_set "$f" ovs bridge_mappings "$PHYSICAL_NETWORK:br-provider"
+    ini_set "$f" ovs local_ip "$MANAGEMENT_IP"
+    # The agent makes br-int and br-tun with this datapath; the default (system) needs the module.
+    ini_set "$f" ovs datapath_type "$dp"
+    [[ "$dp" == system ]] || ovs_tunnel_endpoint
+    ini_set "$f" agent tunnel_types vxlan
+    ini_set "$f" agent l2_population true
+    ini_set "$f" securitygroup enable_security_group true
+    ini_set "$f" securitygroup firewall_driver openvswitch
+  else
+    ini_set "$f" linux_bridge physical_interface_mappings "$PHYSICAL_NETWORK:$NIC_PROVIDER"
+    ini_set "$f" vxlan enable_vxlan true
+    ini_set "$f" vxlan local_ip "$MANAGEMENT_IP"
+    ini_set "$f" vxlan l2_population true
+    ini_set "$f" securitygroup enable_security_group true
+    ini_set "$f" securitygroup firewall_driver neutron.agent.linux.iptables_firewall.IptablesFirewallDriver
+    modprobe br_netfilter 2>/dev/null || true
+    sysctl_set net.bridge.bridge-nf-call-iptables 1
+    sysctl_set net.bridge.bridge-nf-call-ip6tables 1
+  fi
+}
+
+# nova_common_conf FILE: the part of nova.conf the controller and the compute nodes share
+# (messaging, my_ip, Keystone auth and the service user token).
+nova_common_conf() {
+  local conf="$1"
+  ini_set "$conf" DEFAULT transport_url "$(transport_url)"
+  ini_set "$conf" DEFAULT my_ip "$MANAGEMENT_IP"
+  ini_set "$conf" api auth_strategy keystone
+  keystone_authtoken "$conf" nova "$PASS_NOVA"
+  ini_set "$conf" service_user send_service_user_token true
+  ini_set "$conf" service_user auth_url "http://$CONTROLLER_NAME:5000/v3"
+  ini_set "$conf" service_user auth_strategy keystone
+  ini_set "$conf" service_user auth_type password
+  ini_set "$conf" service_user project_domain_name Default
+  ini_set "$conf" service_user user_domain_name Default
+  ini_set "$conf" service_user project_name service
+  ini_set "$conf" service_user username nova
+  ini_set "$conf" service_user password "$PASS_NOVA"
+  if [[ "$HAS_BLOCK" == 1 ]]; then nova_uses_cinder "$conf"; fi
+}
+
+# nova_uses_cinder FILE: Nova's [cinder] section (the guide's os_region_name), on the internal
+# endpoint: Nova's default is the PUBLIC one, the controller's elastic IP, which the nodes cannot
+# reach from inside the VPC (the same trap broke Neutron's notifications to Nova).
+nova_uses_cinder() {
+  ini_set "$1" cinder os_region_name RegionOne
+  ini_set "$1" cinder catalog_info volumev3:cinderv3:internalURL
+}
+
+# cinder_common_conf FILE: the part of cinder.conf the controller and the block node share.
+cinder_common_conf() {
+  local f="$1"
+  ini_set "$f" database connection "mysql+pymysql://cinder:${PASS_CINDER_DB}@${CONTROLLER_NAME}/cinder"
+  ini_set "$f" DEFAULT transport_url "$(transport_url)"
+  ini_set "$f" DEFAULT auth_strategy keystone
+  ini_set "$f" DEFAULT my_ip "$MANAGEMENT_IP"
+  keystone_authtoken "$f" cinder "$PASS_CINDER"
+  ini_set "$f" oslo_concurrency lock_path /var/lib/cinder/tmp
+  # Volume events go to Nova's internal endpoint, not the public one (unreachable from the VPC).
+  ini_set "$f" nova interface internal
+  ini_set "$f" nova region_name RegionOne
+}
+
+# swift_conf: /etc/swift/swift.conf, identical on the proxy and the storage nodes (the hash
+# prefix and suffix are per-stack secrets).
+swift_conf() {
+  write_file /etc/swift/swift.conf 0640 root:swift <<EOC
+[swift-hash]
+swift_hash_path_suffix = $PASS_SWIFT_HASH_SUFFIX
+swift_hash_path_prefix = $PASS_SWIFT_HASH_PREFIX
+
+[storage-policy:0]
+name = Policy-0
+default = yes
+EOC
+}
