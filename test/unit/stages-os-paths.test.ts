@@ -7,7 +7,18 @@
 // dnf) are small stand-ins in a temp bin directory that record how they were called.
 
 import { spawnSync } from 'child_process';
-import { chmodSync, chownSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'fs';
+import { createHash } from 'crypto';
+import {
+  chmodSync,
+  chownSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'fs';
 import { tmpdir } from 'os';
 import { join } from 'path';
 import { RELEASES } from '../../src/settings/matrix';
@@ -190,11 +201,41 @@ describe('RabbitMQ user', () => {
     expect(`${r.out}${r.err}`).not.toContain('S3cret-pw');
   });
 
-  test('EL9 and others: the password on stdin, not in argv', () => {
-    const bin = rabbitmqctl('3.8');
-    const r = run('PW=S3cret-pw; rabbitmq_add_user openstack PW', { os: 'rocky-9', release: 'zed', bin });
-    expect(r.code).toBe(0);
-    expect(readFileSync(join(dir, 'rabbitmqctl.calls'), 'utf8')).toBe('argv=add_user openstack stdin=S3cret-pw\n');
+  test('EL9, Debian and Ubuntu: a definitions file with the password hash, never in argv; removed after', () => {
+    // RabbitMQ 4 (Debian 13, Ubuntu 26.04) never returned from add_user with a piped password.
+    const bin = standIn(
+      'rabbitmqctl',
+      [
+        `log=${dir}/rabbitmqctl.calls`,
+        'args=(); for a in "$@"; do [[ "$a" == -q ]] || args+=("$a"); done',
+        'printf "argv=%s\\n" "${args[*]}" >>"$log"',
+        `if [[ "\${args[0]}" == import_definitions ]]; then stat -c %a "\${args[1]}" >${dir}/mode; cp "\${args[1]}" ${dir}/defs.json; fi`,
+      ].join('\n'),
+    );
+    for (const [os, release] of [
+      ['rocky-9', 'zed'],
+      ['debian-13', 'epoxy'],
+      ['ubuntu-26.04', 'gazpacho'],
+    ]) {
+      rmSync(join(dir, 'rabbitmqctl.calls'), { force: true });
+      const r = run('PW=S3cret-pw; set -x; rabbitmq_add_user openstack PW; echo done', { os, release, bin });
+      expect(r.code).toBe(0);
+      const calls = readFileSync(join(dir, 'rabbitmqctl.calls'), 'utf8');
+      expect(calls).toMatch(/^argv=import_definitions \/tmp\/ooa-rabbitmq-user-\w+\n$/);
+      expect(`${calls}${r.out}${r.err}`).not.toContain('S3cret-pw');
+      expect(readFileSync(join(dir, 'mode'), 'utf8').trim()).toBe('600');
+      expect(existsSync(calls.trim().split(' ')[1])).toBe(false);
+      const defs = JSON.parse(readFileSync(join(dir, 'defs.json'), 'utf8'));
+      const [user] = defs.users;
+      expect(user).toMatchObject({ name: 'openstack', hashing_algorithm: 'rabbit_password_hashing_sha256', tags: [] });
+      // RabbitMQ's scheme: base64(salt(4) + sha256(salt + password)).
+      const raw = Buffer.from(user.password_hash, 'base64');
+      const salt = raw.subarray(0, 4);
+      const digest = createHash('sha256')
+        .update(Buffer.concat([salt, Buffer.from('S3cret-pw')]))
+        .digest();
+      expect(raw.subarray(4).equals(digest)).toBe(true);
+    }
   });
 });
 
