@@ -76,9 +76,9 @@ export async function writeNodeFiles(run: Run, root: string, cfg: NodeConfig): P
   fs.rmSync(path.join(root, 'etc/apt/sources.list'), { force: true });
   // Only the OS's own archive: debootstrap leaves a one-line sources.list (gone above).
   write(root, `etc/apt/sources.list.d/${aptSourcesFile(cfg.archive)}`, aptSources(cfg.archive));
-  // nspawn copies the host's device nodes with the host's modes; a host whose /dev/null is 0600
-  // (this project's CI machine) leaves every service user unable to write to it (RabbitMQ 4 on
-  // Ubuntu 26.04 never started). Linux's usual mode, set at boot by systemd-tmpfiles.
+  // nspawn copies the host's device nodes with the host's modes: a host whose /dev/null lost its
+  // mode (seen here once, when a test had chmodded it to 0600) leaves every service user unable to
+  // write to it (RabbitMQ never started). Linux's usual mode, set at boot by systemd-tmpfiles.
   write(root, 'etc/tmpfiles.d/openstack-on-aws-dev.conf', 'z /dev/null 0666 root root -\n');
   // The host key the runner pins, as cloud-init's ssh_keys writes it on EC2; ssh-keygen -A then
   // makes only the other types, which the runner never accepts.
