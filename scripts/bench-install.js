@@ -163,9 +163,9 @@ async function main() {
     // Type errors elsewhere in the tree do not stop the emit; a missing file below would.
   }
   const req = (m) => require(path.join(compiled, 'src', m));
-  const { readSettings } = req('inputs');
-  const { buildPlan } = req('plan');
-  const { generateSshKey } = req('secrets');
+  const { readSettings } = req('settings/inputs');
+  const { buildPlan } = req('plan/plan');
+  const { generateSshKey } = req('core/secrets');
   const { createLocalProvider } = req('local/provider');
   const { connectEnvironment, closeAll } = req('remote/connect');
   const { generateHostKeys, pinnedHostKeys } = req('core/host-keys');
@@ -178,7 +178,7 @@ async function main() {
   const hostKeys = generateHostKeys(stackId, plan.nodes.map((n) => n.name), () => undefined);
   const keyDir = fs.mkdtempSync(path.join(root, 'build', `${stackId}-`));
   fs.writeFileSync(path.join(keyDir, 'id'), key.privateKey, { mode: 0o600 });
-  const provider = createLocalProvider(settings);
+  const provider = createLocalProvider();
   const records = [];
   let sessions;
   try {
