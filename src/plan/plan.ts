@@ -9,6 +9,7 @@ import { Tags } from '../core/names';
 import { hostIn, subnet24 } from '../core/net';
 import { buildStageGraph } from './stages';
 import type {
+  ExternalPoolAddress,
   NicPurpose,
   Plan,
   PlanContext,
@@ -27,6 +28,8 @@ const HOST = {
   compute: (i: number) => 20 + i,
   block: (i: number) => 30 + i,
   object: (i: number) => 40 + i,
+  /** network-fix routed: the external pool, in the provider subnet (at most 49 addresses: .100-.148). */
+  pool: (i: number) => 100 + i,
 };
 
 /** Keystone, Horizon, the other public APIs, and the port-forward range: reachable from allowed-cidrs. */
@@ -101,7 +104,22 @@ function buildSubnets(vpcCidr: string): [PlannedSubnet, PlannedSubnet] {
 /** What a local node runs on instead of an instance type (shown in the plan and the summary). */
 export const LOCAL_MACHINE = 'nspawn machine';
 
+/**
+ * network-fix routed: the controller's provider NIC carries these as secondary addresses and the
+ * external subnet hands them out. The first is the router's gateway (with the router's elastic IP,
+ * where the port-forwards land); the next `floatingElasticIps` get an elastic IP of their own.
+ */
+export function externalPool(s: Settings, prov: PlannedSubnet): ExternalPoolAddress[] {
+  if (s.networkFix !== 'routed') return [];
+  return Array.from({ length: s.externalPoolSize }, (_, i) => ({
+    ip: hostIn(prov.cidr, HOST.pool(i)),
+    use: i === 0 ? ('router-gateway' as const) : ('floating' as const),
+    elasticIp: i <= s.floatingElasticIps,
+  }));
+}
+
 function buildNodes(s: Settings, mgmt: PlannedSubnet, prov: PlannedSubnet): PlannedNode[] {
+  const pool = externalPool(s, prov);
   const node = (name: string, role: Role, host: number, nics: PlannedNic[], disks: PlannedDisk[]): PlannedNode => {
     const instanceType =
       s.provider === 'local' ? LOCAL_MACHINE : (s.instanceTypes[role] ?? DEFAULT_INSTANCE_TYPES[role]);
@@ -125,12 +143,19 @@ function buildNodes(s: Settings, mgmt: PlannedSubnet, prov: PlannedSubnet): Plan
           sourceDestCheck: false,
           why: 'management & overlay; also where the other nodes’ internet traffic enters to be NATed, so source/dest check is off',
         }),
-        nic('eth1', prov, HOST.controller, 'provider', {
-          hostAddress: false,
-          elasticIp: true,
-          securityGroups: ['internal', 'public'],
-          why: 'provider network, no host address: its AWS-registered IP and original MAC go to the Neutron router gateway (the network fix); its elastic IP carries the instances’ traffic and the port-forwards',
-        }),
+        pool.length
+          ? nic('eth1', prov, HOST.controller, 'provider', {
+              hostAddress: false,
+              secondaryIps: pool.map((p) => p.ip),
+              securityGroups: ['internal', 'public'],
+              why: `provider network, keeps its MAC: its ${pool.length} secondary addresses are the external subnet’s pool, which the controller routes to the Neutron routers (network fix routed); the router’s elastic IP is on the first, port-forwards land there`,
+            })
+          : nic('eth1', prov, HOST.controller, 'provider', {
+              hostAddress: false,
+              elasticIp: true,
+              securityGroups: ['internal', 'public'],
+              why: 'provider network, no host address: its AWS-registered IP and original MAC go to the Neutron router gateway (the network fix); its elastic IP carries the instances’ traffic and the port-forwards',
+            }),
         nic('eth2', prov, HOST.controllerPublic, 'public', {
           elasticIp: true,
           securityGroups: ['internal', 'public'],
@@ -244,6 +269,7 @@ export function buildPlan(s: Settings, ctx: PlanContext): Plan {
   const nodes = buildNodes(s, mgmt, prov);
   const controller = nodes[0];
   const eth1 = controller.nics.find((n) => n.name === 'eth1')!;
+  const pool = externalPool(s, prov);
   const createdAt = ctx.now.toISOString();
   const expiresAt = new Date(ctx.now.getTime() + s.lifetimeMinutes * 60_000).toISOString();
   const combination = { release: s.release, os: s.os, driver: s.networkDriver };
@@ -255,6 +281,7 @@ export function buildPlan(s: Settings, ctx: PlanContext): Plan {
     os: { id: s.os.id, family: s.os.family, label: s.os.label, sshUser: s.os.sshUser, legacy: s.os.legacy },
     packageSource: packageSource(combination),
     networkDriver: s.networkDriver,
+    networkFix: s.networkFix ?? 'seeds',
     topology: s.topology,
     vpcCidr: s.vpcCidr,
     subnets: [mgmt, prov],
@@ -265,8 +292,9 @@ export function buildPlan(s: Settings, ctx: PlanContext): Plan {
       external: {
         cidr: prov.cidr,
         gateway: prov.gateway,
-        routerGatewayIp: eth1.ip,
+        routerGatewayIp: pool[0]?.ip ?? eth1.ip,
         physicalNetwork: 'provider',
+        pool,
       },
       tenant: { cidr: '192.168.100.0/24', gateway: '192.168.100.1', name: 'selfservice' },
       routerName: 'router',

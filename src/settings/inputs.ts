@@ -20,6 +20,7 @@ import {
   unsupportedReason,
 } from './matrix';
 import { Inputs, InputName } from '../core/names';
+import { NetworkFixSettings, readNetworkFixSettings } from './network-fix-inputs';
 import { isIpv4, parseCidr } from '../core/net';
 
 export type Mode = 'up' | 'down' | 'sweep' | 'plan';
@@ -56,7 +57,7 @@ export const MAX_COMPUTE_COUNT = 8;
 /** The plan tags, names and (for local) interface names are built from it: keep it short and plain. */
 export const STACK_ID_PATTERN = /^[a-z]([a-z0-9-]{0,22}[a-z0-9])?$/;
 
-export interface Settings {
+export interface Settings extends NetworkFixSettings {
   mode: Mode;
   provider: ProviderId;
   release: Release;
@@ -395,6 +396,7 @@ export function readSettings(read: InputReader, ctx: RunContext): Settings {
     ),
     prComment: bool(Inputs.PrComment, read(Inputs.PrComment), false),
     githubToken: githubToken === '' ? undefined : githubToken,
+    ...readNetworkFixSettings(read, provider, bool(Inputs.Smoke, read(Inputs.Smoke), true)),
   };
 }
 
