@@ -196,7 +196,7 @@ export function createLocalProvider(settings: Pick<Settings, 'provider'>, deps: 
           id: `${node.name}-${nic.name}`,
           subnet: nic.subnet,
           mac,
-          ips: [nic.ip],
+          ips: [nic.ip, ...(nic.secondaryIps ?? [])],
           sourceDestCheck: nic.sourceDestCheck,
           netns: ns,
           ifname: nic.name,
@@ -242,8 +242,16 @@ export function createLocalProvider(settings: Pick<Settings, 'provider'>, deps: 
     const routerNic = controller.nics.find((n) => n.purpose === 'provider' && n.elasticIp);
     const controllerPublicIp = await vpc.associateElasticIp(publicNic.ip);
     ledger.record({ kind: 'elastic-ip', id: controllerPublicIp, node: controller.name });
-    const routerPublicIp = routerNic ? await vpc.associateElasticIp(routerNic.ip) : controllerPublicIp;
+    let routerPublicIp = routerNic ? await vpc.associateElasticIp(routerNic.ip) : controllerPublicIp;
     if (routerNic) ledger.record({ kind: 'elastic-ip', id: routerPublicIp, node: controller.name });
+    // network-fix routed: the pool's addresses with an elastic IP (the router gateway's first).
+    const poolElasticIps: Record<string, string> = {};
+    for (const p of plan.networks.external.pool.filter((a) => a.elasticIp)) {
+      const eip = await vpc.associateElasticIp(p.ip);
+      poolElasticIps[p.ip] = eip;
+      ledger.record({ kind: 'elastic-ip', id: eip, node: controller.name });
+      if (p.ip === plan.networks.external.routerGatewayIp) routerPublicIp = eip;
+    }
 
     await Promise.all(
       plan.nodes.map((n) => waitForSshd(run, netnsName(stackId, n.name), n.managementIp, 120_000, sleep)),
@@ -267,6 +275,7 @@ export function createLocalProvider(settings: Pick<Settings, 'provider'>, deps: 
       controllerPublicIp,
       sshPort: 22,
       routerPublicIp,
+      ...(plan.networks.external.pool.length ? { poolElasticIps } : {}),
       sshUser: 'root',
       privateKeyPath: ctx.privateKeyPath,
     };

@@ -56,6 +56,7 @@ settings_defaults() {
   EXTERNAL_GATEWAY="${EXTERNAL_GATEWAY:-}"
   ROUTER_GATEWAY_IP="${ROUTER_GATEWAY_IP:-}"
   PHYSICAL_NETWORK="${PHYSICAL_NETWORK:-provider}"
+  NETWORK_FIX="${NETWORK_FIX:-seeds}"
   PASS_ADMIN="${PASS_ADMIN:-}"
   PASS_DEMO="${PASS_DEMO:-}"
   PASS_MARIADB_ROOT="${PASS_MARIADB_ROOT:-}"
@@ -1083,6 +1084,28 @@ time_sync() {
 # neutron_agent_setup: the layer-2 agent on controller and compute nodes (install guide, option 2):
 # the provider physical network on the provider NIC found by MAC, VXLAN over the management
 # address, security groups through iptables, and the bridge netfilter sysctls.
+# network-fix routed (issue 15): on the controller the provider physical network is a bridge
+# WITHOUT the provider NIC (br-provider, for both drivers); the network fix routes between them.
+routed_external() { [[ "$NETWORK_FIX" == routed ]] && is_controller; }
+
+# routed_linux_bridge: br-provider as a Linux bridge, made by a unit before the agent starts (the
+# linuxbridge agent stops when a mapped bridge is missing), now and at every boot.
+routed_linux_bridge() {
+  write_file /etc/systemd/system/ooa-external-bridge.service 0644 <<'EOF'
+[Unit]
+Description=openstack-on-aws: the external network's bridge (network-fix routed: eth1 is routed, not bridged)
+Before=neutron-linuxbridge-agent.service
+[Service]
+Type=oneshot
+RemainAfterExit=yes
+ExecStart=/bin/sh -c 'ip link show br-provider >/dev/null 2>&1 || ip link add br-provider type bridge; ip link set br-provider up'
+[Install]
+WantedBy=multi-user.target
+EOF
+  systemctl daemon-reload
+  svc_apply ooa-external-bridge.service
+}
+
 neutron_agent_setup() {
   local f
   f="$(neutron_agent_ini)"
@@ -1093,7 +1116,12 @@ neutron_agent_setup() {
       ovs-vsctl add-br br-provider
       changed "created OVS bridge br-provider"
     fi
-    if ! ovs-vsctl list-ports br-provider | grep -qx "$NIC_PROVIDER"; then
+    if routed_external; then
+      if ovs-vsctl list-ports br-provider | grep -qx "$NIC_PROVIDER"; then
+        ovs-vsctl del-port br-provider "$NIC_PROVIDER"
+        changed "detached $NIC_PROVIDER from br-provider (network-fix routed)"
+      fi
+    elif ! ovs-vsctl list-ports br-provider | grep -qx "$NIC_PROVIDER"; then
       ovs-vsctl add-port br-provider "$NIC_PROVIDER"
       changed "attached $NIC_PROVIDER to br-provider"
     fi
@@ -1103,6 +1131,10 @@ neutron_agent_setup() {
     ini_set "$f" agent l2_population true
     ini_set "$f" securitygroup enable_security_group true
     ini_set "$f" securitygroup firewall_driver openvswitch
+  elif routed_external; then
+    routed_linux_bridge
+    ini_del "$f" linux_bridge physical_interface_mappings
+    ini_set "$f" linux_bridge bridge_mappings "$PHYSICAL_NETWORK:br-provider"
   else
     ini_set "$f" linux_bridge physical_interface_mappings "$PHYSICAL_NETWORK:$NIC_PROVIDER"
     ini_set "$f" vxlan enable_vxlan true
