@@ -17,7 +17,7 @@ import { checkTenantNetwork } from './checks/tenant-network';
 import { realClock } from './clock';
 import { CheckContext, CheckFn, smokeNames } from './context';
 import { maskSecrets, tail } from './shell';
-import { CheckResult, CheckStatus, DEFAULT_BOUNDS, SmokeOptions, SmokeState } from './types';
+import { CheckListing, CheckResult, CheckStatus, DEFAULT_BOUNDS, SmokeOptions, SmokeState } from './types';
 
 export const CHECKS: Record<string, CheckFn> = {
   'keystone-token': checkKeystoneToken,
@@ -45,6 +45,7 @@ export async function runSmokeChecks(opts: SmokeOptions): Promise<CheckResult[]>
   for (const check of plan.checks) {
     const notes: string[] = [];
     let junit: string | undefined;
+    const listings: CheckListing[] = [];
     const ctx: CheckContext = {
       plan,
       env: opts.env,
@@ -57,6 +58,11 @@ export async function runSmokeChecks(opts: SmokeOptions): Promise<CheckResult[]>
       options: opts,
       note: (t) => notes.push(t),
       setJunit: (x) => (junit = x),
+      list: (title, lines) => {
+        if (!lines.length) return;
+        listings.push({ title, lines: lines.map((l) => maskSecrets(l, secrets)) });
+        io.info(`${title}:\n${lines.map((l) => `  ${maskSecrets(l, secrets)}`).join('\n')}`);
+      },
     };
     const startedAt = clock.now();
     const fn = CHECKS[check.id];
@@ -92,6 +98,7 @@ export async function runSmokeChecks(opts: SmokeOptions): Promise<CheckResult[]>
         skippedReason,
         notes,
         junit,
+        ...(listings.length ? { listings } : {}),
       };
       io.info(resultLine(r));
       return r;
