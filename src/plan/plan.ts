@@ -260,6 +260,16 @@ function buildChecks(s: Settings, nodes: PlannedNode[]): PlannedCheck[] {
       description: `the instance answers through the port-forward (public port ${PORT_FORWARD_BASE})`,
     },
   ];
+  if (s.networkFix === 'routed') {
+    // Only the routed fix can give a second router and a floating IP an address the VPC knows.
+    checks.push(
+      { id: 'second-router', description: `a second router gets a gateway from the pool and pings ${s.pingTarget}` },
+      {
+        id: 'floating-ip',
+        description: 'the instance answers on a floating IP from outside the cloud (its elastic IP)',
+      },
+    );
+  }
   if (s.tempest === 'smoke') checks.push({ id: 'tempest-smoke', description: "Tempest's smoke set" });
   return checks;
 }

@@ -14,6 +14,8 @@ import { checkPortForward } from './checks/port-forward';
 import { checkRouterPing } from './checks/router-ping';
 import { checkTempestSmoke } from './checks/tempest-smoke';
 import { checkTenantNetwork } from './checks/tenant-network';
+import { checkFloatingIp } from './checks/floating-ip';
+import { checkSecondRouter } from './checks/second-router';
 import { realClock } from './clock';
 import { CheckContext, CheckFn, smokeNames } from './context';
 import { maskSecrets, tail } from './shell';
@@ -28,6 +30,8 @@ export const CHECKS: Record<string, CheckFn> = {
   'router-ping': checkRouterPing,
   'instance-reach': checkInstanceReach,
   'port-forward': checkPortForward,
+  'second-router': checkSecondRouter,
+  'floating-ip': checkFloatingIp,
   'tempest-smoke': checkTempestSmoke,
 };
 
