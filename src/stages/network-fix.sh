@@ -357,6 +357,19 @@ step_external_routes() {
   done
 }
 
+# Neighbour entries that failed while the path did not exist yet (a router plugged before the fix,
+# after a reboot before the boot unit, eth1 bridged by an earlier layout) are forgotten, on the
+# host's two sides and in the routers' namespaces, so nothing waits for them to expire.
+step_forget_failed() {
+  local nic ns
+  nic="$(provider_nic)" || return 0
+  ip neigh flush dev "$nic" nud failed 2>/dev/null || true
+  ip neigh flush dev "$EXTERNAL_BRIDGE" nud failed 2>/dev/null || true
+  for ns in $QROUTER_NS $(ip netns list 2>/dev/null | awk '$1 ~ /^qrouter-/ && $1 != "'"$QROUTER_NS"'" {print $1}'); do
+    ip -n "$ns" neigh flush nud failed 2>/dev/null || true
+  done
+}
+
 # Records the inputs and installs this script and a unit that re-applies everything at boot.
 step_persist() {
   local self
@@ -420,7 +433,12 @@ step_provider() {
     step_provider_mac
   fi
 }
-step_routes() { if [[ "$NETFIX_MODE" == routed ]]; then step_external_routes; fi; }
+step_routes() {
+  if [[ "$NETFIX_MODE" == routed ]]; then
+    step_external_routes
+    step_forget_failed
+  fi
+}
 
 cmd_apply() {
   load_inputs
@@ -451,6 +469,7 @@ cmd_boot() {
       waited=$((waited + 5))
     done
   fi
+  if [[ "$NETFIX_MODE" == routed ]]; then step_forget_failed; fi
   step_port_forwards
   summary
 }
@@ -476,7 +495,9 @@ probe_routed() {
   fi
   for a in $(proxy_entries "$nic"); do echo "pool_proxy=$a"; done
   for a in $(pool_rules); do echo "pool_rule=$a"; done
-  ip -4 route show table "$ROUTED_TABLE" | sed -n "s/^default via \([0-9.]*\) dev \([^ ]*\).*/routed_default=\1@\2/p"
+  # (ip exits 2 when table 220 does not exist yet: before the first apply.)
+  { ip -4 route show table "$ROUTED_TABLE" 2>/dev/null || true; } |
+    sed -n "s/^default via \([0-9.]*\) dev \([^ ]*\).*/routed_default=\1@\2/p"
 }
 
 # Facts for src/netfix/verify.ts, one key=value per line (keys may repeat).

@@ -47,7 +47,21 @@ export function routedNetworkFixCases(s: RoutedScenario): void {
     const { changes } = await s.fixHost();
     expect(changes.join('\n')).toMatch(/eth1\) has the ENI's primary address 10\.42\.1\.11\/32/);
     expect(changes.join('\n')).not.toMatch(/MAC/);
+    // The pipeline's order: the host side first, then Neutron sets the gateways (and the L3 agent
+    // plugs them afresh), then the floating IP.
+    await s.neutronSetsGateway(1, s.pool[0]);
+    await s.neutronSetsGateway(2, secondGateway());
+    await s.neutronSetsFloatingIp(floatingIp(), ROUTED_TENANT_IP);
     const r = await s.verify();
+    if (r.failures.length) {
+      // Diagnostics for a failing run: the neighbour tables on the path, then once more after a flush.
+      const show = async (ns: string) => (await run(ns, ['ip', 'neigh', 'show'])).stdout;
+      console.log(
+        `routed full fix failed: ${r.failures.join('; ')}\nqrouter1:\n${await show(s.ns.qrouter1)}\nctl:\n${await show(s.ns.ctl)}\nvpc router:\n${await show(s.vpc.namespaces.router)}\nproxy:\n${(await run(s.ns.ctl, ['ip', 'neigh', 'show', 'proxy'])).stdout}\nrules:\n${(await run(s.ns.ctl, ['ip', 'rule'])).stdout}\nt220:\n${(await run(s.ns.ctl, ['ip', 'route', 'show', 'table', '220'])).stdout}\nsysctl: ${(await run(s.ns.ctl, ['sysctl', 'net.ipv4.conf.br-provider.proxy_arp', 'net.ipv4.conf.br-provider.forwarding', 'net.ipv4.neigh.br-provider.proxy_delay'])).stdout}`,
+      );
+      await routersForget();
+      console.log(`after a flush: ${(await s.verify()).failures.join('; ') || 'ok'}`);
+    }
     expect(r.failures).toEqual([]);
     // Router 1 (gateway = the pool's first, with the router's elastic IP) and its tenant.
     expect(await s.whoami(s.ns.qrouter1, s.pool[0])).toBe(`internet ${s.routerEip}`);

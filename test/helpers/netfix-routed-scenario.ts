@@ -167,7 +167,8 @@ export function routedScenario(driver: NetworkDriver, bridge: ExternalBridge): R
     neutronSetsFloatingIp: async (floatingIp, fixedIp) => {
       const q = (argv: string[]) => run(ns.qrouter1, argv);
       const dev = ROUTER_DEVICES[0];
-      await q(['ip', 'addr', 'add', `${floatingIp}/32`, 'dev', dev]);
+      await q(['ip', 'addr', 'replace', `${floatingIp}/32`, 'dev', dev]);
+      await q(['iptables', '-w', '-t', 'nat', '-F', 'NEUTRON-FIP-DNAT']);
       await q([
         'iptables',
         '-w',

@@ -149,6 +149,7 @@ describeRoot('emulated AWS VPC: secondary private addresses and their elastic IP
       });
       await run(ns, ['ip', 'addr', 'add', '10.42.1.40/24', 'dev', 'eth0']);
       await run(ns, ['ip', 'addr', 'add', '10.42.1.140/32', 'dev', 'eth0']);
+      await run(ns, ['ip', 'route', 'add', 'default', 'via', '10.42.1.1']);
       expect(await pings(ns, '10.42.1.1', { source: '10.42.1.140' })).toBe(true);
       const eip = await vpc.associateElasticIp('10.42.1.140');
       expect(await whoami(ns, '10.42.1.140')).toBe(`internet ${eip}`);
