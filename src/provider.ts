@@ -43,6 +43,8 @@ export interface Environment {
   sshPort: number;
   /** Public address that maps to the router gateway's registered address (port-forwards land here). */
   routerPublicIp: string;
+  /** network-fix routed: pool address → its elastic IP (the router gateway's and the public floating ones). */
+  poolElasticIps?: Record<string, string>;
   sshUser: string;
   privateKeyPath: string;
 }

@@ -551,11 +551,25 @@ glance_store_conf() {
 # arguments, as in the guide; then without a trace and without output.
 rabbitmq_add_user() {
   { local trace=0 && [[ $- == *x* ]] && trace=1 && set +x; } 2>/dev/null
-  local name="$1" rc=0
+  local name="$1" rc=0 f
   if [[ "$OS_ID" == centos-7 ]]; then
     rabbitmqctl -q add_user "$name" "${!2}" >/dev/null 2>&1 || rc=$?
   else
-    printf '%s' "${!2}" | rabbitmqctl -q add_user "$name" >/dev/null || rc=$?
+    # Not through stdin: RabbitMQ 4's `add_user NAME` (Debian 13, Ubuntu 26.04) never returned
+    # with a piped password, with or without a newline (real e2e runs). A definitions file with
+    # the password's hash (RabbitMQ's sha256 scheme: base64(salt + sha256(salt + password)))
+    # keeps it off the command line; 0600, owned by rabbitmq (the CLI runs as that user), removed.
+    f="$(umask 077 && mktemp /tmp/ooa-rabbitmq-user-XXXXXX)"
+    OOA_RMQ_NAME="$name" OOA_RMQ_PASS="${!2}" python3 -c '
+import base64, hashlib, json, os, sys
+salt = os.urandom(4)
+h = base64.b64encode(salt + hashlib.sha256(salt + os.environ["OOA_RMQ_PASS"].encode()).digest()).decode()
+json.dump({"users": [{"name": os.environ["OOA_RMQ_NAME"], "password_hash": h,
+                      "hashing_algorithm": "rabbit_password_hashing_sha256", "tags": []}]}, sys.stdout)
+' >"$f" || rc=$?
+    chown rabbitmq "$f" 2>/dev/null || true
+    ((rc != 0)) || rabbitmqctl -q import_definitions "$f" >/dev/null || rc=$?
+    rm -f "$f"
   fi
   if ((trace)); then set -x; fi
   ((rc == 0)) || die "rabbitmqctl add_user $name failed ($rc)"

@@ -234,9 +234,32 @@ ovs_tunnel_endpoint() {
   changed "management address $cidr moved from $nic to OVS bridge $br (userspace VXLAN endpoint)"
 }
 
+# network-fix routed (issue 15): on the controller the provider physical network is a bridge
+# WITHOUT the provider NIC (br-provider, for both drivers); the network fix routes between them.
+routed_external() { [[ "$NETWORK_FIX" == routed ]] && is_controller; }
+
+# routed_linux_bridge: br-provider as a Linux bridge, made by a unit before the agent starts (the
+# linuxbridge agent stops when a mapped bridge is missing), now and at every boot.
+routed_linux_bridge() {
+  write_file /etc/systemd/system/ooa-external-bridge.service 0644 <<'EOF'
+[Unit]
+Description=openstack-on-aws: the external network's bridge (network-fix routed: eth1 is routed, not bridged)
+Before=neutron-linuxbridge-agent.service
+[Service]
+Type=oneshot
+RemainAfterExit=yes
+ExecStart=/bin/sh -c 'ip link show br-provider >/dev/null 2>&1 || ip link add br-provider type bridge; ip link set br-provider up'
+[Install]
+WantedBy=multi-user.target
+EOF
+  systemctl daemon-reload
+  svc_apply ooa-external-bridge.service
+}
+
 # neutron_agent_setup: the layer-2 agent on controller and compute nodes (install guide, option 2):
 # the provider physical network on the provider NIC found by MAC, VXLAN over the management
-# address, security groups through iptables, and the bridge netfilter sysctls.
+# address, security groups through iptables, and the bridge netfilter sysctls. With network-fix
+# routed the controller's provider network is br-provider without the NIC (both drivers).
 neutron_agent_setup() {
   local f
   f="$(neutron_agent_ini)"
@@ -255,7 +278,12 @@ neutron_agent_setup() {
       echo "userspace: this kernel has no openvswitch module"))"
     [[ "$dp" == system ]] || ovs_userspace_tso "$ovs_unit"
     ovs_bridge br-provider "$dp"
-    if ! ovs-vsctl list-ports br-provider | grep -qx "$NIC_PROVIDER"; then
+    if routed_external; then
+      if ovs-vsctl list-ports br-provider | grep -qx "$NIC_PROVIDER"; then
+        ovs-vsctl del-port br-provider "$NIC_PROVIDER"
+        changed "detached $NIC_PROVIDER from br-provider (network-fix routed)"
+      fi
+    elif ! ovs-vsctl list-ports br-provider | grep -qx "$NIC_PROVIDER"; then
       ovs-vsctl add-port br-provider "$NIC_PROVIDER"
       changed "attached $NIC_PROVIDER to br-provider"
     fi
@@ -269,7 +297,13 @@ neutron_agent_setup() {
     ini_set "$f" securitygroup enable_security_group true
     ini_set "$f" securitygroup firewall_driver openvswitch
   else
-    ini_set "$f" linux_bridge physical_interface_mappings "$PHYSICAL_NETWORK:$NIC_PROVIDER"
+    if routed_external; then
+      routed_linux_bridge
+      ini_del "$f" linux_bridge physical_interface_mappings
+      ini_set "$f" linux_bridge bridge_mappings "$PHYSICAL_NETWORK:br-provider"
+    else
+      ini_set "$f" linux_bridge physical_interface_mappings "$PHYSICAL_NETWORK:$NIC_PROVIDER"
+    fi
     ini_set "$f" vxlan enable_vxlan true
     ini_set "$f" vxlan local_ip "$MANAGEMENT_IP"
     ini_set "$f" vxlan l2_population true

@@ -10,6 +10,8 @@ export const Kind = {
   Instance: 'instance',
   ElasticIp: 'elastic-ip',
   KeyPair: 'key-pair',
+  /** `<eni id>/<address>`: a secondary private address, deleted with its interface. */
+  SecondaryAddress: 'secondary-address',
 } as const;
 export type KindName = (typeof Kind)[keyof typeof Kind];
 

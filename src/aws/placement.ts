@@ -17,6 +17,7 @@ import type { Plan, PlannedNic, PlannedNode, SubnetName, SecurityGroupName } fro
 import { answeredBy, ec2Description, FRESH, UpContext } from './network';
 import { CancelledError, isSpotCapacity, isZoneCapacity } from './errors';
 import { emptyFound, Kind } from './kinds';
+import { interfaceAddresses, recordSecondaryAddresses } from './secondary-addresses';
 import type { BootImage, TypeFacts } from './preflight';
 import { clientToken, ownFilters, tagSpec } from './tags';
 import { deleteFound } from './teardown';
@@ -141,7 +142,7 @@ async function createInterface(
       c.send(
         new CreateNetworkInterfaceCommand({
           SubnetId: subnetId,
-          PrivateIpAddress: nic.ip,
+          ...interfaceAddresses(nic),
           Groups: nic.securityGroups.map((g) => groups[g]),
           Description: ec2Description(`${u.plan.stackId} ${node.name} ${nic.name} ${nic.purpose}`),
           TagSpecifications: tagSpec(
@@ -158,6 +159,7 @@ async function createInterface(
   const eniId = out.NetworkInterface?.NetworkInterfaceId;
   if (!eniId) throw new Error('EC2 returned no network interface id');
   u.record(Kind.NetworkInterface, eniId, node.name);
+  recordSecondaryAddresses(u, node.name, nic, eniId);
   if (!nic.sourceDestCheck) {
     // The controller forwards (NAT instance, Neutron router): frames not to or from its own address.
     // An interface attribute: it need not hold the launch up.

@@ -51,6 +51,15 @@ function checkType(node: PlannedNode, info: InstanceTypeInfo | undefined): TypeF
       `an instance type with at least ${node.nics.length} network interfaces`,
       `${node.name} needs ${node.nics.length} and ${type} supports ${max}`,
     );
+  const addresses = Math.max(0, ...node.nics.map((n) => 1 + (n.secondaryIps?.length ?? 0)));
+  const perEni = info.NetworkInfo?.Ipv4AddressesPerInterface;
+  if (perEni !== undefined && addresses > perEni)
+    throw new InputError(
+      Inputs.ExternalPoolSize,
+      String(addresses - 1),
+      `at most ${perEni - 1} with ${type} (it allows ${perEni} private IPv4 addresses per network interface)`,
+      `the ${node.name}'s provider NIC needs ${addresses} addresses`,
+    );
   const metal = info.BareMetal === true;
   const nested = (info.ProcessorInfo?.SupportedFeatures ?? []).includes('nested-virtualization');
   if (node.virt === 'kvm' && !metal && !nested)

@@ -27,6 +27,7 @@ import {
   UpContext,
 } from './network';
 import { place, Placement, settleAll } from './placement';
+import { allocatePoolAddress, associatePoolAddress, poolElasticAddresses } from './secondary-addresses';
 import { checkInstanceTypes, findImage, ingressCidrs, zonesOfferingAll } from './preflight';
 import { waitForRunning, WaitOptions } from './wait';
 
@@ -79,6 +80,7 @@ export async function provision(plan: Plan, ctx: ProviderContext, deps: UpDeps):
   const addresses = eipNics.map(({ node, nic }) =>
     step(allocateAddress(u, node, nic.name).then((a) => ({ key: eipKey(node, nic.name), nic, ...a }))),
   );
+  const poolAddresses = poolElasticAddresses(plan).map((ip) => step(allocatePoolAddress(u, ip)));
   const attached = step(Promise.all([igw, vpc]).then(([g, v]) => attachInternetGateway(u, g, v)));
   const groups = Object.fromEntries(
     plan.securityGroups.map((g) => [g.name, step(vpc.then((v) => createSecurityGroup(u, v, g)))]),
@@ -123,6 +125,12 @@ export async function provision(plan: Plan, ctx: ProviderContext, deps: UpDeps):
         return associateAddress(u, addr.allocationId, eniOf(p, node, nic as PlannedNic['name']), addr.nic.ip);
       }),
     );
+  for (const a of poolAddresses)
+    step(
+      Promise.all([a, placement, attached]).then(([eip, p]) =>
+        associatePoolAddress(u, eip, eniOf(p, controllerOf(plan).name, 'eth1')),
+      ),
+    );
   step(
     placement.then((p) =>
       waitForRunning(
@@ -151,7 +159,8 @@ export async function provision(plan: Plan, ctx: ProviderContext, deps: UpDeps):
   const publicIps = new Map((await Promise.all(addresses)).map((a) => [a.key, a.publicIp]));
   const controller = controllerOf(plan);
   const publicNic = controller.nics.find((n) => n.purpose === 'public' && n.elasticIp)!;
-  const routerNic = controller.nics.find((n) => n.purpose === 'provider' && n.elasticIp)!;
+  const routerNic = controller.nics.find((n) => n.purpose === 'provider' && n.elasticIp);
+  const pool = await Promise.all(poolAddresses);
   ctx.io.info(
     `EC2: ${p.nodes.length} instance(s) running in ${p.zone} (${p.nodes.map((n) => `${n.node.name} ${n.market}`).join(', ')})`,
   );
@@ -170,7 +179,10 @@ export async function provision(plan: Plan, ctx: ProviderContext, deps: UpDeps):
       disks: n.node.disks.map((d) => ({ device: d.device })),
     })),
     controllerPublicIp: publicIps.get(eipKey(controller.name, publicNic.name))!,
-    routerPublicIp: publicIps.get(eipKey(controller.name, routerNic.name))!,
+    routerPublicIp: routerNic
+      ? publicIps.get(eipKey(controller.name, routerNic.name))!
+      : pool.find((a) => a.privateIp === plan.networks.external.routerGatewayIp)!.publicIp,
+    poolElasticIps: Object.fromEntries(pool.map((a) => [a.privateIp, a.publicIp])),
     sshUser: plan.os.sshUser,
     sshPort: 22,
     privateKeyPath: ctx.privateKeyPath,

@@ -30,6 +30,9 @@ export const Inputs = {
   LogBundle: 'log-bundle',
   PrComment: 'pr-comment',
   GithubToken: 'github-token',
+  NetworkFix: 'network-fix',
+  ExternalPoolSize: 'external-pool-size',
+  FloatingElasticIps: 'floating-elastic-ips',
 } as const;
 export type InputName = (typeof Inputs)[keyof typeof Inputs];
 

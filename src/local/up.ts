@@ -164,7 +164,7 @@ export async function upLocal(
         id: `${node.name}-${nic.name}`,
         subnet: nic.subnet,
         mac,
-        ips: [nic.ip],
+        ips: [nic.ip, ...(nic.secondaryIps ?? [])],
         sourceDestCheck: nic.sourceDestCheck,
         netns: ns,
         ifname: nic.name,
@@ -210,8 +210,16 @@ export async function upLocal(
   const routerNic = controller.nics.find((n) => n.purpose === 'provider' && n.elasticIp);
   const controllerPublicIp = await vpc.associateElasticIp(publicNic.ip);
   ledger.record({ kind: LocalKind.ElasticIp, id: controllerPublicIp, node: controller.name });
-  const routerPublicIp = routerNic ? await vpc.associateElasticIp(routerNic.ip) : controllerPublicIp;
+  let routerPublicIp = routerNic ? await vpc.associateElasticIp(routerNic.ip) : controllerPublicIp;
   if (routerNic) ledger.record({ kind: LocalKind.ElasticIp, id: routerPublicIp, node: controller.name });
+  // network-fix routed: the pool's addresses with an elastic IP (the router gateway's first).
+  const poolElasticIps: Record<string, string> = {};
+  for (const p of plan.networks.external.pool.filter((x) => x.elasticIp)) {
+    const eip = await vpc.associateElasticIp(p.ip);
+    poolElasticIps[p.ip] = eip;
+    ledger.record({ kind: LocalKind.ElasticIp, id: eip, node: controller.name });
+    if (p.ip === plan.networks.external.routerGatewayIp) routerPublicIp = eip;
+  }
 
   await Promise.all(
     plan.nodes.map((n) => waitForSshd(run, netnsName(stackId, n.name), n.managementIp, 120_000, sleep)),
@@ -236,6 +244,7 @@ export async function upLocal(
       controllerPublicIp,
       sshPort: 22,
       routerPublicIp,
+      ...(plan.networks.external.pool.length ? { poolElasticIps } : {}),
       sshUser: 'root',
       privateKeyPath: ctx.privateKeyPath,
     },

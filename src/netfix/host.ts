@@ -29,6 +29,15 @@ function validateInputs(i: HostFixInputs): void {
   if (i.qrouterNamespace !== undefined && !/^[A-Za-z0-9_.-]+$/.test(i.qrouterNamespace)) {
     throw bad('router namespace', i.qrouterNamespace);
   }
+  if (i.mode === 'routed') {
+    if (!i.providerIp || !isIpv4(i.providerIp)) throw bad('provider (eth1) primary IP', String(i.providerIp));
+    if (!i.pool?.length) throw bad('pool', '');
+    for (const a of [...i.pool, ...(i.poolPublic ?? [])]) if (!isIpv4(a)) throw bad('pool address', a);
+    for (const a of i.poolPublic ?? []) if (!i.pool.includes(a)) throw bad('public pool address (not in the pool)', a);
+    if (!i.pool.includes(i.registeredIp)) throw bad('router gateway IP (not in the pool)', i.registeredIp);
+    if (!i.externalBridge || !/^[A-Za-z0-9_.-]{1,15}$/.test(i.externalBridge))
+      throw bad('external bridge', String(i.externalBridge));
+  }
   for (const pf of i.portForwards) {
     const port = (p: number) => Number.isInteger(p) && p > 0 && p < 65536;
     if (!port(pf.publicPort) || !port(pf.targetPort) || !isIpv4(pf.targetIp)) {
@@ -52,6 +61,11 @@ export function hostFixEnv(i: HostFixInputs, opts: HostFixOptions = {}): string 
     PING_TARGET: i.pingTarget,
     NETFIX_ROOT: opts.root ?? '',
     NETFIX_PING_ATTEMPTS: String(opts.pingAttempts ?? 3),
+    NETFIX_MODE: i.mode ?? 'seeds',
+    PROVIDER_IP: i.providerIp ?? '',
+    POOL: (i.pool ?? []).join(' '),
+    POOL_PUBLIC: (i.poolPublic ?? []).join(' '),
+    EXTERNAL_BRIDGE: i.externalBridge ?? '',
   };
   return Object.entries(vars)
     .map(([k, v]) => `${k}=${sq(v)}`)

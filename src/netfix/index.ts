@@ -22,10 +22,15 @@ export * from './types';
 export { sourceDestCheckOff } from './source-dest-check';
 export { judgeNetworkFix } from './judge';
 export { hostFixEnv, parseFacts, runHostFix } from './host';
-export { openstackCommand } from './neutron';
+export { allocationPools, configureNeutron, openstackCommand } from './neutron';
 
-const EXTERNAL_NETWORK = 'provider';
-const EXTERNAL_SUBNET = 'provider-subnet';
+export const EXTERNAL_NETWORK = 'provider';
+export const EXTERNAL_SUBNET = 'provider-subnet';
+/**
+ * network-fix routed: the bridge the external network is on, without eth1 (src/stages/lib-services.sh
+ * makes it under this name for both drivers: a Linux bridge or an OVS bridge).
+ */
+export const ROUTED_EXTERNAL_BRIDGE = 'br-provider';
 
 interface NetworkFixContext {
   plan: Plan;
@@ -66,7 +71,18 @@ export function hostFixInputs(
     return found.mac.toLowerCase();
   };
   const ext = plan.networks.external;
+  const routed =
+    plan.networkFix === 'routed'
+      ? {
+          mode: 'routed' as const,
+          providerIp: planned.nics.find((n) => n.name === 'eth1')!.ip,
+          pool: ext.pool.map((p) => p.ip),
+          poolPublic: ext.pool.filter((p) => p.elasticIp).map((p) => p.ip),
+          externalBridge: ROUTED_EXTERNAL_BRIDGE,
+        }
+      : {};
   return {
+    ...routed,
     providerMac: macOf('eth1'),
     publicMac: macOf('eth2'),
     registeredIp: ext.routerGatewayIp,
@@ -81,7 +97,11 @@ export function hostFixInputs(
 
 export async function applyNetworkFix(ctx: NetworkFixContext): Promise<NetworkFixResult> {
   const { plan, env, controller, io } = ctx;
-  return io.group('Network fix (the seeds’ AWS workaround)', async () => {
+  const routed = plan.networkFix === 'routed';
+  const title = routed
+    ? 'Network fix (routed: the pool of secondary addresses)'
+    : 'Network fix (the seeds’ AWS workaround)';
+  return io.group(title, async () => {
     const sdc = sourceDestCheckOff(plan);
     for (const s of sdc) io.info(`network fix: source/dest check off on ${s.node} ${s.nic} (${s.ip}): ${s.why}`);
     // Host first: eth1 gives up its original MAC before the router gateway port takes it.
@@ -100,9 +120,13 @@ export async function applyNetworkFix(ctx: NetworkFixContext): Promise<NetworkFi
       gateway: ext.gateway,
       registeredIp: ext.routerGatewayIp,
       originalMac: inputs.providerMac,
+      // routed: the pool is the subnet's, and the gateway port keeps Neutron's own MAC.
+      ...(routed ? { allocationPool: ext.pool.map((p) => p.ip), moveMac: false } : {}),
     });
     io.info(
-      `network fix: router ${neutron.routerId} gateway ${ext.routerGatewayIp}, MAC ${inputs.providerMac} (${neutron.gatewayMacMethod})`,
+      routed
+        ? `network fix: router ${neutron.routerId} gateway ${ext.routerGatewayIp} from the pool of ${ext.pool.length} (${ext.pool.filter((p) => p.elasticIp).length} with an elastic IP), routed by the controller`
+        : `network fix: router ${neutron.routerId} gateway ${ext.routerGatewayIp}, MAC ${inputs.providerMac} (${neutron.gatewayMacMethod})`,
     );
     const second = await runHostFix(
       controller,
@@ -135,6 +159,11 @@ interface VerifyContext {
 export async function verifyNetworkFix(ctx: VerifyContext): Promise<VerifyResult> {
   const facts = await probeHost(ctx.controller, ctx.inputs, ctx.host);
   const failures = judgeNetworkFix(facts, {
+    mode: ctx.inputs.mode,
+    providerIp: ctx.inputs.providerIp,
+    pool: ctx.inputs.pool,
+    poolPublic: ctx.inputs.poolPublic,
+    externalBridge: ctx.inputs.externalBridge,
     originalMac: ctx.inputs.providerMac,
     registeredIp: ctx.inputs.registeredIp,
     externalCidr: ctx.inputs.externalCidr,

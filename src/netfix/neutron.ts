@@ -6,6 +6,7 @@
 
 import type { Io } from '../core/io';
 import type { RemoteSession } from '../remote/types';
+import { ipToInt, isIpv4 } from '../core/net';
 import { isUuidLike, isMac, sq } from './shell';
 import type { GatewayMacMethod, NeutronFixResult } from './types';
 
@@ -22,6 +23,26 @@ interface NeutronFixOptions {
   gateway: string;
   registeredIp: string;
   originalMac: string;
+  /**
+   * The external subnet's allocation pool (network-fix routed: the provider ENI's secondary
+   * addresses). Default: the registered IP alone (seeds).
+   */
+  allocationPool?: string[];
+  /** Give the gateway port eth1's original MAC (seeds, the default); routed keeps Neutron's. */
+  moveMac?: boolean;
+}
+
+/** Consecutive addresses as Neutron allocation pools ("start=a,end=b"), in order. */
+export function allocationPools(addresses: string[]): string[] {
+  const sorted = [...new Set(addresses)].sort((a, b) => ipToInt(a) - ipToInt(b));
+  const pools: string[] = [];
+  let start = sorted[0];
+  for (let i = 1; i <= sorted.length; i++) {
+    if (i < sorted.length && ipToInt(sorted[i]) === ipToInt(sorted[i - 1]) + 1) continue;
+    pools.push(`start=${start},end=${sorted[i - 1]}`);
+    start = sorted[i];
+  }
+  return sorted.length ? pools : [];
 }
 
 interface PortRow {
@@ -63,8 +84,27 @@ function gatewayIps(router: Record<string, unknown>): string[] {
   return ips.map((x) => x.ip_address);
 }
 
+/** The subnet's allocation_pools as pools() makes them (current clients: a list; old: a string). */
+function subnetPools(subnet: Record<string, unknown>): string[] {
+  const raw = subnet.allocation_pools as unknown;
+  const list = typeof raw === 'string' ? raw.split(/,\s*(?=start)|\n/) : Array.isArray(raw) ? raw : [];
+  return list
+    .map((p) =>
+      typeof p === 'string' ? p.replace(/\s/g, '') : `${(p as { start: string }).start}-${(p as { end: string }).end}`,
+    )
+    .map((p) => {
+      const m = /^(?:start=)?([\d.]+)(?:-|,end=)([\d.]+)$/.exec(p);
+      return m ? `start=${m[1]},end=${m[2]}` : p;
+    });
+}
+
 export async function configureNeutron(o: NeutronFixOptions): Promise<NeutronFixResult> {
   if (!isMac(o.originalMac)) throw new Error(`network fix: '${o.originalMac}' is not a MAC address`);
+  const wanted = allocationPools(o.allocationPool ?? [o.registeredIp]);
+  for (const a of o.allocationPool ?? [])
+    if (!isIpv4(a)) throw new Error(`network fix: pool address '${a}' is not IPv4`);
+  if (!(o.allocationPool ?? [o.registeredIp]).includes(o.registeredIp))
+    throw new Error(`network fix: the router gateway ${o.registeredIp} is not in the allocation pool`);
   const net = await showOrCreate(o, 'network', o.externalNetwork, [
     '--external',
     '--provider-network-type',
@@ -79,10 +119,21 @@ export async function configureNeutron(o: NeutronFixOptions): Promise<NeutronFix
     o.cidr,
     '--gateway',
     o.gateway,
-    '--allocation-pool',
-    `start=${o.registeredIp},end=${o.registeredIp}`,
+    ...wanted.flatMap((p) => ['--allocation-pool', p]),
     '--no-dhcp',
   ]);
+  const have = subnetPools(subnet);
+  if (have.join(' ') !== wanted.join(' ')) {
+    // A subnet made by an earlier run (or the other mode) with another pool: replace it whole.
+    o.io.info(`network fix: external subnet pool ${have.join(' ') || 'none'} -> ${wanted.join(' ')}`);
+    await os(o, [
+      'subnet',
+      'set',
+      '--no-allocation-pool',
+      ...wanted.flatMap((p) => ['--allocation-pool', p]),
+      String(subnet.id),
+    ]);
+  }
   let router = await showOrCreate(o, 'router', o.routerName, []);
   const routerId = String(router.id);
   if (!isUuidLike(routerId)) throw new Error(`network fix: unexpected router id '${routerId}'`);
@@ -113,6 +164,18 @@ export async function configureNeutron(o: NeutronFixOptions): Promise<NeutronFix
     throw new Error(`network fix: router ${routerId} has ${ports.length} gateway ports, expected 1`);
   const port = ports[0];
   if (!isUuidLike(port.ID)) throw new Error(`network fix: unexpected port id '${port.ID}'`);
+  const qrouterNamespace = `qrouter-${routerId}`;
+  if (o.moveMac === false) {
+    // routed: the controller routes to the port, whatever its MAC; nothing to move, nothing to edit.
+    return {
+      networkId: String(net.id),
+      subnetId: String(subnet.id),
+      routerId,
+      qrouterNamespace,
+      gatewayPortId: port.ID,
+      gatewayMacMethod: 'not-moved',
+    };
+  }
   let method: GatewayMacMethod = 'already-set';
   if (port['MAC Address'].toLowerCase() !== o.originalMac) {
     const api = await os(o, ['port', 'set', '--mac-address', o.originalMac, port.ID], true);
@@ -131,7 +194,6 @@ export async function configureNeutron(o: NeutronFixOptions): Promise<NeutronFix
       method = 'database';
     }
   }
-  const qrouterNamespace = `qrouter-${routerId}`;
   // The L3 agent plugged the gateway device before the change and never re-plugs an existing device,
   // so the device gets the MAC Neutron now has on record (its next plug uses the record itself).
   const device = `qg-${port.ID.slice(0, 11)}`;

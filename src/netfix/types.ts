@@ -2,6 +2,7 @@
 // verification found.
 
 import type { NetworkDriver } from '../settings/matrix';
+import type { NetworkFixMode } from '../settings/network-fix-inputs';
 
 /** One DNAT in the qrouter namespace: <registered IP>:publicPort → targetIp:targetPort. */
 export interface PortForwardRule {
@@ -28,6 +29,16 @@ export interface HostFixInputs {
   portForwards: PortForwardRule[];
   /** What the router namespace must reach (the probe pings it). */
   pingTarget: string;
+  /** seeds (default): the MAC move; routed: the pool fields below are required. */
+  mode?: NetworkFixMode;
+  /** routed: eth1's primary private address (PROVIDER_IP). */
+  providerIp?: string;
+  /** routed: the provider ENI's secondary addresses, the external subnet's pool (POOL). */
+  pool?: string[];
+  /** routed: the pool addresses with an elastic IP (POOL_PUBLIC): they leave through eth1. */
+  poolPublic?: string[];
+  /** routed: the bridge Neutron's external network is on, without eth1 (EXTERNAL_BRIDGE). */
+  externalBridge?: string;
 }
 
 export interface HostFixOptions {
@@ -42,7 +53,7 @@ export interface HostFixOptions {
 }
 
 /** How the gateway port got eth1's original MAC. */
-export type GatewayMacMethod = 'already-set' | 'api' | 'database';
+export type GatewayMacMethod = 'already-set' | 'api' | 'database' | 'not-moved';
 
 export interface NeutronFixResult {
   networkId: string;
@@ -74,6 +85,11 @@ export interface NetworkFixResult {
 export type NetfixFacts = Record<string, string[]>;
 
 export interface NetworkFixExpectation {
+  mode?: NetworkFixMode;
+  providerIp?: string;
+  pool?: string[];
+  poolPublic?: string[];
+  externalBridge?: string;
   originalMac: string;
   registeredIp: string;
   externalCidr: string;

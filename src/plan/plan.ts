@@ -15,6 +15,7 @@ import { Tags } from '../core/names';
 import { hostIn, subnet24 } from '../core/net';
 import { buildStageGraph } from './stages';
 import type {
+  ExternalPoolAddress,
   NicPurpose,
   Plan,
   PlanContext,
@@ -33,6 +34,8 @@ const HOST = {
   compute: (i: number) => 20 + i,
   block: (i: number) => 30 + i,
   object: (i: number) => 40 + i,
+  /** network-fix routed: the external pool, in the provider subnet (at most 49 addresses: .100-.148). */
+  pool: (i: number) => 100 + i,
 };
 
 /** The self-service network the smoke checks create, and its fixed hosts. */
@@ -137,7 +140,22 @@ function nicsOf(role: Role, defs: Partial<Record<NicName, () => PlannedNic>>): P
   });
 }
 
+/**
+ * network-fix routed: the controller's provider NIC carries these as secondary addresses and the
+ * external subnet hands them out. The first is the router's gateway (with the router's elastic IP,
+ * where the port-forwards land); the next `floatingElasticIps` get an elastic IP of their own.
+ */
+function externalPool(s: Settings, prov: PlannedSubnet): ExternalPoolAddress[] {
+  if (s.networkFix !== 'routed') return [];
+  return Array.from({ length: s.externalPoolSize }, (_, i) => ({
+    ip: hostIn(prov.cidr, HOST.pool(i)),
+    use: i === 0 ? ('router-gateway' as const) : ('floating' as const),
+    elasticIp: i <= s.floatingElasticIps,
+  }));
+}
+
 function buildNodes(s: Settings, mgmt: PlannedSubnet, prov: PlannedSubnet): PlannedNode[] {
+  const pool = externalPool(s, prov);
   const node = (name: string, role: Role, host: number, nics: PlannedNic[], disks: PlannedDisk[]): PlannedNode => {
     const instanceType =
       s.provider === 'local' ? LOCAL_MACHINE : (s.instanceTypes[role] ?? DEFAULT_INSTANCE_TYPES[role]);
@@ -163,12 +181,19 @@ function buildNodes(s: Settings, mgmt: PlannedSubnet, prov: PlannedSubnet): Plan
             why: 'management & overlay; also where the other nodes’ internet traffic enters to be NATed, so source/dest check is off',
           }),
         eth1: () =>
-          nic('eth1', prov, HOST.controller, 'provider', {
-            hostAddress: false,
-            elasticIp: true,
-            securityGroups: ['internal', 'public'],
-            why: 'provider network, no host address: its AWS-registered IP and original MAC go to the Neutron router gateway (the network fix); its elastic IP carries the instances’ traffic and the port-forwards',
-          }),
+          pool.length
+            ? nic('eth1', prov, HOST.controller, 'provider', {
+                hostAddress: false,
+                secondaryIps: pool.map((p) => p.ip),
+                securityGroups: ['internal', 'public'],
+                why: `provider network, keeps its MAC: its ${pool.length} secondary addresses are the external subnet’s pool, which the controller routes to the Neutron routers (network fix routed); the router’s elastic IP is on the first, port-forwards land there`,
+              })
+            : nic('eth1', prov, HOST.controller, 'provider', {
+                hostAddress: false,
+                elasticIp: true,
+                securityGroups: ['internal', 'public'],
+                why: 'provider network, no host address: its AWS-registered IP and original MAC go to the Neutron router gateway (the network fix); its elastic IP carries the instances’ traffic and the port-forwards',
+              }),
         eth2: () =>
           nic('eth2', prov, HOST.controllerPublic, 'public', {
             elasticIp: true,
@@ -276,6 +301,16 @@ function buildChecks(s: Settings, nodes: PlannedNode[]): PlannedCheck[] {
       description: `the instance answers through the port-forward (public port ${PORT_FORWARD_BASE})`,
     },
   ];
+  if (s.networkFix === 'routed') {
+    // Only the routed fix can give a second router and a floating IP an address the VPC knows.
+    checks.push(
+      { id: 'second-router', description: `a second router gets a gateway from the pool and pings ${s.pingTarget}` },
+      {
+        id: 'floating-ip',
+        description: 'the instance answers on a floating IP from outside the cloud (its elastic IP)',
+      },
+    );
+  }
   if (s.tempest === 'smoke') checks.push({ id: 'tempest-smoke', description: "Tempest's smoke set" });
   return checks;
 }
@@ -285,6 +320,7 @@ export function buildPlan(s: Settings, ctx: PlanContext): Plan {
   const nodes = buildNodes(s, mgmt, prov);
   const controller = nodes[0];
   const eth1 = controller.nics.find((n) => n.name === 'eth1')!;
+  const pool = externalPool(s, prov);
   const createdAt = ctx.now.toISOString();
   const expiresAt = new Date(ctx.now.getTime() + s.lifetimeMinutes * 60_000).toISOString();
   const combination = { release: s.release, os: s.os, driver: s.networkDriver };
@@ -306,6 +342,7 @@ export function buildPlan(s: Settings, ctx: PlanContext): Plan {
     ingress: { allowedCidrs: [...s.allowedCidrs] },
     packageSource: packageSource(combination),
     networkDriver: s.networkDriver,
+    networkFix: s.networkFix ?? 'seeds',
     topology: s.topology,
     vpcCidr: s.vpcCidr,
     subnets: [mgmt, prov],
@@ -316,8 +353,9 @@ export function buildPlan(s: Settings, ctx: PlanContext): Plan {
       external: {
         cidr: prov.cidr,
         gateway: prov.gateway,
-        routerGatewayIp: eth1.ip,
+        routerGatewayIp: pool[0]?.ip ?? eth1.ip,
         physicalNetwork: 'provider',
+        pool,
       },
       tenant: {
         cidr: TENANT_CIDR,

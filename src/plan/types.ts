@@ -22,6 +22,12 @@ export interface PlannedNic {
   sourceDestCheck: boolean;
   /** An elastic IP is associated with this NIC's private address. */
   elasticIp: boolean;
+  /**
+   * Secondary private addresses (network-fix routed: the controller's provider NIC carries the
+   * external subnet's pool); fixed like every other address. Which get an elastic IP is in
+   * networks.external.pool.
+   */
+  secondaryIps?: string[];
   securityGroups: SecurityGroupName[];
   why: string;
 }
@@ -88,6 +94,8 @@ export const CHECK_IDS = [
   'router-ping',
   'instance-reach',
   'port-forward',
+  'floating-ip',
+  'second-router',
   'tempest-smoke',
 ] as const;
 export type CheckId = (typeof CHECK_IDS)[number];
@@ -102,9 +110,14 @@ interface OpenStackNetworks {
   external: {
     cidr: string;
     gateway: string;
-    /** The only address Neutron may hand out: the one AWS registered to the controller's eth1. */
+    /**
+     * The router's gateway address. seeds: the one AWS registered to the controller's eth1 (the
+     * only address Neutron may hand out); routed: the pool's first address.
+     */
     routerGatewayIp: string;
     physicalNetwork: string;
+    /** network-fix routed: the external subnet's allocation pool, in order (empty with seeds). */
+    pool: ExternalPoolAddress[];
   };
   /** The self-service network the smoke checks create. */
   tenant: {
@@ -118,6 +131,15 @@ interface OpenStackNetworks {
     smokeInstanceIp: string;
   };
   routerName: string;
+}
+
+/** One address of the routed pool: a secondary private IP of the controller's provider NIC. */
+export interface ExternalPoolAddress {
+  ip: string;
+  /** 'router-gateway' for the first (the smoke router's gateway), 'floating' for the others. */
+  use: 'router-gateway' | 'floating';
+  /** An elastic IP is associated with it: reachable from the internet (the router's always is). */
+  elasticIp: boolean;
 }
 
 export interface Plan {
@@ -134,6 +156,8 @@ export interface Plan {
   ingress: { allowedCidrs: string[] };
   packageSource: PackageSource;
   networkDriver: Settings['networkDriver'];
+  /** seeds: the write-ups' MAC move; routed: the pool of secondary addresses the controller routes. */
+  networkFix: Settings['networkFix'];
   topology: Settings['topology'];
   vpcCidr: string;
   subnets: PlannedSubnet[];

@@ -84,6 +84,16 @@ function renderSmokeTable(results: CheckResult[] | undefined, plan: Plan): strin
     const details = r.failure ? `${r.failure.message}. ${r.failure.hint}` : (r.skippedReason ?? r.notes.join('; '));
     lines.push(`| ${r.id} | ${ICON[r.status]} ${r.status} | ${formatSeconds(r.seconds)} | ${cell(details)} |`);
   }
+  for (const r of results)
+    for (const l of r.listings ?? [])
+      lines.push(
+        '',
+        `<details><summary>${html(r.id)}: ${html(l.title)} (${l.lines.length})</summary>`,
+        '',
+        `<pre>${html(l.lines.join('\n'))}</pre>`,
+        '',
+        '</details>',
+      );
   for (const r of results.filter((x) => x.failure)) {
     lines.push(
       '',

@@ -22,6 +22,7 @@ import {
 } from './matrix';
 import { declaredDefault } from '../core/input-docs';
 import { Inputs, InputName } from '../core/names';
+import { NetworkFixSettings, readNetworkFixSettings } from './network-fix-inputs';
 import { cidrContains, isIpv4, parseCidr } from '../core/net';
 
 type Mode = 'up' | 'down' | 'sweep' | 'plan';
@@ -58,7 +59,7 @@ const MAX_COMPUTE_COUNT = 8;
 /** The plan tags, names and (for local) interface names are built from it: keep it short and plain. */
 const STACK_ID_PATTERN = /^[a-z]([a-z0-9-]{0,22}[a-z0-9])?$/;
 
-export interface Settings {
+export interface Settings extends NetworkFixSettings {
   mode: Mode;
   provider: ProviderId;
   release: Release;
@@ -493,6 +494,7 @@ export function readSettings(read: InputReader, ctx: RunContext): Settings {
     prComment: bool(Inputs.PrComment, read(Inputs.PrComment), false),
     githubToken: githubToken === '' ? undefined : githubToken,
     warnings,
+    ...readNetworkFixSettings(read, provider, bool(Inputs.Smoke, read(Inputs.Smoke), true)),
   };
   crossCheck(settings, read);
   return settings;

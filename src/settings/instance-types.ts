@@ -83,3 +83,48 @@ export function offersNestedVirtualization(instanceType: string): boolean {
   if (size.startsWith('metal')) return true;
   return /^(c8i|m8i|r8i)(-flex)?$/.test(family);
 }
+
+/** Private IPv4 addresses per network interface (primary included) of the t2/t3 burstable sizes. */
+const BURSTABLE_IPV4_PER_ENI: Record<string, number> = {
+  nano: 2,
+  micro: 2,
+  small: 4,
+  medium: 6,
+  large: 12,
+  xlarge: 15,
+  '2xlarge': 15,
+};
+
+/** The same for the Nitro general/compute/memory families (m5…m8, c5…c8, r5…r8): it grows with the size. */
+const SIZE_IPV4_PER_ENI: Record<string, number> = {
+  medium: 4,
+  large: 10,
+  xlarge: 15,
+  '2xlarge': 15,
+  '4xlarge': 30,
+  '8xlarge': 30,
+  '12xlarge': 30,
+  '16xlarge': 50,
+  '24xlarge': 50,
+  '32xlarge': 50,
+  '48xlarge': 50,
+  metal: 50,
+  'metal-24xl': 50,
+  'metal-48xl': 50,
+};
+
+/**
+ * Private IPv4 addresses one network interface of this type may hold (its primary included), or
+ * undefined when only AWS can tell (DescribeInstanceTypes' Ipv4AddressesPerInterface, which the
+ * provider's preflight reads). Bounds the routed network fix's pool of secondary addresses.
+ */
+export function knownIpv4PerEni(instanceType: string): number | undefined {
+  const [family, size] = instanceType.split('.');
+  if (!family || !size) return undefined;
+  if (family === 't2' || family === 't3' || family === 't3a') return BURSTABLE_IPV4_PER_ENI[size];
+  if (NITRO_FAMILY.test(family)) return SIZE_IPV4_PER_ENI[size];
+  return undefined;
+}
+
+/** The most any instance type allows per interface (minus the primary): the bound where the type is unknown. */
+export const MAX_SECONDARY_IPV4_PER_ENI = 49;

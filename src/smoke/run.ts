@@ -14,11 +14,13 @@ import { checkPortForward } from './checks/port-forward';
 import { checkRouterPing } from './checks/router-ping';
 import { checkTempestSmoke } from './checks/tempest-smoke';
 import { checkTenantNetwork } from './checks/tenant-network';
+import { checkFloatingIp } from './checks/floating-ip';
+import { checkSecondRouter } from './checks/second-router';
 import { realClock } from './clock';
 import { CheckContext, CheckFn, smokeNames } from './context';
 import { maskSecrets, tail } from './shell';
 import type { CheckId } from '../plan/types';
-import { CheckResult, CheckStatus, DEFAULT_BOUNDS, SmokeOptions, SmokeState } from './types';
+import { CheckListing, CheckResult, CheckStatus, DEFAULT_BOUNDS, SmokeOptions, SmokeState } from './types';
 
 /** One implementation per check id of the Plan: the type refuses a missing or an unknown one. */
 const CHECKS: Record<CheckId, CheckFn> = {
@@ -30,6 +32,8 @@ const CHECKS: Record<CheckId, CheckFn> = {
   'router-ping': checkRouterPing,
   'instance-reach': checkInstanceReach,
   'port-forward': checkPortForward,
+  'second-router': checkSecondRouter,
+  'floating-ip': checkFloatingIp,
   'tempest-smoke': checkTempestSmoke,
 };
 
@@ -47,6 +51,7 @@ export async function runSmokeChecks(opts: SmokeOptions): Promise<CheckResult[]>
   for (const check of plan.checks) {
     const notes: string[] = [];
     let junit: string | undefined;
+    const listings: CheckListing[] = [];
     const ctx: CheckContext = {
       plan,
       env: opts.env,
@@ -59,6 +64,11 @@ export async function runSmokeChecks(opts: SmokeOptions): Promise<CheckResult[]>
       options: opts,
       note: (t) => notes.push(t),
       setJunit: (x) => (junit = x),
+      list: (title, lines) => {
+        if (!lines.length) return;
+        listings.push({ title, lines: lines.map((l) => maskSecrets(l, secrets)) });
+        io.info(`${title}:\n${lines.map((l) => `  ${maskSecrets(l, secrets)}`).join('\n')}`);
+      },
     };
     const startedAt = clock.now();
     const fn = CHECKS[check.id];
@@ -87,6 +97,7 @@ export async function runSmokeChecks(opts: SmokeOptions): Promise<CheckResult[]>
         skippedReason,
         notes,
         junit,
+        ...(listings.length ? { listings } : {}),
       };
       io.info(resultLine(r));
       return r;

@@ -177,6 +177,16 @@ if [ "$RUN_IN_NS" = 1 ]; then
 else
   tempest run --smoke --concurrency 2 --exclude-list exclude.txt --subunit >results.subunit || rc=$?
 fi
+# subunit2junitxml exits 1 when the stream has failures: the results count, not its code.
 subunit2junitxml <results.subunit >junit.xml || true
-log "tempest run exited with $rc"
+# The log bundle collects logs/: Tempest's own log (wherever this release wrote it), the raw subunit
+# stream and its JUnit rendering. Never tempest.conf (it holds the admin password).
+mkdir -p logs
+for f in logs/tempest.log tempest.log; do
+  if [ -f "$f" ] && [ "$f" != logs/tempest.log ]; then cp "$f" logs/tempest.log; fi
+done
+[ -f logs/tempest.log ] || log "tempest wrote no tempest.log (looked in $TEMPEST_DIR/logs and $TEMPEST_DIR)"
+cp results.subunit logs/results.subunit
+cp junit.xml logs/junit.xml
+log "tempest run exited with $rc; $(subunit-stats <results.subunit 2>/dev/null | tr '\n' ' ' || true)"
 exit "$rc"

@@ -33,6 +33,13 @@ export interface CheckResult {
   notes: string[];
   /** A JUnit document of sub-results (Tempest) to merge into the report. */
   junit?: string;
+  /** Long lists worth showing in full (Tempest's failed tests with their errors, its skips with reasons). */
+  listings?: CheckListing[];
+}
+
+export interface CheckListing {
+  title: string;
+  lines: string[];
 }
 
 /** Upper bounds of the long waits, in milliseconds. */

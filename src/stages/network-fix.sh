@@ -16,6 +16,21 @@
 #      (seed 001 note 3; floating IPs cannot work on AWS)
 #   5. everything again at every boot: a systemd unit runs the installed copy of this script
 #
+# NETFIX_MODE=routed (issue 15) replaces steps 2 and 4's "registered IP" with a pool: the provider
+# ENI carries secondary private addresses (POOL) that Neutron's external subnet hands out, and the
+# controller ROUTES between eth1 and the external bridge (EXTERNAL_BRIDGE, which the neutron stage
+# made without eth1) instead of bridging them:
+#   R1. eth1 keeps the ENI's MAC (restored if a seeds run moved it), is no bridge's port, and holds
+#       the ENI's primary PROVIDER_IP/32 (the sender of its own ARP requests must be the ENI's)
+#   R2. for every pool address: a host route towards the external bridge (the router port that
+#       holds it answers there) and a proxy ARP entry on eth1 (the VPC's hosts find it behind eth1)
+#   R3. proxy ARP on the external bridge: the routers resolve their gateway (the VPC router) to it
+#   R4. pool addresses with an elastic IP (POOL_PUBLIC) leave through eth1 unchanged (table 220:
+#       default via the subnet gateway on eth1): the frame has the ENI's MAC and one of its
+#       addresses, so AWS forwards it and the elastic IP maps to it. The other pool addresses take
+#       the host's default route and are masqueraded out eth2 (step 3), like the other nodes.
+# No MAC moves, no Neutron database edit; the same for the Linux bridge and Open vSwitch.
+#
 # Usage:  network-fix.sh apply   (inputs from the environment, see below; records them for boot)
 #         network-fix.sh boot    (the unit: inputs from the recorded file; waits for the qrouter)
 #         network-fix.sh probe   (prints key=value facts for the verification in src/netfix)
@@ -25,6 +40,9 @@
 #         NETWORK_DRIVER linuxbridge|openvswitch          PING_TARGET  for probe
 #         NETFIX_ROOT  file system prefix (tests only; '' on a node)
 #         NETFIX_PING_ATTEMPTS  probe pings (2 s each) before it reports ping=fail (default 3)
+#         NETFIX_MODE  seeds (default) | routed; routed also: PROVIDER_IP  eth1's primary address,
+#         POOL / POOL_PUBLIC  "10.42.1.100 …" (the pool / those with an elastic IP, a subset),
+#         EXTERNAL_BRIDGE  the bridge Neutron's external network is on (br-provider)
 #
 # Known trap, deliberately avoided: with a Linux bridge on eth1, br_netfilter hands bridged frames
 # (the qrouter's own traffic to and from AWS) to iptables here as well. A MASQUERADE without
@@ -43,6 +61,8 @@ WANTS_LINK="$ROOT/etc/systemd/system/multi-user.target.wants/$UNIT_NAME"
 CLOUD_CFG="$ROOT/etc/cloud/cloud.cfg.d/99-disable-network-config.cfg"
 SYSCTL_FILE="$ROOT/etc/sysctl.d/90-ooa-network-fix.conf"
 CHAIN=OOA-PORTFWD
+# The routed mode's table for what leaves through eth1 (pool addresses with an elastic IP).
+ROUTED_TABLE=220
 CHANGES=0
 
 log() { printf '%s [network-fix] %s\n' "$(date -u +%H:%M:%S)" "$*"; }
@@ -95,6 +115,27 @@ load_inputs() {
       die "port-forward '$pf' is not PUBLICPORT=IP:PORT"
   done
   if [[ -n "$PORT_FORWARDS" && -z "$QROUTER_NS" ]]; then die "PORT_FORWARDS needs QROUTER_NS"; fi
+  NETFIX_MODE="${NETFIX_MODE:-seeds}"
+  PROVIDER_IP="${PROVIDER_IP:-}"
+  POOL="${POOL:-}"
+  POOL_PUBLIC="${POOL_PUBLIC:-}"
+  EXTERNAL_BRIDGE="${EXTERNAL_BRIDGE:-}"
+  case "$NETFIX_MODE" in
+    seeds) ;;
+    routed)
+      is_ip "$PROVIDER_IP" || die "PROVIDER_IP '$PROVIDER_IP' is not an IPv4 address"
+      is_ip "$EXTERNAL_GATEWAY" || die "routed mode needs EXTERNAL_GATEWAY (the provider subnet's gateway)"
+      [[ "$EXTERNAL_BRIDGE" =~ ^[A-Za-z0-9_.-]{1,15}$ ]] || die "EXTERNAL_BRIDGE '$EXTERNAL_BRIDGE' is not an interface name"
+      [[ -n "$POOL" ]] || die "routed mode needs POOL (the provider NIC's secondary addresses)"
+      local a
+      for a in $POOL; do is_ip "$a" || die "pool address '$a' is not an IPv4 address"; done
+      for a in $POOL_PUBLIC; do
+        [[ " $POOL " == *" $a "* ]] || die "POOL_PUBLIC address $a is not in POOL"
+      done
+      [[ " $POOL " == *" $ROUTER_GATEWAY_IP "* ]] || die "ROUTER_GATEWAY_IP $ROUTER_GATEWAY_IP is not in POOL"
+      ;;
+    *) die "NETFIX_MODE '$NETFIX_MODE' is neither seeds nor routed" ;;
+  esac
 }
 
 # nic_with_mac MAC: the one non-bridge interface whose current or permanent (permaddr) MAC is MAC.
@@ -235,6 +276,100 @@ step_port_forwards() {
   fi
 }
 
+# R1: eth1 keeps (or gets back) the ENI's MAC, leaves any bridge, holds the ENI's primary /32.
+step_provider_routed() {
+  local nic current br
+  nic="$(provider_nic)" || die "no single NIC has MAC $MAC_PROVIDER (eth1) or the recorded new MAC"
+  current="$(cat "/sys/class/net/$nic/address")"
+  if [[ "$current" != "$MAC_PROVIDER" ]]; then
+    ip link set dev "$nic" down
+    ip link set dev "$nic" address "$MAC_PROVIDER"
+    changed "$nic (eth1) MAC $current -> $MAC_PROVIDER (routed: eth1 keeps the ENI's MAC)"
+  fi
+  rm -f "$NEW_MAC_FILE"
+  if [[ "$NETWORK_DRIVER" == openvswitch ]] && command -v ovs-vsctl >/dev/null 2>&1 &&
+    br="$(ovs-vsctl --timeout=30 port-to-br "$nic" 2>/dev/null)"; then
+    ovs-vsctl --timeout=30 del-port "$br" "$nic"
+    changed "$nic (eth1) is no longer a port of OVS bridge $br (routed, not bridged)"
+  fi
+  if [[ -e "/sys/class/net/$nic/master" ]]; then
+    br="$(basename "$(readlink "/sys/class/net/$nic/master")")"
+    ip link set dev "$nic" nomaster
+    changed "$nic (eth1) is no longer a port of bridge $br (routed, not bridged)"
+  fi
+  ip link set dev "$nic" up
+  if ! ip -4 -o addr show dev "$nic" | grep -q " $PROVIDER_IP/32 "; then
+    ip addr add "$PROVIDER_IP/32" dev "$nic"
+    changed "$nic (eth1) has the ENI's primary address $PROVIDER_IP/32"
+  fi
+  # Loose reverse-path filtering: replies to pool addresses without an elastic IP come back in
+  # through eth1 from sources the main table reaches through eth0 or eth2. Proxy ARP answers at
+  # once (the kernel's default delays each proxied reply by up to 0.8 s).
+  sysctl -q -w "net.ipv4.conf.$nic.rp_filter=2" "net.ipv4.neigh.$nic.proxy_delay=0"
+}
+
+# The routed mode's address list as "X Y …" of what is there now (for reconciling).
+proxy_entries() { ip -4 neigh show proxy dev "$1" | awk '{print $1}'; }
+pool_routes() { ip -4 route show dev "$EXTERNAL_BRIDGE" proto static | awk '$1 ~ /^[0-9.]+$/ {print $1}'; }
+pool_rules() { ip -4 rule show | sed -n "s/^[0-9]*:[[:space:]]*from \([0-9.]*\) lookup $ROUTED_TABLE.*/\1/p"; }
+
+# R2-R4: routes, proxy ARP and the policy rule for every pool address; anything of ours for an
+# address that left the pool goes.
+step_external_routes() {
+  local nic a
+  nic="$(provider_nic)" || die "no single NIC has MAC $MAC_PROVIDER (eth1)"
+  [[ -e "/sys/class/net/$EXTERNAL_BRIDGE" ]] ||
+    die "the external bridge $EXTERNAL_BRIDGE does not exist (the neutron stage makes it in routed mode)"
+  ip link set dev "$EXTERNAL_BRIDGE" up
+  if [[ "$(cat "/proc/sys/net/ipv4/conf/$EXTERNAL_BRIDGE/proxy_arp")" != 1 ]]; then
+    sysctl -q -w "net.ipv4.conf.$EXTERNAL_BRIDGE.proxy_arp=1"
+    changed "proxy ARP on $EXTERNAL_BRIDGE (the routers' gateway $EXTERNAL_GATEWAY answers there)"
+  fi
+  sysctl -q -w "net.ipv4.conf.$EXTERNAL_BRIDGE.rp_filter=2" "net.ipv4.neigh.$EXTERNAL_BRIDGE.proxy_delay=0"
+  if ! ip -4 route show table "$ROUTED_TABLE" | grep -q "^default via $EXTERNAL_GATEWAY dev $nic "; then
+    ip route replace default via "$EXTERNAL_GATEWAY" dev "$nic" onlink table "$ROUTED_TABLE"
+    changed "table $ROUTED_TABLE: default via $EXTERNAL_GATEWAY on $nic (eth1)"
+  fi
+  for a in $POOL; do
+    if ! ip -4 route show "$a/32" dev "$EXTERNAL_BRIDGE" proto static | grep -q .; then
+      ip route replace "$a/32" dev "$EXTERNAL_BRIDGE" proto static
+      changed "route $a -> $EXTERNAL_BRIDGE"
+    fi
+    if ! proxy_entries "$nic" | grep -qx "$a"; then
+      ip neigh replace proxy "$a" dev "$nic"
+      changed "proxy ARP for $a on $nic (eth1)"
+    fi
+  done
+  for a in $POOL_PUBLIC; do
+    if ! pool_rules | grep -qx "$a"; then
+      ip rule add from "$a/32" lookup "$ROUTED_TABLE" pref "$ROUTED_TABLE"
+      changed "$a (elastic IP) leaves through $nic (eth1)"
+    fi
+  done
+  for a in $(pool_routes); do
+    [[ " $POOL " == *" $a "* ]] || { ip route del "$a/32" dev "$EXTERNAL_BRIDGE" && changed "route $a removed (not in the pool)"; }
+  done
+  for a in $(proxy_entries "$nic"); do
+    [[ " $POOL " == *" $a "* ]] || { ip neigh del proxy "$a" dev "$nic" && changed "proxy ARP for $a removed"; }
+  done
+  for a in $(pool_rules); do
+    [[ " $POOL_PUBLIC " == *" $a "* ]] || { ip rule del from "$a/32" lookup "$ROUTED_TABLE" && changed "rule for $a removed"; }
+  done
+}
+
+# Neighbour entries that failed while the path did not exist yet (a router plugged before the fix,
+# after a reboot before the boot unit, eth1 bridged by an earlier layout) are forgotten, on the
+# host's two sides and in the routers' namespaces, so nothing waits for them to expire.
+step_forget_failed() {
+  local nic ns
+  nic="$(provider_nic)" || return 0
+  ip neigh flush dev "$nic" nud failed 2>/dev/null || true
+  ip neigh flush dev "$EXTERNAL_BRIDGE" nud failed 2>/dev/null || true
+  for ns in $QROUTER_NS $(ip netns list 2>/dev/null | awk '$1 ~ /^qrouter-/ && $1 != "'"$QROUTER_NS"'" {print $1}'); do
+    ip -n "$ns" neigh flush nud failed 2>/dev/null || true
+  done
+}
+
 # Records the inputs and installs this script and a unit that re-applies everything at boot.
 step_persist() {
   local self
@@ -245,8 +380,9 @@ step_persist() {
   # Sourced as root at every boot: each value is quoted by bash itself (%q), whatever it holds.
   local var
   write_file "$ENV_FILE" 0600 < <(
-    for var in MAC_PROVIDER MAC_PUBLIC ROUTER_GATEWAY_IP EXTERNAL_CIDR EXTERNAL_GATEWAY QROUTER_NS PORT_FORWARDS NETWORK_DRIVER PING_TARGET; do
-      printf '%s=%q\n' "$var" "${!var}"
+    for var in MAC_PROVIDER MAC_PUBLIC ROUTER_GATEWAY_IP EXTERNAL_CIDR EXTERNAL_GATEWAY QROUTER_NS PORT_FORWARDS NETWORK_DRIVER PING_TARGET \
+      NETFIX_MODE PROVIDER_IP POOL POOL_PUBLIC EXTERNAL_BRIDGE; do
+      printf '%s=%q\n' "$var" "${!var-}"
     done
   )
   write_file "$UNIT_FILE" 0644 <<EOF
@@ -281,12 +417,28 @@ summary() {
   if ((CHANGES == 0)); then log "network fix: nothing changed"; else log "network fix: $CHANGES change(s)"; fi
 }
 
+# The provider NIC's steps of the mode: the seeds' MAC move, or routing the pool.
+step_provider() {
+  if [[ "$NETFIX_MODE" == routed ]]; then
+    step_provider_routed
+  else
+    step_provider_mac
+  fi
+}
+step_routes() {
+  if [[ "$NETFIX_MODE" == routed ]]; then
+    step_external_routes
+    step_forget_failed
+  fi
+}
+
 cmd_apply() {
   load_inputs
   step_cloud_init
-  step_provider_mac
+  step_provider
   step_forwarding
   step_masquerade
+  step_routes
   step_port_forwards
   step_persist
   summary
@@ -297,9 +449,10 @@ cmd_boot() {
   # shellcheck disable=SC1090 # written by apply
   . "$ENV_FILE"
   load_inputs
-  step_provider_mac
+  step_provider
   step_forwarding
   step_masquerade
+  step_routes
   if [[ -n "$QROUTER_NS" ]]; then
     local waited=0 limit="${NETFIX_WAIT_SECONDS:-600}"
     until namespace_exists "$QROUTER_NS"; do
@@ -308,8 +461,35 @@ cmd_boot() {
       waited=$((waited + 5))
     done
   fi
+  if [[ "$NETFIX_MODE" == routed ]]; then step_forget_failed; fi
   step_port_forwards
   summary
+}
+
+# The routed mode's host facts: eth1's bridge and address, the external bridge, per pool address.
+probe_routed() {
+  local nic a
+  echo "mode=routed"
+  nic="$(provider_nic)" || return 0
+  if [[ "$NETWORK_DRIVER" == openvswitch ]] && command -v ovs-vsctl >/dev/null 2>&1 &&
+    a="$(ovs-vsctl --timeout=30 port-to-br "$nic" 2>/dev/null)"; then
+    echo "provider_master=$a"
+  elif [[ -e "/sys/class/net/$nic/master" ]]; then
+    echo "provider_master=$(basename "$(readlink "/sys/class/net/$nic/master")")"
+  fi
+  ip -4 -o addr show dev "$nic" | awk '{print "provider_addr=" $4}'
+  if [[ -e "/sys/class/net/$EXTERNAL_BRIDGE" ]]; then
+    echo "bridge=present"
+    echo "bridge_proxy_arp=$(cat "/proc/sys/net/ipv4/conf/$EXTERNAL_BRIDGE/proxy_arp")"
+    for a in $(pool_routes); do echo "pool_route=$a"; done
+  else
+    echo "bridge=missing"
+  fi
+  for a in $(proxy_entries "$nic"); do echo "pool_proxy=$a"; done
+  for a in $(pool_rules); do echo "pool_rule=$a"; done
+  # (ip exits 2 when table 220 does not exist yet: before the first apply.)
+  { ip -4 route show table "$ROUTED_TABLE" 2>/dev/null || true; } |
+    sed -n "s/^default via \([0-9.]*\) dev \([^ ]*\).*/routed_default=\1@\2/p"
 }
 
 # Facts for src/netfix/verify.ts, one key=value per line (keys may repeat).
@@ -326,6 +506,7 @@ cmd_probe() {
     echo "public_if=$nic"
     if iptables -w -t nat -C POSTROUTING -o "$nic" -j MASQUERADE 2>/dev/null; then echo "masquerade=yes"; else echo "masquerade=no"; fi
   fi
+  if [[ "$NETFIX_MODE" == routed ]]; then probe_routed; fi
   namespace_exists "$QROUTER_NS" || {
     echo "qrouter=missing"
     return 0

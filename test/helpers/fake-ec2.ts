@@ -60,6 +60,8 @@ export interface FakeTypeInfo {
   nested?: boolean;
   metal?: boolean;
   zones?: string[];
+  /** Private IPv4 addresses per network interface, the primary included (EC2's limit at launch). */
+  ipv4PerEni?: number;
 }
 
 export interface CapacityRule {
@@ -85,12 +87,12 @@ export interface FakeEc2Options {
 }
 
 export const DEFAULT_TYPES: Record<string, FakeTypeInfo> = {
-  'm7i.xlarge': { maxNics: 4 },
-  'm8i.xlarge': { maxNics: 4, nested: true },
-  't3.medium': { maxNics: 3 },
-  't3.micro': { maxNics: 2 },
-  'm7g.xlarge': { maxNics: 4, arch: 'arm64' },
-  'm5.metal': { maxNics: 15, metal: true },
+  'm7i.xlarge': { maxNics: 4, ipv4PerEni: 15 },
+  'm8i.xlarge': { maxNics: 4, nested: true, ipv4PerEni: 15 },
+  't3.medium': { maxNics: 3, ipv4PerEni: 6 },
+  't3.micro': { maxNics: 2, ipv4PerEni: 2 },
+  'm7g.xlarge': { maxNics: 4, arch: 'arm64', ipv4PerEni: 15 },
+  'm5.metal': { maxNics: 15, metal: true, ipv4PerEni: 50 },
 };
 
 type Tags = Record<string, string>;
@@ -140,6 +142,8 @@ interface Eni {
   vpcId: string;
   zone: string;
   ip: string;
+  /** Secondary private addresses (CreateNetworkInterface's PrivateIpAddresses, AssignPrivateIpAddresses). */
+  secondaryIps: string[];
   groups: string[];
   mac: string;
   sourceDestCheck: boolean;
@@ -412,6 +416,45 @@ export class FakeEc2 {
 
   // ---- helpers ----
 
+  /** EC2's rules for private addresses: inside the subnet, not one of its 5 reserved, in use nowhere. */
+  private checkAssignable(s: Subnet, ips: string[]): void {
+    const c = parseCidr(s.cidr)!;
+    const start = ipToInt(c.network);
+    const last = start + 2 ** (32 - c.prefix) - 1;
+    const used = new Set(
+      [...this.enis.values()].filter((e) => e.subnetId === s.id).flatMap((e) => [e.ip, ...e.secondaryIps]),
+    );
+    for (const ip of ips) {
+      if (!cidrContains(s.cidr, ip))
+        throw fakeError('InvalidParameterValue', `Address ${ip} does not fall within the subnet's address range`);
+      const n = ipToInt(ip);
+      if (n - start < 4 || n === last)
+        throw fakeError('InvalidParameterValue', `Address ${ip} is reserved in ${s.cidr}`);
+      if (used.has(ip)) throw fakeError('InvalidIPAddress.InUse', `Address ${ip} is in use.`);
+      used.add(ip);
+    }
+  }
+
+  /** EC2 picks free addresses for SecondaryPrivateIpAddressCount (here: from .200 up). */
+  private freeAddresses(s: Subnet, count: number, taken: string[]): string[] {
+    const used = new Set([...taken, ...[...this.enis.values()].flatMap((e) => [e.ip, ...e.secondaryIps])]);
+    const out: string[] = [];
+    for (let h = 200; out.length < count && h < 255; h++) {
+      const ip = intToIp(ipToInt(parseCidr(s.cidr)!.network) + h);
+      if (!used.has(ip)) out.push(ip);
+    }
+    if (out.length < count)
+      throw fakeError('InsufficientFreeAddressesInSubnet', `no ${count} free addresses in ${s.cidr}`);
+    return out;
+  }
+
+  private privateAddresses(e: Eni): sdk.NetworkInterfacePrivateIpAddress[] {
+    return [
+      { PrivateIpAddress: e.ip, Primary: true },
+      ...e.secondaryIps.map((PrivateIpAddress) => ({ PrivateIpAddress, Primary: false })),
+    ];
+  }
+
   private id(prefix: string): string {
     return `${prefix}-${(++this.counter).toString(16).padStart(17, '0')}`;
   }
@@ -460,7 +503,7 @@ export class FakeEc2 {
           return {
             InstanceType: t,
             BareMetal: info.metal ?? false,
-            NetworkInfo: { MaximumNetworkInterfaces: info.maxNics },
+            NetworkInfo: { MaximumNetworkInterfaces: info.maxNics, Ipv4AddressesPerInterface: info.ipv4PerEni ?? 15 },
             ProcessorInfo: {
               SupportedArchitectures: [info.arch ?? 'x86_64'],
               SupportedFeatures: info.nested ? ['nested-virtualization'] : [],
@@ -765,12 +808,15 @@ export class FakeEc2 {
       const e = this.get(this.enis, i.NetworkInterfaceId, 'InvalidNetworkInterfaceID.NotFound');
       if (![...this.gateways.values()].some((g) => g.vpcIds.includes(e.vpcId)))
         throw fakeError('Gateway.NotAttached', `Network ${e.vpcId} is not attached to any internet gateway`);
-      if (i.PrivateIpAddress && i.PrivateIpAddress !== e.ip)
+      if (i.PrivateIpAddress && i.PrivateIpAddress !== e.ip && !e.secondaryIps.includes(i.PrivateIpAddress))
         throw fakeError('InvalidParameterValue', `${i.PrivateIpAddress} is not an address of ${e.id}`);
       // Idempotent by default (EC2's docs): the same association again answers with the one that exists.
       if (a.association?.eniId === e.id && a.association.ip === e.ip) return { AssociationId: a.association.id };
       if (a.association) throw fakeError('Resource.AlreadyAssociated', `${a.allocationId} is already associated`);
-      a.association = { id: this.id('eipassoc'), eniId: e.id, ip: e.ip };
+      const privateIp = i.PrivateIpAddress ?? e.ip;
+      if ([...this.addresses.values()].some((x) => x.association?.eniId === e.id && x.association.ip === privateIp))
+        throw fakeError('Resource.AlreadyAssociated', `${privateIp} of ${e.id} already has an elastic IP`);
+      a.association = { id: this.id('eipassoc'), eniId: e.id, ip: privateIp };
       return { AssociationId: a.association.id };
     },
     DisassociateAddress: (i: sdk.DisassociateAddressCommandInput) => {
@@ -889,6 +935,42 @@ export class FakeEc2 {
       }
       return {};
     },
+    AssignPrivateIpAddresses: (i: sdk.AssignPrivateIpAddressesCommandInput) => {
+      const e = this.get(this.enis, i.NetworkInterfaceId, 'InvalidNetworkInterfaceID.NotFound');
+      const s = this.get(this.subnets, e.subnetId, 'InvalidSubnetID.NotFound');
+      const given = i.PrivateIpAddresses ?? [];
+      if (given.length && i.SecondaryPrivateIpAddressCount)
+        throw fakeError('InvalidParameterCombination', 'PrivateIpAddresses and SecondaryPrivateIpAddressCount');
+      this.checkAssignable(s, given);
+      const added = [...given, ...this.freeAddresses(s, i.SecondaryPrivateIpAddressCount ?? 0, [])];
+      const limit = e.attachment
+        ? this.types[this.instances.get(e.attachment.instanceId)!.type]?.ipv4PerEni
+        : undefined;
+      if (limit !== undefined && 1 + e.secondaryIps.length + added.length > limit)
+        throw fakeError('PrivateIpAddressLimitExceeded', `Number of private addresses will exceed limit of ${limit}.`);
+      e.secondaryIps.push(...added);
+      return {
+        NetworkInterfaceId: e.id,
+        AssignedPrivateIpAddresses: added.map((PrivateIpAddress) => ({ PrivateIpAddress })),
+      };
+    },
+    UnassignPrivateIpAddresses: (i: sdk.UnassignPrivateIpAddressesCommandInput) => {
+      const e = this.get(this.enis, i.NetworkInterfaceId, 'InvalidNetworkInterfaceID.NotFound');
+      for (const ip of i.PrivateIpAddresses ?? []) {
+        if (ip === e.ip) throw fakeError('InvalidParameterValue', `${ip} is the primary private address of ${e.id}`);
+        if (!e.secondaryIps.includes(ip))
+          throw fakeError(
+            'InvalidParameterValue',
+            `Some of the specified addresses are not assigned to interface ${e.id}`,
+          );
+      }
+      e.secondaryIps = e.secondaryIps.filter((ip) => !(i.PrivateIpAddresses ?? []).includes(ip));
+      // As on EC2: an elastic IP on an unassigned address is disassociated.
+      for (const a of this.addresses.values())
+        if (a.association?.eniId === e.id && (i.PrivateIpAddresses ?? []).includes(a.association.ip))
+          a.association = undefined;
+      return {};
+    },
     DeleteNetworkInterface: (i: sdk.DeleteNetworkInterfaceCommandInput) => {
       const e = this.get(this.enis, i.NetworkInterfaceId, 'InvalidNetworkInterfaceID.NotFound');
       if (e.attachment)
@@ -909,6 +991,7 @@ export class FakeEc2 {
           NetworkInterfaceId: e.id,
           MacAddress: e.mac,
           PrivateIpAddress: e.ip,
+          PrivateIpAddresses: this.privateAddresses(e),
           SubnetId: e.subnetId,
           VpcId: e.vpcId,
           SourceDestCheck: e.sourceDestCheck,
@@ -1134,11 +1217,20 @@ export class FakeEc2 {
 
   private createNetworkInterface(i: sdk.CreateNetworkInterfaceCommandInput) {
     const s = this.get(this.subnets, i.SubnetId, 'InvalidSubnetID.NotFound');
-    const ip = i.PrivateIpAddress ?? intToIp(ipToInt(parseCidr(s.cidr)!.network) + 100 + this.enis.size);
-    if (!cidrContains(s.cidr, ip))
-      throw fakeError('InvalidParameterValue', `Address ${ip} does not fall within the subnet's address range`);
-    if ([...this.enis.values()].some((e) => e.subnetId === s.id && e.ip === ip))
-      throw fakeError('InvalidIPAddress.InUse', `Address ${ip} is in use.`);
+    const listed = i.PrivateIpAddresses ?? [];
+    const primaries = listed.filter((p) => p.Primary);
+    if (primaries.length > 1) throw fakeError('InvalidParameterValue', 'only one primary private IP address');
+    if (i.PrivateIpAddress && primaries.length && primaries[0].PrivateIpAddress !== i.PrivateIpAddress)
+      throw fakeError('InvalidParameterCombination', 'PrivateIpAddress and the primary of PrivateIpAddresses differ');
+    if (listed.length && i.SecondaryPrivateIpAddressCount)
+      throw fakeError('InvalidParameterCombination', 'PrivateIpAddresses and SecondaryPrivateIpAddressCount');
+    const ip =
+      i.PrivateIpAddress ??
+      primaries[0]?.PrivateIpAddress ??
+      intToIp(ipToInt(parseCidr(s.cidr)!.network) + 100 + this.enis.size);
+    const secondary = listed.filter((p) => !p.Primary).map((p) => p.PrivateIpAddress!);
+    this.checkAssignable(s, [ip, ...secondary]);
+    secondary.push(...this.freeAddresses(s, i.SecondaryPrivateIpAddressCount ?? 0, [ip]));
     for (const g of i.Groups ?? [])
       if (this.get(this.groups, g, 'InvalidGroup.NotFound').vpcId !== s.vpcId)
         throw fakeError('InvalidParameterValue', 'group in another VPC');
@@ -1149,6 +1241,7 @@ export class FakeEc2 {
       vpcId: s.vpcId,
       zone: s.zone,
       ip,
+      secondaryIps: secondary,
       groups: [...(i.Groups ?? [])],
       mac: `0e:${[n >> 24, n >> 16, n >> 8, n, 0x5a].map((b) => (b & 0xff).toString(16).padStart(2, '0')).join(':')}`,
       sourceDestCheck: true,
@@ -1161,6 +1254,7 @@ export class FakeEc2 {
           NetworkInterfaceId: e.id,
           MacAddress: e.mac,
           PrivateIpAddress: ip,
+          PrivateIpAddresses: this.privateAddresses(e),
           SubnetId: s.id,
           Status: this.enis.get(e.id)?.attachment ? 'in-use' : 'available',
         },
@@ -1185,6 +1279,13 @@ export class FakeEc2 {
       throw fakeError('MissingParameter', 'this fake launches only with explicit network interfaces');
     if (enis.length > type.maxNics)
       throw fakeError('InvalidParameterValue', `${i.InstanceType} supports at most ${type.maxNics} network interfaces`);
+    const limit = type.ipv4PerEni ?? 15;
+    const crowded = enis.find((x) => 1 + x.e.secondaryIps.length > limit);
+    if (crowded)
+      throw fakeError(
+        'PrivateIpAddressLimitExceeded',
+        `${crowded.e.id} has ${1 + crowded.e.secondaryIps.length} private addresses; ${i.InstanceType} allows ${limit} per interface`,
+      );
     const zone = enis[0].e.zone;
     if (enis.some((x) => x.e.zone !== zone))
       throw fakeError('InvalidParameterValue', 'network interfaces in different availability zones');

@@ -124,8 +124,8 @@ export function startTcpServer(ns: string, host: string, port: number, banner: s
 
 const CLIENT = `
 const net = require('net');
-const [host, port] = process.argv.slice(1);
-const s = net.connect({ host, port: Number(port), timeout: 2000 });
+const [host, port, localAddress] = process.argv.slice(1);
+const s = net.connect({ host, port: Number(port), timeout: 2000, ...(localAddress ? { localAddress } : {}) });
 let out = '';
 s.on('data', (d) => (out += d));
 s.on('end', () => { process.stdout.write(out); process.exit(0); });
@@ -133,9 +133,12 @@ s.on('timeout', () => { process.stderr.write('timeout'); process.exit(2); });
 s.on('error', (e) => { process.stderr.write(String(e.code || e)); process.exit(3); });
 `;
 
-/** Connects from ns to host:port; returns what the server answered, or undefined if it could not. */
-export async function tcpRequest(ns: string, host: string, port: number): Promise<string | undefined> {
-  const r = await tryRun(ns, [process.execPath, '-e', CLIENT, host, String(port)]);
+/**
+ * Connects from ns to host:port (from `source` when given, one of ns's own addresses); returns
+ * what the server answered, or undefined if it could not.
+ */
+export async function tcpRequest(ns: string, host: string, port: number, source?: string): Promise<string | undefined> {
+  const r = await tryRun(ns, [process.execPath, '-e', CLIENT, host, String(port), ...(source ? [source] : [])]);
   return r.code === 0 ? r.stdout.trim() : undefined;
 }
 

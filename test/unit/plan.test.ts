@@ -233,7 +233,7 @@ describe('what providers, stages, fix and checks read from the Plan instead of S
 
 describe('the ids stages and checks are named by', () => {
   it('are the shared lists: a full plan with Tempest uses every check id, each once', () => {
-    const ids = planFor({ topology: 'full', tempest: 'smoke' }).checks.map((c) => c.id);
+    const ids = planFor({ topology: 'full', tempest: 'smoke', 'network-fix': 'routed' }).checks.map((c) => c.id);
     expect([...ids].sort()).toEqual([...CHECK_IDS].sort());
   });
 

@@ -66,6 +66,9 @@ const SAMPLE: Record<InputName, string> = {
   [Inputs.LogBundle]: 'on-failure',
   [Inputs.PrComment]: 'false',
   [Inputs.GithubToken]: 'sample-token',
+  [Inputs.NetworkFix]: 'routed',
+  [Inputs.ExternalPoolSize]: '4',
+  [Inputs.FloatingElasticIps]: '1',
 };
 
 /** The step's inputs as the runner hands them over (strings), expressions replaced by samples. */

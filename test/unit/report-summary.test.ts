@@ -201,3 +201,38 @@ describe('renderSummary', () => {
     expect(local).not.toContain('Estimated cost');
   });
 });
+
+describe('renderSummary: listings (Tempest’s failed tests and skips)', () => {
+  it('shows each listed line in full, escaped, in a collapsible block per list', () => {
+    const tempest: CheckResult = {
+      id: 'tempest-smoke',
+      name: 'tempest',
+      status: 'failed',
+      seconds: 900,
+      startedAt: T0,
+      notes: [],
+      failure: {
+        message: 'Tempest smoke: 1 passed, 1 failed, 1 skipped of 3',
+        command: 'bash x',
+        output: 'a.T.t: E <x>',
+        hint: 'h',
+      },
+      listings: [
+        { title: 'failed tests', lines: ['a.T.t: tempest.lib.exceptions.Conflict: IpAddressGenerationFailure <x>'] },
+        { title: 'skipped tests', lines: ['a.T.s: Cinder is not available'] },
+      ],
+    };
+    const out = renderSummary({
+      plan: planFor(),
+      env,
+      results: [tempest],
+      timings: timings(),
+      billedSeconds: 60,
+      secrets: [],
+    });
+    expect(out).toContain('<details><summary>tempest-smoke: failed tests (1)</summary>');
+    expect(out).toContain('<pre>a.T.t: tempest.lib.exceptions.Conflict: IpAddressGenerationFailure &lt;x&gt;</pre>');
+    expect(out).toContain('<details><summary>tempest-smoke: skipped tests (1)</summary>');
+    expect(out).toContain('<pre>a.T.s: Cinder is not available</pre>');
+  });
+});

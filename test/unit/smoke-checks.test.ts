@@ -490,7 +490,15 @@ describe('tempest-smoke', () => {
     const { byId } = await run(c, { plan: tempestPlan() });
     const r = byId['tempest-smoke'];
     expect(r.status).toBe('passed');
-    expect(r.notes).toEqual(['Tempest smoke: 4 tests, 0 failures, 0 errors, 1 skipped']);
+    expect(r.notes).toEqual(['Tempest smoke: 3 passed, 0 failed, 1 skipped of 4']);
+    expect(r.listings).toEqual([
+      {
+        title: 'skipped tests',
+        lines: [
+          'tempest.api.volume.test_volumes_get.VolumesGetTest.test_volume_create_get_update_delete[id-27fb0e9f-fb64-41dd-8bdb-1ffa762f0d51,smoke]: Cinder is not available',
+        ],
+      },
+    ]);
     expect(r.junit).toContain('test_list_networks');
     expect(c.files.get('/var/tmp/openstack-on-aws-tempest-smoke.sh')!.mode).toBe(0o700);
     const cmd = c.commands().find((x) => x.includes('tempest-smoke.sh'))!;
@@ -502,8 +510,38 @@ describe('tempest-smoke', () => {
   it('fails when a Tempest test fails', async () => {
     const { byId } = await run(controllerWithJunit('tempest-junit-fail.xml', 1), { plan: tempestPlan() });
     const r = byId['tempest-smoke'];
-    expect(r.failure!.message).toBe('Tempest smoke: 3 tests, 1 failures, 0 errors, 0 skipped (exit code 1)');
+    expect(r.failure!.message).toBe(
+      'Tempest smoke: 2 passed, 1 failed, 0 skipped of 3; failed: tempest.scenario.test_server_basic_ops.TestServerBasicOps.test_server_basic_ops[compute,id-7fff3fb3-91d8-4fd0-bd7d-0204f1f180ba,network,smoke]',
+    );
+    expect(r.failure!.output).toMatch(
+      /test_server_basic_ops.*: tempest\.lib\.exceptions\.SSHTimeout: Connection to the 192\.168\.100\.23/,
+    );
     expect(r.junit).toContain('SSHTimeout');
+  });
+
+  it('counts from the results, not the exit code: failures with exit code 0 fail, each named with its error', async () => {
+    const { byId } = await run(controllerWithJunit('tempest-run-fail.xml', 0), { plan: tempestPlan() });
+    const r = byId['tempest-smoke'];
+    expect(r.status).toBe('failed');
+    expect(r.failure!.message).toMatch(/^Tempest smoke: 3 passed, 3 failed, 2 skipped of 8; failed: setUpClass/);
+    expect(r.failure!.output.split('\n')).toHaveLength(3);
+    expect(r.failure!.output).toContain('IpAddressGenerationFailure');
+    expect(r.listings!.map((l) => [l.title, l.lines.length])).toEqual([
+      ['failed tests', 3],
+      ['skipped tests', 2],
+    ]);
+    expect(r.listings![1].lines).toContain(
+      'setUpClass (tempest.api.volume.test_volumes_get.VolumesGetTest): Cinder is not available',
+    );
+  });
+
+  it('a non-zero exit its results do not explain fails too; no results at all fails', async () => {
+    const odd = await run(controllerWithJunit('tempest-run-pass.xml', 2), { plan: tempestPlan() });
+    expect(odd.byId['tempest-smoke'].failure!.message).toBe(
+      'Tempest smoke: 2 passed, 0 failed, 2 skipped of 4, but tempest exited with 2 (a failure its results do not show)',
+    );
+    const none = await run(controllerWithJunit('not-found.txt', 0), { plan: tempestPlan() });
+    expect(none.byId['tempest-smoke'].failure!.message).toBe('Tempest smoke: no results (exit code 0)');
   });
 });
 

@@ -45,7 +45,11 @@ export interface EniSpec {
   subnet: string;
   /** The ENI's MAC (what AWS would report); the node-side interface gets it. Unicast. */
   mac: string;
-  /** The ENI's private IPs (primary first). The switch lets only these through (unless check off). */
+  /**
+   * The ENI's private IPs: the primary first, then any secondary ones (like CreateNetworkInterface's
+   * PrivateIpAddresses). The switch lets only these through (unless check off); the router delivers
+   * traffic for any of them to this ENI. More can be assigned later (assignPrivateIps).
+   */
   ips: string[];
   sourceDestCheck: boolean;
   /** The node's network namespace: a name under /run/netns, or the pid of a process inside it. */
@@ -93,10 +97,25 @@ export interface Vpc {
   /** Turns the ENI's source/dest check on or off (rewrites its switch rules atomically). */
   setSourceDestCheck(eniId: string, on: boolean): Promise<void>;
   /**
-   * 1:1 NAT at the internet gateway between an elastic IP and a private IP of an attached ENI.
-   * Allocates the next free 198.51.100.x when publicIp is not given. Returns the elastic IP.
+   * AssignPrivateIpAddresses: secondary private IPs for an attached ENI, with EC2's rules (inside
+   * the ENI's subnet, not one of the subnet's five reserved addresses, not in use by any ENI). From
+   * then on frames from them pass the ENI's port and traffic for them is delivered to it. The node
+   * configures them itself (as on EC2, where nothing adds them to the OS interface).
+   */
+  assignPrivateIps(eniId: string, ips: string[]): Promise<AttachedEni>;
+  /**
+   * UnassignPrivateIpAddresses: the secondary IPs go (never the primary); an elastic IP associated
+   * with one of them is disassociated, as on EC2.
+   */
+  unassignPrivateIps(eniId: string, ips: string[]): Promise<AttachedEni>;
+  /**
+   * 1:1 NAT at the internet gateway between an elastic IP and a private IP (primary or secondary)
+   * of an attached ENI. Allocates the next free 198.51.100.x when publicIp is not given. Returns the
+   * elastic IP.
    */
   associateElasticIp(privateIp: string, publicIp?: string): Promise<string>;
+  /** DisassociateAddress: the elastic IP's NAT goes; absent is an error (as on EC2). */
+  disassociateElasticIp(publicIp: string): Promise<void>;
   /** elastic IP → private IP. */
   elasticIps(): ReadonlyMap<string, string>;
   enis(): readonly AttachedEni[];

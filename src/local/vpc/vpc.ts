@@ -21,7 +21,7 @@
 //   python's http.server, which does a reverse DNS lookup per request that stalls for seconds where
 //   there is no resolver; use a tiny node/socat listener (test/helpers/netns.ts has one).
 
-import { cidrContains, parseCidr } from '../../core/net';
+import { cidrContains, intToIp, ipToInt, parseCidr } from '../../core/net';
 import { destroyById, listNamespaces } from './cleanup';
 import {
   checkCidr,
@@ -102,6 +102,17 @@ function validate(spec: VpcSpec): void {
       }
     }
   }
+}
+
+/**
+ * EC2 reserves five addresses of every subnet: the network address, .1 (the VPC router), .2 (DNS),
+ * .3 (future use) and the broadcast address. No ENI may have one.
+ */
+function reservedAddresses(cidr: string): string[] {
+  const c = parseCidr(cidr)!;
+  const start = ipToInt(c.network);
+  const last = start + 2 ** (32 - c.prefix) - 1;
+  return [start, start + 1, start + 2, start + 3, last].map(intToIp);
 }
 
 /** A promise chain: state changes (port numbering, rule rendering) never interleave. */
@@ -282,10 +293,33 @@ function handle(spec: VpcSpec, ns: VpcNamespaces): Vpc {
       ),
     );
   const renderIgw = () => nftLoad(ns.igw, igwRules(eips, IF.igwToRouter, IF.igwToInternet));
+  /** The router forgets what it learnt for addresses that left an ENI (no stale delivery to it). */
+  const flushRouterNeighbours = async (ips: string[]) => {
+    for (const ip of ips) await run('ip', ['-n', ns.router, 'neigh', 'flush', 'to', ip], { allowFailure: true });
+  };
   const eni = (id: string) => {
     const e = enis.get(id);
     if (!e) throw new Error(`VPC ${spec.id} has no ENI '${id}'`);
     return e;
+  };
+  /** EC2's rules for a private IP of an ENI: in its subnet, not reserved, used nowhere (nor twice). */
+  const checkAssignable = (ips: string[], subnetIndex: number, eniId: string) => {
+    const subnet = spec.subnets[subnetIndex];
+    const reserved = reservedAddresses(subnet.cidr);
+    const seen = new Set<string>();
+    for (const ip of ips) {
+      checkIp(ip);
+      if (!cidrContains(subnet.cidr, ip)) throw new Error(`${ip} is outside subnet ${subnet.name}`);
+      if (reserved.includes(ip)) throw new Error(`${ip} is reserved in subnet ${subnet.name} (${subnet.cidr})`);
+      if (seen.has(ip)) throw new Error(`${ip} is given twice for ENI '${eniId}'`);
+      seen.add(ip);
+      const owner = [...enis.values()].find((o) => o.ips.includes(ip));
+      if (owner) throw new Error(`${ip} is already in use by ENI '${owner.id}'`);
+    }
+  };
+  const publicOf = (e: EniState): AttachedEni => {
+    const { subnetIndex: _s, ...attached } = e;
+    return { ...attached, ips: [...e.ips] };
   };
 
   return {
@@ -304,10 +338,7 @@ function handle(spec: VpcSpec, ns: VpcNamespaces): Vpc {
         if (subnetIndex < 0) throw new Error(`VPC ${spec.id} has no subnet '${e.subnet}'`);
         const mac = normalizeMac(e.mac);
         if (!e.ips.length) throw new Error(`ENI '${e.id}' needs at least one private IP`);
-        for (const ip of e.ips) {
-          checkIp(ip);
-          if (!cidrContains(spec.subnets[subnetIndex].cidr, ip)) throw new Error(`${ip} is outside subnet ${e.subnet}`);
-        }
+        checkAssignable(e.ips, subnetIndex, e.id);
         checkIfname(e.ifname);
         const target = typeof e.netns === 'string' ? e.netns : String(e.netns.pid);
         if (typeof e.netns === 'string') checkNetnsName(e.netns);
@@ -352,8 +383,7 @@ function handle(spec: VpcSpec, ns: VpcNamespaces): Vpc {
           await run('ip', ['-n', ns.switch, 'link', 'del', port], { allowFailure: true });
           throw err;
         }
-        const { subnetIndex: _s, ...attached } = state;
-        return attached;
+        return publicOf(state);
       }),
 
     detachEni: (eniId: string) =>
@@ -361,14 +391,60 @@ function handle(spec: VpcSpec, ns: VpcNamespaces): Vpc {
         const e = eni(eniId);
         await run('ip', ['-n', ns.switch, 'link', 'del', e.switchPort], { allowFailure: true });
         enis.delete(eniId);
+        // As when EC2 deletes an interface: its elastic IPs are disassociated.
+        const freed = [...eips.entries()].filter(([, priv]) => e.ips.includes(priv)).map(([pub]) => pub);
+        for (const pub of freed) eips.delete(pub);
         await renderSwitch();
         await renderRouter();
+        if (freed.length) await renderIgw();
+        await flushRouterNeighbours(e.ips);
       }),
 
     setSourceDestCheck: (eniId: string, on: boolean) =>
       exclusive(async () => {
         eni(eniId).sourceDestCheck = on;
         await renderSwitch();
+      }),
+
+    assignPrivateIps: (eniId: string, ips: string[]) =>
+      exclusive(async () => {
+        const e = eni(eniId);
+        if (!ips.length) throw new Error(`no private IPs to assign to ENI '${eniId}'`);
+        checkAssignable(ips, e.subnetIndex, eniId);
+        const before = e.ips;
+        e.ips = [...before, ...ips];
+        try {
+          // Both tables change in one step each; the router's pairs first, so the new addresses
+          // are never allowed out before the router would answer them.
+          await renderRouter();
+          await renderSwitch();
+        } catch (err) {
+          e.ips = before;
+          await renderRouter().catch(() => undefined);
+          await renderSwitch().catch(() => undefined);
+          throw err;
+        }
+        return publicOf(e);
+      }),
+
+    unassignPrivateIps: (eniId: string, ips: string[]) =>
+      exclusive(async () => {
+        const e = eni(eniId);
+        for (const ip of ips) {
+          checkIp(ip);
+          if (ip === e.ips[0])
+            throw new Error(`${ip} is the primary private IP of ENI '${eniId}': it cannot be unassigned`);
+          if (!e.ips.includes(ip)) throw new Error(`${ip} is not assigned to ENI '${eniId}'`);
+        }
+        e.ips = e.ips.filter((ip) => !ips.includes(ip));
+        const freed = [...eips.entries()].filter(([, priv]) => ips.includes(priv)).map(([pub]) => pub);
+        for (const pub of freed) eips.delete(pub);
+        // Closing: the switch first (no frame from them leaves any more), then the router and the IGW.
+        await renderSwitch();
+        await renderRouter();
+        if (freed.length) await renderIgw();
+        await flushRouterNeighbours(ips);
+        return publicOf(e);
       }),
 
     associateElasticIp: (privateIp: string, publicIp?: string) =>
@@ -401,8 +477,22 @@ function handle(spec: VpcSpec, ns: VpcNamespaces): Vpc {
         return pub;
       }),
 
+    disassociateElasticIp: (publicIp: string) =>
+      exclusive(async () => {
+        checkIp(publicIp);
+        const priv = eips.get(publicIp);
+        if (!priv) throw new Error(`elastic IP ${publicIp} is not associated`);
+        eips.delete(publicIp);
+        try {
+          await renderIgw();
+        } catch (err) {
+          eips.set(publicIp, priv);
+          throw err;
+        }
+      }),
+
     elasticIps: () => new Map(eips),
-    enis: () => [...enis.values()].map(({ subnetIndex: _s, ...e }) => e),
+    enis: () => [...enis.values()].map(publicOf),
     destroy: () => exclusive(() => destroyById(spec.id)),
   };
 }

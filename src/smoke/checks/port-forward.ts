@@ -8,7 +8,7 @@ import { pollUntil } from '../poll';
 import type { TcpConnect } from '../types';
 
 /** Connects, waits briefly for a banner (an SSH server speaks first), and closes. */
-const tcpConnect: TcpConnect = (host, port, timeoutMs) =>
+export const tcpConnect: TcpConnect = (host, port, timeoutMs) =>
   new Promise((resolve, reject) => {
     const socket = net.connect({ host, port });
     let connected = false;

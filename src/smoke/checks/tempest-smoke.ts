@@ -4,7 +4,7 @@
 import { shq, tail } from '../shell';
 import type { CheckContext } from '../context';
 import { CheckSkipped } from '../check-failure';
-import { junitCounts } from '../junit-counts';
+import { describeCounts, listCases, parseTempestJunit } from '../tempest-results';
 import { TEMPEST_DIR } from '../../core/node-paths';
 import { shippedScript } from '../../core/shipped';
 import { withHeartbeat } from '../../core/progress';
@@ -52,10 +52,30 @@ export async function checkTempestSmoke(ctx: CheckContext): Promise<void> {
     (b) => b.toString('utf8'),
     () => '',
   );
-  const counts = junitCounts(junit);
   ctx.setJunit(junit);
-  const summary = `${counts.tests} tests, ${counts.failures} failures, ${counts.errors} errors, ${counts.skipped} skipped`;
-  if (r.code !== 0 || counts.tests === 0 || counts.failures + counts.errors > 0)
-    throw ctx.cli.failure(`Tempest smoke: ${summary} (exit code ${r.code})`, command, tail(r.stdout + r.stderr), hint);
+  // Counted from the results Tempest recorded, not from its exit code.
+  const results = parseTempestJunit(junit);
+  const total = results.cases.length;
+  const summary = `${describeCounts(results)} of ${total}`;
+  const failed = listCases(results, 'failed');
+  ctx.list('failed tests', failed);
+  ctx.list('skipped tests', listCases(results, 'skipped'));
+  const output = (failed.length ? failed.join('\n') : tail(r.stdout + r.stderr)).slice(0, 20_000);
+  if (results.failed > 0)
+    throw ctx.cli.failure(
+      `Tempest smoke: ${summary}; failed: ${failed.map((f) => f.split(': ')[0]).join(', ')}`,
+      command,
+      output,
+      hint,
+    );
+  if (total === 0)
+    throw ctx.cli.failure(`Tempest smoke: no results (exit code ${r.code})`, command, tail(r.stdout + r.stderr), hint);
+  if (r.code !== 0)
+    throw ctx.cli.failure(
+      `Tempest smoke: ${summary}, but tempest exited with ${r.code} (a failure its results do not show)`,
+      command,
+      tail(r.stdout + r.stderr),
+      hint,
+    );
   ctx.note(`Tempest smoke: ${summary}`);
 }

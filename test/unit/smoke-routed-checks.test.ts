@@ -1,0 +1,155 @@
+// The routed mode's smoke checks (issue 15, line 5): floating-ip and second-router, planned only
+// with network-fix routed, replayed against a fake controller (the path itself is proven on the
+// emulated VPC in test/integration/netfix-routed*.test.ts).
+
+import { buildPlan } from '../../src/plan/plan';
+import type { Plan } from '../../src/plan/types';
+import type { Environment } from '../../src/provider';
+import { runSmokeChecks } from '../../src/smoke/run';
+import type { CheckResult, SmokeOptions } from '../../src/smoke/types';
+import { settingsFrom } from '../helpers/inputs';
+import {
+  fail,
+  FakeClock,
+  FakeController,
+  healthyController,
+  out,
+  RecordingIo,
+} from '../fixtures/smoke/fake-controller';
+
+const now = new Date('2026-11-21T16:30:00Z');
+const planFor = (extra: Record<string, string> = {}): Plan =>
+  buildPlan(settingsFrom({ 'stack-id': 'smoke1', 'ping-target': '203.0.113.10', ...extra }), { now });
+const routedPlan = () => planFor({ 'network-fix': 'routed', 'floating-elastic-ips': '1' });
+
+const env: Environment = {
+  stackId: 'smoke1',
+  nodes: [],
+  controllerPublicIp: '198.51.100.12',
+  sshPort: 22,
+  routerPublicIp: '198.51.100.11',
+  poolElasticIps: { '10.42.1.100': '198.51.100.11', '10.42.1.101': '198.51.100.13' },
+  sshUser: 'ubuntu',
+  privateKeyPath: '/nonexistent/key',
+};
+
+const ROUTER2 = { id: 'a1b2c3d4-e5f6-4a7b-8c9d-0e1f2a3b4c5d', name: 'smoke1-smoke-router2' };
+
+function routedController(): FakeController {
+  return healthyController()
+    .on(/openstack router show 'smoke1-smoke-router2'/, fail(1, 'No Router found for smoke1-smoke-router2'))
+    .on(/openstack router create 'smoke1-smoke-router2'/, { code: 0, stdout: JSON.stringify(ROUTER2) })
+    .on(/openstack router set --external-gateway 'provider' --fixed-ip/, { code: 0 })
+    .on(/openstack router unset --external-gateway/, { code: 0 })
+    .on(/openstack router delete/, { code: 0 })
+    .on(/openstack floating ip list --floating-ip-address '10\.42\.1\.101'/, { code: 0, stdout: '[]' })
+    .on(/openstack floating ip create --floating-ip-address '10\.42\.1\.101' 'provider'/, {
+      code: 0,
+      stdout: JSON.stringify({ id: 'f1f2f3f4-0000-4000-8000-000000000001', floating_ip_address: '10.42.1.101' }),
+    })
+    .on(/openstack port list --server/, {
+      code: 0,
+      stdout: JSON.stringify([{ ID: 'p0p0p0p0-0000-4000-8000-000000000001' }]),
+    })
+    .on(/openstack floating ip set --port/, { code: 0 });
+}
+
+async function run(
+  controller: FakeController,
+  extra: Partial<SmokeOptions> = {},
+): Promise<{ byId: Record<string, CheckResult>; results: CheckResult[]; connects: string[] }> {
+  const connects: string[] = [];
+  // keystone-token and catalog run from the runner against the public HTTPS endpoints (proven in
+  // smoke-checks.test.ts against a loopback stand-in); here only the controller-side checks run.
+  const plan = routedPlan();
+  const results = await runSmokeChecks({
+    plan: { ...plan, checks: plan.checks.filter((c) => c.id !== 'keystone-token' && c.id !== 'catalog') },
+    publicAccess: { caPem: '', adminPassword: '' },
+    env,
+    controller,
+    io: new RecordingIo(),
+    clock: new FakeClock(),
+    adminOpenrcPath: '/root/admin-openrc',
+    connect: async (host, port) => {
+      connects.push(`${host}:${port}`);
+      return { banner: 'SSH-2.0-dropbear_2022.83' };
+    },
+    ...extra,
+  });
+  return { results, connects, byId: Object.fromEntries(results.map((r) => [r.id, r])) };
+}
+
+describe('routed smoke checks', () => {
+  it('are planned only with network-fix routed', () => {
+    expect(planFor().checks.map((c) => c.id)).not.toEqual(expect.arrayContaining(['floating-ip']));
+    expect(planFor().checks.map((c) => c.id)).not.toContain('second-router');
+    expect(routedPlan().checks.map((c) => c.id)).toEqual([
+      'keystone-token',
+      'catalog',
+      'image-upload',
+      'tenant-network',
+      'instance-boot',
+      'router-ping',
+      'instance-reach',
+      'port-forward',
+      'second-router',
+      'floating-ip',
+    ]);
+  });
+
+  it('pass: the second router gets the pool’s last free address and pings; the floating IP answers on its elastic IP', async () => {
+    const c = routedController();
+    const { byId, connects } = await run(c);
+    expect(byId['second-router']).toMatchObject({ status: 'passed' });
+    expect(byId['second-router'].notes).toEqual([
+      'smoke1-smoke-router2 (gateway 10.42.1.103) reached 203.0.113.10; deleted again',
+    ]);
+    expect(byId['floating-ip']).toMatchObject({ status: 'passed' });
+    expect(byId['floating-ip'].notes[0]).toBe(
+      'floating IP 10.42.1.101 (elastic IP 198.51.100.13) → 192.168.100.10: connected from the runner: SSH-2.0-dropbear_2022.83',
+    );
+    // From outside: the port-forward on the router's elastic IP, then the floating IP's own.
+    expect(connects).toEqual(['198.51.100.11:522', '198.51.100.13:22']);
+    const cmds = c.commands().join('\n');
+    expect(cmds).toContain(
+      `openstack router set --external-gateway 'provider' --fixed-ip 'subnet=provider-subnet,ip-address=10.42.1.103' '${ROUTER2.id}'`,
+    );
+    expect(cmds).toContain(`ip netns exec 'qrouter-${ROUTER2.id}' ping -c 3 -W 2 '203.0.113.10'`);
+    expect(cmds).toContain(
+      "openstack floating ip set --port 'p0p0p0p0-0000-4000-8000-000000000001' 'f1f2f3f4-0000-4000-8000-000000000001'",
+    );
+    expect(cmds).toContain(`openstack router delete '${ROUTER2.id}'`);
+  });
+
+  it('fail where the path fails, naming the address and where to look', async () => {
+    const c = routedController().on(new RegExp(`qrouter-${ROUTER2.id}' ping`), { ...out('ping-fail.txt'), code: 1 });
+    const { byId } = await run(c, {
+      connect: async (host) => {
+        if (host === '198.51.100.13') throw new Error('connect ETIMEDOUT 198.51.100.13:22');
+        return {};
+      },
+      bounds: { reachMs: 20_000, portForwardMs: 20_000 },
+    });
+    expect(byId['second-router'].status).toBe('failed');
+    expect(byId['second-router'].failure!.message).toMatch(
+      /waiting for qrouter-.* \(gateway 10\.42\.1\.103\) to reach 203\.0\.113\.10/,
+    );
+    expect(byId['second-router'].failure!.hint).toMatch(/ip route get 10\.42\.1\.103/);
+    expect(byId['floating-ip'].status).toBe('failed');
+    expect(byId['floating-ip'].failure!.message).toMatch(/198\.51\.100\.13:22 .*last seen: connect ETIMEDOUT/);
+    // A failed second router is left for diagnosis.
+    expect(c.commands().join('\n')).not.toContain('openstack router delete');
+  });
+
+  it('skip what they need but do not have', async () => {
+    const noEip = await run(routedController(), {
+      env: { ...env, poolElasticIps: { '10.42.1.100': '198.51.100.11' } },
+    });
+    expect(noEip.byId['floating-ip'].failure!.message).toBe(
+      'the provider reported no elastic IP for the pool address 10.42.1.101',
+    );
+    const noBoot = await run(routedController().on(/openstack server create/, fail(1, 'Quota exceeded')));
+    expect(noBoot.byId['floating-ip'].status).toBe('skipped');
+    expect(noBoot.byId['floating-ip'].skippedReason).toMatch(/needs the booted instance/);
+  });
+});
