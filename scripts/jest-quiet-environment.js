@@ -16,6 +16,7 @@ class QuietEnvironment extends NodeEnvironment {
     super(config, context);
     this.held = null;
     this.realWrite = null;
+    this.wrapper = null;
     // The AWS SDK warns once per test file (process.emitWarning, on stderr) that its releases from
     // 2027 need Node 22: a notice about the SDK's future, not about the test. Only the tests' own
     // process.env: the commands a test starts keep the real environment.
@@ -26,19 +27,25 @@ class QuietEnvironment extends NodeEnvironment {
     if (this.held) return;
     const stdout = process.stdout;
     this.held = [];
-    this.realWrite = stdout.write;
-    stdout.write = (chunk, encoding, callback) => {
+    const realWrite = stdout.write;
+    this.realWrite = realWrite;
+    // A wrapper left installed (a test start without its end, another file's environment restoring
+    // in between) writes straight through once nothing is held, instead of failing the write.
+    const wrapper = (chunk, encoding, callback) => {
+      if (!this.held) return realWrite.call(stdout, chunk, encoding, callback);
       this.held.push(typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString());
       const done = typeof encoding === 'function' ? encoding : callback;
       if (typeof done === 'function') process.nextTick(done);
       return true;
     };
+    this.wrapper = wrapper;
+    stdout.write = wrapper;
   }
 
   /** Stops holding; the held text goes to stderr when the test failed, otherwise nowhere. */
   release(failedTestName) {
     if (!this.held) return;
-    process.stdout.write = this.realWrite;
+    if (process.stdout.write === this.wrapper) process.stdout.write = this.realWrite;
     const text = this.held.join('');
     this.held = null;
     if (failedTestName && text) {
