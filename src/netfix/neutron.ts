@@ -165,17 +165,16 @@ export async function configureNeutron(o: NeutronFixOptions): Promise<NeutronFix
   const port = ports[0];
   if (!isUuidLike(port.ID)) throw new Error(`network fix: unexpected port id '${port.ID}'`);
   const qrouterNamespace = `qrouter-${routerId}`;
-  if (o.moveMac === false) {
-    // routed: the controller routes to the port, whatever its MAC; nothing to move, nothing to edit.
-    return {
-      networkId: String(net.id),
-      subnetId: String(subnet.id),
-      routerId,
-      qrouterNamespace,
-      gatewayPortId: port.ID,
-      gatewayMacMethod: 'not-moved',
-    };
-  }
+  const result = (gatewayMacMethod: GatewayMacMethod) => ({
+    networkId: String(net.id),
+    subnetId: String(subnet.id),
+    routerId,
+    qrouterNamespace,
+    gatewayPortId: port.ID,
+    gatewayMacMethod,
+  });
+  // routed: the controller routes to the port, whatever its MAC; nothing to move, nothing to edit.
+  if (o.moveMac === false) return result('not-moved');
   let method: GatewayMacMethod = 'already-set';
   if (port['MAC Address'].toLowerCase() !== o.originalMac) {
     const api = await os(o, ['port', 'set', '--mac-address', o.originalMac, port.ID], true);
@@ -205,12 +204,5 @@ export async function configureNeutron(o: NeutronFixOptions): Promise<NeutronFix
     ].join('\n'),
     { stage: 'network-fix gateway device', timeoutMs: 180_000 },
   );
-  return {
-    networkId: String(net.id),
-    subnetId: String(subnet.id),
-    routerId,
-    qrouterNamespace,
-    gatewayPortId: port.ID,
-    gatewayMacMethod: method,
-  };
+  return result(method);
 }
