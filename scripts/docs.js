@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-// Regenerates the README's Inputs, Outputs and support tables from action.yml, src/settings/matrix.ts and
+// Regenerates the README's Inputs, Outputs, support and per-instance-type pool tables from action.yml,
+// src/settings/matrix.ts, src/settings/instance-types.ts and
 // scripts/e2e-proven.json (the end-to-end runs measured on this project's machine), and
 // src/core/input-docs.generated.json (every input's description and default, for the CLI's --help, so
 // the CLI bundle needs no action.yml at run time), so none is written by hand. `--check` exits 1 when
@@ -92,13 +93,38 @@ function supportTable(matrix, proven = provenRuns()) {
   ].join('\n');
 }
 
+/** The routed pool's bound per instance type (private IPv4 addresses per interface, minus the primary). */
+function eniLimitsTable(types) {
+  const sizes = ['micro', 'small', 'medium', 'large', 'xlarge', '2xlarge', '4xlarge', '8xlarge', '12xlarge', '16xlarge', '24xlarge', 'metal'];
+  const families = [
+    ['t3, t3a (t2 alike)', 't3'],
+    ['m5…m8, c5…c8, r5…r8 (m7i, m8i, …)', 'm7i'],
+  ];
+  const bound = (t) => {
+    const n = types.knownIpv4PerEni(t);
+    return n === undefined ? '—' : `${n - 1}`;
+  };
+  const rows = sizes
+    .filter((size) => families.some(([, f]) => types.knownIpv4PerEni(`${f}.${size}`) !== undefined))
+    .map((size) => `| ${size} | ${families.map(([, f]) => bound(`${f}.${size}`)).join(' | ')} |`);
+  return [
+    `Largest \`external-pool-size\` per controller size (its private IPv4 addresses per network interface, minus the primary; the default controller, ${types.DEFAULT_INSTANCE_TYPES.controller}, allows ${types.knownIpv4PerEni(types.DEFAULT_INSTANCE_TYPES.controller) - 1}; other types are checked with EC2's DescribeInstanceTypes):`,
+    '',
+    `| size | ${families.map(([label]) => label).join(' | ')} |`,
+    `| --- | ${families.map(() => '---').join(' | ')} |`,
+    ...rows,
+  ].join('\n');
+}
+
+const GENERATED_FROM = { support: 'src/settings/matrix.ts', 'eni-limits': 'src/settings/instance-types.ts' };
+
 function replaceBlock(text, name, content) {
   const start = `<!-- generated:${name} -->`;
   const end = `<!-- /generated:${name} -->`;
   const i = text.indexOf(start);
   const j = text.indexOf(end);
   if (i < 0 || j < i) throw new Error(`README.md lacks the ${start} … ${end} markers`);
-  return `${text.slice(0, i + start.length)}\n<!-- made by npm run docs from ${name === 'support' ? 'src/settings/matrix.ts' : 'action.yml'}; do not edit by hand -->\n${content}\n${text.slice(j)}`;
+  return `${text.slice(0, i + start.length)}\n<!-- made by npm run docs from ${GENERATED_FROM[name] ?? 'action.yml'}; do not edit by hand -->\n${content}\n${text.slice(j)}`;
 }
 
 const readAction = () => yaml.load(fs.readFileSync(path.join(root, 'action.yml'), 'utf8'));
@@ -117,6 +143,7 @@ function render(readme) {
   let out = replaceBlock(readme, 'inputs', inputsTable(action));
   out = replaceBlock(out, 'outputs', outputsTable(action));
   out = replaceBlock(out, 'support', supportTable(matrix));
+  out = replaceBlock(out, 'eni-limits', eniLimitsTable(loadTs(path.join(root, 'src', 'settings', 'instance-types.ts'))));
   return out;
 }
 

@@ -51,6 +51,7 @@ export const Outputs = {
   Timings: 'timings',
   Plan: 'plan',
   PortForwards: 'port-forwards',
+  ExternalAddresses: 'external-addresses',
   LogBundle: 'log-bundle',
   LogBundleArtifact: 'log-bundle-artifact',
   ExpiresAt: 'expires-at',

@@ -46,6 +46,22 @@ export function portForwardsOutput(plan: Plan, env: Environment): PortForwardOut
   }));
 }
 
+interface ExternalAddressOutput {
+  address: string;
+  use: 'router-gateway' | 'floating';
+  /** The elastic IP mapped to it, or null: reachable only from inside the VPC. */
+  publicIp: string | null;
+}
+
+/** The routed pool as a user needs it to make a floating IP the internet reaches ([] with seeds). */
+export function externalAddressesOutput(plan: Plan, env: Environment): ExternalAddressOutput[] {
+  return plan.networks.external.pool.map((p) => ({
+    address: p.ip,
+    use: p.use,
+    publicIp: env.poolElasticIps?.[p.ip] ?? null,
+  }));
+}
+
 /** Sets every output and returns the values (the summary shows some of them). */
 export async function publishOutputs(input: PublishInput): Promise<Record<string, string>> {
   const { plan, env, io, adminPassword } = input;
@@ -66,6 +82,7 @@ export async function publishOutputs(input: PublishInput): Promise<Record<string
     [Outputs.SmokeResult]: smokeResult(input.results ?? []),
     [Outputs.Timings]: JSON.stringify(input.timings.toOutput()),
     [Outputs.PortForwards]: JSON.stringify(portForwardsOutput(plan, env)),
+    [Outputs.ExternalAddresses]: JSON.stringify(externalAddressesOutput(plan, env)),
   };
   if (input.junitPath) values[Outputs.JunitPath] = input.junitPath;
   for (const [name, value] of Object.entries(values)) io.setOutput(name, value);

@@ -11,7 +11,7 @@ import { Outputs } from '../../src/core/names';
 import { buildPlan } from '../../src/plan/plan';
 import type { Environment } from '../../src/provider';
 import { dashboardUrl } from '../../src/report/credentials';
-import { publishOutputs } from '../../src/report/outputs';
+import { externalAddressesOutput, publishOutputs } from '../../src/report/outputs';
 import { Timings } from '../../src/report/timings';
 import type { CheckResult } from '../../src/smoke/types';
 import { settingsFrom } from '../helpers/inputs';
@@ -141,6 +141,8 @@ describe('publishOutputs through actionsIo', () => {
         description: 'SSH to the smoke-test instance',
       },
     ]);
+    // The seeds' fix has no pool: nothing to make a floating IP on.
+    expect(JSON.parse(o[Outputs.ExternalAddresses])).toEqual([]);
 
     for (const f of [o[Outputs.CloudsYaml], o[Outputs.Openrc], keyPath])
       expect(fs.statSync(f).mode & 0o777).toBe(0o600);
@@ -198,4 +200,30 @@ it('the dashboard is /dashboard on the RHEL family and /horizon elsewhere', () =
   expect(dashboardUrl({ os: { family: 'debian', id: 'debian-12', label: 'Debian 12', sshUser: 'admin' } }, e)).toBe(
     'https://198.51.100.12/horizon',
   );
+});
+
+it('external-addresses: the routed pool in order, each with its elastic IP or null', () => {
+  const plan = buildPlan(
+    settingsFrom({
+      'stack-id': 'out2',
+      'network-fix': 'routed',
+      'external-pool-size': '4',
+      'floating-elastic-ips': '1',
+    }),
+    { now: new Date('2026-11-21T16:30:00Z') },
+  );
+  const pool = plan.networks.external.pool;
+  expect(pool.map((p) => p.use)).toEqual(['router-gateway', 'floating', 'floating', 'floating']);
+  const env = {
+    routerPublicIp: '198.51.100.11',
+    poolElasticIps: { [pool[0].ip]: '198.51.100.11', [pool[1].ip]: '198.51.100.13' },
+  } as unknown as Environment;
+  expect(externalAddressesOutput(plan, env)).toEqual([
+    { address: pool[0].ip, use: 'router-gateway', publicIp: '198.51.100.11' },
+    { address: pool[1].ip, use: 'floating', publicIp: '198.51.100.13' },
+    { address: pool[2].ip, use: 'floating', publicIp: null },
+    { address: pool[3].ip, use: 'floating', publicIp: null },
+  ]);
+  // Exactly the addresses the plan gives an elastic IP are the ones the provider mapped.
+  expect(pool.filter((p) => p.elasticIp).map((p) => p.ip)).toEqual([pool[0].ip, pool[1].ip]);
 });
