@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // The same pipeline from a terminal:
-//   openstack-on-aws plan  --release 2024.1 --os ubuntu-24.04 --topology full [--json]
+//   openstack-on-aws plan  --release 2026.1 --os ubuntu-26.04 --topology full [--json]
 //   openstack-on-aws up    --provider local --release zed --os debian-12 [--teardown never]
 //   openstack-on-aws down  --stack-id <id> [--provider local]
 //   openstack-on-aws sweep [--provider local]
@@ -50,7 +50,7 @@ const USAGE = [
   'commands:',
   ...COMMAND_NAMES.flatMap((c) => [`  ${c}`, ...wrap(COMMANDS[c], '      ')]),
   '',
-  'example: openstack-on-aws plan --release 2024.1 --os ubuntu-24.04 --topology full',
+  'example: openstack-on-aws plan --release 2026.1 --os ubuntu-26.04 --topology full',
   '`openstack-on-aws <command> --help` lists every input with its description and default.',
 ].join('\n');
 

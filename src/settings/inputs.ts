@@ -40,8 +40,8 @@ export type LogBundlePolicy = 'on-failure' | 'always' | 'never';
 const DEFAULTS = {
   mode: 'up' as Mode,
   provider: 'aws' as ProviderId,
-  release: '2024.1',
-  os: 'ubuntu-24.04',
+  release: '2026.1',
+  os: 'ubuntu-26.04',
   topology: 'minimal' as TopologyName,
   computeCount: 1,
   lifetime: '3h',

@@ -134,7 +134,8 @@ export const OPERATING_SYSTEMS: readonly OperatingSystem[] = [
     codename: 'resolute',
     sshUser: 'ubuntu',
     ami: { owner: '099720109477', namePattern: 'ubuntu/images/hvm-ssd-gp3/ubuntu-resolute-26.04-amd64-server-*' },
-    // Gazpacho in resolute's own archive; hibiscus (26.10's release) through the Cloud Archive.
+    // Gazpacho in resolute's own archive; hibiscus (26.10's release) through the Cloud Archive, which
+    // add-apt-repository knows from software-properties 0.120.2 (resolute-updates) on.
     releases: { ...sources('distro', ['2026.1']), ...sources('uca', ['2026.2']) },
   },
   {
@@ -157,7 +158,8 @@ export const OPERATING_SYSTEMS: readonly OperatingSystem[] = [
     sshUser: 'admin',
     ami: { owner: '136693071363', namePattern: 'debian-13-amd64-*' },
     // Epoxy in trixie itself; the OpenStack backports (osbpo, through extrepo) carry each later
-    // release for the current stable, as they did for bookworm.
+    // release for the current stable, as they did for bookworm. Never osbpo for epoxy or older here:
+    // extrepo's trixie entries for those name bookworm's suites.
     releases: { ...sources('distro', ['2025.1']), ...sources('osbpo', ['2025.2', '2026.1', '2026.2']) },
   },
   {

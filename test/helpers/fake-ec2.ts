@@ -184,6 +184,42 @@ interface Image {
   root: string;
 }
 
+/**
+ * The public images the region holds: the official ones of each OS the lookup must find (Canonical's
+ * owner 099720109477, Debian's 136693071363), an older build of each so "newest" is what picks, and
+ * look-alikes that a loose pattern or a missing filter would pick instead (arm64 builds, Debian's
+ * backports-kernel build, a copy under another owner), each newer than the image to find.
+ */
+const REGION_IMAGES: readonly Image[] = [
+  // Ubuntu 24.04 (noble): two builds.
+  ubuntu('ami-0aaaaaaaaaaaaaaa1', 'ubuntu-noble-24.04-amd64-server-20250101', '2025-01-01'),
+  ubuntu('ami-0aaaaaaaaaaaaaaa2', 'ubuntu-noble-24.04-amd64-server-20250601', '2025-06-01'),
+  // Ubuntu 26.04 (resolute): the release build, a newer one, and newer look-alikes.
+  ubuntu('ami-0aaaaaaaaaaaaaaa4', 'ubuntu-resolute-26.04-amd64-server-20260423', '2026-04-23'),
+  ubuntu('ami-0aaaaaaaaaaaaaaa5', 'ubuntu-resolute-26.04-amd64-server-20261015', '2026-10-15'),
+  { ...ubuntu('ami-0aaaaaaaaaaaaaaa6', 'ubuntu-resolute-26.04-arm64-server-20261101', '2026-11-01'), arch: 'arm64' },
+  {
+    ...ubuntu('ami-0aaaaaaaaaaaaaaa7', 'ubuntu-resolute-26.04-amd64-server-20261102', '2026-11-02'),
+    owner: '210987654321',
+  },
+  // Debian 12 (bookworm).
+  debian('ami-0aaaaaaaaaaaaaaa3', 'debian-12-amd64-20250601-2100', '2025-06-01'),
+  // Debian 13 (trixie): two builds, and newer look-alikes.
+  debian('ami-0aaaaaaaaaaaaaaa8', 'debian-13-amd64-20260101-2345', '2026-01-01'),
+  debian('ami-0aaaaaaaaaaaaaaa9', 'debian-13-amd64-20261020-2630', '2026-10-20'),
+  debian('ami-0aaaaaaaaaaaaaab0', 'debian-13-backports-amd64-20261101-2640', '2026-11-01'),
+  { ...debian('ami-0aaaaaaaaaaaaaab1', 'debian-13-arm64-20261101-2640', '2026-11-01'), arch: 'arm64' },
+];
+
+function ubuntu(id: string, build: string, day: string): Image {
+  const name = `ubuntu/images/hvm-ssd-gp3/${build}`;
+  return { id, owner: '099720109477', name, created: `${day}T00:00:00.000Z`, arch: 'x86_64', root: '/dev/sda1' };
+}
+
+function debian(id: string, name: string, day: string): Image {
+  return { id, owner: '136693071363', name, created: `${day}T00:00:00.000Z`, arch: 'x86_64', root: '/dev/xvda' };
+}
+
 export interface CallRecord {
   op: string;
   input: Record<string, unknown>;
@@ -254,32 +290,7 @@ export class FakeEc2 {
     this.terminateMs = opts.terminateMs ?? 45_000;
     this.zones = opts.zones ?? ['us-east-1a', 'us-east-1b', 'us-east-1c'];
     this.types = opts.instanceTypes ?? DEFAULT_TYPES;
-    this.images.push(
-      {
-        id: 'ami-0aaaaaaaaaaaaaaa1',
-        owner: '099720109477',
-        name: 'ubuntu/images/hvm-ssd-gp3/ubuntu-noble-24.04-amd64-server-20250101',
-        created: '2025-01-01T00:00:00.000Z',
-        arch: 'x86_64',
-        root: '/dev/sda1',
-      },
-      {
-        id: 'ami-0aaaaaaaaaaaaaaa2',
-        owner: '099720109477',
-        name: 'ubuntu/images/hvm-ssd-gp3/ubuntu-noble-24.04-amd64-server-20250601',
-        created: '2025-06-01T00:00:00.000Z',
-        arch: 'x86_64',
-        root: '/dev/sda1',
-      },
-      {
-        id: 'ami-0aaaaaaaaaaaaaaa3',
-        owner: '136693071363',
-        name: 'debian-12-amd64-20250601-2100',
-        created: '2025-06-01T00:00:00.000Z',
-        arch: 'x86_64',
-        root: '/dev/xvda',
-      },
-    );
+    this.images.push(...REGION_IMAGES.map((image) => ({ ...image })));
   }
 
   /** An EC2Client whose every modelled command is answered by this fake. */

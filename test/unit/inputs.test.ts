@@ -1,10 +1,15 @@
+// Raw inputs → Settings: the defaults, codename aliases, warnings, and the one clear error (input, value,
+// what is accepted) every bad or contradicting input gets before anything is created.
+import * as fs from 'fs';
+import * as path from 'path';
 import { InputError } from '../../src/core/errors';
 import { parseDuration } from '../../src/settings/inputs';
 import { Inputs, InputName } from '../../src/core/names';
 import { settingsFrom, testContext } from '../helpers/inputs';
 import { memoryIo } from '../helpers/memory-io';
 import { runMain } from '../../src/pipeline/pipeline';
-import { inputDocs } from '../../src/core/input-docs';
+import { declaredDefault, inputDocs } from '../../src/core/input-docs';
+import { OPERATING_SYSTEMS, packageSource, RELEASES } from '../../src/settings/matrix';
 
 /** Asserts the one message names the input, the value and what is accepted. */
 function expectInputError(
@@ -34,11 +39,11 @@ describe('defaults', () => {
     const s = settingsFrom({});
     expect(s.mode).toBe('up');
     expect(s.provider).toBe('aws');
-    expect(s.release.id).toBe('2024.1');
-    expect(s.os.id).toBe('ubuntu-24.04');
+    expect(s.release.id).toBe('2026.1');
+    expect(s.os.id).toBe('ubuntu-26.04');
     expect(s.topology).toBe('minimal');
     expect(s.computeCount).toBe(1);
-    expect(s.networkDriver).toBe('linuxbridge');
+    expect(s.networkDriver).toBe('openvswitch'); // Gazpacho has no Linux bridge driver
     expect(s.teardown).toBe('always');
     expect(s.lifetimeMinutes).toBe(180);
     expect(s.pingTarget).toBe('8.8.8.8');
@@ -47,6 +52,24 @@ describe('defaults', () => {
     expect(s.smoke).toBe(true);
     expect(s.spot).toBe(false);
     expect(s.tempest).toBe('none');
+  });
+
+  it("defaults to the newest LTS with its own archive's release, as action.yml declares it, proven end to end", () => {
+    const s = settingsFrom({});
+    expect([declaredDefault(Inputs.Os), declaredDefault(Inputs.Release)]).toEqual([s.os.id, s.release.id]);
+    expect(packageSource({ ...s, driver: s.networkDriver })).toBe('distro');
+    const ltsWithOwnRelease = OPERATING_SYSTEMS.filter(
+      (o) => o.family === 'ubuntu' && RELEASES.some((r) => o.releases[r.id] === 'distro'),
+    ).at(-1)!;
+    expect(s.os.id).toBe(ltsWithOwnRelease.id);
+    const proven = JSON.parse(fs.readFileSync(path.join(__dirname, '../../scripts/e2e-proven.json'), 'utf8')) as Array<{
+      os: string;
+      release: string;
+      networkDriver: string;
+    }>;
+    expect(proven).toContainEqual(
+      expect.objectContaining({ os: s.os.id, release: s.release.id, networkDriver: s.networkDriver }),
+    );
   });
 
   it('defaults OS and release to what the local provider can run', () => {
@@ -58,7 +81,7 @@ describe('defaults', () => {
 
   it('gives the entries of one matrix run different default stack ids, and the same entry the same id', () => {
     const a = settingsFrom({ os: 'ubuntu-24.04' }).stackId;
-    const b = settingsFrom({ os: 'rocky-9' }).stackId;
+    const b = settingsFrom({ os: 'rocky-9', release: '2025.1' }).stackId;
     expect(a).not.toBe(b);
     expect(settingsFrom({ os: 'ubuntu-24.04' }).stackId).toBe(a);
     const long = settingsFrom({}, { runId: '123456789012345678', runAttempt: '3', env: {} }).stackId;
@@ -66,8 +89,10 @@ describe('defaults', () => {
   });
 
   it('accepts codenames as aliases and picks openvswitch where linuxbridge is gone', () => {
-    expect(settingsFrom({ release: 'caracal' }).release.id).toBe('2024.1');
-    expect(settingsFrom({ release: 'Dalmatian' }).release.id).toBe('2024.2');
+    expect(settingsFrom({ release: 'caracal', os: 'ubuntu-24.04' }).release.id).toBe('2024.1');
+    expect(settingsFrom({ release: 'Dalmatian', os: 'ubuntu-24.04' }).release.id).toBe('2024.2');
+    expect(settingsFrom({ release: 'Gazpacho' }).release.id).toBe('2026.1');
+    expect(settingsFrom({ release: 'hibiscus' }).release.id).toBe('2026.2');
     const epoxy = settingsFrom({ release: 'epoxy', os: 'ubuntu-24.04' });
     expect(epoxy.release.id).toBe('2025.1');
     expect(epoxy.networkDriver).toBe('openvswitch');

@@ -62,6 +62,36 @@ describe('support matrix', () => {
     );
   });
 
+  it('takes from the Cloud Archive and the OpenStack backports exactly the releases they publish per OS', () => {
+    // What add-apt-repository's cloud-archive map holds (software-properties 0.120.2, resolute-updates)
+    // and what extrepo's data lists per Debian codename (extrepo-offline-data 1.0.7): an entry
+    // neither publishes would fail at its repositories stage.
+    const published: Record<string, { source: string; releases: string[] }> = {
+      'ubuntu-22.04': { source: 'uca', releases: ['zed', '2023.1', '2023.2', '2024.1'] },
+      'ubuntu-24.04': { source: 'uca', releases: ['2024.2', '2025.1', '2025.2', '2026.1'] },
+      'ubuntu-26.04': { source: 'uca', releases: ['2026.2'] },
+      'debian-12': { source: 'osbpo', releases: ['2023.1', '2023.2', '2024.1', '2024.2', '2025.1'] },
+      'debian-13': { source: 'osbpo', releases: ['2025.2', '2026.1', '2026.2'] },
+    };
+    for (const [os, { source, releases }] of Object.entries(published))
+      expect([
+        os,
+        releasesFor(osOf(os))
+          .filter((r) => osOf(os).releases[r.id] === source)
+          .map((r) => r.id),
+      ]).toEqual([os, releases]);
+    expect(releasesFor(osOf('ubuntu-24.04')).map((r) => r.id)).toEqual([
+      '2024.1',
+      '2024.2',
+      '2025.1',
+      '2025.2',
+      '2026.1',
+    ]);
+    expect(unsupportedReason({ os: osOf('ubuntu-24.04'), release: rel('2026.2'), driver: 'openvswitch' })).toMatch(
+      /Ubuntu 24\.04 LTS has no packages for OpenStack 2026\.2/,
+    );
+  });
+
   it("finds each new OS's official image: Debian's and Canonical's owners and name patterns", () => {
     expect(osOf('debian-13').ami).toEqual({ owner: '136693071363', namePattern: 'debian-13-amd64-*' });
     expect(osOf('debian-13').sshUser).toBe('admin');

@@ -204,11 +204,14 @@ describe('checks, tags and lifetime', () => {
 describe('what providers, stages, fix and checks read from the Plan instead of Settings', () => {
   it('carries the image, spot and ingress the EC2 provider needs', () => {
     const p = planFor({ ami: 'ami-0123456789abcdef0', spot: 'true', 'allowed-cidrs': '198.51.100.0/24 192.0.2.7/32' });
-    expect(p.image).toEqual({ ami: 'ami-0123456789abcdef0', query: findOs('ubuntu-24.04')!.ami });
+    expect(p.image).toEqual({ ami: 'ami-0123456789abcdef0', query: findOs('ubuntu-26.04')!.ami });
     expect(p.spot).toBe(true);
     expect(p.ingress.allowedCidrs).toEqual(['198.51.100.0/24', '192.0.2.7/32']);
     const d = planFor({ os: 'debian-12', release: 'zed' });
     expect(d.image).toEqual({ query: { owner: '136693071363', namePattern: 'debian-12-amd64-*' } });
+    expect(planFor({ os: 'debian-13', release: '2025.1' }).image).toEqual({
+      query: { owner: '136693071363', namePattern: 'debian-13-amd64-*' },
+    });
     expect(d.spot).toBe(false);
     expect(d.ingress.allowedCidrs).toEqual([]);
   });

@@ -156,7 +156,7 @@ describe('renderSummary', () => {
 
   it('shows the environment: release, OS, topology, region, nodes with addresses, endpoints', () => {
     expect(md).toContain('## openstack-on-aws: stack `sum1` — smoke ❌ failed');
-    expect(md).toContain('| 2024.1 (caracal) | Ubuntu 24.04');
+    expect(md).toContain('| 2026.1 (gazpacho) | Ubuntu 26.04 LTS | minimal | Neutron openvswitch |');
     expect(md).toContain('| minimal | Neutron');
     expect(md).toContain('aws us-east-1');
     expect(md).toMatch(

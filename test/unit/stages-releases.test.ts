@@ -1,14 +1,25 @@
-// lib.sh under real bash for the current releases × OSes (Debian 13 + Epoxy, Ubuntu 26.04 +
-// Gazpacho, Ubuntu 24.04 + Caracal, and the Cloud Archive / backports cells next to them): the
-// package and unit names each takes, the config-drive tool on compute nodes, and the Open vSwitch
-// datapath choice with its userspace pieces (bridges, userspace TSO, the VXLAN endpoint on br-mgmt),
-// the latter with small stand-ins for ovs-vsctl, ip, systemctl and modprobe that record their calls.
+// lib.sh under real bash for every combination the matrix supports (OS × release × network driver,
+// derived from src/settings/matrix.ts, so a new cell is covered the day it is added): the package and
+// unit names each takes, the repository each package source sets up, the config-drive tool on compute
+// nodes; then the current releases' own paths (Debian 13 + Epoxy, Ubuntu 26.04 + Gazpacho, Ubuntu
+// 24.04 + Caracal) and the Open vSwitch datapath choice with its userspace pieces (bridges, userspace
+// TSO, the VXLAN endpoint on br-mgmt), the latter with small stand-ins for ovs-vsctl, ip, systemctl and
+// modprobe that record their calls.
 
 import { spawnSync } from 'child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import { join } from 'path';
-import { findOs, findRelease, OPERATING_SYSTEMS, packageSource, releasesFor } from '../../src/settings/matrix';
+import {
+  findOs,
+  findRelease,
+  NETWORK_DRIVERS,
+  OPERATING_SYSTEMS,
+  packageSource,
+  releasesFor,
+  unsupportedReason,
+} from '../../src/settings/matrix';
+import { settingsFrom } from '../helpers/inputs';
 import { stageLibText } from '../helpers/stage-lib';
 
 const LIB = join(__dirname, '../../src/stages/lib.sh');
@@ -34,58 +45,124 @@ function run(snippet: string, settings: Record<string, string>, bin?: string) {
   return { code: r.status, out: r.stdout, err: r.stderr };
 }
 
-/** Settings as the runner writes them for one cell of the matrix. */
+/** Settings as the runner writes them for one cell of the matrix (the inputs' own validation passes it). */
 function cell(os: string, release: string, driver = 'openvswitch'): Record<string, string> {
-  const o = findOs(os)!;
-  const r = findRelease(release)!;
+  const s = settingsFrom({ os, release, 'network-driver': driver });
   return {
-    OS_ID: o.id,
-    OS_FAMILY: o.family,
-    OS_CODENAME: o.codename ?? '',
-    RELEASE_ID: r.id,
-    RELEASE_CODENAME: r.codename,
-    PACKAGE_SOURCE: packageSource({ os: o, release: r, driver: 'openvswitch' }),
-    NETWORK_DRIVER: driver,
+    OS_ID: s.os.id,
+    OS_FAMILY: s.os.family,
+    OS_CODENAME: s.os.codename ?? '',
+    RELEASE_ID: s.release.id,
+    RELEASE_CODENAME: s.release.codename,
+    PACKAGE_SOURCE: packageSource({ ...s, driver: s.networkDriver }),
+    NETWORK_DRIVER: s.networkDriver,
     VIRT_TYPE: 'qemu',
   };
 }
 
+/** Every combination the matrix supports: each OS's releases with each driver Neutron has there. */
+const COMBINATIONS = OPERATING_SYSTEMS.flatMap((os) =>
+  releasesFor(os).flatMap((release) =>
+    NETWORK_DRIVERS.filter((driver) => unsupportedReason({ os, release, driver }) === undefined).map(
+      (driver) => [os.id, release.id, driver] as const,
+    ),
+  ),
+);
+
 const words = (s: string) => s.trim().split(/\s+/);
+/** What the stand-ins recorded, one call a line. */
+const calls = () => (existsSync(join(dir, 'calls')) ? readFileSync(join(dir, 'calls'), 'utf8') : '');
 
 beforeEach(() => {
   dir = mkdtempSync(join(tmpdir(), 'ooa-releases-'));
 });
 afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
-describe('every Debian and Ubuntu cell of the matrix', () => {
-  const cells = OPERATING_SYSTEMS.filter((o) => o.family !== 'rhel').flatMap((o) =>
-    releasesFor(o).map((r) => [o.id, r.id] as const),
-  );
+describe('every combination of the matrix', () => {
+  test('is every OS, every release each supports, and both drivers where Neutron still has Linux bridge', () => {
+    expect(new Set(COMBINATIONS.map(([os]) => os))).toEqual(new Set(OPERATING_SYSTEMS.map((o) => o.id)));
+    for (const o of OPERATING_SYSTEMS)
+      expect([...new Set(COMBINATIONS.filter(([os]) => os === o.id).map(([, r]) => r))]).toEqual(
+        releasesFor(o).map((r) => r.id),
+      );
+    const has = (os: string, release: string, driver: string) =>
+      COMBINATIONS.some((c) => c.join(' ') === [os, release, driver].join(' '));
+    // The new cells, each with the one driver Neutron has there.
+    for (const [os, release] of [
+      ['ubuntu-26.04', '2026.1'],
+      ['ubuntu-26.04', '2026.2'],
+      ['debian-13', '2025.1'],
+      ['debian-13', '2026.2'],
+      ['ubuntu-24.04', '2026.1'],
+    ]) {
+      expect(has(os, release, 'openvswitch')).toBe(true);
+      expect(has(os, release, 'linuxbridge')).toBe(false);
+    }
+    expect(has('ubuntu-24.04', '2024.1', 'linuxbridge') && has('ubuntu-24.04', '2024.1', 'openvswitch')).toBe(true);
+    expect(has('centos-7', 'rocky', 'linuxbridge')).toBe(true);
+  });
 
-  test.each(cells)('%s + %s: lib.sh knows the release and names packages and units for every component', (os, rel) => {
-    const components = [
-      'tools',
-      'mariadb',
-      'keystone',
-      'glance',
-      'placement',
-      'nova-controller',
-      'nova-compute',
-      'neutron-server',
-      'neutron-agent',
-      'horizon',
-      'cinder-controller',
-      'swift-storage',
-    ];
+  const components = [
+    'tools',
+    'mariadb',
+    'keystone',
+    'glance',
+    'placement',
+    'nova-controller',
+    'nova-compute',
+    'neutron-server',
+    'neutron-agent',
+    'horizon',
+    'cinder-controller',
+    'swift-storage',
+  ];
+
+  test.each(COMBINATIONS)('%s + %s + %s: lib.sh names packages and units for every component', (os, rel, driver) => {
     const r = run(
       components.map((c) => `echo "${c}: $(pkgs ${c}) | $(units ${c} 2>/dev/null || true)"`).join('; '),
-      cell(os, rel),
+      cell(os, rel, driver),
     );
     expect(r.err).not.toMatch(/lib\.sh|ERROR|unknown/);
     expect(r.code).toBe(0);
     for (const c of components) expect(r.out).toMatch(new RegExp(`^${c}: \\S`, 'm'));
-    // Config drives: Nova calls genisoimage on the compute node; no package pulls it in.
-    expect(r.out).toMatch(/^nova-compute: .*\bgenisoimage\b/m);
+    // The agent of the driver asked for, package and unit.
+    const agent = r.out.match(/^neutron-agent: (.*) \| (.*)$/m)!;
+    expect(agent[1]).toMatch(new RegExp(`\\b(neutron-${driver}-agent|openstack-neutron-${driver})\\b`));
+    expect(agent[2].trim()).toBe(`neutron-${driver}-agent`);
+    // Config drives: Nova calls genisoimage on the compute node; no Debian or Ubuntu package pulls it in.
+    if (findOs(os)!.family !== 'rhel') expect(r.out).toMatch(/^nova-compute: .*\bgenisoimage\b/m);
+  });
+
+  test.each(COMBINATIONS)("%s + %s + %s: repo_setup sets up its package source's repository", (os, rel, driver) => {
+    const settings = cell(os, rel, driver);
+    const codename = findRelease(rel)!.codename;
+    // Stand-ins, defined after lib.sh so they replace the package manager and repository tools.
+    const standIns = [
+      `pkg_install() { echo "pkg_install $*" >>"$CALLS"; }`,
+      'pkg_installed() { return 1; }',
+      `extrepo() { echo "extrepo $*" >>"$CALLS"; }`,
+      `add-apt-repository() { echo "add-apt-repository $*" >>"$CALLS"; }`,
+      `dnf() { echo "dnf $*" >>"$CALLS"; }`,
+    ].join('; ');
+    const r = run(`${standIns}; repo_setup`, settings);
+    expect(r.err).not.toMatch(/lib\.sh|ERROR|not found/);
+    expect(r.code).toBe(0);
+    const made = calls().trim().split('\n').filter(Boolean);
+    const expected: Record<string, () => void> = {
+      distro: () => {
+        expect(r.out).toContain(`ships OpenStack ${codename} itself: no extra repository`);
+        expect(made).toEqual([]);
+      },
+      osbpo: () => expect(made).toEqual(['pkg_install extrepo', `extrepo enable openstack_${codename}`]),
+      uca: () =>
+        expect(made).toEqual([
+          'pkg_install software-properties-common',
+          `add-apt-repository -y cloud-archive:${codename}`,
+        ]),
+      rdo: () => expect(made).toContain(`pkg_install centos-release-openstack-${codename}`),
+      'rdo-vault': () => expect(made).toContain(`pkg_install centos-release-openstack-${codename}`),
+    };
+    expected[settings.PACKAGE_SOURCE]();
   });
 });
 
@@ -217,8 +294,6 @@ esac`,
   );
   return bin;
 }
-
-const calls = () => (existsSync(join(dir, 'calls')) ? readFileSync(join(dir, 'calls'), 'utf8') : '');
 
 describe('Open vSwitch datapath', () => {
   const settings = {

@@ -110,19 +110,21 @@ describe('instance details', () => {
     expect(m.input.CpuOptions).toBeUndefined();
   });
 
+  const bootedImages = (f: FakeEc2) =>
+    new Set(f.calls.filter((c) => c.op === 'RunInstances').map((c) => c.input.ImageId));
+
   it('boots the newest image of the OS owner, or the ami input', async () => {
+    // The default OS, Ubuntu 26.04: the newest resolute amd64 server build of Canonical's, not the
+    // newer arm64 build nor the newer copy under another owner.
     const r = rig();
     await r.up();
-    const images = new Set(r.fake.calls.filter((c) => c.op === 'RunInstances').map((c) => c.input.ImageId));
-    expect(images).toEqual(new Set(['ami-0aaaaaaaaaaaaaaa2']));
+    expect(bootedImages(r.fake)).toEqual(new Set(['ami-0aaaaaaaaaaaaaaa5']));
     const describe = r.fake.calls.find((c) => c.op === 'DescribeImages')!.input;
     expect(describe.Owners).toEqual(['099720109477']);
 
-    const pinned = rig({ [Inputs.Ami]: 'ami-0aaaaaaaaaaaaaaa1' });
+    const pinned = rig({ [Inputs.Ami]: 'ami-0aaaaaaaaaaaaaaa4' });
     await pinned.up();
-    expect(new Set(pinned.fake.calls.filter((c) => c.op === 'RunInstances').map((c) => c.input.ImageId))).toEqual(
-      new Set(['ami-0aaaaaaaaaaaaaaa1']),
-    );
+    expect(bootedImages(pinned.fake)).toEqual(new Set(['ami-0aaaaaaaaaaaaaaa4']));
 
     const debian = rig({ [Inputs.Os]: 'debian-12', [Inputs.Release]: 'zed' });
     await debian.up();
@@ -131,6 +133,20 @@ describe('instance details', () => {
     };
     expect(launch.BlockDeviceMappings[0].DeviceName).toBe('/dev/xvda'); // the image's own root device
     expect((await debian.down()).leftovers).toEqual([]);
+  });
+
+  it.each([
+    // os, release, the image to boot, the owner asked (the fake also holds newer look-alikes)
+    ['ubuntu-24.04', '2024.1', 'ami-0aaaaaaaaaaaaaaa2', '099720109477'],
+    ['ubuntu-26.04', '2026.1', 'ami-0aaaaaaaaaaaaaaa5', '099720109477'],
+    ['debian-12', 'zed', 'ami-0aaaaaaaaaaaaaaa3', '136693071363'],
+    ['debian-13', '2025.1', 'ami-0aaaaaaaaaaaaaaa9', '136693071363'], // not the backports-kernel build
+  ])('finds the official image of %s (with %s)', async (os, release, image, owner) => {
+    const r = rig({ [Inputs.Os]: os, [Inputs.Release]: release });
+    await r.up();
+    expect(bootedImages(r.fake)).toEqual(new Set([image]));
+    expect(r.fake.calls.find((c) => c.op === 'DescribeImages')!.input.Owners).toEqual([owner]);
+    expect((await r.down()).leftovers).toEqual([]);
   });
 
   it('opens the public group to allowed-cidrs when given (not to the runner address)', async () => {
