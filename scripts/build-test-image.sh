@@ -98,6 +98,8 @@ copy_binary /usr/sbin/dropbear
 copy_binary /usr/bin/dropbearkey
 rm -f "$root/bin/blkid"
 copy_binary /sbin/blkid
+# lsblk: Tempest lists the guest's disks with `lsblk -lb --nodeps` in its volume tests.
+copy_binary /usr/bin/lsblk
 
 # Kernel modules by name with what they depend on (modules.dep), decompressed so busybox's modprobe
 # loads them; depmod then writes the subset's own modules.dep.
@@ -128,10 +130,14 @@ for m in "${want[@]}"; do copy_module "$m"; done
 cp "$kmods"/modules.{order,builtin,builtin.modinfo} "$root/lib/modules/$kver/"
 depmod -b "$root" "$kver"
 
+# root's password is empty in shadow (busybox's passwd parser rejects an empty field in passwd):
+# busybox su lets anyone become root without a prompt, dropbear never accepts it for a login.
 cat >"$root/etc/passwd" <<'EOF'
-root::0:0:root:/root:/bin/sh
+root:x:0:0:root:/root:/bin/sh
 ooa:*:1000:1000:OpenStack-on-AWS test user:/home/ooa:/bin/sh
 EOF
+printf 'root::19000:0:99999:7:::\n' >"$root/etc/shadow"
+chmod 0600 "$root/etc/shadow"
 cat >"$root/etc/group" <<'EOF'
 root:x:0:
 ooa:x:1000:
@@ -140,6 +146,7 @@ printf '/bin/sh\n/bin/ash\n' >"$root/etc/shells"
 printf 'passwd: files\ngroup: files\nshadow: files\nhosts: files dns\n' >"$root/etc/nsswitch.conf"
 chmod 0700 "$root/home/ooa/.ssh"
 
+rm -f "$root/bin/sudo" "$root/bin/curl" "$root/bin/mkfs" # never write through a busybox link
 cat >"$root/bin/sudo" <<'EOF'
 #!/bin/sh
 # sudo shim: runs its arguments as root through busybox su (setuid; root's password is empty and
@@ -176,7 +183,17 @@ done
 # timeout, not wget -T: busybox 1.35's wget crashes (SIGSEGV) with -T.
 timeout "$timeout" wget -q -O "$out" "$url" || exit 22
 EOF
-chmod 0755 "$root/bin/sudo" "$root/bin/curl"
+cat >"$root/bin/mkfs" <<'EOF'
+#!/bin/sh
+# mkfs -t TYPE DEVICE (Tempest formats attached volumes so): busybox has the per-type tools only.
+[ "$1" = -t ] || { echo "mkfs: usage: mkfs -t vfat|ext2 DEVICE" >&2; exit 1; }
+case "$2" in
+  vfat|fat|msdos) shift 2; exec mkdosfs "$@" ;;
+  ext2) shift 2; exec mke2fs "$@" ;;
+  *) echo "mkfs: type $2 is not supported here (vfat, ext2)" >&2; exit 1 ;;
+esac
+EOF
+chmod 0755 "$root/bin/sudo" "$root/bin/curl" "$root/bin/mkfs"
 
 cat >"$root/usr/share/udhcpc/default.script" <<'EOF'
 #!/bin/sh
