@@ -103,7 +103,9 @@ copy_binary /usr/bin/lsblk
 
 # Kernel modules by name with what they depend on (modules.dep), decompressed so busybox's modprobe
 # loads them; depmod then writes the subset's own modules.dep.
-want=(virtio_net virtio_blk virtio_pci ata_piix ahci sr_mod isofs vfat nls_cp437 nls_ascii nls_utf8 8021q)
+# The config drive: a CD-ROM on IDE (libvirt's pc machine), SATA (q35) or virtio-scsi, or a vfat disk
+# on virtio-blk; 8021q for Tempest's VLAN checks (loaded on demand by modprobe).
+want=(virtio_net virtio_blk virtio_scsi virtio_pci ata_piix ahci sr_mod sd_mod isofs vfat nls_cp437 nls_ascii nls_utf8 8021q)
 declare -A copied=()
 copy_module() {
   local name="$1" rel dep
@@ -287,7 +289,7 @@ mount -t devtmpfs devtmpfs /dev 2>/dev/null
 mkdir -p /dev/pts
 mount -t devpts -o gid=5,mode=620 devpts /dev/pts
 hostname ooa-test
-for m in virtio_pci virtio_net virtio_blk ata_piix ahci sr_mod isofs vfat nls_cp437 nls_ascii nls_utf8; do
+for m in virtio_pci virtio_net virtio_blk virtio_scsi ata_piix ahci sr_mod sd_mod isofs vfat nls_cp437 nls_ascii nls_utf8; do
   modprobe "$m" 2>/dev/null || echo "ooa-test: module $m did not load"
 done
 # Unprivileged ping (ICMP datagram sockets) for every group.

@@ -194,6 +194,7 @@ describeIfQemu('the local test image under QEMU', () => {
     });
     it('gets a DHCP lease, prints a login line on the serial console and speaks real SSH on 22', async () => {
       expect(vm.consoleLog()).toMatch(/lease of 10\.0\.2\.15 obtained/);
+      expect(vm.consoleLog()).not.toMatch(/module \S+ did not load/);
       expect(vm.consoleLog()).toMatch(new RegExp(`^${HOSTNAME} login: `, 'm'));
       expect(await banner(vm.port)).toMatch(/^SSH-2\.0-dropbear/);
     });
