@@ -7,8 +7,8 @@
 # The disk is one FAT file system without a partition table (a "superfloppy"; SeaBIOS boots its boot
 # sector): syslinux, Debian's own kernel from the linux-image-amd64 package, and a busybox initramfs
 # whose /init, as PID 1:
-#   - loads the virtio NIC/disk, IDE/AHCI CD-ROM, iso9660 and vfat drivers (what QEMU/libvirt attach
-#     a config drive with), brings eth0 up with udhcpc (address, router, MTU, static routes, DNS);
+#   - loads the virtio NIC/disk/SCSI, IDE/AHCI CD-ROM, iso9660 and vfat drivers (what QEMU/libvirt
+#     attach a config drive with), brings eth0 up with udhcpc (address, router, MTU, static routes, DNS);
 #   - reads the instance's public SSH key and hostname from the config drive (label config-2,
 #     openstack/latest/meta_data.json) or else from the metadata service at 169.254.169.254
 #     (OpenStack JSON first, then the EC2-style paths);
@@ -18,12 +18,13 @@
 #
 # The login: user `ooa` (uid 1000, shell /bin/sh, home /home/ooa, key in ~/.ssh/authorized_keys);
 # src/smoke/test-image.ts exports the name for the TypeScript side. `sudo CMD...` runs CMD as root:
-# a shim over busybox `su` (busybox is setuid root and drops root for every applet but su; root has an
-# empty password, which dropbear never accepts for a login). A real sudo would need PAM and its
+# a shim over busybox `su` (busybox is setuid root and drops root for every applet not marked as
+# needing it, such as sh; root's password is empty, which dropbear never accepts for a login). A real sudo would need PAM and its
 # dlopen'ed modules; the shim is a few lines and the image's only user may do everything anyway.
 # `curl` is a shim over busybox wget for the way Tempest uses it (`curl [-s] [-f] URL`, prints the
 # body): a real curl pulls ~30 shared libraries (TLS, HTTP/2, LDAP, Kerberos) into a tiny image.
-# blkid is util-linux's (Tempest runs `blkid -L config-2 -o device`, which busybox's lacks).
+# blkid and lsblk are util-linux's (Tempest runs `blkid -L config-2 -o device` and `lsblk -lb
+# --nodeps`, which busybox lacks); `mkfs -t vfat|ext2` is a shim over busybox's mkdosfs/mke2fs.
 # Needs root for apt-get only when a tool is missing (see `tools` below). Rebuilds only when the
 # kernel package or this script changes (both are in the cache key).
 set -euo pipefail
