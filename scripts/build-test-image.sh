@@ -19,8 +19,9 @@
 # The login: user `ooa` (uid 1000, shell /bin/sh, home /home/ooa, key in ~/.ssh/authorized_keys);
 # src/smoke/test-image.ts exports the name for the TypeScript side. `sudo CMD...` runs CMD as root:
 # a shim over busybox `su` (busybox is setuid root and drops root for every applet not marked as
-# needing it, such as sh; root's password is empty, which dropbear never accepts for a login). A real sudo would need PAM and its
-# dlopen'ed modules; the shim is a few lines and the image's only user may do everything anyway.
+# needing it, such as sh; root's password is empty, which dropbear never accepts for a login).
+# A real sudo would need PAM and its dlopen'ed modules; the shim is a few lines, and the image's
+# only user may do everything anyway.
 # `curl` is a shim over busybox wget for the way Tempest uses it (`curl [-s] [-f] URL`, prints the
 # body): a real curl pulls ~30 shared libraries (TLS, HTTP/2, LDAP, Kerberos) into a tiny image.
 # blkid and lsblk are util-linux's (Tempest runs `blkid -L config-2 -o device` and `lsblk -lb
