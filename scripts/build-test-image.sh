@@ -6,15 +6,33 @@
 #
 # The disk is one FAT file system without a partition table (a "superfloppy"; SeaBIOS boots its boot
 # sector): syslinux, Debian's own kernel from the linux-image-amd64 package, and a busybox initramfs
-# whose /init loads the virtio NIC driver, brings eth0 up with udhcpc, listens on TCP port 22 (so the
-# smoke checks' "instance answers" and the port-forward have something to reach) and prints a
-# "login:" line on the serial console (what Nova's console log check looks for).
-# Needs root for apt-get only when a tool is missing (syslinux, mtools, dosfstools, busybox-static, cpio).
+# whose /init, as PID 1:
+#   - loads the virtio NIC/disk/SCSI, IDE/AHCI CD-ROM, iso9660 and vfat drivers (what QEMU/libvirt
+#     attach a config drive with), brings eth0 up with udhcpc (address, router, MTU, static routes, DNS);
+#   - reads the instance's public SSH key and hostname from the config drive (label config-2,
+#     openstack/latest/meta_data.json) or else from the metadata service at 169.254.169.254
+#     (OpenStack JSON first, then the EC2-style paths);
+#   - generates SSH host keys (ed25519, ecdsa) and starts dropbear (Debian's dropbear-bin) on TCP 22,
+#     public-key logins only, no root login;
+#   - prints "<hostname> login:" on the serial console (what Nova's console log check looks for).
+#
+# The login: user `ooa` (uid 1000, shell /bin/sh, home /home/ooa, key in ~/.ssh/authorized_keys);
+# src/smoke/test-image.ts exports the name for the TypeScript side. `sudo CMD...` runs CMD as root:
+# a shim over busybox `su` (busybox is setuid root and drops root for every applet not marked as
+# needing it, such as sh; root's password is empty, which dropbear never accepts for a login).
+# A real sudo would need PAM and its dlopen'ed modules; the shim is a few lines, and the image's
+# only user may do everything anyway.
+# `curl` is a shim over busybox wget for the way Tempest uses it (`curl [-s] [-f] URL`, prints the
+# body): a real curl pulls ~30 shared libraries (TLS, HTTP/2, LDAP, Kerberos) into a tiny image.
+# blkid and lsblk are util-linux's (Tempest runs `blkid -L config-2 -o device` and `lsblk -lb
+# --nodeps`, which busybox lacks); `mkfs -t vfat|ext2` is a shim over busybox's mkdosfs/mke2fs.
+# Needs root for apt-get only when a tool is missing (see `tools` below). Rebuilds only when the
+# kernel package or this script changes (both are in the cache key).
 set -euo pipefail
 
 out_dir="${1:-build/test-image}"
 image="$out_dir/ooa-test-disk.img"
-tools=(syslinux syslinux-common mtools dosfstools busybox-static cpio)
+tools=(syslinux syslinux-common mtools dosfstools busybox-static cpio dropbear-bin util-linux kmod)
 
 log() { printf 'build-test-image: %s\n' "$*" >&2; }
 
@@ -28,82 +46,293 @@ if ((${#missing[@]})); then
     { apt-get update -q >&2 && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}" >&2; }
 fi
 
+# Debian's kernel: the package linux-image-amd64 depends on, fetched (not installed) with apt.
+kpkg="$(apt-cache depends linux-image-amd64 2>/dev/null | awk '/Depends: linux-image-[0-9]/ {print $2; exit}')"
+[[ -n "$kpkg" ]] || { log "apt knows no linux-image-amd64 (run apt-get update)"; exit 1; }
+cache_key="$kpkg $(sha256sum "${BASH_SOURCE[0]}" | cut -d' ' -f1)"
+if [[ -f "$out_dir/.cache-key" && "$(cat "$out_dir/.cache-key")" == "$cache_key" && -f "$image" ]]; then
+  log "up to date ($kpkg, same script)"
+  printf '%s\n' "$(cd "$out_dir" && pwd)/$(basename "$image")"
+  exit 0
+fi
+
 mkdir -p "$out_dir"
 work="$(mktemp -d "${TMPDIR:-/tmp}/ooa-test-image.XXXXXX")"
 trap 'rm -rf "$work"' EXIT
 
-# Debian's kernel: the package linux-image-amd64 depends on, fetched (not installed) with apt.
-kpkg="$(apt-cache depends linux-image-amd64 2>/dev/null | awk '/Depends: linux-image-[0-9]/ {print $2; exit}')"
-[[ -n "$kpkg" ]] || { log "apt knows no linux-image-amd64 (run apt-get update)"; exit 1; }
-if [[ -f "$out_dir/.kernel" && "$(cat "$out_dir/.kernel")" == "$kpkg" && -f "$image" ]]; then
-  log "up to date ($kpkg)"
-  printf '%s\n' "$(cd "$out_dir" && pwd)/$(basename "$image")"
-  exit 0
-fi
 log "kernel package $kpkg"
 (cd "$work" && apt-get download -q "$kpkg" >&2)
 dpkg-deb -x "$work"/linux-image-*.deb "$work/kernel"
 kver="$(basename "$(ls -d "$work"/kernel/lib/modules/*)")"
 vmlinuz="$work/kernel/boot/vmlinuz-$kver"
-moddir="$work/kernel/lib/modules/$kver/kernel"
+kmods="$work/kernel/lib/modules/$kver"
+depmod -b "$work/kernel" "$kver" # the package ships no modules.dep (its postinst writes it)
 
-# The initramfs: busybox, the virtio NIC driver and what it needs (Debian builds them as modules).
 root="$work/initramfs"
-mkdir -p "$root"/{bin,sbin,etc,proc,sys,dev,tmp,run,lib/modules,usr/share/udhcpc}
+mkdir -p "$root"/{bin,usr,etc,proc,sys,dev,tmp,run,mnt,root,var/log,home/ooa/.ssh,usr/share/udhcpc}
+mkdir -p "$root/lib/modules/$kver" "$root/etc/dropbear"
+ln -s ../run "$root/var/run"
+chmod 1777 "$root/tmp"
+chmod 0700 "$root/root"
+
+# Copies a host binary into the initramfs at the same path, with every shared library ldd names
+# (and the dynamic loader), so it runs there as it does here.
+copy_binary() {
+  local bin="$1" lib
+  install -D -m 0755 "$bin" "$root$bin"
+  while read -r lib; do
+    [[ -e "$root$lib" ]] || install -D -m 0755 "$(readlink -f "$lib")" "$root$lib"
+  done < <(ldd "$bin" | grep -o '/[^ ]*' | sort -u)
+}
+
+# Busybox with every applet (CirrOS, the image Tempest knows, is busybox too); setuid so that its
+# `su` works for the sudo shim (busybox drops root for every applet not marked as needing it).
 cp /bin/busybox "$root/bin/busybox"
-for applet in sh mount insmod ip udhcpc nc httpd hostname sleep cat echo poweroff ifconfig route seq; do
-  ln -sf busybox "$root/bin/$applet"
+chmod 4755 "$root/bin/busybox"
+for applet in $(/bin/busybox --list); do
+  [[ -e "$root/bin/$applet" ]] || ln -s busybox "$root/bin/$applet"
 done
-# Debian builds even the virtio PCI transport as modules; busybox insmod resolves no dependencies,
-# so /init loads the list twice (whatever failed for a missing symbol loads on the second pass).
-mods=(drivers/virtio/virtio_ring.ko drivers/virtio/virtio.ko drivers/virtio/virtio_pci_modern_dev.ko
-  drivers/virtio/virtio_pci_legacy_dev.ko drivers/virtio/virtio_pci.ko net/core/failover.ko
-  drivers/net/net_failover.ko drivers/net/virtio_net.ko)
-for mod in "${mods[@]}"; do
-  for f in "$moddir/$mod" "$moddir/$mod.xz"; do
-    [[ -f "$f" ]] || continue
-    if [[ "$f" == *.xz ]]; then xz -dc "$f" >"$root/lib/modules/$(basename "$mod")"; else cp "$f" "$root/lib/modules/"; fi
+# One bin directory; the others point at it (relative links: copy_binary writes through them).
+ln -s bin "$root/sbin"
+ln -s ../bin "$root/usr/bin"
+ln -s ../bin "$root/usr/sbin"
+copy_binary /usr/sbin/dropbear
+copy_binary /usr/bin/dropbearkey
+rm -f "$root/bin/blkid"
+copy_binary /sbin/blkid
+# lsblk: Tempest lists the guest's disks with `lsblk -lb --nodeps` in its volume tests.
+copy_binary /usr/bin/lsblk
+
+# Kernel modules by name with what they depend on (modules.dep), decompressed so busybox's modprobe
+# loads them; depmod then writes the subset's own modules.dep.
+# The config drive: a CD-ROM on IDE (libvirt's pc machine), SATA (q35) or virtio-scsi, or a vfat disk
+# on virtio-blk; 8021q for Tempest's VLAN checks (loaded on demand by modprobe).
+want=(virtio_net virtio_blk virtio_scsi virtio_pci ata_piix ahci sr_mod sd_mod isofs vfat nls_cp437 nls_ascii nls_utf8 8021q)
+declare -A copied=()
+copy_module() {
+  local name="$1" rel dep
+  rel="$(awk -v n="$name" -F: '{ f = $1; sub(/.*\//, "", f); sub(/\.ko(\.[a-z]+)?$/, "", f); gsub(/-/, "_", f); if (f == n) { print $1; exit } }' "$kmods/modules.dep")"
+  if [[ -z "$rel" ]]; then
+    grep -qw "$name" "$kmods/modules.builtin" || { log "kernel $kver has no module $name"; exit 1; }
+    return 0
+  fi
+  [[ -n "${copied[$rel]:-}" ]] && return 0
+  copied[$rel]=1
+  mkdir -p "$root/lib/modules/$kver/$(dirname "$rel")"
+  case "$rel" in
+    *.xz) xz -dc "$kmods/$rel" >"$root/lib/modules/$kver/${rel%.xz}" ;;
+    *.zst) zstd -qdc "$kmods/$rel" >"$root/lib/modules/$kver/${rel%.zst}" ;;
+    *) cp "$kmods/$rel" "$root/lib/modules/$kver/$rel" ;;
+  esac
+  for dep in $(awk -v r="$rel" -F': *' '$1 == r { print $2 }' "$kmods/modules.dep" | tr ' ' '\n'); do
+    dep="${dep##*/}"
+    dep="${dep%%.ko*}"
+    copy_module "${dep//-/_}"
   done
+}
+for m in "${want[@]}"; do copy_module "$m"; done
+cp "$kmods"/modules.{order,builtin,builtin.modinfo} "$root/lib/modules/$kver/"
+depmod -b "$root" "$kver"
+
+# root's password is empty in shadow (busybox's passwd parser rejects an empty field in passwd):
+# busybox su lets anyone become root without a prompt, dropbear never accepts it for a login.
+cat >"$root/etc/passwd" <<'EOF'
+root:x:0:0:root:/root:/bin/sh
+ooa:*:1000:1000:OpenStack-on-AWS test user:/home/ooa:/bin/sh
+EOF
+printf 'root::19000:0:99999:7:::\n' >"$root/etc/shadow"
+chmod 0600 "$root/etc/shadow"
+cat >"$root/etc/group" <<'EOF'
+root:x:0:
+ooa:x:1000:
+EOF
+printf '/bin/sh\n/bin/ash\n' >"$root/etc/shells"
+printf 'passwd: files\ngroup: files\nshadow: files\nhosts: files dns\n' >"$root/etc/nsswitch.conf"
+chmod 0700 "$root/home/ooa/.ssh"
+
+rm -f "$root/bin/sudo" "$root/bin/curl" "$root/bin/mkfs" # never write through a busybox link
+cat >"$root/bin/sudo" <<'EOF'
+#!/bin/sh
+# sudo shim: runs its arguments as root through busybox su (setuid; root's password is empty and
+# dropbear refuses it for logins). The options Tempest and people pass are accepted and ignored.
+while [ $# -gt 0 ]; do
+  case "$1" in
+    -n|-E|-H|-S|-i|-s|--) shift ;;
+    -u) [ "$2" = root ] || { echo "sudo: only root is known here" >&2; exit 1; }; shift 2 ;;
+    -*) echo "sudo: option $1 is not supported by this image's shim" >&2; exit 1 ;;
+    *) break ;;
+  esac
 done
+[ $# -gt 0 ] || set -- /bin/sh
+if [ "$(id -u)" = 0 ]; then exec "$@"; fi
+cmd=""
+for a in "$@"; do cmd="$cmd '$(printf '%s' "$a" | sed "s/'/'\\\\''/g")'"; done
+exec su root -c "$cmd"
+EOF
+cat >"$root/bin/curl" <<'EOF'
+#!/bin/sh
+# curl shim over busybox wget for Tempest's use (`curl [-s] [-f] [-m SECONDS] [-o FILE] URL`): prints
+# the body; fails (exit 22, like curl -f) on an HTTP or connection error.
+out=- timeout=30 url=""
+while [ $# -gt 0 ]; do
+  case "$1" in
+    -s|-S|-f|-L|-sS|-fsS|-sf|-fs|-sL|-fsSL|--silent|--fail|--location|--show-error) shift ;;
+    -m|--max-time|--connect-timeout) timeout="${2%%.*}"; shift 2 ;;
+    -o|--output) out="$2"; shift 2 ;;
+    -*) echo "curl: option $1 is not supported by this image's shim (busybox wget)" >&2; exit 2 ;;
+    *) url="$1"; shift ;;
+  esac
+done
+[ -n "$url" ] || { echo "curl: no URL given" >&2; exit 2; }
+# timeout, not wget -T: busybox 1.35's wget crashes (SIGSEGV) with -T.
+timeout "$timeout" wget -q -O "$out" "$url" || exit 22
+EOF
+cat >"$root/bin/mkfs" <<'EOF'
+#!/bin/sh
+# mkfs -t TYPE DEVICE (Tempest formats attached volumes so): busybox has the per-type tools only.
+[ "$1" = -t ] || { echo "mkfs: usage: mkfs -t vfat|ext2 DEVICE" >&2; exit 1; }
+case "$2" in
+  vfat|fat|msdos) shift 2; exec mkdosfs "$@" ;;
+  ext2) shift 2; exec mke2fs "$@" ;;
+  *) echo "mkfs: type $2 is not supported here (vfat, ext2)" >&2; exit 1 ;;
+esac
+EOF
+chmod 0755 "$root/bin/sudo" "$root/bin/curl" "$root/bin/mkfs"
+
 cat >"$root/usr/share/udhcpc/default.script" <<'EOF'
 #!/bin/sh
-# udhcpc hook: apply the lease (address, router) to the interface.
+# udhcpc hook: apply the lease (address, router, MTU, classless static routes, DNS) to the interface.
 case "$1" in
   bound|renew)
     ip addr flush dev "$interface"
+    [ -n "$mtu" ] && ip link set dev "$interface" mtu "$mtu"
     ip addr add "$ip/${mask:-24}" dev "$interface"
+    # staticroutes: "dest/len gateway dest/len gateway ..." (Neutron sends the metadata route so).
+    set -- $staticroutes
+    while [ $# -ge 2 ]; do
+      if [ "$2" = 0.0.0.0 ]; then ip route replace "$1" dev "$interface"; else ip route replace "$1" via "$2" dev "$interface"; fi
+      shift 2
+    done
     [ -n "$router" ] && ip route replace default via "${router%% *}" dev "$interface"
+    : >/etc/resolv.conf
+    for d in $dns; do echo "nameserver $d" >>/etc/resolv.conf; done
+    [ -n "$domain" ] && echo "search $domain" >>/etc/resolv.conf
     ;;
 esac
 exit 0
 EOF
 chmod 0755 "$root/usr/share/udhcpc/default.script"
-cat >"$root/init" <<'EOF'
+
+cat >"$root/bin/ooa-metadata" <<'EOF'
 #!/bin/sh
-# PID 1 of the test instance: network up by DHCP, a TCP listener on 22, a login prompt on the console.
+# Prints the instance's metadata as lines "hostname NAME" and "key PUBLIC-KEY", from the config drive
+# (label config-2) or else the metadata service. Used once by /init.
+
+# String values of one JSON object member (e.g. public_keys: {"name": "ssh-ed25519 AAA…\n"}), or of
+# a top-level string member (hostname). Enough JSON for Nova's meta_data.json, which has no nesting
+# inside these two members.
+json_keys() { tr -d '\n' | grep -o '"public_keys": *{[^}]*}' | grep -o ': *"[^"]*"' | sed 's/^: *"//; s/"$//; s/\\n$//; s#\\/#/#g'; }
+json_string() { tr -d '\n' | grep -o "\"$1\": *\"[^\"]*\"" | head -n1 | sed 's/^[^:]*: *"//; s/"$//'; }
+
+from_json() {
+  h="$(json_string hostname <"$1")"
+  [ -n "$h" ] || h="$(json_string name <"$1")"
+  [ -n "$h" ] && echo "hostname $h"
+  json_keys <"$1" | sed 's/^/key /'
+}
+
+# The CD-ROM may still be probing right after its driver loaded: look a few times.
+dev=""
+for i in 1 2 3 4 5 6; do
+  dev="$(blkid -L config-2 2>/dev/null)" && [ -n "$dev" ] && break
+  sleep 0.5
+done
+if [ -n "$dev" ]; then
+  mkdir -p /run/config-drive
+  if mount -o ro "$dev" /run/config-drive 2>/dev/null; then
+    if [ -f /run/config-drive/openstack/latest/meta_data.json ]; then
+      echo "source config drive $dev" >&2
+      from_json /run/config-drive/openstack/latest/meta_data.json
+      umount /run/config-drive
+      exit 0
+    fi
+    umount /run/config-drive
+  fi
+fi
+md=http://169.254.169.254
+for i in $(seq 1 10); do
+  if timeout 5 wget -q -O /run/meta_data.json "$md/openstack/latest/meta_data.json" 2>/dev/null; then
+    echo "source metadata service (OpenStack)" >&2
+    from_json /run/meta_data.json
+    exit 0
+  fi
+  if key="$(timeout 5 wget -q -O - "$md/latest/meta-data/public-keys/0/openssh-key" 2>/dev/null)"; then
+    echo "source metadata service (EC2)" >&2
+    h="$(timeout 5 wget -q -O - "$md/latest/meta-data/hostname" 2>/dev/null)" && echo "hostname $h"
+    echo "key $key"
+    exit 0
+  fi
+  sleep 2
+done
+echo "no config drive and no metadata service" >&2
+exit 1
+EOF
+chmod 0755 "$root/bin/ooa-metadata"
+
+cat >"$root/init" <<EOF
+#!/bin/sh
+# PID 1 of the test instance: drivers, DHCP, metadata (key, hostname), dropbear on 22, login prompt.
+kver=$kver
+EOF
+cat >>"$root/init" <<'EOF'
 mount -t proc proc /proc
 mount -t sysfs sysfs /sys
 mount -t devtmpfs devtmpfs /dev 2>/dev/null
+mkdir -p /dev/pts
+mount -t devpts -o gid=5,mode=620 devpts /dev/pts
 hostname ooa-test
-for pass in 1 2; do
-  for m in virtio_ring virtio virtio_pci_modern_dev virtio_pci_legacy_dev virtio_pci failover net_failover virtio_net; do
-    [ -f /lib/modules/$m.ko ] && insmod /lib/modules/$m.ko 2>/dev/null
-  done
+for m in virtio_pci virtio_net virtio_blk virtio_scsi ata_piix ahci sr_mod sd_mod isofs vfat nls_cp437 nls_ascii nls_utf8; do
+  modprobe "$m" 2>/dev/null || echo "ooa-test: module $m did not load"
 done
-# The NIC appears asynchronously after its driver loads.
-for i in $(seq 1 20); do ip link show eth0 >/dev/null 2>&1 && break; sleep 0.2; done
+# Unprivileged ping (ICMP datagram sockets) for every group.
+echo "0 2147483647" >/proc/sys/net/ipv4/ping_group_range
+# The NIC and the CD-ROM appear asynchronously after their drivers load.
+for i in $(seq 1 25); do ip link show eth0 >/dev/null 2>&1 && break; sleep 0.2; done
 ip link set lo up
 ip link set eth0 up
-udhcpc -i eth0 -t 10 -T 2 -n -q -s /usr/share/udhcpc/default.script || echo "ooa-test: no DHCP lease on eth0"
+udhcpc -i eth0 -t 10 -T 2 -n -O mtu -O staticroutes -p /var/run/udhcpc.eth0.pid \
+  -s /usr/share/udhcpc/default.script || echo "ooa-test: no DHCP lease on eth0"
 ip -4 addr show eth0
-# Answers every connection on 22 with an SSH-looking banner, forever, in the background.
-( while true; do echo "SSH-2.0-ooa-test-image" | nc -l -p 22 >/dev/null 2>&1 || sleep 1; done ) &
+
+if ooa-metadata >/run/metadata 2>/run/metadata.log; then
+  h="$(sed -n 's/^hostname //p' /run/metadata | head -n1)"
+  [ -n "$h" ] && hostname "$h"
+  sed -n 's/^key //p' /run/metadata >/home/ooa/.ssh/authorized_keys
+else
+  echo "ooa-test: no metadata: nobody can log in"
+fi
+sed 's/^/ooa-test: metadata: /' /run/metadata.log
+echo "ooa-test: $(wc -l </home/ooa/.ssh/authorized_keys 2>/dev/null || echo 0) authorized key(s) for ooa"
+printf '127.0.0.1 localhost\n127.0.1.1 %s\n' "$(hostname)" >/etc/hosts
+chown -R 1000:1000 /home/ooa
+chmod 0755 /home/ooa
+chmod 0700 /home/ooa/.ssh
+chmod 0600 /home/ooa/.ssh/authorized_keys 2>/dev/null
+
+# Host keys of this boot (first boot: the disk is read-only), fingerprints on the console as
+# cloud-init prints them.
+for t in ed25519 ecdsa; do
+  dropbearkey -t "$t" -f "/etc/dropbear/dropbear_${t}_host_key" 2>/dev/null | grep -i fingerprint | sed "s/^/ooa-test: host key $t /"
+done
+# -s: no passwords; -w: no root login; -F -E: foreground, log to a file.
+dropbear -F -E -s -w -p 22 -r /etc/dropbear/dropbear_ed25519_host_key -r /etc/dropbear/dropbear_ecdsa_host_key \
+  2>>/var/log/dropbear.log &
 echo
-echo "ooa-test login: "
+echo "$(hostname) login: "
 while true; do sleep 3600; done
 EOF
 chmod 0755 "$root/init"
-(cd "$root" && find . | cpio -o -H newc --quiet | gzip -9) >"$work/initrd.gz"
+(cd "$root" && find . | cpio -o -H newc -R +0:+0 --quiet | gzip -9) >"$work/initrd.gz"
 
 # The disk: FAT over the whole image, syslinux in its boot sector, kernel + initramfs beside it.
 size_kib=$(( ($(stat -c %s "$vmlinuz") + $(stat -c %s "$work/initrd.gz")) / 1024 + 4096 ))
@@ -124,6 +353,7 @@ mcopy -i "$work/disk.img" "$work/initrd.gz" ::initrd.gz
 mcopy -i "$work/disk.img" "$work/syslinux.cfg" ::syslinux.cfg
 syslinux --install "$work/disk.img"
 mv "$work/disk.img" "$image"
-printf '%s\n' "$kpkg" >"$out_dir/.kernel"
-log "built $image ($(du -h "$image" | cut -f1), kernel $kver)"
+rm -f "$out_dir/.kernel"
+printf '%s\n' "$cache_key" >"$out_dir/.cache-key"
+log "built $image ($(du -h "$image" | cut -f1), initramfs $(du -h "$work/initrd.gz" | cut -f1), kernel $kver)"
 printf '%s\n' "$(cd "$out_dir" && pwd)/$(basename "$image")"

@@ -35,6 +35,8 @@ packages=(
   debootstrap        # the local provider's root file system
   apt-cacher-ng      # the package cache the local machines install through
   openvswitch-switch # the Open vSwitch network-fix tests (userspace datapath)
+  qemu-system-x86    # boots the local test image (TCG): test/integration/test-image
+  genisoimage        # the config drive that test boots the image with
 )
 
 # OOA_HOST_TOOLS_ALSO: more packages to require, space-separated (the tests of this script name one
