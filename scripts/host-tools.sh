@@ -35,6 +35,8 @@ packages=(
   debootstrap        # the local provider's root file system
   apt-cacher-ng      # the package cache the local machines install through
   openvswitch-switch # the Open vSwitch network-fix tests (userspace datapath)
+  subunit            # subunit2junitxml: Tempest's results as the controller renders them (tempest-results)
+  python3-junitxml   # what subunit2junitxml writes with
 )
 
 # OOA_HOST_TOOLS_ALSO: more packages to require, space-separated (the tests of this script name one
