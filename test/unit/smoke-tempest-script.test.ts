@@ -24,7 +24,7 @@ const NS = 'qrouter-d6e7f8a9-b0c1-4d2e-9f3a-4b5c6d7e8f9a';
 const stubs: Record<string, string> = {
   tempest: `case "$1" in
   --version) echo "tempest 41.0.0" ;;
-  init) mkdir -p "$2/etc" ;;
+  init) mkdir -p "$2/etc" "$2/logs"; echo '[handler_file]' >"$2/etc/logging.conf" ;; # as Debian's /etc/tempest has
   run)
     { echo "tempest $1"; shift; printf 'arg %s\\n' "$@"; } >>"$CALLS"
     mkdir -p logs; echo "INFO tempest ran" >>logs/tempest.log
@@ -96,6 +96,7 @@ function runScript(extraEnv: Record<string, string>, opts: RunOptions = {}) {
     stdout: r.stdout.toString(),
     stderr: r.stderr.toString(),
     conf: read(conf) ?? '',
+    loggingConf: fs.existsSync(path.join(tempestDir, 'etc/logging.conf')),
     confMode: fs.existsSync(conf) ? fs.statSync(conf).mode & 0o777 : 0,
     exclude: read(path.join(tempestDir, 'exclude.txt')) ?? 'missing',
     junit: read(path.join(tempestDir, 'junit.xml')) ?? '',
@@ -316,6 +317,8 @@ describe('what the log bundle gets (logs/)', () => {
         expect(r.junit).toMatch(/<testsuite errors="0" failures="3" name="" tests="8"/);
         expect(r.logFile('junit.xml')).toBe(r.junit);
         expect(r.logFile('tempest.log')).toContain('INFO tempest ran');
+        // Tempest logs to logs/tempest.log (tempest.conf's log_dir), not through the copied logging.conf
+        expect(r.loggingConf).toBe(false);
         expect(r.logFile('exclude.txt')).toContain('test_credentials_create_get_update_delete # ');
         // the real subunit-stats read the same stream
         expect(r.stdout).toMatch(
