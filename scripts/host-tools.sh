@@ -37,6 +37,8 @@ packages=(
   openvswitch-switch # the Open vSwitch network-fix tests (userspace datapath)
   qemu-system-x86    # boots the local test image (TCG): test/integration/test-image
   genisoimage        # the config drive that test boots the image with
+  subunit            # subunit2junitxml: Tempest's results as the controller renders them (tempest-results)
+  python3-junitxml   # what subunit2junitxml writes with
 )
 
 # OOA_HOST_TOOLS_ALSO: more packages to require, space-separated (the tests of this script name one

@@ -33,6 +33,8 @@ export const Inputs = {
   NetworkFix: 'network-fix',
   ExternalPoolSize: 'external-pool-size',
   FloatingElasticIps: 'floating-elastic-ips',
+  TempestRegex: 'tempest-regex',
+  TempestSshUser: 'tempest-ssh-user',
 } as const;
 export type InputName = (typeof Inputs)[keyof typeof Inputs];
 

@@ -311,7 +311,11 @@ function buildChecks(s: Settings, nodes: PlannedNode[]): PlannedCheck[] {
       },
     );
   }
-  if (s.tempest === 'smoke') checks.push({ id: 'tempest-smoke', description: "Tempest's smoke set" });
+  if (s.tempest === 'smoke')
+    checks.push({
+      id: 'tempest-smoke',
+      description: s.tempestRegex ? `Tempest's tests matching ${s.tempestRegex}` : "Tempest's smoke set",
+    });
   return checks;
 }
 
@@ -391,6 +395,8 @@ export function buildPlan(s: Settings, ctx: PlanContext): Plan {
     imageUrl: s.imageUrl,
     smoke: s.smoke,
     tempest: s.tempest,
+    ...(s.tempestRegex ? { tempestRegex: s.tempestRegex } : {}),
+    ...(s.tempestSshUser ? { tempestSshUser: s.tempestSshUser } : {}),
     teardown: s.teardown,
     warnings: [...s.warnings],
   };

@@ -175,6 +175,10 @@ export interface Plan {
   imageUrl: string;
   smoke: boolean;
   tempest: Settings['tempest'];
+  /** Tempest's selection instead of the smoke set (tempest-regex). */
+  tempestRegex?: string;
+  /** The image's login for Tempest's validation (tempest-ssh-user). */
+  tempestSshUser?: string;
   teardown: Settings['teardown'];
   /** Inputs accepted with a second look (Settings.warnings): the log, the plan and the summary show them. */
   warnings: string[];

@@ -88,7 +88,7 @@ function renderSmokeTable(results: CheckResult[] | undefined, plan: Plan): strin
     for (const l of r.listings ?? [])
       lines.push(
         '',
-        `<details><summary>${html(r.id)}: ${html(l.title)} (${l.lines.length})</summary>`,
+        `<details><summary>${html(r.id)}: ${html(l.title)} (${l.count ?? l.lines.length})</summary>`,
         '',
         `<pre>${html(l.lines.join('\n'))}</pre>`,
         '',

@@ -23,6 +23,7 @@ import {
 import { declaredDefault } from '../core/input-docs';
 import { Inputs, InputName } from '../core/names';
 import { NetworkFixSettings, readNetworkFixSettings } from './network-fix-inputs';
+import { readTempestSelection, TempestSelectionSettings } from './tempest-inputs';
 import { cidrContains, isIpv4, parseCidr } from '../core/net';
 
 type Mode = 'up' | 'down' | 'sweep' | 'plan';
@@ -59,7 +60,7 @@ const MAX_COMPUTE_COUNT = 8;
 /** The plan tags, names and (for local) interface names are built from it: keep it short and plain. */
 const STACK_ID_PATTERN = /^[a-z]([a-z0-9-]{0,22}[a-z0-9])?$/;
 
-export interface Settings extends NetworkFixSettings {
+export interface Settings extends NetworkFixSettings, TempestSelectionSettings {
   mode: Mode;
   provider: ProviderId;
   release: Release;
@@ -374,6 +375,8 @@ const NEW_STACK_INPUTS: InputName[] = [
   Inputs.Smoke,
   Inputs.Spot,
   Inputs.Tempest,
+  Inputs.TempestRegex,
+  Inputs.TempestSshUser,
   Inputs.LogBundle,
 ];
 
@@ -495,6 +498,7 @@ export function readSettings(read: InputReader, ctx: RunContext): Settings {
     githubToken: githubToken === '' ? undefined : githubToken,
     warnings,
     ...readNetworkFixSettings(read, provider, bool(Inputs.Smoke, read(Inputs.Smoke), true)),
+    ...readTempestSelection(read, tempest),
   };
   crossCheck(settings, read);
   return settings;

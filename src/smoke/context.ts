@@ -46,8 +46,11 @@ export interface CheckContext {
   note(text: string): void;
   /** A JUnit document of sub-results to merge into the report (Tempest). */
   setJunit(xml: string): void;
-  /** A list shown in full in the log and the job summary (e.g. each skipped test with its reason). */
-  list(title: string, lines: string[]): void;
+  /**
+   * A list shown in full in the log and the job summary (e.g. each skipped test with its reason);
+   * count: how many items its lines describe when a line groups several (default: one a line).
+   */
+  list(title: string, lines: string[], count?: number): void;
 }
 
 export type CheckFn = (ctx: CheckContext) => Promise<void>;

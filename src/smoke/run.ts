@@ -64,10 +64,14 @@ export async function runSmokeChecks(opts: SmokeOptions): Promise<CheckResult[]>
       options: opts,
       note: (t) => notes.push(t),
       setJunit: (x) => (junit = x),
-      list: (title, lines) => {
+      list: (title, lines, count) => {
         if (!lines.length) return;
-        listings.push({ title, lines: lines.map((l) => maskSecrets(l, secrets)) });
-        io.info(`${title}:\n${lines.map((l) => `  ${maskSecrets(l, secrets)}`).join('\n')}`);
+        listings.push({
+          title,
+          lines: lines.map((l) => maskSecrets(l, secrets)),
+          ...(count !== undefined ? { count } : {}),
+        });
+        io.info(`${title} (${count ?? lines.length}):\n${lines.map((l) => `  ${maskSecrets(l, secrets)}`).join('\n')}`);
       },
     };
     const startedAt = clock.now();

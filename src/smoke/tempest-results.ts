@@ -1,7 +1,9 @@
 // Tempest's results, counted from what it recorded (subunit, as subunit2junitxml renders it), never
 // from its exit code: one entry per test case with its status, the error of a failure (the
-// exception line of its traceback) and the reason of a skip. subunit2junitxml writes no
-// `skipped` count on the suite, so the suite's attributes are not trusted either.
+// exception line of its traceback, and the traceback's first lines) and the reason of a skip.
+// subunit2junitxml writes no `skipped` count on the suite, so the suite's attributes are not
+// trusted either. Also the listings the log and the job summary show: failures with their errors,
+// skips grouped by reason, and the release's exclusions with theirs.
 
 type TempestStatus = 'passed' | 'failed' | 'skipped';
 
@@ -11,6 +13,8 @@ interface TempestCase {
   status: TempestStatus;
   /** failed: the exception the test ended with; skipped: the reason. */
   detail?: string;
+  /** failed: the first lines of its traceback (where in the test it failed). */
+  traceback?: string;
 }
 
 interface TempestResults {
@@ -52,6 +56,23 @@ export function errorOf(traceback: string): string {
   return text.length > 400 ? `${text.slice(0, 397)}...` : text;
 }
 
+/**
+ * The first lines of a traceback as subunit2junitxml renders it (testtools prefixes the exception
+ * type of its details to the first line): the test's own frames come first in Tempest's.
+ */
+export function tracebackHead(traceback: string, lines = TRACEBACK_LINES): string {
+  const all = traceback
+    .replace(/\r/g, '')
+    .replace(/^\s*testtools\.testresult\.real\._StringException:\s*/, '')
+    .split('\n');
+  while (all.length && !all[all.length - 1].trim()) all.pop();
+  const head = all.slice(0, lines);
+  if (all.length > lines) head.push(`... (${all.length - lines} more lines in the JUnit report)`);
+  return head.join('\n').trim();
+}
+
+const TRACEBACK_LINES = 8;
+
 export function parseTempestJunit(xml: string): TempestResults {
   const cases: TempestCase[] = [];
   for (const m of xml.matchAll(/<testcase\b([^>]*?)(?:\/>|>([\s\S]*?)<\/testcase>)/g)) {
@@ -63,8 +84,13 @@ export function parseTempestJunit(xml: string): TempestResults {
     const failure = /<(failure|error)\b[^>]*?(?:\/>|>([\s\S]*?)<\/\1>)/.exec(body);
     const skip = /<(skipped|skip)\b([^>]*?)(?:\/>|>([\s\S]*?)<\/\1>)/.exec(body);
     if (failure) {
-      const message = attribute(failure[0].slice(0, failure[0].indexOf('>') + 1), 'message');
-      cases.push({ id, status: 'failed', detail: errorOf(unescape(failure[2] ?? '')) || message || 'failed' });
+      const open = failure[0].slice(0, failure[0].indexOf('>') + 1);
+      const body = unescape(failure[2] ?? '');
+      // An unexpected success has no body, only its type.
+      const type = attribute(open, 'type');
+      const detail = errorOf(body) || attribute(open, 'message') || (type ? `failed (${type})` : 'failed');
+      const traceback = tracebackHead(body);
+      cases.push({ id, status: 'failed', detail, ...(traceback ? { traceback } : {}) });
     } else if (skip) {
       const reason = unescape(skip[3] ?? '').trim() || attribute(skip[2], 'message');
       cases.push({ id, status: 'skipped', detail: reason || 'no reason given' });
@@ -78,7 +104,44 @@ export function describeCounts(r: TempestResults): string {
   return `${r.passed} passed, ${r.failed} failed, ${r.skipped} skipped`;
 }
 
-/** "<test id>: <error>" per failed test, and "<test id>: <reason>" per skip. */
-export function listCases(r: TempestResults, status: 'failed' | 'skipped'): string[] {
-  return r.cases.filter((c) => c.status === status).map((c) => `${c.id}: ${c.detail}`);
+/** Per failed test: "<test id>: <error>" and, indented below it, the first lines of its traceback. */
+export function listFailures(r: TempestResults): string[] {
+  return r.cases
+    .filter((c) => c.status === 'failed')
+    .map((c) =>
+      [
+        `${c.id}: ${c.detail}`,
+        ...(c.traceback ?? '')
+          .split('\n')
+          .filter((l) => l.trim())
+          .map((l) => `    ${l}`),
+      ].join('\n'),
+    );
+}
+
+/** The skips grouped by reason, most frequent first: "<reason> (<n>):" and the test ids below it. */
+export function listSkipsByReason(r: TempestResults): string[] {
+  const groups = new Map<string, string[]>();
+  for (const c of r.cases.filter((x) => x.status === 'skipped')) {
+    const reason = c.detail ?? 'no reason given';
+    groups.set(reason, [...(groups.get(reason) ?? []), c.id]);
+  }
+  return [...groups.entries()]
+    .sort((a, b) => b[1].length - a[1].length || a[0].localeCompare(b[0]))
+    .map(([reason, ids]) => [`${reason} (${ids.length}):`, ...ids.map((id) => `    ${id}`)].join('\n'));
+}
+
+/**
+ * The exclude list tempest-smoke.sh wrote (stestr's "regex # reason" lines): "<regex>: <reason>"
+ * per excluded pattern. Excluded tests never run, so the results cannot name them.
+ */
+export function listExclusions(excludeFile: string): string[] {
+  return excludeFile
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l && !l.startsWith('#'))
+    .map((l) => {
+      const [regex, ...reason] = l.split('#');
+      return `${regex.trim()}: ${reason.join('').trim() || 'no reason given'}`;
+    });
 }

@@ -40,6 +40,8 @@ export interface CheckResult {
 export interface CheckListing {
   title: string;
   lines: string[];
+  /** How many items the lines describe, when a line groups several (skips by reason). */
+  count?: number;
 }
 
 /** Upper bounds of the long waits, in milliseconds. */

@@ -69,6 +69,8 @@ const SAMPLE: Record<InputName, string> = {
   [Inputs.NetworkFix]: 'routed',
   [Inputs.ExternalPoolSize]: '4',
   [Inputs.FloatingElasticIps]: '1',
+  [Inputs.TempestRegex]: '',
+  [Inputs.TempestSshUser]: '',
 };
 
 /** The step's inputs as the runner hands them over (strings), expressions replaced by samples. */

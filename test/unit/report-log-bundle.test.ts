@@ -75,6 +75,16 @@ describeIf([needRoot()], AS_ROOT)('collectLogBundle', () => {
     w('var/log/openstack-on-aws/keystone.log', `+ openstack user create --password ${SECRET2} admin\n`);
     w('var/log/cloud-init-output.log', 'Cloud-init v. 24.1 finished\n');
     w('var/log/unrelated/secret.log', 'not collected\n');
+    // What tempest-smoke.sh leaves in Tempest's workspace: logs/ is collected, tempest.conf never.
+    const tempest = 'var/lib/openstack-on-aws/tempest';
+    w(
+      `${tempest}/logs/tempest.log`,
+      `2026-11-21 17:02:11 DEBUG tempest.lib.common.rest_client Body: {"password": "${SECRET}"}\n`,
+    );
+    w(`${tempest}/logs/results.subunit`, Buffer.concat([Buffer.from([0xb3, 0x29, 0x01]), Buffer.from(SECRET2)]));
+    w(`${tempest}/logs/junit.xml`, '<testsuite errors="0" failures="0" name="" tests="0" time="0"/>\n');
+    w(`${tempest}/logs/exclude.txt`, 'test_credentials_create_get_update_delete # Keystone Zed refuses it\n');
+    w(`${tempest}/etc/tempest.conf`, `[auth]\nadmin_password = ${SECRET}\n`);
 
     const io = new RecordingIo();
     const workDir = path.join(dir, 'work');
@@ -107,6 +117,18 @@ describeIf([needRoot()], AS_ROOT)('collectLogBundle', () => {
     expect(read('controller/logs/openstack-on-aws/keystone.log')).toContain('--password *** admin');
     expect(read('controller/logs/keystone/keystone.log')).toBe('token issued\n');
     expect(read('controller/logs/cloud-init-output.log')).toContain('finished');
+    expect(fs.readdirSync(path.join(b, 'controller/logs/tempest')).sort()).toEqual([
+      'exclude.txt',
+      'junit.xml',
+      'results.subunit',
+      'tempest.log',
+    ]);
+    expect(read('controller/logs/tempest/tempest.log')).toContain('Body: {"password": "***"}');
+    expect(fs.readFileSync(path.join(b, 'controller/logs/tempest/results.subunit')).subarray(0, 3)).toEqual(
+      Buffer.from([0xb3, 0x29, 0x01]),
+    );
+    expect(read('controller/logs/tempest/exclude.txt')).toContain('# Keystone Zed refuses it');
+    expect(execFileSync('find', [b, '-name', 'tempest.conf']).toString()).toBe('');
     expect(fs.existsSync(path.join(b, 'controller/logs/nova/nova-api.log.2.gz'))).toBe(false);
     expect(fs.existsSync(path.join(b, 'controller/logs/unrelated'))).toBe(false);
     for (const f of ['iptables-save', 'ip-netns', 'ip-addr', 'ip-route', 'bridge-link', 'ovs-vsctl-show'])

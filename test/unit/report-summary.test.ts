@@ -235,4 +235,30 @@ describe('renderSummary: listings (Tempest’s failed tests and skips)', () => {
     expect(out).toContain('<details><summary>tempest-smoke: skipped tests (1)</summary>');
     expect(out).toContain('<pre>a.T.s: Cinder is not available</pre>');
   });
+
+  it('counts what grouped lines describe (skips by reason), not the lines', () => {
+    const tempest: CheckResult = {
+      id: 'tempest-smoke',
+      name: 'tempest',
+      status: 'passed',
+      seconds: 900,
+      startedAt: T0,
+      notes: ['Tempest smoke: 5 passed, 0 failed, 3 skipped of 8'],
+      listings: [
+        {
+          title: 'skipped tests, by reason',
+          count: 3,
+          lines: [
+            'Floating ips are not available (2):\n    a.T.f1\n    a.T.f2',
+            'Cinder is not available (1):\n    a.T.v',
+          ],
+        },
+      ],
+    };
+    const out = renderSummary({ plan: planFor(), env, results: [tempest], timings: timings(), secrets: [] });
+    expect(out).toContain('<details><summary>tempest-smoke: skipped tests, by reason (3)</summary>');
+    expect(out).toContain(
+      '<pre>Floating ips are not available (2):\n    a.T.f1\n    a.T.f2\nCinder is not available (1):\n    a.T.v</pre>',
+    );
+  });
 });

@@ -10,6 +10,7 @@ import * as path from 'path';
 import { buildPlan } from '../../src/plan/plan';
 import type { Plan } from '../../src/plan/types';
 import type { Environment } from '../../src/provider';
+import { renderJunit } from '../../src/report/junit';
 import { runSmokeChecks, smokeResult } from '../../src/smoke/run';
 import type { CheckResult, SmokeOptions } from '../../src/smoke/types';
 import { settingsFrom } from '../helpers/inputs';
@@ -476,14 +477,17 @@ describe('port-forward over a real TCP connection on loopback', () => {
 });
 
 describe('tempest-smoke', () => {
-  const tempestPlan = () => planFor({ tempest: 'smoke' });
-  const controllerWithJunit = (junit: string, code: number) => {
+  const tempestPlan = (extra: Record<string, string> = {}) => planFor({ tempest: 'smoke', ...extra });
+  const TEMPEST = '/var/lib/openstack-on-aws/tempest';
+  const controllerWithJunit = (junit: string, code: number, exclude?: string) => {
     const c = healthyController().on(/bash '\/var\/tmp\/openstack-on-aws-tempest-smoke\.sh'/, (cmd) => {
-      c.files.set('/var/lib/openstack-on-aws/tempest/junit.xml', { content: Buffer.from(fixture(junit)) });
+      c.files.set(`${TEMPEST}/junit.xml`, { content: Buffer.from(fixture(junit)) });
+      if (exclude !== undefined) c.files.set(`${TEMPEST}/exclude.txt`, { content: Buffer.from(exclude) });
       return { code, stdout: `[tempest] ran for ${cmd.length}` };
     });
     return c;
   };
+  const scriptCommand = (c: FakeController) => c.commands().find((x) => x.includes('tempest-smoke.sh'))!;
 
   it('passes with the suite merged in, the script shipped 0700 and no password on its command line', async () => {
     const c = controllerWithJunit('tempest-junit-pass.xml', 0);
@@ -493,18 +497,45 @@ describe('tempest-smoke', () => {
     expect(r.notes).toEqual(['Tempest smoke: 3 passed, 0 failed, 1 skipped of 4']);
     expect(r.listings).toEqual([
       {
-        title: 'skipped tests',
+        title: 'skipped tests, by reason',
+        count: 1,
         lines: [
-          'tempest.api.volume.test_volumes_get.VolumesGetTest.test_volume_create_get_update_delete[id-27fb0e9f-fb64-41dd-8bdb-1ffa762f0d51,smoke]: Cinder is not available',
+          'Cinder is not available (1):\n    tempest.api.volume.test_volumes_get.VolumesGetTest.test_volume_create_get_update_delete[id-27fb0e9f-fb64-41dd-8bdb-1ffa762f0d51,smoke]',
         ],
       },
     ]);
     expect(r.junit).toContain('test_list_networks');
     expect(c.files.get('/var/tmp/openstack-on-aws-tempest-smoke.sh')!.mode).toBe(0o700);
-    const cmd = c.commands().find((x) => x.includes('tempest-smoke.sh'))!;
+    const cmd = scriptCommand(c);
     expect(cmd).toContain("IMAGE_ID='8e2f5c1a-7b3d-4e6f-9a0b-1c2d3e4f5a6b'");
     expect(cmd).toContain("OS_FAMILY='ubuntu'");
     expect(cmd).not.toContain(ADMIN_PASSWORD);
+  });
+
+  it("hands the script the image's login, the network fix, the metadata API and the selection", async () => {
+    const login = async (extra: Record<string, string>) => {
+      const c = controllerWithJunit('tempest-junit-pass.xml', 0);
+      await run(c, { plan: tempestPlan(extra) });
+      return scriptCommand(c);
+    };
+    // the default image is CirrOS; seeds is the default fix; Ubuntu 24.04 + 2024.1 serves metadata
+    const cirros = await login({});
+    expect(cirros).toContain("IMAGE_SSH_USER='cirros'");
+    expect(cirros).toContain("NETWORK_FIX='seeds'");
+    expect(cirros).toContain("METADATA_API='true'");
+    expect(cirros).toContain("TEMPEST_REGEX=''");
+    expect(await login({ 'image-url': 'https://images.example/debian-12-generic-amd64.qcow2' })).toContain(
+      "IMAGE_SSH_USER=''",
+    );
+    const own = await login({
+      'image-url': 'https://images.example/debian-12-generic-amd64.qcow2',
+      'tempest-ssh-user': 'debian',
+      'tempest-regex': 'tempest\\.api\\.network',
+      'network-fix': 'routed',
+    });
+    expect(own).toContain("IMAGE_SSH_USER='debian'");
+    expect(own).toContain("NETWORK_FIX='routed'");
+    expect(own).toContain("TEMPEST_REGEX='tempest\\.api\\.network'");
   });
 
   it('fails when a Tempest test fails', async () => {
@@ -519,20 +550,55 @@ describe('tempest-smoke', () => {
     expect(r.junit).toContain('SSHTimeout');
   });
 
-  it('counts from the results, not the exit code: failures with exit code 0 fail, each named with its error', async () => {
-    const { byId } = await run(controllerWithJunit('tempest-run-fail.xml', 0), { plan: tempestPlan() });
+  it('counts from the results, not the exit code: failures with exit code 0 fail, each named with its error and traceback', async () => {
+    const { byId, io } = await run(controllerWithJunit('tempest-run-fail.xml', 0), { plan: tempestPlan() });
     const r = byId['tempest-smoke'];
     expect(r.status).toBe('failed');
     expect(r.failure!.message).toMatch(/^Tempest smoke: 3 passed, 3 failed, 2 skipped of 8; failed: setUpClass/);
-    expect(r.failure!.output.split('\n')).toHaveLength(3);
     expect(r.failure!.output).toContain('IpAddressGenerationFailure');
+    expect(r.failure!.output).toContain('    Traceback (most recent call last):');
     expect(r.listings!.map((l) => [l.title, l.lines.length])).toEqual([
       ['failed tests', 3],
-      ['skipped tests', 2],
+      ['skipped tests, by reason', 2],
     ]);
     expect(r.listings![1].lines).toContain(
-      'setUpClass (tempest.api.volume.test_volumes_get.VolumesGetTest): Cinder is not available',
+      'Cinder is not available (1):\n    setUpClass (tempest.api.volume.test_volumes_get.VolumesGetTest)',
     );
+    // the log lists them too
+    expect(io.lines.join('\n')).toMatch(/failed tests \(3\):\n {2}setUpClass \(tempest\.api\.compute/);
+  });
+
+  it('masks the secrets a traceback quotes, in the listing, the failure and the merged JUnit', async () => {
+    const junit = `<testsuite errors="0" failures="1" name="" tests="1" time="1.0">
+<testcase classname="tempest.api.identity.v3.test_tokens.TokensV3Test" name="test_create_token[id-6f8e4436-fc96-4282-8122-e41df57197a9,smoke]" time="0.5">
+<failure type="testtools.testresult.real._StringException">testtools.testresult.real._StringException: Traceback (most recent call last):
+  File "/usr/lib/python3/dist-packages/tempest/api/identity/v3/test_tokens.py", line 40, in test_create_token
+    resp = self.non_admin_token.get_token(password='${ADMIN_PASSWORD}')
+tempest.lib.exceptions.Unauthorized: The request you have made requires authentication. password=${ADMIN_PASSWORD}
+</failure>
+</testcase>
+</testsuite>`;
+    const c = healthyController().on(/bash '\/var\/tmp\/openstack-on-aws-tempest-smoke\.sh'/, () => {
+      c.files.set(`${TEMPEST}/junit.xml`, { content: Buffer.from(junit) });
+      return { code: 1, stdout: '' };
+    });
+    const { byId, io } = await run(c, { plan: tempestPlan() });
+    const r = byId['tempest-smoke'];
+    expect(r.listings![0].lines[0]).toContain("get_token(password='***')");
+    expect(JSON.stringify(r.listings) + r.failure!.output + io.lines.join('\n')).not.toContain(ADMIN_PASSWORD);
+    expect(renderJunit([r], { stackId: 'smoke1', secrets: [ADMIN_PASSWORD] })).not.toContain(ADMIN_PASSWORD);
+  });
+
+  it("lists the release's exclusions with their reasons", async () => {
+    const c = controllerWithJunit(
+      'tempest-junit-pass.xml',
+      0,
+      'test_credentials_create_get_update_delete # Keystone Zed refuses it\n',
+    );
+    const { byId } = await run(c, { plan: tempestPlan() });
+    expect(byId['tempest-smoke'].listings!.find((l) => l.title === "excluded by this release's list")!.lines).toEqual([
+      'test_credentials_create_get_update_delete: Keystone Zed refuses it',
+    ]);
   });
 
   it('a non-zero exit its results do not explain fails too; no results at all fails', async () => {

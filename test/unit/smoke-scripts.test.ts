@@ -21,7 +21,7 @@ it.each(scripts)('%s is shellcheck-clean', (file) => {
 
 it('the loaders read the shipped scripts', () => {
   expect(tempestScript()).toMatch(/^#!\/bin\/bash\n/);
-  expect(tempestScript()).toContain('connect_method = fixed');
+  expect(tempestScript()).toContain('connect_method = $CONNECT_METHOD');
   expect(collectLogsScript()).toContain('iptables-save');
 });
 

@@ -1,36 +1,63 @@
 // tempest-smoke.sh run for real by bash, with stand-ins for the tools it drives (tempest, openstack,
-// ip, curl, subunit2junitxml) that record how they were called: the tempest.conf it writes, where it
-// runs Tempest (router namespace or host), and what it leaves behind.
+// ip, curl; subunit2junitxml too, except where the real subunit tool chain is the point) that record
+// how they were called: the tempest.conf it writes under each network fix and image login, where it
+// runs Tempest (router namespace or host), the selection it runs (smoke set or tempest-regex), the
+// release's exclude list with its reasons, and what it leaves for the log bundle.
 
 import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { cirrosImage } from '../../src/smoke/checks/tempest-smoke';
+import { AS_ROOT, itIf } from '../helpers/requires';
+import { needSubunitTools, SYSTEM_PYTHON } from '../helpers/tempest-standin';
+import { imageSshUser, metadataApiDeployed } from '../../src/smoke/checks/tempest-smoke';
 
 const SCRIPT = path.join(__dirname, '../../src/smoke/tempest-smoke.sh');
-const JUNIT = path.join(__dirname, '../fixtures/smoke/tempest-junit-pass.xml');
+const FIXTURES = path.join(__dirname, '../fixtures/smoke');
+const JUNIT = path.join(FIXTURES, 'tempest-junit-pass.xml');
 const PASSWORD = 'Vb5Nc8Xz1Lk4Jh7Gf2Ds9Aq3';
+const NS = 'qrouter-d6e7f8a9-b0c1-4d2e-9f3a-4b5c6d7e8f9a';
 
+// tempest run: records each argument on its own line (a regex with spaces stays one), writes a log
+// line where tempest.conf's log_dir says, and prints a subunit stream: the stand-in suite's real
+// one with TEMPEST_STANDIN=1, else placeholder bytes.
 const stubs: Record<string, string> = {
   tempest: `case "$1" in
   --version) echo "tempest 41.0.0" ;;
-  init) mkdir -p "$2/etc" ;;
-  run) echo "tempest $*" >>"$CALLS"; printf 'subunit-v2-bytes'; exit "\${TEMPEST_RC:-0}" ;;
+  init) mkdir -p "$2/etc" "$2/logs"; echo '[handler_file]' >"$2/etc/logging.conf" ;; # as Debian's /etc/tempest has
+  run)
+    { echo "tempest $1"; shift; printf 'arg %s\\n' "$@"; } >>"$CALLS"
+    mkdir -p logs; echo "INFO tempest ran" >>logs/tempest.log
+    if [ -n "\${TEMPEST_SLEEP:-}" ]; then printf 'partial'; sleep "$TEMPEST_SLEEP"; fi
+    if [ -n "\${TEMPEST_STANDIN:-}" ]; then
+      PYTHONPATH="$STANDIN_DIR" PYTHONDONTWRITEBYTECODE=1 ${SYSTEM_PYTHON} -m subunit.run tempest_standin
+    else printf 'subunit-v2-bytes'; fi
+    exit "\${TEMPEST_RC:-0}" ;;
 esac`,
   subunit2junitxml: 'cat "$JUNIT_FIXTURE"',
   openstack: `echo "openstack $*" >>"$CALLS"
-if [ "$1 $2" = "extension list" ]; then printf 'router\\nexternal-net\\nagent\\n'; else echo e1f2a3b4-c5d6-4e7f-8a9b-0c1d2e3f4a5b; fi`,
+case "$1 $2" in
+  "extension list") printf 'router\\nexternal-net\\nagent\\n' ;;
+  "network list") echo "e1f2a3b4-c5d6-4e7f-8a9b-0c1d2e3f4a5b provider" ;;
+esac`,
   ip: `if [ "$1 $2" = "netns exec" ]; then echo "netns $3" >>"$CALLS"; shift 3; exec "$@"; fi; exit 1`,
   curl: 'exit "${CURL_RC:-0}"',
 };
 
-function runScript(extraEnv: Record<string, string>) {
+interface RunOptions {
+  env?: Record<string, string>;
+  /** Leave these stand-ins out, so the host's real tool is found (subunit2junitxml). */
+  without?: string[];
+  timeoutMs?: number;
+}
+
+function runScript(extraEnv: Record<string, string>, opts: RunOptions = {}) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tempest-script-'));
   const bin = path.join(dir, 'bin');
   fs.mkdirSync(bin);
   for (const [name, body] of Object.entries(stubs))
-    fs.writeFileSync(path.join(bin, name), `#!/bin/bash\n${body}\n`, { mode: 0o755 });
+    if (!opts.without?.includes(name))
+      fs.writeFileSync(path.join(bin, name), `#!/bin/bash\n${body}\n`, { mode: 0o755 });
   const openrc = path.join(dir, 'admin-openrc');
   fs.writeFileSync(
     openrc,
@@ -44,6 +71,7 @@ function runScript(extraEnv: Record<string, string>) {
       PATH: `${bin}:/usr/bin:/bin`,
       CALLS: calls,
       JUNIT_FIXTURE: JUNIT,
+      STANDIN_DIR: FIXTURES,
       OPENRC: openrc,
       IMAGE_ID: '8e2f5c1a-7b3d-4e6f-9a0b-1c2d3e4f5a6b',
       FLAVOR_ID: '0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d',
@@ -56,91 +84,261 @@ function runScript(extraEnv: Record<string, string>) {
       TEMPEST_DIR: tempestDir,
       ...extraEnv,
     },
+    timeout: opts.timeoutMs,
+    killSignal: 'SIGTERM',
   });
+  const read = (p: string) => (fs.existsSync(p) ? fs.readFileSync(p, 'utf8') : undefined);
   const conf = path.join(tempestDir, 'etc/tempest.conf');
+  const logsDir = path.join(tempestDir, 'logs');
   const result = {
     code: r.status,
+    signal: r.signal,
     stdout: r.stdout.toString(),
     stderr: r.stderr.toString(),
-    conf: fs.existsSync(conf) ? fs.readFileSync(conf, 'utf8') : '',
+    conf: read(conf) ?? '',
+    loggingConf: fs.existsSync(path.join(tempestDir, 'etc/logging.conf')),
     confMode: fs.existsSync(conf) ? fs.statSync(conf).mode & 0o777 : 0,
-    exclude: fs.existsSync(path.join(tempestDir, 'exclude.txt'))
-      ? fs.readFileSync(path.join(tempestDir, 'exclude.txt'), 'utf8')
-      : 'missing',
-    junit: fs.existsSync(path.join(tempestDir, 'junit.xml'))
-      ? fs.readFileSync(path.join(tempestDir, 'junit.xml'), 'utf8')
-      : '',
-    calls: fs.existsSync(calls) ? fs.readFileSync(calls, 'utf8').trim().split('\n') : [],
+    exclude: read(path.join(tempestDir, 'exclude.txt')) ?? 'missing',
+    junit: read(path.join(tempestDir, 'junit.xml')) ?? '',
+    logs: fs.existsSync(logsDir) ? fs.readdirSync(logsDir).sort() : [],
+    logFile: (name: string) => read(path.join(logsDir, name)),
+    calls: (read(calls) ?? '').trim().split('\n').filter(Boolean),
   };
-  fs.rmSync(dir, { recursive: true, force: true });
-  return result;
+  const cleanup = () => fs.rmSync(dir, { recursive: true, force: true });
+  return { ...result, cleanup };
 }
 
-it('runs inside the router namespace with fixed-IP validation when the APIs answer there', () => {
-  const r = runScript({ CURL_RC: '0' });
-  expect(r.code).toBe(0);
-  expect(r.stdout).toContain('the APIs answer from qrouter-d6e7f8a9-b0c1-4d2e-9f3a-4b5c6d7e8f9a: running inside it');
-  expect(r.conf).toContain('run_validation = true');
-  expect(r.conf).toContain('connect_method = fixed');
-  expect(r.conf).toContain('network_for_ssh = selfservice');
-  expect(r.conf).toContain(`admin_password = ${PASSWORD}`);
-  expect(r.conf).toContain('image_ref = 8e2f5c1a-7b3d-4e6f-9a0b-1c2d3e4f5a6b');
-  expect(r.conf).toContain('flavor_ref = 0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d');
-  expect(r.conf).toContain('public_network_id = e1f2a3b4-c5d6-4e7f-8a9b-0c1d2e3f4a5b');
-  expect(r.conf).toContain('floating_ips = false');
-  expect(r.conf).toContain('uri_v3 = http://controller:5000/v3');
-  expect(r.confMode).toBe(0o600);
-  expect(r.calls).toContain('tempest run --smoke --concurrency 2 --exclude-list exclude.txt --subunit');
-  // the probe and then the run itself went through the namespace
-  expect(r.calls.slice(-3)).toEqual([
-    'netns qrouter-d6e7f8a9-b0c1-4d2e-9f3a-4b5c6d7e8f9a',
-    'netns qrouter-d6e7f8a9-b0c1-4d2e-9f3a-4b5c6d7e8f9a',
-    'tempest run --smoke --concurrency 2 --exclude-list exclude.txt --subunit',
-  ]);
-  expect(r.junit).toContain('test_list_networks');
-  expect(r.stdout + r.stderr).not.toContain(PASSWORD);
+/** Runs and cleans up at once: for the tests that look only at the result. */
+function run(extraEnv: Record<string, string>, opts: RunOptions = {}) {
+  const r = runScript(extraEnv, opts);
+  r.cleanup();
+  return r;
+}
+
+/** The tempest run command line the stub recorded, arguments joined by spaces. */
+const runLine = (calls: string[]) => {
+  const start = calls.lastIndexOf('tempest run');
+  return start < 0
+    ? ''
+    : [
+        'tempest run',
+        ...calls
+          .slice(start + 1)
+          .filter((c) => c.startsWith('arg '))
+          .map((c) => c.slice(4)),
+      ].join(' ');
+};
+const SMOKE_RUN = 'tempest run --smoke --concurrency 2 --exclude-list exclude.txt --subunit';
+/** A conf section's body. */
+const section = (conf: string, name: string) =>
+  new RegExp(`\\[${name.replace(/[-]/g, '\\-')}\\]\\n([^[]*)`).exec(conf)?.[1] ?? '';
+
+describe('validation', () => {
+  it('seeds with a known login: inside the router namespace with fixed-IP validation when the APIs answer there', () => {
+    const r = run({ CURL_RC: '0', IMAGE_SSH_USER: 'ooa', NETWORK_FIX: 'seeds', METADATA_API: 'true' });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain(`the APIs answer from ${NS}: running inside it with fixed-IP validation as ooa`);
+    const v = section(r.conf, 'validation');
+    expect(v).toContain('run_validation = true\n');
+    expect(v).toContain('connect_method = fixed\n');
+    expect(v).toContain('auth_method = keypair\n');
+    expect(v).toContain('network_for_ssh = selfservice\n');
+    expect(v).toContain('image_ssh_user = ooa\n');
+    expect(v).toContain('image_alt_ssh_user = ooa\n');
+    expect(v).toMatch(/ssh_timeout = 900\n[^]*ping_timeout = 600\n/);
+    expect(section(r.conf, 'network-feature-enabled')).toContain('floating_ips = false\n');
+    // the metadata's public-ipv4 would never match the fixed address Tempest logged in at
+    expect(section(r.conf, 'compute-feature-enabled')).toContain('config_drive = true\nmetadata_service = false\n');
+    expect(r.stdout).toContain('metadata_service = false: validation does not log in over a floating IP');
+    expect(r.conf).toContain(`admin_password = ${PASSWORD}`);
+    expect(r.conf).toContain('image_ref = 8e2f5c1a-7b3d-4e6f-9a0b-1c2d3e4f5a6b');
+    expect(r.conf).toContain('flavor_ref = 0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d');
+    expect(r.conf).toContain(
+      'public_network_id = e1f2a3b4-c5d6-4e7f-8a9b-0c1d2e3f4a5b\nfloating_network_name = provider\n',
+    );
+    expect(r.conf).toContain('uri_v3 = http://controller:5000/v3');
+    expect(r.confMode).toBe(0o600);
+    // the probe and then the run itself went through the namespace
+    expect(r.calls.filter((c) => c.startsWith('netns '))).toEqual([`netns ${NS}`, `netns ${NS}`]);
+    expect(r.calls[r.calls.indexOf('tempest run') - 1]).toBe(`netns ${NS}`);
+    expect(runLine(r.calls)).toBe(SMOKE_RUN);
+    expect(r.junit).toContain('test_list_networks');
+    expect(r.stdout + r.stderr).not.toContain(PASSWORD);
+  });
+
+  it('routed with a known login: floating-IP validation from the host, floating IPs and the metadata service on', () => {
+    const r = run({ CURL_RC: '7', IMAGE_SSH_USER: 'ooa', NETWORK_FIX: 'routed', METADATA_API: 'true' });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('network-fix routed: validation as ooa over floating IPs, from the host');
+    const v = section(r.conf, 'validation');
+    expect(v).toContain('run_validation = true\nconnect_method = floating\nauth_method = keypair\n');
+    expect(section(r.conf, 'network-feature-enabled')).toContain('floating_ips = true\n');
+    expect(section(r.conf, 'compute-feature-enabled')).toContain('config_drive = true\nmetadata_service = true\n');
+    // no namespace at all: neither probed nor entered
+    expect(r.calls.filter((c) => c.startsWith('netns '))).toEqual([]);
+    expect(runLine(r.calls)).toBe(SMOKE_RUN);
+  });
+
+  it('routed where the OS and release deploy no metadata API: metadata_service off, the config drive still on', () => {
+    const r = run({ IMAGE_SSH_USER: 'ooa', NETWORK_FIX: 'routed', METADATA_API: 'false' });
+    expect(section(r.conf, 'compute-feature-enabled')).toContain('config_drive = true\nmetadata_service = false\n');
+    expect(r.stdout).toContain('metadata_service = false: this OS and release deploy no Nova metadata API');
+    expect(section(r.conf, 'validation')).toContain('connect_method = floating\n');
+  });
+
+  it('no known login: validation off on the host, without probing the namespace; floating IPs follow the fix', () => {
+    for (const fix of ['seeds', 'routed']) {
+      const r = run({ CURL_RC: '0', IMAGE_SSH_USER: '', NETWORK_FIX: fix, METADATA_API: 'true' });
+      expect(r.code).toBe(0);
+      expect(r.stdout).toContain('no known login for the image');
+      expect(section(r.conf, 'validation')).toContain('run_validation = false\n');
+      expect(section(r.conf, 'network-feature-enabled')).toContain(`floating_ips = ${fix === 'routed'}\n`);
+      expect(r.calls.filter((c) => c.startsWith('netns '))).toEqual([]);
+      expect(runLine(r.calls)).toBe(SMOKE_RUN);
+    }
+  });
+
+  it('seeds where the namespace cannot reach the APIs: on the host without validation, and passes on the exit code', () => {
+    const r = run({ CURL_RC: '7', TEMPEST_RC: '1', IMAGE_SSH_USER: 'cirros', NETWORK_FIX: 'seeds' });
+    expect(r.code).toBe(1);
+    expect(r.stdout).toContain('running on the host without validation (no path to fixed IPs)');
+    expect(section(r.conf, 'validation')).toContain('run_validation = false\n');
+    // the namespace was entered only for the reachability probe, not for the run
+    expect(r.calls.filter((c) => c.startsWith('netns '))).toEqual([`netns ${NS}`]);
+    expect(r.junit).toContain('<testsuite'); // the JUnit is written even when tests fail
+  });
 });
 
 it('puts every service on its internal endpoint and names the network extensions this Neutron has', () => {
-  const r = runScript({ CURL_RC: '0' });
-  for (const section of ['compute', 'network', 'image', 'volume', 'placement', 'object-storage'])
-    expect(r.conf).toMatch(new RegExp(`\\[${section}\\]\\n(?:[^[]*\\n)?endpoint_type = internal\\n`));
+  const r = run({ CURL_RC: '0' });
+  for (const name of ['compute', 'network', 'image', 'volume', 'placement', 'object-storage'])
+    expect(section(r.conf, name)).toMatch(/(^|\n)endpoint_type = internal\n/);
   expect(r.conf).toContain('v3_endpoint_type = internal');
   expect(r.conf).toContain('api_extensions = agent,external-net,router');
-  expect(r.conf).toMatch(/\[network-feature-enabled\][^[]*\nipv6 = false\n/);
+  expect(section(r.conf, 'network-feature-enabled')).toContain('ipv6 = false\n');
 });
 
-it('excludes, on Zed only, the smoke test its Keystone refuses, and says so', () => {
-  const zed = runScript({ CURL_RC: '0', RELEASE: 'zed' });
-  expect(zed.stdout).toContain('excluded for zed: test_credentials_create_get_update_delete');
-  expect(zed.exclude).toBe('test_credentials_create_get_update_delete\n');
-  const caracal = runScript({ CURL_RC: '0', RELEASE: 'caracal' });
+it("excludes, on Zed only, the smoke test its Keystone refuses, with the reason in stestr's list and the log", () => {
+  const zed = run({ CURL_RC: '0', RELEASE: 'zed' });
+  expect(zed.exclude).toMatch(/^test_credentials_create_get_update_delete # Tempest 33 .*HTTP 400\)\n$/);
+  expect(zed.stdout).toContain('excluded for zed: test_credentials_create_get_update_delete # Tempest 33');
+  const caracal = run({ CURL_RC: '0', RELEASE: 'caracal' });
   expect(caracal.stdout).not.toContain('excluded');
   expect(caracal.exclude).toBe('');
 });
 
-it('keeps validation off for an image other than CirrOS (no known login), without probing the namespace', () => {
-  const r = runScript({ CURL_RC: '0', VALIDATION_IMAGE: 'other' });
-  expect(r.code).toBe(0);
-  expect(r.stdout).toContain('the image is not CirrOS: running on the host without validation');
-  expect(r.conf).toContain('run_validation = false');
-  expect(r.calls.filter((c) => c.startsWith('netns '))).toEqual([]);
-  expect(r.calls[r.calls.length - 1]).toBe('tempest run --smoke --concurrency 2 --exclude-list exclude.txt --subunit');
+describe("what the check tells the script (the image's login, the metadata API)", () => {
+  it('knows the logins of CirrOS and the test image by file name; tempest-ssh-user names any other', () => {
+    const user = (imageUrl: string, tempestSshUser?: string) => imageSshUser({ imageUrl, tempestSshUser });
+    expect(user('https://download.cirros-cloud.net/0.6.3/cirros-0.6.3-x86_64-disk.img')).toBe('cirros');
+    expect(user('file:///work/build/test-image/ooa-test-disk.img')).toBe('ooa');
+    expect(user('https://mirror.example/cirros/ubuntu-24.04.img')).toBeUndefined();
+    expect(user('https://cloud.debian.org/images/debian-12-generic-amd64.qcow2')).toBeUndefined();
+    expect(user('https://cloud.debian.org/images/debian-12-generic-amd64.qcow2', 'debian')).toBe('debian');
+    expect(user('file:///work/build/test-image/ooa-test-disk.img', 'root')).toBe('root');
+  });
+
+  it('has the metadata API everywhere but on Ubuntu from Gazpacho (its packages ship none)', () => {
+    const deployed = (family: string, id: string) =>
+      metadataApiDeployed({
+        os: { id: 'ubuntu-24.04', family, label: '', sshUser: '' },
+        release: { id, codename: '', label: '' },
+      });
+    expect(deployed('ubuntu', '2026.1')).toBe(false);
+    expect(deployed('ubuntu', '2026.2')).toBe(false);
+    expect(deployed('ubuntu', '2025.2')).toBe(true);
+    expect(deployed('ubuntu', '2024.1')).toBe(true);
+    expect(deployed('debian', 'zed')).toBe(true);
+    expect(deployed('debian', '2026.1')).toBe(true);
+    expect(deployed('rhel', '2024.1')).toBe(true);
+  });
 });
 
-it('takes only an image file named like CirrOS as CirrOS', () => {
-  expect(cirrosImage('https://download.cirros-cloud.net/0.6.3/cirros-0.6.3-x86_64-disk.img')).toBe(true);
-  expect(cirrosImage('file:///work/build/test-image/ooa-test-disk.img')).toBe(false);
-  expect(cirrosImage('https://mirror.example/cirros/ubuntu-24.04.img')).toBe(false);
+describe('tempest-regex', () => {
+  const builder = (regex: string | undefined) => {
+    const r = spawnSync(
+      'bash',
+      ['--norc', '-c', `. ${JSON.stringify(SCRIPT)}; tempest_run_args; printf '%s\\n' "\${RUN_ARGS[@]}"`],
+      {
+        env: {
+          PATH: '/usr/bin:/bin',
+          OOA_TEMPEST_SOURCE_ONLY: '1',
+          ...(regex === undefined ? {} : { TEMPEST_REGEX: regex }),
+        },
+      },
+    );
+    expect(r.stderr.toString()).toBe('');
+    return r.stdout.toString().trimEnd().split('\n');
+  };
+
+  it('the run-command builder: a regex replaces --smoke, as one argument; none runs the smoke set', () => {
+    expect(builder(undefined)).toEqual(SMOKE_RUN.split(' '));
+    expect(builder('')).toEqual(SMOKE_RUN.split(' '));
+    const regex = String.raw`^tempest\.api\.(network|compute)\.test_.*(?!negative) $"x`;
+    expect(builder(regex)).toEqual([
+      'tempest',
+      'run',
+      '--regex',
+      regex,
+      '--concurrency',
+      '2',
+      '--exclude-list',
+      'exclude.txt',
+      '--subunit',
+    ]);
+  });
+
+  it('end to end: the script runs the selection, the exclude list still applied', () => {
+    const regex = String.raw`tempest\.api\.network\.test_routers`;
+    const r = run({ TEMPEST_REGEX: regex, RELEASE: 'zed' });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain(`running the tests matching tempest-regex instead of the smoke set: ${regex}`);
+    expect(runLine(r.calls)).toBe(`tempest run --regex ${regex} --concurrency 2 --exclude-list exclude.txt --subunit`);
+    expect(r.exclude).toContain('test_credentials_create_get_update_delete # ');
+  });
+
+  it("a regex Python's re refuses stops the script before Tempest is installed or configured", () => {
+    const r = run({ TEMPEST_REGEX: 'tempest.api.(network' });
+    expect(r.code).toBe(2);
+    expect(r.stdout).toContain('tempest-regex is not a regular expression Python accepts: tempest.api.(network');
+    expect(r.calls).toEqual([]);
+    expect(r.conf).toBe('');
+  });
 });
 
-it('runs on the host without validation when the namespace cannot reach the APIs, and passes on the exit code', () => {
-  const r = runScript({ CURL_RC: '7', TEMPEST_RC: '1' });
-  expect(r.code).toBe(1);
-  expect(r.stdout).toContain('running on the host without validation');
-  expect(r.conf).toContain('run_validation = false');
-  // the namespace was entered only for the reachability probe, not for the run
-  expect(r.calls.filter((c) => c.startsWith('netns '))).toEqual(['netns qrouter-d6e7f8a9-b0c1-4d2e-9f3a-4b5c6d7e8f9a']);
-  expect(r.calls[r.calls.length - 1]).toBe('tempest run --smoke --concurrency 2 --exclude-list exclude.txt --subunit');
-  expect(r.junit).toContain('<testsuite'); // the JUnit is written even when tests fail
+describe('what the log bundle gets (logs/)', () => {
+  itIf(needSubunitTools(), AS_ROOT)(
+    "a real subunit stream: the real subunit2junitxml's JUnit, the stream, tempest.log and the exclude list; never tempest.conf",
+    () => {
+      const r = runScript({ TEMPEST_STANDIN: '1', RELEASE: 'zed' }, { without: ['subunit2junitxml'] });
+      try {
+        expect(r.code).toBe(0); // tempest's code (the stub's 0), whatever the results say
+        expect(r.logs).toEqual(['exclude.txt', 'junit.xml', 'results.subunit', 'tempest.log']);
+        expect(r.junit).toMatch(/<testsuite errors="0" failures="3" name="" tests="8"/);
+        expect(r.logFile('junit.xml')).toBe(r.junit);
+        expect(r.logFile('tempest.log')).toContain('INFO tempest ran');
+        // Tempest logs to logs/tempest.log (tempest.conf's log_dir), not through the copied logging.conf
+        expect(r.loggingConf).toBe(false);
+        expect(r.logFile('exclude.txt')).toContain('test_credentials_create_get_update_delete # ');
+        // the real subunit-stats read the same stream
+        expect(r.stdout).toMatch(
+          /tempest run exited with 0; Total tests: +8 Passed tests: +2 Failed tests: +3 Skipped tests: +3/,
+        );
+        for (const f of r.logs) expect(r.logFile(f)).not.toContain(PASSWORD);
+      } finally {
+        r.cleanup();
+      }
+    },
+  );
+
+  it('a run cut short (SIGTERM) still leaves what it wrote', () => {
+    const r = runScript({ TEMPEST_SLEEP: '3' }, { timeoutMs: 1500 });
+    try {
+      expect(r.code).toBe(143);
+      expect(r.logs).toEqual(['exclude.txt', 'junit.xml', 'results.subunit', 'tempest.log']);
+      expect(r.logFile('results.subunit')).toMatch(/^partial/); // the stand-in, not killed, wrote on
+    } finally {
+      r.cleanup();
+    }
+  });
 });

@@ -1,20 +1,48 @@
-// Real Tempest's smoke set, configured for this cloud (see tempest-smoke.sh for the validation
-// limits on AWS), its JUnit merged into the report.
+// Real Tempest's smoke set (or the tempest-regex selection), configured for this cloud: validation
+// logs into the servers it boots when the image's login is known (see tempest-smoke.sh for how it
+// reaches them under each network fix). Its JUnit is merged into the report; its counts, failures
+// (with their errors) and skips (grouped by reason) are read from its results.
 
 import { shq, tail } from '../shell';
 import type { CheckContext } from '../context';
 import { CheckSkipped } from '../check-failure';
-import { describeCounts, listCases, parseTempestJunit } from '../tempest-results';
+import { describeCounts, listExclusions, listFailures, listSkipsByReason, parseTempestJunit } from '../tempest-results';
 import { TEMPEST_DIR } from '../../core/node-paths';
 import { shippedScript } from '../../core/shipped';
 import { withHeartbeat } from '../../core/progress';
+import { findRelease } from '../../settings/matrix';
+import type { Plan } from '../../plan/types';
 import { routerId } from './router';
 
 const REMOTE_SCRIPT = '/var/tmp/openstack-on-aws-tempest-smoke.sh';
 
-/** CirrOS (the default image) is the one image whose SSH user Tempest's validation can rely on. */
-export function cirrosImage(imageUrl: string): boolean {
-  return /cirros/i.test(imageUrl.split('/').pop() ?? '');
+/**
+ * The images whose login Tempest's validation can rely on, by the file name of image-url: CirrOS,
+ * and the project's test image (scripts/build-test-image.sh: ooa-test-disk.img, user ooa with sudo,
+ * its key from the config drive or the metadata service).
+ */
+const KNOWN_IMAGE_USERS: ReadonlyArray<{ file: RegExp; user: string }> = [
+  { file: /cirros/i, user: 'cirros' },
+  { file: /^ooa-test-disk\b/, user: 'ooa' },
+];
+
+/** The login of the image's servers: tempest-ssh-user, else a known image's; undefined: none known. */
+export function imageSshUser(plan: Pick<Plan, 'imageUrl' | 'tempestSshUser'>): string | undefined {
+  if (plan.tempestSshUser) return plan.tempestSshUser;
+  const file = plan.imageUrl.split('/').pop() ?? '';
+  return KNOWN_IMAGE_USERS.find((k) => k.file.test(file))?.user;
+}
+
+/**
+ * Whether Nova's metadata API is deployed: every OS serves it (Debian's nova-api-metadata, the
+ * nova-api of Ubuntu and RHEL) but Ubuntu from Gazpacho, whose packages serve the compute API from
+ * Apache and ship no metadata API (lib-os.sh's service list).
+ */
+export function metadataApiDeployed(plan: Pick<Plan, 'os' | 'release'>): boolean {
+  if (plan.os.family !== 'ubuntu') return true;
+  const release = findRelease(plan.release.id);
+  const gazpacho = findRelease('gazpacho');
+  return !release || !gazpacho || release.order < gazpacho.order;
 }
 
 export async function checkTempestSmoke(ctx: CheckContext): Promise<void> {
@@ -34,8 +62,11 @@ export async function checkTempestSmoke(ctx: CheckContext): Promise<void> {
     HAS_SWIFT: String(has('object')),
     OS_FAMILY: ctx.plan.os.family,
     RELEASE: ctx.plan.release.codename,
-    // Validation logs into the servers Tempest boots: only CirrOS has a login Tempest knows.
-    VALIDATION_IMAGE: cirrosImage(ctx.plan.imageUrl) ? 'cirros' : 'other',
+    // Validation logs into the servers Tempest boots: only with a login it knows.
+    IMAGE_SSH_USER: imageSshUser(ctx.plan) ?? '',
+    NETWORK_FIX: ctx.plan.networkFix,
+    METADATA_API: String(metadataApiDeployed(ctx.plan)),
+    TEMPEST_REGEX: ctx.plan.tempestRegex ?? '',
     TEMPEST_DIR,
   };
   const command = `${Object.entries(vars)
@@ -48,22 +79,29 @@ export async function checkTempestSmoke(ctx: CheckContext): Promise<void> {
     () => ctx.cli.run(command, { timeoutMs: ctx.bounds.tempestMs, onOutput: (c) => ctx.io.info(c.replace(/\n$/, '')) }),
     ctx.clock,
   );
-  const junit = await ctx.cli.session.readFile(`${TEMPEST_DIR}/junit.xml`).then(
-    (b) => b.toString('utf8'),
-    () => '',
-  );
+  const read = (file: string) =>
+    ctx.cli.session.readFile(`${TEMPEST_DIR}/${file}`).then(
+      (b) => b.toString('utf8'),
+      () => '',
+    );
+  const junit = await read('junit.xml');
   ctx.setJunit(junit);
-  // Counted from the results Tempest recorded, not from its exit code.
+  // Counted from the results Tempest recorded, not from its exit code nor its printed summary.
   const results = parseTempestJunit(junit);
   const total = results.cases.length;
   const summary = `${describeCounts(results)} of ${total}`;
-  const failed = listCases(results, 'failed');
+  const failed = listFailures(results);
+  // ctx.list masks every known secret in what it shows (a traceback may quote a request).
   ctx.list('failed tests', failed);
-  ctx.list('skipped tests', listCases(results, 'skipped'));
+  ctx.list('skipped tests, by reason', listSkipsByReason(results), results.skipped);
+  ctx.list("excluded by this release's list", listExclusions(await read('exclude.txt')));
   const output = (failed.length ? failed.join('\n') : tail(r.stdout + r.stderr)).slice(0, 20_000);
   if (results.failed > 0)
     throw ctx.cli.failure(
-      `Tempest smoke: ${summary}; failed: ${failed.map((f) => f.split(': ')[0]).join(', ')}`,
+      `Tempest smoke: ${summary}; failed: ${results.cases
+        .filter((c) => c.status === 'failed')
+        .map((c) => c.id)
+        .join(', ')}`,
       command,
       output,
       hint,
