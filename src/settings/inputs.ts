@@ -497,7 +497,7 @@ export function readSettings(read: InputReader, ctx: RunContext): Settings {
     prComment: bool(Inputs.PrComment, read(Inputs.PrComment), false),
     githubToken: githubToken === '' ? undefined : githubToken,
     warnings,
-    ...readNetworkFixSettings(read, provider, bool(Inputs.Smoke, read(Inputs.Smoke), true)),
+    ...readNetworkFixSettings(read, provider, bool(Inputs.Smoke, read(Inputs.Smoke), true), tempest === 'smoke'),
     ...readTempestSelection(read, tempest),
   };
   crossCheck(settings, read);

@@ -13,6 +13,11 @@ const NETWORK_FIX_MODES: readonly NetworkFixMode[] = ['seeds', 'routed'];
 const DEFAULT_NETWORK_FIX: NetworkFixMode = 'seeds';
 /** Router gateway, a second router, a public floating IP and one spare. */
 const DEFAULT_EXTERNAL_POOL_SIZE = 4;
+/**
+ * With Tempest: its network scenarios each make a router with an external gateway and floating IPs,
+ * two classes at a time (concurrency 2), beside the smoke checks' three addresses.
+ */
+const DEFAULT_EXTERNAL_POOL_SIZE_TEMPEST = 10;
 const DEFAULT_FLOATING_ELASTIC_IPS = 1;
 /** The smoke checks of the routed mode need the router's gateway, one public floating IP and a second router. */
 const SMOKE_MIN_POOL = 3;
@@ -46,7 +51,7 @@ function maxExternalPool(provider: string, controllerType: string): { max: numbe
   return { max: perEni - 1, why: `${controllerType} allows ${perEni} private IPv4 addresses per network interface` };
 }
 
-export function readNetworkFixSettings(read: Read, provider: string, smoke: boolean): NetworkFixSettings {
+export function readNetworkFixSettings(read: Read, provider: string, smoke: boolean, tempest: boolean): NetworkFixSettings {
   const rawMode = read(Inputs.NetworkFix);
   const mode = rawMode.trim().toLowerCase() || DEFAULT_NETWORK_FIX;
   if (!(NETWORK_FIX_MODES as readonly string[]).includes(mode))
@@ -75,7 +80,7 @@ export function readNetworkFixSettings(read: Read, provider: string, smoke: bool
     (smoke ? `; the smoke checks need ${SMOKE_MIN_POOL}: the router, a floating IP, a second router` : '');
   const pool =
     rawPool.trim() === ''
-      ? Math.min(Math.max(DEFAULT_EXTERNAL_POOL_SIZE, min), bound.max)
+      ? Math.min(Math.max(tempest ? DEFAULT_EXTERNAL_POOL_SIZE_TEMPEST : DEFAULT_EXTERNAL_POOL_SIZE, min), bound.max)
       : wholeNumber(Inputs.ExternalPoolSize, rawPool, min, bound.max, poolAccepted);
   if (pool < min)
     throw new InputError(

@@ -49,6 +49,22 @@ describe('network-fix inputs', () => {
     expect(buildPlan(s, { now: new Date(0) }).networks.external.pool).toEqual(plan.networks.external.pool);
   });
 
+  it('routed with Tempest: a larger default pool (its scenarios make routers and floating IPs), still bounded by the type', () => {
+    expect(settingsFrom({ ...aws, 'network-fix': 'routed', tempest: 'smoke' }).externalPoolSize).toBe(10);
+    // m7i.large holds 10 addresses per interface: 9 besides the primary.
+    const small = settingsFrom({
+      ...aws,
+      'network-fix': 'routed',
+      tempest: 'smoke',
+      'controller-instance-type': 'm7i.large',
+    });
+    expect(small.externalPoolSize).toBe(9);
+    // Given explicitly, the size is the user's, Tempest or not.
+    expect(
+      settingsFrom({ ...aws, 'network-fix': 'routed', tempest: 'smoke', 'external-pool-size': '5' }).externalPoolSize,
+    ).toBe(5);
+  });
+
   it('routed: sizes and elastic IPs as asked, all meaning every floating address', () => {
     const s = settingsFrom({
       ...aws,
