@@ -51,7 +51,12 @@ function maxExternalPool(provider: string, controllerType: string): { max: numbe
   return { max: perEni - 1, why: `${controllerType} allows ${perEni} private IPv4 addresses per network interface` };
 }
 
-export function readNetworkFixSettings(read: Read, provider: string, smoke: boolean, tempest: boolean): NetworkFixSettings {
+export function readNetworkFixSettings(
+  read: Read,
+  provider: string,
+  smoke: boolean,
+  tempest: boolean,
+): NetworkFixSettings {
   const rawMode = read(Inputs.NetworkFix);
   const mode = rawMode.trim().toLowerCase() || DEFAULT_NETWORK_FIX;
   if (!(NETWORK_FIX_MODES as readonly string[]).includes(mode))
