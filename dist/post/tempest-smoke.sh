@@ -1,28 +1,100 @@
 #!/bin/bash
-# Installs Tempest on the controller, writes tempest.conf for this cloud and runs the smoke set,
-# leaving JUnit XML at "$TEMPEST_DIR/junit.xml". Runs as root. Inputs come from the environment:
-# OPENRC (admin openrc, sourced: the password never appears on a command line), IMAGE_ID,
-# FLAVOR_ID, NETWORK_NAME, ROUTER_ID, TENANT_CIDR, HAS_CINDER, HAS_SWIFT, OS_FAMILY, RELEASE, VALIDATION_IMAGE
-# (cirros: validation may log in as Tempest's image_ssh_user; anything else: validation off).
+# Installs Tempest on the controller, writes tempest.conf for this cloud and runs the smoke set (or
+# the tempest-regex selection), leaving JUnit XML at "$TEMPEST_DIR/junit.xml" and, for the log
+# bundle, tempest.log, the raw subunit stream, the JUnit and the exclude list in "$TEMPEST_DIR/logs".
+# Runs as root. Inputs come from the environment:
+#   OPENRC          admin openrc, sourced: the password never appears on a command line
+#   IMAGE_ID FLAVOR_ID NETWORK_NAME ROUTER_ID TENANT_CIDR   what the smoke checks created
+#   HAS_CINDER HAS_SWIFT OS_FAMILY RELEASE                  what this cloud deploys
+#   IMAGE_SSH_USER  the login of the image's servers (CirrOS: cirros, the project's test image: ooa,
+#                   or the tempest-ssh-user input); empty: validation off (no known login)
+#   NETWORK_FIX     seeds or routed: with routed the controller host reaches floating IPs
+#   METADATA_API    true where Nova's metadata API is deployed on this OS and release
+#   TEMPEST_REGEX   the tempest-regex input: replaces the smoke set when set
 #
-# Validation (SSH into the servers Tempest boots) needs their fixed addresses, which only the router
-# namespace reaches: floating IPs cannot work on AWS. So Tempest runs inside qrouter-<id> with
-# run_validation on when the APIs answer from there (the router's gateway reaches the controller
-# through the VPC); otherwise it runs on the host with run_validation off, and says so.
+# Validation (Tempest logs into the servers it boots, with a keypair):
+# - routed: over a floating IP, from the controller host (it routes the external pool's addresses);
+# - seeds: floating IPs cannot work, so over the fixed address from inside qrouter-<id> (when the
+#   APIs answer from there: the router's gateway reaches the controller through the VPC);
+# - otherwise (no known login, or no way to the fixed addresses): off, and the log says why.
+#
+# Sourced with OOA_TEMPEST_SOURCE_ONLY=1 (the tests), it defines the functions and runs nothing.
 set -euo pipefail
 
-: "${OPENRC:?}" "${IMAGE_ID:?}" "${FLAVOR_ID:?}" "${NETWORK_NAME:?}" "${ROUTER_ID:?}" "${TENANT_CIDR:?}"
-VALIDATION_IMAGE="${VALIDATION_IMAGE:-cirros}"
-HAS_CINDER="${HAS_CINDER:-false}"
-HAS_SWIFT="${HAS_SWIFT:-false}"
-OS_FAMILY="${OS_FAMILY:-debian}"
 TEMPEST_DIR="${TEMPEST_DIR:-/var/lib/openstack-on-aws/tempest}"
 VENV=/opt/openstack-on-aws/tempest-venv
 
-# shellcheck source=/dev/null
-. "$OPENRC"
-
 log() { printf '[tempest] %s\n' "$*"; }
+
+# Smoke tests known not to fit a release's own Tempest and services, as stestr's exclude list reads
+# them: "regex # reason" per line (the reason must hold no '#'). Excluded there, named in the log
+# and in the job summary.
+exclude_list_for() {
+  case "$1" in
+    zed)
+      printf '%s # %s\n' 'test_credentials_create_get_update_delete' \
+        "Tempest 33 (Debian's, for Zed) sends project_id and type when updating a credential; Keystone Zed's schema accepts only the blob there (HTTP 400)"
+      ;;
+    *) : ;;
+  esac
+}
+
+# The tempest command line, into the array RUN_ARGS: the smoke set, or the tempest-regex selection
+# instead (tempest run takes one selection: a regex replaces --smoke, which is itself a regex).
+tempest_run_args() {
+  RUN_ARGS=(tempest run)
+  if [ -n "${TEMPEST_REGEX:-}" ]; then
+    RUN_ARGS+=(--regex "$TEMPEST_REGEX")
+  else
+    RUN_ARGS+=(--smoke)
+  fi
+  RUN_ARGS+=(--concurrency 2 --exclude-list exclude.txt --subunit)
+}
+
+# A regex Python's re module (stestr's) refuses would end Tempest with no results: say so first.
+check_regex() {
+  [ -n "${TEMPEST_REGEX:-}" ] || return 0
+  if ! python3 -c 'import re, sys; re.compile(sys.argv[1])' "$TEMPEST_REGEX" 2>/dev/null; then
+    log "tempest-regex is not a regular expression Python accepts: $TEMPEST_REGEX"
+    return 2
+  fi
+  log "running the tests matching tempest-regex instead of the smoke set: $TEMPEST_REGEX"
+}
+
+# Does the router namespace reach the identity API? (seeds: the one way to fixed addresses.)
+api_answers_from_ns() { ip netns exec "qrouter-$ROUTER_ID" curl -s -o /dev/null --max-time 10 "$OS_AUTH_URL"; }
+
+# Decides how Tempest validates, into RUN_VALIDATION, CONNECT_METHOD, RUN_IN_NS, FLOATING_IPS and
+# METADATA_SERVICE, and logs why.
+decide_validation() {
+  RUN_VALIDATION=false
+  CONNECT_METHOD=fixed
+  RUN_IN_NS=0
+  FLOATING_IPS=false
+  [ "${NETWORK_FIX:-seeds}" = routed ] && FLOATING_IPS=true
+  if [ -z "${IMAGE_SSH_USER:-}" ]; then
+    log "no known login for the image's servers (neither CirrOS nor the project's test image, and no tempest-ssh-user): running on the host without validation"
+  elif [ "$FLOATING_IPS" = true ]; then
+    RUN_VALIDATION=true
+    CONNECT_METHOD=floating
+    log "network-fix routed: validation as $IMAGE_SSH_USER over floating IPs, from the host (it routes the external pool)"
+  elif api_answers_from_ns; then
+    RUN_VALIDATION=true
+    RUN_IN_NS=1
+    log "the APIs answer from qrouter-$ROUTER_ID: running inside it with fixed-IP validation as $IMAGE_SSH_USER"
+  else
+    log "the APIs do not answer from qrouter-$ROUTER_ID: running on the host without validation (no path to fixed IPs)"
+  fi
+  METADATA_SERVICE=false
+  if [ "${METADATA_API:-false}" != true ]; then
+    log "metadata_service = false: this OS and release deploy no Nova metadata API (the config drive carries the metadata)"
+  elif [ "$CONNECT_METHOD" != floating ]; then
+    # test_server_basic_ops compares the metadata's public-ipv4 with the address it logged in at.
+    log "metadata_service = false: validation does not log in over a floating IP, so the metadata's public-ipv4 cannot match"
+  else
+    METADATA_SERVICE=true
+  fi
+}
 
 install_from_distro() {
   case "$OS_FAMILY" in
@@ -42,45 +114,25 @@ install_from_pip() {
   "$VENV/bin/pip" install -q tempest python-subunit junitxml
 }
 
-if command -v tempest >/dev/null && command -v subunit2junitxml >/dev/null; then
-  log "using the installed tempest"
-elif [ -x "$VENV/bin/tempest" ]; then
-  PATH="$VENV/bin:$PATH"
-elif install_from_distro; then
-  log "installed tempest from the $OS_FAMILY packages of this release"
-else
-  log "distribution packages unavailable; installing tempest with pip into $VENV"
-  install_from_pip
-  PATH="$VENV/bin:$PATH"
-fi
-export PATH
-log "$(tempest --version 2>&1 | head -n1)"
+install_tempest() {
+  if command -v tempest >/dev/null && command -v subunit2junitxml >/dev/null; then
+    log "using the installed tempest"
+  elif [ -x "$VENV/bin/tempest" ]; then
+    PATH="$VENV/bin:$PATH"
+  elif install_from_distro; then
+    log "installed tempest from the $OS_FAMILY packages of this release"
+  else
+    log "distribution packages unavailable; installing tempest with pip into $VENV"
+    install_from_pip
+    PATH="$VENV/bin:$PATH"
+  fi
+  export PATH
+  log "$(tempest --version 2>&1 | head -n1)"
+}
 
-EXTERNAL_NETWORK_ID="$(openstack network list --external -f value -c ID | head -n1)"
-# The extensions this Neutron really has: Tempest's default ("all") checks for a fixed list that
-# includes ones this install does not enable (metering, …).
-NETWORK_EXTENSIONS="$(openstack extension list --network -f value -c Alias | sort | paste -sd, -)"
-NS="qrouter-$ROUTER_ID"
-if [ "$VALIDATION_IMAGE" != cirros ]; then
-  RUN_IN_NS=0
-  RUN_VALIDATION=false
-  log "the image is not CirrOS: running on the host without validation (no known login for its servers)"
-elif ip netns exec "$NS" curl -s -o /dev/null --max-time 10 "$OS_AUTH_URL"; then
-  RUN_IN_NS=1
-  RUN_VALIDATION=true
-  log "the APIs answer from $NS: running inside it with fixed-IP validation"
-else
-  RUN_IN_NS=0
-  RUN_VALIDATION=false
-  log "the APIs do not answer from $NS: running on the host without validation (no path to fixed IPs)"
-fi
-
-rm -rf "$TEMPEST_DIR"
-mkdir -p "$(dirname "$TEMPEST_DIR")"
-tempest init "$TEMPEST_DIR" >/dev/null
-cd "$TEMPEST_DIR"
-umask 077
-cat >etc/tempest.conf <<CONF
+write_conf() {
+  umask 077
+  cat >etc/tempest.conf <<CONF
 [DEFAULT]
 log_dir = $TEMPEST_DIR/logs
 log_file = tempest.log
@@ -91,7 +143,8 @@ admin_password = $OS_PASSWORD
 admin_project_name = $OS_PROJECT_NAME
 admin_domain_name = ${OS_USER_DOMAIN_NAME:-Default}
 use_dynamic_credentials = true
-# One router reaches the outside on AWS; per-test networks could not, so tests share ours.
+# Per-test networks would each need a router with an external gateway (seeds: there is one), so
+# tests share ours.
 create_isolated_networks = false
 
 [identity]
@@ -116,16 +169,21 @@ build_timeout = 600
 
 [compute-feature-enabled]
 console_output = true
+# Config drives are ISO images nova-compute writes (the ISO tool is installed on every compute node).
+config_drive = true
+metadata_service = $METADATA_SERVICE
 
 [network]
 endpoint_type = internal
 public_network_id = $EXTERNAL_NETWORK_ID
+floating_network_name = $EXTERNAL_NETWORK_NAME
 public_router_id = $ROUTER_ID
 project_network_cidr = $TENANT_CIDR
 
 [network-feature-enabled]
-# Floating IPs cannot work on AWS (seed 001): the router's one registered address is all there is.
-floating_ips = false
+# seeds: the router's one registered address is all the VPC knows (no floating IPs); routed: the
+# external pool is the provider NIC's secondary addresses, so floating IPs work.
+floating_ips = $FLOATING_IPS
 api_extensions = $NETWORK_EXTENSIONS
 # The stack's networks are IPv4 only (as its VPC subnets): no IPv6 subnets or routers to test.
 ipv6 = false
@@ -133,10 +191,16 @@ ipv6_subnet_attributes = false
 
 [validation]
 run_validation = $RUN_VALIDATION
-connect_method = fixed
+connect_method = $CONNECT_METHOD
+auth_method = keypair
 network_for_ssh = $NETWORK_NAME
-image_ssh_user = cirros
+image_ssh_user = $IMAGE_SSH_USER
+image_alt_ssh_user = $IMAGE_SSH_USER
 ip_version_for_ssh = 4
+# Guests may run under QEMU without KVM (TCG): a boot takes minutes, not seconds.
+connect_timeout = 300
+ssh_timeout = 900
+ping_timeout = 600
 
 [image]
 endpoint_type = internal
@@ -160,33 +224,79 @@ horizon = false
 endpoint_type = internal
 catalog_type = volumev3
 CONF
+}
 
-# Smoke tests known not to fit a release's own Tempest and services (one regex per line, each
-# with its reason): excluded there, and named in the log.
-: >exclude.txt
-if [ "${RELEASE:-}" = zed ]; then
-  # Tempest 33 (Debian's, for Zed) sends project_id and type when updating a credential; Keystone
-  # Zed's schema accepts only the blob there (HTTP 400).
-  echo 'test_credentials_create_get_update_delete' >>exclude.txt
-fi
-[ -s exclude.txt ] && log "excluded for $RELEASE: $(paste -sd' ' exclude.txt)"
+# Whatever the run left, into logs/ for the log bundle (also when the run is cut short): Tempest's
+# own log (wherever this release wrote it), the raw subunit stream, its JUnit rendering and the
+# exclude list. Never tempest.conf (it holds the admin password).
+collect_results() {
+  [ -d "$TEMPEST_DIR" ] || return 0
+  cd "$TEMPEST_DIR" || return 0
+  mkdir -p logs
+  if [ -s results.subunit ] && [ ! -s junit.xml ]; then
+    # subunit2junitxml exits 1 when the stream has failures: the results count, not its code.
+    subunit2junitxml <results.subunit >junit.xml 2>/dev/null || true
+  fi
+  [ -f tempest.log ] && [ ! -f logs/tempest.log ] && cp tempest.log logs/tempest.log
+  [ -f logs/tempest.log ] || log "tempest wrote no tempest.log (looked in $TEMPEST_DIR/logs and $TEMPEST_DIR)"
+  for f in results.subunit junit.xml exclude.txt; do
+    [ -f "$f" ] && cp "$f" "logs/$f"
+  done
+  return 0
+}
 
-rc=0
-if [ "$RUN_IN_NS" = 1 ]; then
-  ip netns exec "$NS" tempest run --smoke --concurrency 2 --exclude-list exclude.txt --subunit >results.subunit || rc=$?
-else
-  tempest run --smoke --concurrency 2 --exclude-list exclude.txt --subunit >results.subunit || rc=$?
+main() {
+  : "${OPENRC:?}" "${IMAGE_ID:?}" "${FLAVOR_ID:?}" "${NETWORK_NAME:?}" "${ROUTER_ID:?}" "${TENANT_CIDR:?}"
+  HAS_CINDER="${HAS_CINDER:-false}"
+  HAS_SWIFT="${HAS_SWIFT:-false}"
+  OS_FAMILY="${OS_FAMILY:-debian}"
+  IMAGE_SSH_USER="${IMAGE_SSH_USER:-}"
+  check_regex
+  # shellcheck source=/dev/null
+  . "$OPENRC"
+  install_tempest
+
+  local external
+  external="$(openstack network list --external -f value -c ID -c Name | head -n1)"
+  EXTERNAL_NETWORK_ID="${external%% *}"
+  EXTERNAL_NETWORK_NAME="${external#* }"
+  # The extensions this Neutron really has: Tempest's default ("all") checks for a fixed list that
+  # includes ones this install does not enable (metering, …).
+  NETWORK_EXTENSIONS="$(openstack extension list --network -f value -c Alias | sort | paste -sd, -)"
+  decide_validation
+
+  rm -rf "$TEMPEST_DIR"
+  mkdir -p "$(dirname "$TEMPEST_DIR")"
+  tempest init "$TEMPEST_DIR" >/dev/null
+  cd "$TEMPEST_DIR"
+  # tempest init copies /etc/tempest, where Debian's package has a logging.conf. Tempest then logs
+  # through it instead of log_dir/log_file: to ./tempest.log, opened with truncation by each of the
+  # concurrent workers (they overwrite each other), and not in logs/, which the bundle collects.
+  rm -f etc/logging.conf
+  trap collect_results EXIT
+  # Cut short (the SSH session gone, the check's time bound), still leave what there is.
+  trap 'exit 129' HUP
+  trap 'exit 143' TERM
+  write_conf
+
+  exclude_list_for "${RELEASE:-}" >exclude.txt
+  if [ -s exclude.txt ]; then
+    while IFS= read -r line; do log "excluded for $RELEASE: $line"; done <exclude.txt
+  fi
+
+  tempest_run_args
+  local rc=0
+  if [ "$RUN_IN_NS" = 1 ]; then
+    ip netns exec "qrouter-$ROUTER_ID" "${RUN_ARGS[@]}" >results.subunit || rc=$?
+  else
+    "${RUN_ARGS[@]}" >results.subunit || rc=$?
+  fi
+  subunit2junitxml <results.subunit >junit.xml || true
+  collect_results
+  log "tempest run exited with $rc; $(subunit-stats <results.subunit 2>/dev/null | tr '\n' ' ' || true)"
+  return "$rc"
+}
+
+if [ -z "${OOA_TEMPEST_SOURCE_ONLY:-}" ]; then
+  main
 fi
-# subunit2junitxml exits 1 when the stream has failures: the results count, not its code.
-subunit2junitxml <results.subunit >junit.xml || true
-# The log bundle collects logs/: Tempest's own log (wherever this release wrote it), the raw subunit
-# stream and its JUnit rendering. Never tempest.conf (it holds the admin password).
-mkdir -p logs
-for f in logs/tempest.log tempest.log; do
-  if [ -f "$f" ] && [ "$f" != logs/tempest.log ]; then cp "$f" logs/tempest.log; fi
-done
-[ -f logs/tempest.log ] || log "tempest wrote no tempest.log (looked in $TEMPEST_DIR/logs and $TEMPEST_DIR)"
-cp results.subunit logs/results.subunit
-cp junit.xml logs/junit.xml
-log "tempest run exited with $rc; $(subunit-stats <results.subunit 2>/dev/null | tr '\n' ' ' || true)"
-exit "$rc"

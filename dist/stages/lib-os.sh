@@ -285,6 +285,11 @@ repo_setup() {
       # One-line (22.04) or deb822 (24.04) format: the suite names the archive either way.
       if ! grep -rqsF "$OS_CODENAME-updates/$RELEASE_CODENAME" /etc/apt/sources.list.d/; then
         pkg_install software-properties-common
+        # add-apt-repository knows the Cloud Archive names of its own version only: an image
+        # built before the newest one shipped (resolute's 0.120 lacks hibiscus, 0.120.2 has it)
+        # must take the archive's newest first.
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -q --only-upgrade software-properties-common python3-software-properties >/dev/null ||
+          die "could not bring software-properties-common up to date (add-apt-repository needs it to know cloud-archive:$RELEASE_CODENAME)"
         add-apt-repository -y "cloud-archive:$RELEASE_CODENAME"
         changed "enabled the Ubuntu Cloud Archive for $RELEASE_CODENAME"
       fi

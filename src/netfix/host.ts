@@ -74,7 +74,8 @@ export function hostFixEnv(i: HostFixInputs, opts: HostFixOptions = {}): string 
 
 async function upload(session: RemoteSession, opts: HostFixOptions): Promise<string> {
   const target = `${opts.root ?? ''}${INSTALLED_PATH}`;
-  await session.exec(`install -d -m 0755 ${sq(path.posix.dirname(target))}`, { stage: 'network-fix' });
+  const dir = sq(path.posix.dirname(target));
+  await session.exec(`[ -d ${dir} ] || install -d -m 0755 ${dir}`, { stage: 'network-fix' });
   await session.writeFile(target, networkFixScript(), 0o755);
   return target;
 }

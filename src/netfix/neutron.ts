@@ -84,6 +84,18 @@ function gatewayIps(router: Record<string, unknown>): string[] {
   return ips.map((x) => x.ip_address);
 }
 
+/** Polls (every 2 s, up to 3 min) until the L3 agent has plugged the device into the namespace. */
+async function waitForDevice(o: NeutronFixOptions, namespace: string, device: string): Promise<void> {
+  await o.session.exec(
+    [
+      `for i in $(seq 90); do ip netns exec ${sq(namespace)} ip link show ${sq(device)} >/dev/null 2>&1 && exit 0; sleep 2; done`,
+      `echo ${sq(`the L3 agent did not plug ${device} into ${namespace} within 180 s (see neutron-l3-agent.log)`)} >&2`,
+      'exit 1',
+    ].join('\n'),
+    { stage: 'network-fix gateway device', timeoutMs: 200_000 },
+  );
+}
+
 /** The subnet's allocation_pools as pools() makes them (current clients: a list; old: a string). */
 function subnetPools(subnet: Record<string, unknown>): string[] {
   const raw = subnet.allocation_pools as unknown;
@@ -173,6 +185,10 @@ export async function configureNeutron(o: NeutronFixOptions): Promise<NeutronFix
     gatewayPortId: port.ID,
     gatewayMacMethod,
   });
+  const device = `qg-${port.ID.slice(0, 11)}`;
+  // Both ways, the verification that follows looks at the router's namespace: the L3 agent plugs
+  // the gateway device there some seconds after the API answered (a restarted agent: tens).
+  await waitForDevice(o, qrouterNamespace, device);
   // routed: the controller routes to the port, whatever its MAC; nothing to move, nothing to edit.
   if (o.moveMac === false) return result('not-moved');
   let method: GatewayMacMethod = 'already-set';
@@ -195,10 +211,8 @@ export async function configureNeutron(o: NeutronFixOptions): Promise<NeutronFix
   }
   // The L3 agent plugged the gateway device before the change and never re-plugs an existing device,
   // so the device gets the MAC Neutron now has on record (its next plug uses the record itself).
-  const device = `qg-${port.ID.slice(0, 11)}`;
   await o.session.exec(
     [
-      `for i in $(seq 60); do ip netns exec ${sq(qrouterNamespace)} ip link show ${sq(device)} >/dev/null 2>&1 && break; sleep 2; done`,
       `cur=$(ip netns exec ${sq(qrouterNamespace)} cat /sys/class/net/${device}/address)`,
       `[ "$cur" = ${sq(o.originalMac)} ] || ip netns exec ${sq(qrouterNamespace)} ip link set dev ${sq(device)} address ${sq(o.originalMac)}`,
     ].join('\n'),

@@ -69,8 +69,11 @@ export function writeFileCommand(remotePath: string, mode: number): string {
   const p = shellQuote(remotePath);
   const octal = mode.toString(8).padStart(4, '0');
   // The temporary file is created 0600 (umask) before any byte arrives, then gets its final mode.
+  // The folder is made only when missing: `install -d` on an existing one resets its mode, which
+  // turned /var/tmp (the smoke image) and /tmp (the log collector) into 0755 and broke every
+  // service user's temporary files there.
   return [
-    `install -d -m 0755 "$(dirname ${p})"`,
+    `{ [ -d "$(dirname ${p})" ] || install -d -m 0755 "$(dirname ${p})"; }`,
     `tmp=$(umask 077 && mktemp ${shellQuote(remotePath + '.XXXXXX')})`,
     `cat > "$tmp"`,
     `chmod ${octal} "$tmp"`,

@@ -518,12 +518,14 @@ describe('tempest-smoke', () => {
       await run(c, { plan: tempestPlan(extra) });
       return scriptCommand(c);
     };
-    // the default image is CirrOS; seeds is the default fix; Ubuntu 24.04 + 2024.1 serves metadata
-    const cirros = await login({});
+    // the default image is CirrOS; Ubuntu 24.04 + 2024.1 serves metadata
+    const cirros = await login({ os: 'ubuntu-24.04', release: '2024.1', 'network-fix': 'seeds' });
     expect(cirros).toContain("IMAGE_SSH_USER='cirros'");
     expect(cirros).toContain("NETWORK_FIX='seeds'");
     expect(cirros).toContain("METADATA_API='true'");
     expect(cirros).toContain("TEMPEST_REGEX=''");
+    // Ubuntu 26.04's packages have no nova-api-metadata: Tempest must not expect the metadata API
+    expect(await login({ os: 'ubuntu-26.04', release: '2026.1' })).toContain("METADATA_API='false'");
     expect(await login({ 'image-url': 'https://images.example/debian-12-generic-amd64.qcow2' })).toContain(
       "IMAGE_SSH_USER=''",
     );

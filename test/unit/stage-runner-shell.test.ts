@@ -94,6 +94,15 @@ describe('remote command lines', () => {
     expect(fs.readdirSync(path.dirname(target))).toEqual(['settings.env']);
   });
 
+  test('writeFileCommand leaves an existing folder as it is (a shared /tmp keeps 1777)', () => {
+    const shared = path.join(dir, 'shared-tmp');
+    fs.mkdirSync(shared);
+    fs.chmodSync(shared, 0o1777);
+    expect(bash(writeFileCommand(path.join(shared, 'collect.sh'), 0o700), 'echo hi\n').status).toBe(0);
+    expect(fs.statSync(shared).mode & 0o7777).toBe(0o1777);
+    expect(fs.statSync(path.join(shared, 'collect.sh')).mode & 0o777).toBe(0o700);
+  });
+
   test('the stage bundle unpacks byte-exact, with executable scripts, and rejects path names', () => {
     const files = [
       { name: 'lib.sh', content: 'x() { echo "ü"; }\n' },
