@@ -16,7 +16,7 @@ import { closeAll, connectEnvironment } from '../remote/connect';
 import { renderNodeSettings } from '../remote/node-settings';
 import type { SshSession } from '../remote/session';
 import { runStages } from '../remote/stage-runner';
-import type { CostBasis } from '../report/cost';
+import { costBasisOf } from '../report/cost';
 import { ArtifactUploader, artifactUploaderFromEnv, publishLogBundle } from '../report/artifact-upload';
 import { collectLogBundle } from '../report/log-bundle';
 import { notifyPrUp } from '../report/pr-notify';
@@ -57,7 +57,7 @@ export async function runUp(io: Io, settings: Settings, plan: Plan, deps: UpDeps
   io.saveState(States.WorkDir, deps.workDir);
   const timings = new Timings();
   io.saveState(States.StartedAt, new Date().toISOString());
-  const cost: CostBasis = { provider: plan.provider, region: plan.region, nodes: plan.nodes };
+  const cost = costBasisOf(plan);
   io.saveState(States.CostBasis, JSON.stringify(cost));
   // Masked before anything else can see them.
   const secrets = generateStackSecrets(plan.stackId, (s) => io.setSecret(s));

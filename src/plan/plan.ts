@@ -274,7 +274,7 @@ function buildSecurityGroups(): PlannedSecurityGroup[] {
           fromPort: PORT_FORWARD_BASE,
           toPort: PORT_FORWARD_BASE + 9,
           source: 'allowed-cidrs',
-          description: 'port-forwards to instances (floating IPs cannot work on AWS)',
+          description: 'port-forwards to instances (on the router’s elastic IP)',
         },
         { protocol: 'icmp', fromPort: -1, toPort: -1, source: 'allowed-cidrs', description: 'ping' },
       ],

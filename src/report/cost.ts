@@ -21,16 +21,29 @@ interface CostEstimate {
 }
 
 /** What the estimate needs of the Plan; the main step saves it in the State for the post step. */
-export type CostBasis = Pick<Plan, 'provider' | 'region' | 'nodes'>;
+export type CostBasis = Pick<Plan, 'provider' | 'region' | 'nodes'> & {
+  /** The routed network fix's pool addresses with an elastic IP (absent: none, or saved by an older run). */
+  poolElasticIps?: number;
+};
+
+/** What main saves for post's cost table: the nodes, and how many pool addresses get an elastic IP. */
+export function costBasisOf(plan: Plan): CostBasis {
+  return {
+    provider: plan.provider,
+    region: plan.region,
+    nodes: plan.nodes,
+    poolElasticIps: plan.networks.external.pool.filter((p) => p.elasticIp).length,
+  };
+}
 
 const money = (n: number) => Math.round(n * 10000) / 10000;
 
 /**
  * Every node is billed for `seconds` (from its launch to its termination: the caller measures it),
- * the elastic IPs of the Plan's NICs likewise, and the volumes for their size over the same time.
+ * the elastic IPs of the Plan's NICs and routed pool likewise, and the volumes for their size over the same time.
  */
 export function estimateCost(
-  plan: Pick<Plan, 'nodes'>,
+  plan: Pick<CostBasis, 'nodes' | 'poolElasticIps'>,
   seconds: number,
   prices: Readonly<Record<string, number>> = INSTANCE_HOURLY_USD,
 ): CostEstimate {
@@ -46,7 +59,8 @@ export function estimateCost(
       usd: price === undefined ? undefined : money(count * hours * price),
     });
   }
-  const eips = plan.nodes.flatMap((n) => n.nics).filter((nic) => nic.elasticIp).length;
+  // The NICs' elastic IPs and, with the routed network fix, those of the pool's addresses.
+  const eips = plan.nodes.flatMap((n) => n.nics).filter((nic) => nic.elasticIp).length + (plan.poolElasticIps ?? 0);
   if (eips > 0)
     lines.push({
       item: `${eips} public IPv4 (elastic IPs)`,

@@ -58,7 +58,17 @@ export function renderPlanText(plan: Plan): string {
   lines.push(
     '',
     'Network fix',
-    `  router gateway on ${x.routerGatewayIp} (controller eth1's registered address) with eth1's original MAC; eth1 gets a new MAC`,
+    ...(plan.networkFix === 'routed'
+      ? [
+          `  routed: eth1 keeps its MAC; its ${x.pool.length} secondary addresses are the external subnet's pool, routed by the controller`,
+          ...x.pool.map(
+            (p) =>
+              `    ${p.ip} ${p.use === 'router-gateway' ? 'router gateway' : 'floating'}${p.elasticIp ? ' (elastic IP)' : ' (reachable inside the VPC only)'}`,
+          ),
+        ]
+      : [
+          `  seeds: router gateway on ${x.routerGatewayIp} (controller eth1's registered address) with eth1's original MAC; eth1 gets a new MAC`,
+        ]),
     `  external subnet ${x.cidr} via ${x.gateway}; tenant network ${plan.networks.tenant.cidr}`,
     ...plan.portForwards.map(
       (p) => `  port-forward ${p.publicPort} → instance port ${p.targetPort} (${p.description})`,

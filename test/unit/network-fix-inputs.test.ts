@@ -4,6 +4,7 @@
 
 import { InputError } from '../../src/core/errors';
 import { buildPlan, controllerOf } from '../../src/plan/plan';
+import { renderPlanText } from '../../src/report/plan-render';
 import { knownIpv4PerEni } from '../../src/settings/instance-types';
 import { settingsFrom } from '../helpers/inputs';
 
@@ -142,5 +143,20 @@ describe('network-fix inputs', () => {
     expect(
       settingsFrom({ ...aws, 'network-fix': 'routed', 'controller-instance-type': 't3.small' }).externalPoolSize,
     ).toBe(3);
+  });
+});
+
+describe('the printed plan names the network fix it will apply', () => {
+  it('routed: the pool with each address’s use and whether the internet reaches it; seeds: the MAC move', () => {
+    const routed = renderPlanText(buildPlan(settingsFrom({ ...aws, 'network-fix': 'routed' }), { now: new Date(0) }));
+    expect(routed).toContain("routed: eth1 keeps its MAC; its 4 secondary addresses are the external subnet's pool");
+    expect(routed).toContain('    10.42.1.100 router gateway (elastic IP)');
+    expect(routed).toContain('    10.42.1.101 floating (elastic IP)');
+    expect(routed).toContain('    10.42.1.103 floating (reachable inside the VPC only)');
+    expect(routed).not.toContain('original MAC');
+    const seeds = renderPlanText(buildPlan(settingsFrom({ ...aws, 'network-fix': 'seeds' }), { now: new Date(0) }));
+    expect(seeds).toContain(
+      "seeds: router gateway on 10.42.1.11 (controller eth1's registered address) with eth1's original MAC",
+    );
   });
 });

@@ -3,7 +3,7 @@
 import { buildPlan } from '../../src/plan/plan';
 import type { Plan } from '../../src/plan/types';
 import type { Environment, TeardownReport } from '../../src/provider';
-import { estimateCost, formatUsd } from '../../src/report/cost';
+import { costBasisOf, estimateCost, formatUsd } from '../../src/report/cost';
 import {
   GP3_GB_MONTH_USD,
   HOURS_PER_MONTH,
@@ -96,6 +96,16 @@ describe('estimateCost', () => {
       (gib * 2 * GP3_GB_MONTH_USD) / HOURS_PER_MONTH;
     expect(c.totalUsd).toBeCloseTo(exact, 3);
     expect(c.incomplete).toBe(false);
+  });
+
+  it('bills the routed fix’s pool elastic IPs too (what main saves for post carries their count)', () => {
+    const plan = planFor({ 'network-fix': 'routed' });
+    expect(plan.networks.external.pool.filter((p) => p.elasticIp)).toHaveLength(2);
+    // Saved as JSON by main and read back by post.
+    const basis = JSON.parse(JSON.stringify(costBasisOf(plan)));
+    const eips = estimateCost(basis, 2 * 3600).lines.find((l) => l.item.includes('elastic IPs'));
+    // eth2's (the controller's public address) and the pool's router gateway and one floating address
+    expect(eips).toEqual({ item: '3 public IPv4 (elastic IPs)', quantity: '6.00 address-h', usd: 0.03 });
   });
 
   it("bills a minimum of a minute, groups nodes of one type, and says 'n/a' for a type not in the table", () => {

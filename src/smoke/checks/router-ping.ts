@@ -26,6 +26,8 @@ export async function checkRouterPing(ctx: CheckContext): Promise<void> {
     `the router namespace cannot reach ${target}`,
     command,
     `${outputOf(r)}\n--- ip addr / route / neigh in qrouter-${id}:\n${outputOf(diag)}`,
-    `the network fix did not take: the gateway port must carry ${ctx.plan.networks.external.routerGatewayIp} (eth1's registered address) and eth1's original MAC, and the neighbour entry for ${gw} must not be INCOMPLETE; check source/dest check and security groups on AWS`,
+    ctx.plan.networkFix === 'routed'
+      ? `the network fix did not take: the gateway port must carry ${ctx.plan.networks.external.routerGatewayIp} (the pool's first address, a secondary address of eth1), the controller must route it to br-provider and answer ARP for ${gw} there (proxy ARP), and the neighbour entry for ${gw} must not be INCOMPLETE; check source/dest check and security groups on AWS`
+      : `the network fix did not take: the gateway port must carry ${ctx.plan.networks.external.routerGatewayIp} (eth1's registered address) and eth1's original MAC, and the neighbour entry for ${gw} must not be INCOMPLETE; check source/dest check and security groups on AWS`,
   );
 }
