@@ -16,6 +16,8 @@ interface SmokeNames {
   router: string;
   securityGroup: string;
   server: string;
+  /** The smoke server's port, made first with the fixed address the port-forward points at. */
+  port: string;
 }
 
 /** Names of what the checks create inside the cloud; the stack id keeps them recognisable. */
@@ -29,6 +31,7 @@ export function smokeNames(plan: Plan): SmokeNames {
     router: plan.networks.routerName,
     securityGroup: `${plan.stackId}-smoke`,
     server: `${plan.stackId}-smoke-vm`,
+    port: `${plan.stackId}-smoke-vm-port`,
   };
 }
 

@@ -110,7 +110,15 @@ describe('a healthy cloud', () => {
         ),
       ),
     ).toBe(true);
-    expect(cmds.some((x) => x.includes(`v4-fixed-ip=${planFor().networks.tenant.smokeInstanceIp}`))).toBe(true);
+    // The fixed address is the port's (made first, with the security group); the server takes the port.
+    expect(
+      cmds.some((x) =>
+        x.includes(
+          `openstack port create --network 'b4c5d6e7-f8a9-4b0c-9d1e-2f3a4b5c6d7e' --fixed-ip 'ip-address=${planFor().networks.tenant.smokeInstanceIp}'`,
+        ),
+      ),
+    ).toBe(true);
+    expect(cmds.some((x) => /server create .*--port '5b6c7d8e-9f0a-4b1c-8d2e-3f4a5b6c7d8e'/.test(x))).toBe(true);
     expect(
       cmds.some((x) =>
         x.includes(

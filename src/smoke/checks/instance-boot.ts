@@ -54,6 +54,29 @@ function bootMarker(consoleLog: string): string | undefined {
   return BOOT_MARKERS.find(([re]) => re.test(consoleLog))?.[1];
 }
 
+/**
+ * The server's port, with the fixed address and the security group: a port of our own rather than
+ * `--nic v4-fixed-ip=`, which Debian 13's openstackclient sends under a key Nova's schema refuses
+ * (400 "Invalid input for field/attribute networks").
+ */
+async function findOrCreatePort(ctx: CheckContext, fixedIp: string): Promise<string> {
+  const n = ctx.names;
+  const s = ctx.state;
+  const hint = 'the tenant network and its subnet must exist (tenant-network) and the address be free';
+  const rows = await ctx.cli.json<Array<{ ID: string }>>(
+    `openstack port list --network ${shq(s.networkId!)} --name ${shq(n.port)} -f json`,
+    'Neutron did not list ports',
+    hint,
+  );
+  if (rows[0]) return rows[0].ID;
+  const created = await ctx.cli.json<{ id: string }>(
+    `openstack port create --network ${shq(s.networkId!)} --fixed-ip ${shq(`ip-address=${fixedIp}`)} --security-group ${shq(s.securityGroupId!)} ${shq(n.port)} -f json`,
+    `Neutron did not make the smoke server's port on ${fixedIp}`,
+    hint,
+  );
+  return created.id;
+}
+
 async function findOrCreateServer(ctx: CheckContext, fixedIp: string): Promise<string> {
   const n = ctx.names;
   const rows = await ctx.cli.json<ServerRow[]>(
@@ -75,8 +98,9 @@ async function findOrCreateServer(ctx: CheckContext, fixedIp: string): Promise<s
       ),
     );
   const s = ctx.state;
+  const port = await findOrCreatePort(ctx, fixedIp);
   const created = await ctx.cli.json<Server>(
-    `openstack server create --config-drive true --flavor ${shq(s.flavorId!)} --image ${shq(s.imageId!)} --nic ${shq(`net-id=${s.networkId},v4-fixed-ip=${fixedIp}`)} --security-group ${shq(s.securityGroupId!)} ${shq(n.server)} -f json`,
+    `openstack server create --config-drive true --flavor ${shq(s.flavorId!)} --image ${shq(s.imageId!)} --port ${shq(port)} ${shq(n.server)} -f json`,
     'Nova did not accept the server',
     NOVA_HINT,
   );
