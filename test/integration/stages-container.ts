@@ -354,7 +354,11 @@ export function snapshotOf(node: DevNode, commands: string[]): string {
 export function controllerSnapshot(node: DevNode): string {
   return snapshotOf(node, [
     // /root/.cache holds the Python entry-point cache of the OpenStack client, not configuration.
-    'find /etc /usr/local/sbin /root -xdev -type f -not -path /etc/ld.so.cache -not -path "/root/.cache/*" -print0 | sort -z | xargs -0 sha256sum',
+    // /etc/openvswitch/conf.db is Open vSwitch's database: ovs-vswitchd writes interface statistics
+    // into it every few seconds, so its bytes change on their own; its bridges are compared below.
+    'find /etc /usr/local/sbin /root -xdev -type f -not -path /etc/ld.so.cache -not -path "/root/.cache/*" -not -path /etc/openvswitch/conf.db -print0 | sort -z | xargs -0 sha256sum',
+    // The Open vSwitch bridges (where the L2 agent is OVS's): each one's datapath and ports.
+    'if command -v ovs-vsctl >/dev/null; then for b in $(ovs-vsctl list-br); do echo "$b $(ovs-vsctl get bridge "$b" datapath_type)"; ovs-vsctl list-ports "$b"; done; fi',
     "mysql -N -B <<<'SELECT user, host FROM mysql.user ORDER BY 1,2; SHOW DATABASES;'",
     'rabbitmqctl -q list_users; rabbitmqctl -q list_user_permissions openstack',
     '. /root/admin-openrc; for o in user project role service endpoint domain region; do openstack $o list -f value | sort; done; openstack role assignment list --names -f value | sort',
