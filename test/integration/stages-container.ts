@@ -17,6 +17,7 @@ import {
 } from 'fs';
 import { join } from 'path';
 import { hostMirror } from '../../src/local/host-mirror';
+import { cgroupEnv } from '../../src/local/machine';
 import {
   aptSources,
   aptSourcesFile,
@@ -223,7 +224,9 @@ export function startDevNode(
       // E.g. --bind=/dev/loopN for the storage test's disks, as the local provider binds them.
       ...extraNspawnArgs,
     ],
-    { detached: true, stdio: ['ignore', out, out] },
+    // systemd 258+ (Ubuntu 26.04's 259) refuses the host's hybrid cgroup layout: as the local
+    // provider boots such machines, on the unified hierarchy.
+    { detached: true, stdio: ['ignore', out, out], env: { ...process.env, ...cgroupEnv(rootfs) } },
   );
   nspawn.unref();
   const node: DevNode = {
