@@ -246,7 +246,10 @@ export function startDevNode(
     }
     sleep(500);
   }
-  throw new Error(`machine ${id} did not boot:\n${readFileSync(join(workdir, 'nspawn.out'), 'utf8').slice(-2000)}`);
+  // No afterAll can stop a node beforeAll never returned: its proxy, namespace and copy go here.
+  const consoleTail = readFileSync(join(workdir, 'nspawn.out'), 'utf8').slice(-2000);
+  stopDevNode(node);
+  throw new Error(`machine ${id} did not boot:\n${consoleTail}`);
 }
 
 function alive(pid: number): boolean {
