@@ -472,6 +472,11 @@ EOF
         CONFIG_CHANGED=1
         changed "disabled Apache's default-ssl site (no mod_ssl)"
       fi
+      # The dashboard in the main interpreter, as RDO's step above: in mod_wsgi's default
+      # sub-interpreter Debian 13's python3-cryptography (a PyO3 module) failed to load and every page
+      # was HTTP 500 ("PyO3 modules ... may only be initialized once per interpreter process").
+      local site=/etc/apache2/sites-available/openstack-dashboard-alias-only.conf
+      if [[ -f $site ]]; then ensure_block $site wsgi <<<'WSGIApplicationGroup %{GLOBAL}'; fi
       ;;
     ubuntu:placement | ubuntu:nova-controller | ubuntu:neutron-server)
       release_before gazpacho || apache_wsgi_processes "$1"

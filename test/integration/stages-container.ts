@@ -17,6 +17,7 @@ import {
 } from 'fs';
 import { join } from 'path';
 import { hostMirror } from '../../src/local/host-mirror';
+import { cgroupEnv } from '../../src/local/machine';
 import {
   aptSources,
   aptSourcesFile,
@@ -223,7 +224,9 @@ export function startDevNode(
       // E.g. --bind=/dev/loopN for the storage test's disks, as the local provider binds them.
       ...extraNspawnArgs,
     ],
-    { detached: true, stdio: ['ignore', out, out] },
+    // systemd 258+ (Ubuntu 26.04's 259) refuses the host's hybrid cgroup layout: as the local
+    // provider boots such machines, on the unified hierarchy.
+    { detached: true, stdio: ['ignore', out, out], env: { ...process.env, ...cgroupEnv(rootfs) } },
   );
   nspawn.unref();
   const node: DevNode = {
@@ -243,7 +246,10 @@ export function startDevNode(
     }
     sleep(500);
   }
-  throw new Error(`machine ${id} did not boot:\n${readFileSync(join(workdir, 'nspawn.out'), 'utf8').slice(-2000)}`);
+  // No afterAll can stop a node beforeAll never returned: its proxy, namespace and copy go here.
+  const consoleTail = readFileSync(join(workdir, 'nspawn.out'), 'utf8').slice(-2000);
+  stopDevNode(node);
+  throw new Error(`machine ${id} did not boot:\n${consoleTail}`);
 }
 
 function alive(pid: number): boolean {
@@ -354,7 +360,11 @@ export function snapshotOf(node: DevNode, commands: string[]): string {
 export function controllerSnapshot(node: DevNode): string {
   return snapshotOf(node, [
     // /root/.cache holds the Python entry-point cache of the OpenStack client, not configuration.
-    'find /etc /usr/local/sbin /root -xdev -type f -not -path /etc/ld.so.cache -not -path "/root/.cache/*" -print0 | sort -z | xargs -0 sha256sum',
+    // /etc/openvswitch/conf.db is Open vSwitch's database: ovs-vswitchd writes interface statistics
+    // into it every few seconds, so its bytes change on their own; its bridges are compared below.
+    'find /etc /usr/local/sbin /root -xdev -type f -not -path /etc/ld.so.cache -not -path "/root/.cache/*" -not -path /etc/openvswitch/conf.db -print0 | sort -z | xargs -0 sha256sum',
+    // The Open vSwitch bridges (where the L2 agent is OVS's): each one's datapath and ports.
+    'if command -v ovs-vsctl >/dev/null; then for b in $(ovs-vsctl list-br); do echo "$b $(ovs-vsctl get bridge "$b" datapath_type)"; ovs-vsctl list-ports "$b"; done; fi',
     "mysql -N -B <<<'SELECT user, host FROM mysql.user ORDER BY 1,2; SHOW DATABASES;'",
     'rabbitmqctl -q list_users; rabbitmqctl -q list_user_permissions openstack',
     '. /root/admin-openrc; for o in user project role service endpoint domain region; do openstack $o list -f value | sort; done; openstack role assignment list --names -f value | sort',
