@@ -215,6 +215,9 @@ wait_until() {
 }
 
 http_up() { curl -s -o /dev/null --max-time 5 "$1"; }
+# A page that must really render (redirects followed): an HTTP 5xx or 4xx is no answer. The dashboard
+# answered 500 on every page on Debian 13 while http_up was satisfied.
+page_ok() { curl -fsL -o /dev/null --max-time 15 "$1"; }
 
 # uwsgi_processes: Debian's API services start 8-16 uwsgi processes each; 2 keep the whole
 # controller near 4 GB (measured) instead of 10.
@@ -472,6 +475,11 @@ EOF
         CONFIG_CHANGED=1
         changed "disabled Apache's default-ssl site (no mod_ssl)"
       fi
+      # The dashboard in the main interpreter, as RDO's step above: in mod_wsgi's default
+      # sub-interpreter Debian 13's python3-cryptography (a PyO3 module) failed to load and every page
+      # was HTTP 500 ("PyO3 modules ... may only be initialized once per interpreter process").
+      local site=/etc/apache2/sites-available/openstack-dashboard-alias-only.conf
+      if [[ -f $site ]]; then ensure_block $site wsgi <<<'WSGIApplicationGroup %{GLOBAL}'; fi
       ;;
     ubuntu:placement | ubuntu:nova-controller | ubuntu:neutron-server)
       release_before gazpacho || apache_wsgi_processes "$1"

@@ -64,8 +64,10 @@ run_as neutron "neutron-db-manage --config-file /etc/neutron/neutron.conf --conf
 svc_apply $(units neutron-server) $(units neutron-agent)
 wait_until 180 "Neutron API answering on :9696" http_up "http://$CONTROLLER_NAME:9696/"
 # Nova's API picks up the [neutron] section at its next start (the guide restarts it here).
+# One unit at a time: Debian's Nova units share RuntimeDirectory=nova, and restarted together one's
+# stop removed /run/nova while another's start set it up (nova-conductor: status 233/RUNTIME_DIRECTORY,
+# Debian 13's stage test).
 if ((CONFIG_CHANGED)); then
-  # shellcheck disable=SC2046
-  systemctl restart $(units nova-controller)
+  for u in $(units nova-controller); do systemctl restart "$u"; done
 fi
 stage_end

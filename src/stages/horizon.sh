@@ -50,5 +50,5 @@ EOP
 web_wsgi_setup horizon
 # shellcheck disable=SC2046
 svc_apply $(units horizon)
-wait_until 180 "the dashboard answering at /$(horizon_path)/" http_up "http://$CONTROLLER_NAME/$(horizon_path)/"
+wait_until 180 "the dashboard's login page rendering at /$(horizon_path)/" page_ok "http://$CONTROLLER_NAME/$(horizon_path)/"
 stage_end

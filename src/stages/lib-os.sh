@@ -215,6 +215,9 @@ wait_until() {
 }
 
 http_up() { curl -s -o /dev/null --max-time 5 "$1"; }
+# A page that must really render (redirects followed): an HTTP 5xx or 4xx is no answer. The dashboard
+# answered 500 on every page on Debian 13 while http_up was satisfied.
+page_ok() { curl -fsL -o /dev/null --max-time 15 "$1"; }
 
 # uwsgi_processes: Debian's API services start 8-16 uwsgi processes each; 2 keep the whole
 # controller near 4 GB (measured) instead of 10.

@@ -4,7 +4,7 @@
 // network fix changed keeps its recorded name). Package and unit names per family follow the
 // install guide of each distribution.
 
-import { spawnSync } from 'child_process';
+import { ChildProcess, spawn, spawnSync } from 'child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import { join } from 'path';
@@ -198,5 +198,27 @@ esac
     expect(r.err).not.toContain('unknown column');
     // by serial; then by size: xvda is 20 GiB too but holds the mounted root, so xvdg
     expect(r.out).toBe('/dev/xvdf\n/dev/xvdg\n');
+  });
+});
+
+describe('readiness of a page (a real HTTP server on loopback, in a process of its own)', () => {
+  let server: ChildProcess;
+  let port = 0;
+  beforeAll(async () => {
+    // / redirects to the login page (as Horizon does), /broken answers 500 (Debian 13's dashboard did).
+    const code = `const h=require('http').createServer((q,r)=>{if(q.url==='/')r.writeHead(302,{Location:'/auth/login/'}).end();else if(q.url==='/auth/login/')r.writeHead(200).end('login');else r.writeHead(500).end('boom')});h.listen(0,'127.0.0.1',()=>console.log(h.address().port))`;
+    server = spawn(process.execPath, ['-e', code], { stdio: ['ignore', 'pipe', 'inherit'] });
+    port = await new Promise<number>((resolve) =>
+      server.stdout!.once('data', (d) => resolve(Number(String(d).trim()))),
+    );
+  });
+  afterAll(() => {
+    server.kill();
+  });
+
+  test('page_ok follows the redirect to a 200; a 500 is no answer, though http_up takes it', () => {
+    expect(lib(`page_ok http://127.0.0.1:${port}/`).code).toBe(0);
+    expect(lib(`page_ok http://127.0.0.1:${port}/broken`).code).not.toBe(0);
+    expect(lib(`http_up http://127.0.0.1:${port}/broken`).code).toBe(0);
   });
 });
