@@ -63,7 +63,7 @@ function supportTable(matrix, proven = provenRuns()) {
       const local = matrix.localReleases(o).includes(r.id) ? ', local' : '';
       const runs = proven.filter((p) => p.os === o.id && p.release === r.id);
       const e2e = runs.length
-        ? ` **e2e ${runs.map((p) => `${driverShort(p.networkDriver)}${p.topology === 'full' ? ' full' : ''} ${Math.round(p.e2eSeconds)} s`).join(', ')}**`
+        ? ` **e2e ${runs.map((p) => `${driverShort(p.networkDriver)}${p.networkFix === 'routed' ? ' routed' : ''}${p.topology === 'full' ? ' full' : ''} ${Math.round(p.e2eSeconds ?? p.cliSeconds)} s`).join(', ')}**`
         : '';
       return `✓ ${src}${local}${e2e}`;
     });
@@ -79,7 +79,7 @@ function supportTable(matrix, proven = provenRuns()) {
       .slice(0, 6)
       .map(([name, sec]) => `${name} ${Math.round(sec)}`)
       .join(', ');
-    return `- \`${p.os}\` + ${p.release}, ${p.networkDriver} (${p.datapath}), topology ${p.topology}: whole script ${Math.round(p.e2eSeconds)} s, the CLI's up…teardown ${Math.round(p.cliSeconds)} s (${p.date}); slowest stages (s): ${top}`;
+    return `- \`${p.os}\` + ${p.release}, ${p.networkDriver} (${p.datapath}), topology ${p.topology}: ${p.e2eSeconds === undefined ? '' : `whole script ${Math.round(p.e2eSeconds)} s, `}the CLI's up…teardown ${Math.round(p.cliSeconds)} s (${p.date}${p.commit ? `, commit ${p.commit}` : ''})${p.networkFix ? `, network-fix ${p.networkFix}` : ''}; slowest stages (s): ${top}`;
   });
   return [
     ...lines,
