@@ -131,7 +131,11 @@ install_tempest() {
 }
 
 write_conf() {
+  # tempest init wrote a sample etc/tempest.conf under the default umask (0644): a redirection keeps
+  # an existing file's mode, so the password would be world-readable. Removed first, the file is
+  # created anew under umask 077 (0600).
   umask 077
+  rm -f etc/tempest.conf
   cat >etc/tempest.conf <<CONF
 [DEFAULT]
 log_dir = $TEMPEST_DIR/logs

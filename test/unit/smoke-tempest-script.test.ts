@@ -24,7 +24,9 @@ const NS = 'qrouter-d6e7f8a9-b0c1-4d2e-9f3a-4b5c6d7e8f9a';
 const stubs: Record<string, string> = {
   tempest: `case "$1" in
   --version) echo "tempest 41.0.0" ;;
-  init) mkdir -p "$2/etc" "$2/logs"; echo '[handler_file]' >"$2/etc/logging.conf" ;; # as Debian's /etc/tempest has
+  init) # as the real one: Debian's /etc/tempest has a logging.conf; tempest.conf is written 0644
+    mkdir -p "$2/etc" "$2/logs"; echo '[handler_file]' >"$2/etc/logging.conf"
+    printf '[DEFAULT]\\nlog_dir = %s/logs\\n' "$2" >"$2/etc/tempest.conf"; chmod 0644 "$2/etc/tempest.conf" ;;
   run)
     { echo "tempest $1"; shift; printf 'arg %s\\n' "$@"; } >>"$CALLS"
     mkdir -p logs; echo "INFO tempest ran" >>logs/tempest.log
