@@ -158,6 +158,9 @@ describe('validation', () => {
     expect(r.conf).toContain(
       'public_network_id = e1f2a3b4-c5d6-4e7f-8a9b-0c1d2e3f4a5b\nfloating_network_name = provider\n',
     );
+    // the stack's router is admin's: a dynamic project's show_router of it would answer 404
+    expect(section(r.conf, 'network')).toMatch(/\npublic_router_id =\n/);
+    expect(r.conf).not.toContain('d6e7f8a9-b0c1-4d2e-9f3a-4b5c6d7e8f9a');
     expect(r.conf).toContain('uri_v3 = http://controller:5000/v3');
     expect(r.confMode).toBe(0o600);
     // the probe and then the run itself went through the namespace
