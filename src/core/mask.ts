@@ -55,9 +55,11 @@ const NAMED_VALUE = new RegExp(
   String.raw`\b(${SECRET_KEY})(\s*=\s*)(${QUOTE})((?:(?!\3)(?:\\.|[^\n]))*)(\3|(?=\n)|$)`,
   'gi',
 );
-// A block cut short (a log line's length limit) is redacted up to where its key material ends.
+// A block cut short (a log line's length limit) is redacted up to where its key material ends. The
+// END is looked for within 16 KiB (an RSA 4096 key is about 3.3 KiB): a log full of cut-off blocks
+// stays linear.
 const PEM_PRIVATE_KEY =
-  /-----BEGIN ((?:[A-Z0-9]+ )*)PRIVATE KEY-----(?:[\s\S]*?-----END \1PRIVATE KEY-----|(?:[A-Za-z0-9+/=:,-]|\r?\n|\\[nr])*)/g;
+  /-----BEGIN ((?:[A-Z0-9]+ )*)PRIVATE KEY-----(?:[\s\S]{0,16384}?-----END \1PRIVATE KEY-----|(?:[A-Za-z0-9+/=:,-]|\r?\n|\\[nr])*)/g;
 
 /** text with every secret-shaped value replaced by ***, and how many replacements that took. */
 export function redactSecretShapes(text: string): { text: string; replacements: number } {
