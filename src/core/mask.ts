@@ -1,7 +1,8 @@
 // The one secret masker. Every place that shows text which may hold a secret (the terminal, the job
 // summary, JUnit, a remote command's error tail, the log bundle's files) masks it here, with the
 // same rule: each known value of 4 characters or more becomes ***, longest first, so a secret that
-// contains another is masked whole.
+// contains another is masked whole. Secrets the run was never told (Tempest's) are found by their
+// shape instead: redactSecretShapes, at the end of this file.
 
 /** Values shorter than this are not masked: masking "a" or "1" would garble every line. */
 const MIN_SECRET_LENGTH = 4;

@@ -633,6 +633,20 @@ testtools.matchers._impl.MismatchError: 1 != 2 ({'password': '${dynamicPassword}
     }
   });
 
+  it('redacts by shape what Tempest printed itself, in the failure of a run without results', async () => {
+    const dynamicPassword = 'Vr2-Hk7!Mq4sXz9p';
+    const c = healthyController().on(/bash '\/var\/tmp\/openstack-on-aws-tempest-smoke\.sh'/, () => ({
+      code: 1,
+      stdout: '[tempest] running on the host without validation\n',
+      stderr: `Traceback (most recent call last):\n  File "/usr/lib/python3/dist-packages/tempest/lib/common/cred_client.py", line 50, in create_user\ntempest.lib.exceptions.BadRequest: Bad request Details: {'user': {'name': 'tempest-u', 'password': '${dynamicPassword}'}}\n`,
+    }));
+    const { byId, io } = await run(c, { plan: tempestPlan() });
+    const r = byId['tempest-smoke'];
+    expect(r.failure!.message).toBe('Tempest smoke: no results (exit code 1)');
+    expect(r.failure!.output).toContain("'password': '***'");
+    expect(r.failure!.output + io.lines.join('\n')).not.toContain(dynamicPassword);
+  });
+
   it("lists the release's exclusions with their reasons", async () => {
     const c = controllerWithJunit(
       'tempest-junit-pass.xml',
