@@ -1,6 +1,7 @@
 // The failure log bundle: every node's diagnostics (collect-logs.sh), the EC2 console output, masked
-// for secrets and packed into one tar.gz on the runner. Its path is the `log-bundle` output;
-// artifact-upload.ts uploads it as a workflow artifact when running as the action.
+// for secrets (Tempest's files for secret-shaped values too) and packed into one tar.gz on the
+// runner. Its path is the `log-bundle` output; artifact-upload.ts uploads it as a workflow artifact
+// when running as the action.
 
 import { execFile } from 'child_process';
 import { promises as fs } from 'fs';
@@ -16,6 +17,7 @@ import type { RemoteSession } from '../remote/types';
 import { shq } from '../smoke/shell';
 import { maskSecretsInTree, MaskStats } from './mask-tree';
 import { shippedScript } from '../core/shipped';
+import { redactSecretShapes } from '../core/mask';
 
 const run = promisify(execFile);
 
@@ -105,6 +107,32 @@ async function collectNode(o: LogBundleOptions, node: string, into: string): Pro
   return state;
 }
 
+/**
+ * Tempest's files (collect-logs.sh puts them in <node>/logs/tempest) also lose every secret-shaped
+ * value (core/mask.ts): its log quotes its dynamic users' passwords and Nova keypairs' private keys,
+ * which no one told this run. Bytes as latin1, as the known-value masking reads them. Returns the
+ * replacements made.
+ */
+export async function redactTempestFiles(bundleDir: string, nodes: readonly string[]): Promise<number> {
+  let replacements = 0;
+  const walk = async (d: string): Promise<void> => {
+    const entries = await fs.readdir(d, { withFileTypes: true }).catch(() => []);
+    for (const entry of entries) {
+      const p = path.join(d, entry.name);
+      if (entry.isDirectory()) await walk(p);
+      else if (entry.isFile()) {
+        const r = redactSecretShapes((await fs.readFile(p)).toString('latin1'));
+        if (r.replacements > 0) {
+          replacements += r.replacements;
+          await fs.writeFile(p, Buffer.from(r.text, 'latin1'));
+        }
+      }
+    }
+  };
+  for (const node of nodes) await walk(path.join(bundleDir, node, 'logs', 'tempest'));
+  return replacements;
+}
+
 export function logBundleName(stackId: string): string {
   return `openstack-on-aws-logs-${stackId}`;
 }
@@ -133,6 +161,10 @@ export async function collectLogBundle(o: LogBundleOptions): Promise<LogBundle> 
     JSON.stringify({ stackId: o.plan.stackId, plan: o.plan, environment: o.env, nodes }, null, 2),
   );
   const masked = await maskSecretsInTree(dir, o.secrets);
+  masked.replacements += await redactTempestFiles(
+    dir,
+    o.plan.nodes.map((n) => n.name),
+  );
   await run('tar', ['-czf', archive, '-C', o.workDir, name]);
   await fs.chmod(archive, 0o600);
   o.io.info(`Log bundle ${archive}: ${masked.files} files, ${masked.replacements} secret occurrence(s) masked`);

@@ -1,8 +1,9 @@
 // Tempest's selection and login inputs (issue 15): `tempest-regex` runs any selection instead of the
 // smoke set, `tempest-ssh-user` names the login of a user's own image so Tempest's validation can
 // SSH into its servers. Both only mean something with `tempest: smoke`; refused otherwise, before
-// anything is created.
+// anything is created. The regex is compiled by the runner's python3 where it has one.
 
+import { spawnSync } from 'child_process';
 import { InputError } from '../core/errors';
 import { Inputs } from '../core/names';
 
@@ -23,11 +24,32 @@ function regex(raw: string): string | undefined {
   const v = raw.trim();
   if (v === '') return undefined;
   const accepted = `one line of at most ${MAX_REGEX_LENGTH} printable characters: a Python regular expression over Tempest's test ids (e.g. tempest\\.api\\.network), or empty for the smoke set`;
-  // Control characters (a new line above all) would make it two arguments or none; Python's re
-  // itself judges the syntax on the controller before Tempest runs (JavaScript's differs).
+  // Control characters (a new line above all) would make it two arguments or none.
   if (v.length > MAX_REGEX_LENGTH || [...v].some((ch) => ch.charCodeAt(0) < 0x20 || ch.charCodeAt(0) === 0x7f))
     throw new InputError(Inputs.TempestRegex, raw, accepted);
+  const refusal = pythonRefusal(v);
+  if (refusal !== undefined)
+    throw new InputError(Inputs.TempestRegex, raw, accepted, `Python's re refuses it (${refusal})`);
   return v;
+}
+
+/**
+ * Why Python's re (stestr's, JavaScript's syntax differs) refuses a regex, judged on the runner
+ * before anything is created; undefined when it compiles or the runner has no python3 (the
+ * controller's own check in tempest-smoke.sh still judges it then, after the cloud is built).
+ */
+function pythonRefusal(regex: string): string | undefined {
+  const r = spawnSync(
+    'python3',
+    [
+      '-c',
+      'import re, sys\ntry:\n    re.compile(sys.argv[1])\nexcept re.error as e:\n    print(e)\n    sys.exit(3)',
+      regex,
+    ],
+    { encoding: 'utf8', timeout: 10_000, stdio: ['ignore', 'pipe', 'ignore'], env: process.env },
+  );
+  if (r.error || r.status !== 3) return undefined;
+  return r.stdout.trim() || 'no reason given';
 }
 
 function sshUser(raw: string): string | undefined {

@@ -599,6 +599,54 @@ tempest.lib.exceptions.Unauthorized: The request you have made requires authenti
     expect(renderJunit([r], { stackId: 'smoke1', secrets: [ADMIN_PASSWORD] })).not.toContain(ADMIN_PASSWORD);
   });
 
+  it("redacts by shape what the run was never told: a dynamic user's password, a keypair's private key", async () => {
+    const dynamicPassword = 'Tq8-Ws3!Lx6vNb1k';
+    const keyMaterial = 'MIIEowIBAAKCAQEAvR2nK8sT5qW1Lm9Pz4Xc7Yb3Hd6Jf0Ge2Ra';
+    const junit = `<testsuite errors="0" failures="1" name="" tests="1" time="1.0">
+<testcase classname="tempest.api.compute.keypairs.test_keypairs.KeyPairsV2TestJSON" name="test_keypair_create_delete[id-6c1d3123-4519-4742-9194-622cb1714b7d,smoke]" time="0.5">
+<failure type="testtools.testresult.real._StringException">testtools.testresult.real._StringException: pythonlogging:'': {{{
+2026-11-21 17:02:11,123 12345 DEBUG    [tempest.lib.common.rest_client] Request - Headers: {'Content-Type': 'application/json', 'X-Auth-Token': '&lt;omitted&gt;'}
+        Body: {"user": {"name": "tempest-KeyPairsV2TestJSON-1-user", "password": "${dynamicPassword}", "project_id": "3f2a"}}
+        Body: b'{"keypair": {"name": "tempest-keypair-9", "private_key": "-----BEGIN RSA PRIVATE KEY-----\\n${keyMaterial}\\n-----END RSA PRIVATE KEY-----\\n", "user_id": "u1"}}'
+}}}
+
+Traceback (most recent call last):
+  File "/usr/lib/python3/dist-packages/tempest/api/compute/keypairs/test_keypairs.py", line 40, in test_keypair_create_delete
+    self.assertEqual(1, 2)
+testtools.matchers._impl.MismatchError: 1 != 2 ({'password': '${dynamicPassword}'})
+</failure>
+</testcase>
+</testsuite>`;
+    const c = healthyController().on(/bash '\/var\/tmp\/openstack-on-aws-tempest-smoke\.sh'/, () => {
+      c.files.set(`${TEMPEST}/junit.xml`, { content: Buffer.from(junit) });
+      return { code: 1, stdout: '' };
+    });
+    const { byId, io } = await run(c, { plan: tempestPlan() });
+    const r = byId['tempest-smoke'];
+    expect(r.listings![0].lines[0]).toContain("MismatchError: 1 != 2 ({'password': '***'})");
+    const shown = JSON.stringify(r.listings) + r.failure!.output + r.failure!.message + io.lines.join('\n');
+    const merged = renderJunit([r], { stackId: 'smoke1', secrets: [ADMIN_PASSWORD] });
+    expect(merged).toContain('"password": "***"');
+    for (const secret of [dynamicPassword, keyMaterial]) {
+      expect(shown).not.toContain(secret);
+      expect(merged).not.toContain(secret);
+    }
+  });
+
+  it('redacts by shape what Tempest printed itself, in the failure of a run without results', async () => {
+    const dynamicPassword = 'Vr2-Hk7!Mq4sXz9p';
+    const c = healthyController().on(/bash '\/var\/tmp\/openstack-on-aws-tempest-smoke\.sh'/, () => ({
+      code: 1,
+      stdout: '[tempest] running on the host without validation\n',
+      stderr: `Traceback (most recent call last):\n  File "/usr/lib/python3/dist-packages/tempest/lib/common/cred_client.py", line 50, in create_user\ntempest.lib.exceptions.BadRequest: Bad request Details: {'user': {'name': 'tempest-u', 'password': '${dynamicPassword}'}}\n`,
+    }));
+    const { byId, io } = await run(c, { plan: tempestPlan() });
+    const r = byId['tempest-smoke'];
+    expect(r.failure!.message).toBe('Tempest smoke: no results (exit code 1)');
+    expect(r.failure!.output).toContain("'password': '***'");
+    expect(r.failure!.output + io.lines.join('\n')).not.toContain(dynamicPassword);
+  });
+
   it("lists the release's exclusions with their reasons", async () => {
     const c = controllerWithJunit(
       'tempest-junit-pass.xml',
@@ -606,9 +654,10 @@ tempest.lib.exceptions.Unauthorized: The request you have made requires authenti
       'test_credentials_create_get_update_delete # Keystone Zed refuses it\n',
     );
     const { byId } = await run(c, { plan: tempestPlan() });
-    expect(byId['tempest-smoke'].listings!.find((l) => l.title === "excluded by this release's list")!.lines).toEqual([
-      'test_credentials_create_get_update_delete: Keystone Zed refuses it',
-    ]);
+    expect(
+      byId['tempest-smoke'].listings!.find((l) => l.title === "excluded (this release's and this network fix's lists)")!
+        .lines,
+    ).toEqual(['test_credentials_create_get_update_delete: Keystone Zed refuses it']);
   });
 
   it('a non-zero exit its results do not explain fails too; no results at all fails', async () => {

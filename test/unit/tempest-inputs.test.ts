@@ -5,6 +5,7 @@
 import { InputError } from '../../src/core/errors';
 import { buildPlan } from '../../src/plan/plan';
 import { settingsFrom } from '../helpers/inputs';
+import { AS_ROOT, itIf, needFile } from '../helpers/requires';
 
 const base = { provider: 'aws', 'stack-id': 'tin', tempest: 'smoke' } as const;
 const errorOf = (values: Record<string, string>): InputError => {
@@ -54,10 +55,36 @@ describe('tempest-regex and tempest-ssh-user', () => {
       expect(e.input).toBe('tempest-regex');
       expect(e.accepted).toMatch(/one line of at most 500 printable characters/);
     }
-    // Python's syntax, not JavaScript's: judged by Python's re on the controller
+    // Python's syntax, not JavaScript's
     expect(settingsFrom({ ...base, 'tempest-regex': '(?i)test_(?P<x>router)s' }).tempestRegex).toBe(
       '(?i)test_(?P<x>router)s',
     );
+  });
+
+  itIf([needFile('/usr/bin/python3', 'python3')], AS_ROOT)(
+    "a regex Python's re refuses is refused at input time, with Python's reason; Python-only syntax passes",
+    () => {
+      const e = errorOf({ ...base, 'tempest-regex': 'tempest.api.(network' });
+      expect([e.input, e.value]).toEqual(['tempest-regex', 'tempest.api.(network']);
+      expect(e.message).toContain(
+        "Input 'tempest-regex' has the value 'tempest.api.(network': Python's re refuses it (missing ), unterminated subpattern at position 12)",
+      );
+      expect(errorOf({ ...base, 'tempest-regex': 'test_(?<x>router)' }).reason).toMatch(/^Python's re refuses it \(/);
+      // (?P<name>…) is Python's alone: JavaScript would refuse it, Python compiles it
+      expect(settingsFrom({ ...base, 'tempest-regex': '(?P<x>router)s\\b' }).tempestRegex).toBe('(?P<x>router)s\\b');
+    },
+  );
+
+  it('a runner without python3 leaves the syntax to the controller (the script checks it there)', () => {
+    const saved = process.env.PATH;
+    process.env.PATH = '/nonexistent-ooa';
+    try {
+      expect(settingsFrom({ ...base, 'tempest-regex': 'tempest.api.(network' }).tempestRegex).toBe(
+        'tempest.api.(network',
+      );
+    } finally {
+      process.env.PATH = saved;
+    }
   });
 
   it('an SSH user that is no user name is refused', () => {

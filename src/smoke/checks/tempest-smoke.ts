@@ -6,8 +6,16 @@
 import { shq, tail } from '../shell';
 import type { CheckContext } from '../context';
 import { CheckSkipped } from '../check-failure';
-import { describeCounts, listExclusions, listFailures, listSkipsByReason, parseTempestJunit } from '../tempest-results';
+import {
+  describeCounts,
+  listExclusions,
+  listFailures,
+  listSkipsByReason,
+  parseTempestJunit,
+  redactTempestJunit,
+} from '../tempest-results';
 import { TEMPEST_DIR } from '../../core/node-paths';
+import { redactSecretShapes } from '../../core/mask';
 import { shippedScript } from '../../core/shipped';
 import { withHeartbeat } from '../../core/progress';
 import { findRelease } from '../../settings/matrix';
@@ -76,7 +84,12 @@ export async function checkTempestSmoke(ctx: CheckContext): Promise<void> {
   const r = await withHeartbeat(
     ctx.io,
     'Tempest (install, configure and run the smoke set)',
-    () => ctx.cli.run(command, { timeoutMs: ctx.bounds.tempestMs, onOutput: (c) => ctx.io.info(c.replace(/\n$/, '')) }),
+    () =>
+      ctx.cli.run(command, {
+        timeoutMs: ctx.bounds.tempestMs,
+        // Per chunk (a value split across two chunks escapes it): the failure's output below is whole.
+        onOutput: (c) => ctx.io.info(redactSecretShapes(c.replace(/\n$/, '')).text),
+      }),
     ctx.clock,
   );
   const read = (file: string) =>
@@ -84,7 +97,10 @@ export async function checkTempestSmoke(ctx: CheckContext): Promise<void> {
       (b) => b.toString('utf8'),
       () => '',
     );
-  const junit = await read('junit.xml');
+  // Redacted before it is merged or listed: passwords and private keys this run was never told.
+  const junit = redactTempestJunit(await read('junit.xml'));
+  // What Tempest printed itself (a traceback of its own): redacted as its JUnit is.
+  const printed = redactSecretShapes(r.stdout + r.stderr).text;
   ctx.setJunit(junit);
   // Counted from the results Tempest recorded, not from its exit code nor its printed summary.
   const results = parseTempestJunit(junit);
@@ -94,8 +110,8 @@ export async function checkTempestSmoke(ctx: CheckContext): Promise<void> {
   // ctx.list masks every known secret in what it shows (a traceback may quote a request).
   ctx.list('failed tests', failed);
   ctx.list('skipped tests, by reason', listSkipsByReason(results), results.skipped);
-  ctx.list("excluded by this release's list", listExclusions(await read('exclude.txt')));
-  const output = (failed.length ? failed.join('\n') : tail(r.stdout + r.stderr)).slice(0, 20_000);
+  ctx.list("excluded (this release's and this network fix's lists)", listExclusions(await read('exclude.txt')));
+  const output = (failed.length ? failed.join('\n') : tail(printed)).slice(0, 20_000);
   if (results.failed > 0)
     throw ctx.cli.failure(
       `Tempest smoke: ${summary}; failed: ${results.cases
@@ -107,12 +123,12 @@ export async function checkTempestSmoke(ctx: CheckContext): Promise<void> {
       hint,
     );
   if (total === 0)
-    throw ctx.cli.failure(`Tempest smoke: no results (exit code ${r.code})`, command, tail(r.stdout + r.stderr), hint);
+    throw ctx.cli.failure(`Tempest smoke: no results (exit code ${r.code})`, command, tail(printed), hint);
   if (r.code !== 0)
     throw ctx.cli.failure(
       `Tempest smoke: ${summary}, but tempest exited with ${r.code} (a failure its results do not show)`,
       command,
-      tail(r.stdout + r.stderr),
+      tail(printed),
       hint,
     );
   ctx.note(`Tempest smoke: ${summary}`);
