@@ -39,6 +39,22 @@ exclude_list_for() {
   esac
 }
 
+# Smoke tests a network fix cannot serve, in the same "regex # reason" form. Seeds: the external
+# subnet's pool is the one address the VPC knows, held by the stack's router's gateway, so a test
+# that sets another router's external gateway or takes a floating IP gets 409
+# IpAddressGenerationFailure.
+SEEDS_POOL_REASON="seeds: the external pool is the one registered address, held by the stack's router; use network-fix routed"
+exclude_list_for_fix() {
+  case "$1" in
+    seeds)
+      printf '%s # %s\n' \
+        '^tempest\.api\.network\.test_routers\.\w+\.test_create_show_list_update_delete_router\b' "$SEEDS_POOL_REASON" \
+        '^tempest\.scenario\.test_network_basic_ops\.TestNetworkBasicOps\.test_network_basic_ops\b' "$SEEDS_POOL_REASON"
+      ;;
+    *) : ;;
+  esac
+}
+
 # The tempest command line, into the array RUN_ARGS: the smoke set, or the tempest-regex selection
 # instead (tempest run takes one selection: a regex replaces --smoke, which is itself a regex).
 tempest_run_args() {
@@ -131,7 +147,11 @@ install_tempest() {
 }
 
 write_conf() {
+  # tempest init wrote a sample etc/tempest.conf under the default umask (0644): a redirection keeps
+  # an existing file's mode, so the password would be world-readable. Removed first, the file is
+  # created anew under umask 077 (0600).
   umask 077
+  rm -f etc/tempest.conf
   cat >etc/tempest.conf <<CONF
 [DEFAULT]
 log_dir = $TEMPEST_DIR/logs
@@ -144,7 +164,7 @@ admin_project_name = $OS_PROJECT_NAME
 admin_domain_name = ${OS_USER_DOMAIN_NAME:-Default}
 use_dynamic_credentials = true
 # Per-test networks would each need a router with an external gateway (seeds: there is one), so
-# tests share ours.
+# tests share our network (fixed_network_name).
 create_isolated_networks = false
 
 [identity]
@@ -177,7 +197,10 @@ metadata_service = $METADATA_SERVICE
 endpoint_type = internal
 public_network_id = $EXTERNAL_NETWORK_ID
 floating_network_name = $EXTERNAL_NETWORK_NAME
-public_router_id = $ROUTER_ID
+# Empty: the stack's router is admin's, and the scenario tests would show it with their dynamic
+# project's client (404 in setUp). Without one, each makes its own router with a gateway on
+# public_network_id (every Tempest we run: 33 to 46); the API router tests never read it.
+public_router_id =
 project_network_cidr = $TENANT_CIDR
 
 [network-feature-enabled]
@@ -251,6 +274,7 @@ main() {
   HAS_SWIFT="${HAS_SWIFT:-false}"
   OS_FAMILY="${OS_FAMILY:-debian}"
   IMAGE_SSH_USER="${IMAGE_SSH_USER:-}"
+  NETWORK_FIX="${NETWORK_FIX:-seeds}"
   check_regex
   # shellcheck source=/dev/null
   . "$OPENRC"
@@ -279,10 +303,16 @@ main() {
   trap 'exit 143' TERM
   write_conf
 
-  exclude_list_for "${RELEASE:-}" >exclude.txt
-  if [ -s exclude.txt ]; then
-    while IFS= read -r line; do log "excluded for $RELEASE: $line"; done <exclude.txt
-  fi
+  local line
+  : >exclude.txt
+  while IFS= read -r line; do
+    log "excluded for $RELEASE: $line"
+    printf '%s\n' "$line" >>exclude.txt
+  done < <(exclude_list_for "${RELEASE:-}")
+  while IFS= read -r line; do
+    log "excluded for network-fix $NETWORK_FIX: $line"
+    printf '%s\n' "$line" >>exclude.txt
+  done < <(exclude_list_for_fix "$NETWORK_FIX")
 
   tempest_run_args
   local rc=0
