@@ -27,12 +27,16 @@
 # blkid and lsblk are util-linux's (Tempest runs `blkid -L config-2 -o device` and `lsblk -lb
 # --nodeps`, which busybox lacks); `mkfs -t vfat|ext2` is a shim over busybox's mkdosfs/mke2fs.
 # Needs root for apt-get only when a tool is missing (see `tools` below). Rebuilds only when the
-# kernel package or this script changes (both are in the cache key).
+# kernel package, this script or a host package whose files it copies changes (all in the cache key).
 set -euo pipefail
 
 out_dir="${1:-build/test-image}"
 image="$out_dir/ooa-test-disk.img"
-tools=(syslinux syslinux-common mtools dosfstools busybox-static cpio dropbear-bin util-linux kmod)
+# zstd and xz-utils decompress a kernel's modules when they are .ko.zst or .ko.xz.
+tools=(syslinux syslinux-common mtools dosfstools busybox-static cpio dropbear-bin util-linux kmod zstd xz-utils)
+# The host binaries copied into the image with their shared libraries (see copy_binary).
+host_binaries=(/usr/sbin/dropbear /usr/bin/dropbearkey /sbin/blkid /usr/bin/lsblk)
+
 
 log() { printf 'build-test-image: %s\n' "$*" >&2; }
 
@@ -49,9 +53,20 @@ fi
 # Debian's kernel: the package linux-image-amd64 depends on, fetched (not installed) with apt.
 kpkg="$(apt-cache depends linux-image-amd64 2>/dev/null | awk '/Depends: linux-image-[0-9]/ {print $2; exit}')"
 [[ -n "$kpkg" ]] || { log "apt knows no linux-image-amd64 (run apt-get update)"; exit 1; }
-cache_key="$kpkg $(sha256sum "${BASH_SOURCE[0]}" | cut -d' ' -f1)"
+# The package owning each library a copied binary links (dpkg knows a usr-merged library by
+# either path, so both are asked).
+library_packages() {
+  local lib
+  for lib in $(ldd "${host_binaries[@]}" 2>/dev/null | grep -o '/[^ ]*' | sort -u); do
+    { dpkg -S "$lib" 2>/dev/null || dpkg -S "/usr$lib" 2>/dev/null || dpkg -S "$(readlink -f "$lib")" 2>/dev/null; } |
+      head -n1 | cut -d: -f1
+  done | sort -u
+}
+# Rebuild when the kernel, this script, or any host package whose files go into the image changes.
+mapfile -t key_packages < <({ printf '%s\n' "${tools[@]}"; library_packages; } | sort -u)
+cache_key="$kpkg $(sha256sum "${BASH_SOURCE[0]}" | cut -d' ' -f1) $(dpkg-query -W "${key_packages[@]}" | tr '\t\n' '= ')"
 if [[ -f "$out_dir/.cache-key" && "$(cat "$out_dir/.cache-key")" == "$cache_key" && -f "$image" ]]; then
-  log "up to date ($kpkg, same script)"
+  log "up to date ($kpkg, same script, same host packages)"
   printf '%s\n' "$(cd "$out_dir" && pwd)/$(basename "$image")"
   exit 0
 fi
@@ -63,9 +78,20 @@ trap 'rm -rf "$work"' EXIT
 log "kernel package $kpkg"
 (cd "$work" && apt-get download -q "$kpkg" >&2)
 dpkg-deb -x "$work"/linux-image-*.deb "$work/kernel"
-kver="$(basename "$(ls -d "$work"/kernel/lib/modules/*)")"
+# Modules in lib/modules (Debian 12's package) or usr/lib/modules (a usr-merged package).
+kmods=""
+for d in "$work"/kernel/lib/modules/* "$work"/kernel/usr/lib/modules/*; do
+  [[ -f "$d/modules.order" ]] && { kmods="$d"; break; }
+done
+[[ -n "$kmods" ]] || { log "$kpkg has no modules in lib/modules/* or usr/lib/modules/*"; exit 1; }
+kver="$(basename "$kmods")"
 vmlinuz="$work/kernel/boot/vmlinuz-$kver"
-kmods="$work/kernel/lib/modules/$kver"
+[[ -f "$vmlinuz" ]] || { log "$kpkg has no boot/vmlinuz-$kver"; exit 1; }
+# depmod -b BASE reads BASE/lib/modules/VERSION: give it that path to usr/lib/modules too.
+if [[ "$kmods" == "$work/kernel/usr/lib/modules/$kver" && ! -e "$work/kernel/lib/modules" ]]; then
+  mkdir -p "$work/kernel/lib"
+  ln -s ../usr/lib/modules "$work/kernel/lib/modules"
+fi
 depmod -b "$work/kernel" "$kver" # the package ships no modules.dep (its postinst writes it)
 
 root="$work/initramfs"
@@ -96,12 +122,9 @@ done
 ln -s bin "$root/sbin"
 ln -s ../bin "$root/usr/bin"
 ln -s ../bin "$root/usr/sbin"
-copy_binary /usr/sbin/dropbear
-copy_binary /usr/bin/dropbearkey
+# blkid replaces busybox's; lsblk: Tempest lists the guest's disks with `lsblk -lb --nodeps`.
 rm -f "$root/bin/blkid"
-copy_binary /sbin/blkid
-# lsblk: Tempest lists the guest's disks with `lsblk -lb --nodeps` in its volume tests.
-copy_binary /usr/bin/lsblk
+for b in "${host_binaries[@]}"; do copy_binary "$b"; done
 
 # Kernel modules by name with what they depend on (modules.dep), decompressed so busybox's modprobe
 # loads them; depmod then writes the subset's own modules.dep.
