@@ -76,18 +76,26 @@ mkdir -p "$out_dir"
 work="$(mktemp -d "${TMPDIR:-/tmp}/ooa-test-image.XXXXXX")"
 trap 'rm -rf "$work"' EXIT
 
-log "kernel package $kpkg"
-(cd "$work" && apt-get download -q "$kpkg" >&2)
-dpkg-deb -x "$work"/linux-image-*.deb "$work/kernel"
+# Debian 12's and 13's kernel is one package; newer ones (sid) split it into linux-base-VERSION
+# (modules.order, modules.builtin), linux-binary-VERSION (the vmlinuz) and linux-modules-VERSION,
+# on which linux-image-VERSION depends: fetch each dependency named with the same VERSION.
+kparts=("$kpkg")
+mapfile -t -O 1 kparts < <(apt-cache depends "$kpkg" 2>/dev/null |
+  awk -v v="${kpkg#linux-image-}" '$1 == "Depends:" && $2 ~ /^linux-/ && substr($2, length($2) - length(v) + 1) == v { print $2 }')
+log "kernel package ${kparts[*]}"
+(cd "$work" && apt-get download -q "${kparts[@]}" >&2)
+for deb in "$work"/linux-*.deb; do dpkg-deb -x "$deb" "$work/kernel"; done
 # Modules in lib/modules (Debian 12's package) or usr/lib/modules (a usr-merged package).
 kmods=""
 for d in "$work"/kernel/lib/modules/* "$work"/kernel/usr/lib/modules/*; do
   [[ -f "$d/modules.order" ]] && { kmods="$d"; break; }
 done
-[[ -n "$kmods" ]] || { log "$kpkg has no modules in lib/modules/* or usr/lib/modules/*"; exit 1; }
+[[ -n "$kmods" ]] || { log "${kparts[*]} have no modules in lib/modules/* or usr/lib/modules/*"; exit 1; }
 kver="$(basename "$kmods")"
-vmlinuz="$work/kernel/boot/vmlinuz-$kver"
-[[ -f "$vmlinuz" ]] || { log "$kpkg has no boot/vmlinuz-$kver"; exit 1; }
+# The kernel in boot/vmlinuz-VERSION, or beside its modules (sid's linux-binary package).
+vmlinuz=""
+for f in "$work/kernel/boot/vmlinuz-$kver" "$kmods/vmlinuz"; do [[ -f "$f" ]] && { vmlinuz="$f"; break; }; done
+[[ -n "$vmlinuz" ]] || { log "${kparts[*]} have no boot/vmlinuz-$kver nor $kver/vmlinuz beside the modules"; exit 1; }
 # depmod -b BASE reads BASE/lib/modules/VERSION: give it that path to usr/lib/modules too.
 if [[ "$kmods" == "$work/kernel/usr/lib/modules/$kver" && ! -e "$work/kernel/lib/modules" ]]; then
   mkdir -p "$work/kernel/lib"
