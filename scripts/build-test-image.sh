@@ -13,7 +13,8 @@
 #     openstack/latest/meta_data.json) or else from the metadata service at 169.254.169.254
 #     (OpenStack JSON first, then the EC2-style paths);
 #   - generates SSH host keys (ed25519, ecdsa) and starts dropbear (Debian's dropbear-bin) on TCP 22,
-#     public-key logins only, no root login;
+#     public-key logins only (ed25519, ECDSA, or RSA as Nova generates it, signed with rsa-sha2-256
+#     or ssh-rsa: dropbear 2022.83 has no rsa-sha2-512), no root login;
 #   - prints "<hostname> login:" on the serial console (what Nova's console log check looks for).
 #
 # The login: user `ooa` (uid 1000, shell /bin/sh, home /home/ooa, key in ~/.ssh/authorized_keys);
@@ -22,17 +23,21 @@
 # needing it, such as sh; root's password is empty, which dropbear never accepts for a login).
 # A real sudo would need PAM and its dlopen'ed modules; the shim is a few lines, and the image's
 # only user may do everything anyway.
-# `curl` is a shim over busybox wget for the way Tempest uses it (`curl [-s] [-f] URL`, prints the
-# body): a real curl pulls ~30 shared libraries (TLS, HTTP/2, LDAP, Kerberos) into a tiny image.
+# `curl` is a shim over busybox wget for the way Tempest uses it (`curl URL`, `curl -V`, `curl -X POST
+# -d DATA URL` to the metadata service's password path): a real curl pulls ~30 shared libraries
+# (TLS, HTTP/2, LDAP, Kerberos) into a tiny image.
 # blkid and lsblk are util-linux's (Tempest runs `blkid -L config-2 -o device` and `lsblk -lb
 # --nodeps`, which busybox lacks); `mkfs -t vfat|ext2` is a shim over busybox's mkdosfs/mke2fs.
 # Needs root for apt-get only when a tool is missing (see `tools` below). Rebuilds only when the
-# kernel package or this script changes (both are in the cache key).
+# kernel package, this script or a host package whose files it copies changes (all in the cache key).
 set -euo pipefail
 
 out_dir="${1:-build/test-image}"
 image="$out_dir/ooa-test-disk.img"
-tools=(syslinux syslinux-common mtools dosfstools busybox-static cpio dropbear-bin util-linux kmod)
+# zstd and xz-utils decompress a kernel's modules when they are .ko.zst or .ko.xz.
+tools=(syslinux syslinux-common mtools dosfstools busybox-static cpio dropbear-bin util-linux kmod zstd xz-utils)
+# The host binaries copied into the image with their shared libraries (see copy_binary).
+host_binaries=(/usr/sbin/dropbear /usr/bin/dropbearkey /sbin/blkid /usr/bin/lsblk)
 
 log() { printf 'build-test-image: %s\n' "$*" >&2; }
 
@@ -49,9 +54,20 @@ fi
 # Debian's kernel: the package linux-image-amd64 depends on, fetched (not installed) with apt.
 kpkg="$(apt-cache depends linux-image-amd64 2>/dev/null | awk '/Depends: linux-image-[0-9]/ {print $2; exit}')"
 [[ -n "$kpkg" ]] || { log "apt knows no linux-image-amd64 (run apt-get update)"; exit 1; }
-cache_key="$kpkg $(sha256sum "${BASH_SOURCE[0]}" | cut -d' ' -f1)"
+# The package owning each library a copied binary links (dpkg knows a usr-merged library by
+# either path, so both are asked).
+library_packages() {
+  local lib
+  for lib in $(ldd "${host_binaries[@]}" 2>/dev/null | grep -o '/[^ ]*' | sort -u); do
+    { dpkg -S "$lib" 2>/dev/null || dpkg -S "/usr$lib" 2>/dev/null || dpkg -S "$(readlink -f "$lib")" 2>/dev/null; } |
+      head -n1 | cut -d: -f1
+  done | sort -u
+}
+# Rebuild when the kernel, this script, or any host package whose files go into the image changes.
+mapfile -t key_packages < <({ printf '%s\n' "${tools[@]}"; library_packages; } | sort -u)
+cache_key="$kpkg $(sha256sum "${BASH_SOURCE[0]}" | cut -d' ' -f1) $(dpkg-query -W "${key_packages[@]}" | tr '\t\n' '= ')"
 if [[ -f "$out_dir/.cache-key" && "$(cat "$out_dir/.cache-key")" == "$cache_key" && -f "$image" ]]; then
-  log "up to date ($kpkg, same script)"
+  log "up to date ($kpkg, same script, same host packages)"
   printf '%s\n' "$(cd "$out_dir" && pwd)/$(basename "$image")"
   exit 0
 fi
@@ -60,12 +76,31 @@ mkdir -p "$out_dir"
 work="$(mktemp -d "${TMPDIR:-/tmp}/ooa-test-image.XXXXXX")"
 trap 'rm -rf "$work"' EXIT
 
-log "kernel package $kpkg"
-(cd "$work" && apt-get download -q "$kpkg" >&2)
-dpkg-deb -x "$work"/linux-image-*.deb "$work/kernel"
-kver="$(basename "$(ls -d "$work"/kernel/lib/modules/*)")"
-vmlinuz="$work/kernel/boot/vmlinuz-$kver"
-kmods="$work/kernel/lib/modules/$kver"
+# Debian 12's and 13's kernel is one package; newer ones (sid) split it into linux-base-VERSION
+# (modules.order, modules.builtin), linux-binary-VERSION (the vmlinuz) and linux-modules-VERSION,
+# on which linux-image-VERSION depends: fetch each dependency named with the same VERSION.
+kparts=("$kpkg")
+mapfile -t -O 1 kparts < <(apt-cache depends "$kpkg" 2>/dev/null |
+  awk -v v="${kpkg#linux-image-}" '$1 == "Depends:" && $2 ~ /^linux-/ && substr($2, length($2) - length(v) + 1) == v { print $2 }')
+log "kernel package ${kparts[*]}"
+(cd "$work" && apt-get download -q "${kparts[@]}" >&2)
+for deb in "$work"/linux-*.deb; do dpkg-deb -x "$deb" "$work/kernel"; done
+# Modules in lib/modules (Debian 12's package) or usr/lib/modules (a usr-merged package).
+kmods=""
+for d in "$work"/kernel/lib/modules/* "$work"/kernel/usr/lib/modules/*; do
+  [[ -f "$d/modules.order" ]] && { kmods="$d"; break; }
+done
+[[ -n "$kmods" ]] || { log "${kparts[*]} have no modules in lib/modules/* or usr/lib/modules/*"; exit 1; }
+kver="$(basename "$kmods")"
+# The kernel in boot/vmlinuz-VERSION, or beside its modules (sid's linux-binary package).
+vmlinuz=""
+for f in "$work/kernel/boot/vmlinuz-$kver" "$kmods/vmlinuz"; do [[ -f "$f" ]] && { vmlinuz="$f"; break; }; done
+[[ -n "$vmlinuz" ]] || { log "${kparts[*]} have no boot/vmlinuz-$kver nor $kver/vmlinuz beside the modules"; exit 1; }
+# depmod -b BASE reads BASE/lib/modules/VERSION: give it that path to usr/lib/modules too.
+if [[ "$kmods" == "$work/kernel/usr/lib/modules/$kver" && ! -e "$work/kernel/lib/modules" ]]; then
+  mkdir -p "$work/kernel/lib"
+  ln -s ../usr/lib/modules "$work/kernel/lib/modules"
+fi
 depmod -b "$work/kernel" "$kver" # the package ships no modules.dep (its postinst writes it)
 
 root="$work/initramfs"
@@ -96,12 +131,9 @@ done
 ln -s bin "$root/sbin"
 ln -s ../bin "$root/usr/bin"
 ln -s ../bin "$root/usr/sbin"
-copy_binary /usr/sbin/dropbear
-copy_binary /usr/bin/dropbearkey
+# blkid replaces busybox's; lsblk: Tempest lists the guest's disks with `lsblk -lb --nodeps`.
 rm -f "$root/bin/blkid"
-copy_binary /sbin/blkid
-# lsblk: Tempest lists the guest's disks with `lsblk -lb --nodeps` in its volume tests.
-copy_binary /usr/bin/lsblk
+for b in "${host_binaries[@]}"; do copy_binary "$b"; done
 
 # Kernel modules by name with what they depend on (modules.dep), decompressed so busybox's modprobe
 # loads them; depmod then writes the subset's own modules.dep.
@@ -166,26 +198,104 @@ done
 [ $# -gt 0 ] || set -- /bin/sh
 if [ "$(id -u)" = 0 ]; then exec "$@"; fi
 cmd=""
-for a in "$@"; do cmd="$cmd '$(printf '%s' "$a" | sed "s/'/'\\\\''/g")'"; done
+# Each argument single-quoted, each ' in it as '\'' (shell expansions only: a command substitution
+# would drop the argument's trailing newlines).
+for a in "$@"; do
+  q=""
+  while :; do
+    case "$a" in
+      *"'"*) q="$q${a%%"'"*}'\\''"; a="${a#*"'"}" ;;
+      *) q="$q$a"; break ;;
+    esac
+  done
+  cmd="$cmd '$q'"
+done
 exec su root -c "$cmd"
 EOF
 cat >"$root/bin/curl" <<'EOF'
 #!/bin/sh
-# curl shim over busybox wget for Tempest's use (`curl [-s] [-f] [-m SECONDS] [-o FILE] URL`): prints
-# the body; fails (exit 22, like curl -f) on an HTTP or connection error.
-out=- timeout=30 url=""
+# curl shim over busybox wget for the way Tempest and its users run curl in a guest:
+#   curl [-sSfLk] [-m SECONDS] [-o FILE] [-X GET|POST] [-d DATA]... [-H 'Name: value']... [-A AGENT] URL
+#   curl -V
+# prints the body (or writes it to FILE); -m defaults to 30 s here (curl has no limit). -d joins its pieces with & and POSTs them as curl does
+# (-d @FILE: the file without CR/LF; --data-binary @FILE: the file as it is). Exit codes as curl's:
+# 7 connection refused or unreachable, 6 unknown host, 28 time-out, 22 an HTTP error under -f;
+# without -f an HTTP error exits 0 as curl's does, but wget does not print the error's body.
+out=- timeout=30 url="" method="" fail="" silent="" show="" post=""
+tmp="$(mktemp -d)" || exit 2
+trap 'rm -rf "$tmp"' EXIT
+headers="$tmp/headers" body="$tmp/body" err="$tmp/err"
+: >"$headers"
+: >"$body"
+die() { echo "curl: $*" >&2; exit 2; }
+# One -d piece: joined to the earlier ones with &, from a file for @FILE.
+add_data() {
+  [ -n "$post" ] && printf '&' >>"$body"
+  post=1
+  case "$2" in
+    @*) [ -r "${2#@}" ] || die "cannot read the data file ${2#@}"
+        if [ "$1" = binary ]; then cat "${2#@}" >>"$body"; else tr -d '\r\n' <"${2#@}" >>"$body"; fi ;;
+    *) printf '%s' "$2" >>"$body" ;;
+  esac
+}
 while [ $# -gt 0 ]; do
   case "$1" in
-    -s|-S|-f|-L|-sS|-fsS|-sf|-fs|-sL|-fsSL|--silent|--fail|--location|--show-error) shift ;;
-    -m|--max-time|--connect-timeout) timeout="${2%%.*}"; shift 2 ;;
-    -o|--output) out="$2"; shift 2 ;;
-    -*) echo "curl: option $1 is not supported by this image's shim (busybox wget)" >&2; exit 2 ;;
-    *) url="$1"; shift ;;
+    -V|--version)
+      echo "curl 0.0.0-ooa-shim (x86_64-pc-linux-gnu) $(busybox 2>&1 | head -n1 | cut -d' ' -f1,2) wget"
+      echo "Protocols: http"
+      echo "Features:"
+      exit 0 ;;
+    --silent) silent=1; shift ;;
+    --show-error) show=1; shift ;;
+    --fail) fail=1; shift ;;
+    --location|--insecure) shift ;;
+    -m|--max-time) [ $# -ge 2 ] || die "option $1 needs a value"; timeout="${2%%.*}"; shift 2 ;;
+    --connect-timeout) [ $# -ge 2 ] || die "option $1 needs a value"; shift 2 ;;
+    -o|--output) [ $# -ge 2 ] || die "option $1 needs a value"; out="$2"; shift 2 ;;
+    -X|--request) [ $# -ge 2 ] || die "option $1 needs a value"; method="$2"; shift 2 ;;
+    -X*) method="${1#-X}"; shift ;;
+    -d|--data|--data-ascii|--data-raw) [ $# -ge 2 ] || die "option $1 needs a value"; add_data text "$2"; shift 2 ;;
+    --data-binary) [ $# -ge 2 ] || die "option $1 needs a value"; add_data binary "$2"; shift 2 ;;
+    -H|--header) [ $# -ge 2 ] || die "option $1 needs a value"; printf '%s\n' "$2" >>"$headers"; shift 2 ;;
+    -A|--user-agent) [ $# -ge 2 ] || die "option $1 needs a value"; printf 'User-Agent: %s\n' "$2" >>"$headers"; shift 2 ;;
+    --) shift; [ $# -eq 1 ] || die "one URL after --"; url="$1"; shift ;;
+    -[sSfLk]*)
+      # A cluster of flags without values (-fsSL).
+      f="${1#-}"; shift
+      while [ -n "$f" ]; do
+        c="${f%"${f#?}"}"; f="${f#?}"
+        case "$c" in
+          s) silent=1 ;; S) show=1 ;; f) fail=1 ;; L|k) ;;
+          *) die "option -$c is not supported by this image's shim (busybox wget)" ;;
+        esac
+      done ;;
+    -*) die "option $1 is not supported by this image's shim (busybox wget)" ;;
+    *) [ -z "$url" ] || die "one URL only (got $url and $1)"; url="$1"; shift ;;
   esac
 done
-[ -n "$url" ] || { echo "curl: no URL given" >&2; exit 2; }
+[ -n "$url" ] || die "no URL given"
+case "$url" in *://*) ;; *) url="http://$url" ;; esac
+case "$method" in
+  "") [ -z "$post" ] || method=POST ;;
+  GET) [ -z "$post" ] || die "-X GET with -d is not supported by this image's shim (wget sends data by POST)" ;;
+  POST) ;;
+  *) die "method $method is not supported by this image's shim (GET, POST)" ;;
+esac
+set -- -q -O "$out"
+while IFS= read -r h; do set -- "$@" --header "$h"; done <"$headers"
+[ "$method" = POST ] && set -- "$@" --post-file "$body"
 # timeout, not wget -T: busybox 1.35's wget crashes (SIGSEGV) with -T.
-timeout "$timeout" wget -q -O "$out" "$url" || exit 22
+timeout "$timeout" wget "$@" "$url" 2>"$err"
+rc=$?
+[ "$rc" = 0 ] && exit 0
+if [ "$rc" = 124 ] || [ "$rc" = 143 ]; then msg="Operation timed out after $timeout seconds"; code=28
+elif grep -q 'server returned error' "$err"; then msg="$(sed -n 's/.*server returned error: //p' "$err" | head -n1)"; code=22
+elif grep -q 'bad address' "$err"; then msg="Could not resolve host in $url"; code=6
+else msg="Failed to connect: $(head -n1 "$err" | sed 's/^wget: //')"; code=7
+fi
+if [ -z "$silent" ] || [ -n "$show" ]; then echo "curl: ($code) $msg" >&2; fi
+[ "$code" = 22 ] && [ -z "$fail" ] && exit 0
+exit "$code"
 EOF
 cat >"$root/bin/mkfs" <<'EOF'
 #!/bin/sh

@@ -39,6 +39,7 @@ packages=(
   genisoimage        # the config drive that test boots the image with
   subunit            # subunit2junitxml: Tempest's results as the controller renders them (tempest-results)
   python3-junitxml   # what subunit2junitxml writes with
+  python3-paramiko   # Tempest's SSH client, logging in to the local test image with an RSA key (test-image)
 )
 
 # OOA_HOST_TOOLS_ALSO: more packages to require, space-separated (the tests of this script name one

@@ -3,16 +3,19 @@
 // 127.0.0.1:<free port> → guest 22; the test logs in over SSH as the image's user.
 //  - With a config drive made by genisoimage (label config-2, a public key and a hostname this test
 //    generates): DHCP (slirp's lease), the console's login line, dropbear's real SSH banner, the key
-//    and hostname from the drive, `sudo` to root, the tools Tempest runs in the guest, curl, and that
-//    another key is refused.
+//    and hostname from the drive, `sudo` to root, the tools Tempest runs in the guest, curl as Tempest
+//    runs it (`curl -V`, a GET, `curl -X POST -d DATA` to a web server on the host loopback, which
+//    checks what arrived), and that another key is refused.
 //  - Without one, on a slirp network of 169.254.0.0/16 whose 169.254.169.254:80 slirp hands to a
-//    per-connection responder script (EC2 paths only, no OpenStack JSON): the key and hostname come
-//    from the metadata service through the image's fallback chain.
+//    per-connection responder script (EC2 paths only, no OpenStack JSON): an RSA key (PEM, as Nova
+//    generates) and the hostname come from the metadata service through the image's fallback chain;
+//    Tempest's own SSH client, paramiko, logs in with that key (rsa-sha2 signatures, not SHA-1).
 // Prints the image's size and the seconds from QEMU's start to the first SSH login.
 // Loopback only (no netns, no host lock). Kills only the QEMUs it started, by PID.
 
-import { ChildProcess, execFileSync, spawn } from 'child_process';
+import { ChildProcess, execFileSync, spawn, spawnSync } from 'child_process';
 import * as fs from 'fs';
+import * as http from 'http';
 import * as net from 'net';
 import * as os from 'os';
 import * as path from 'path';
@@ -20,7 +23,7 @@ import { NodeSSH } from 'node-ssh';
 import { generateSshKey } from '../../src/core/secrets';
 import { TEST_IMAGE_USER } from '../../src/smoke/test-image';
 import { freePort } from '../helpers/sshd';
-import { AS_ROOT, describeIf, needFile, needRoot } from '../helpers/requires';
+import { AS_ROOT, describeIf, itIf, needFile, needRoot } from '../helpers/requires';
 
 const ROOT = path.join(__dirname, '..', '..');
 const HOSTNAME = 'ooa-image-test';
@@ -138,6 +141,73 @@ function responderScript(www: string): string {
   ].join('\n');
 }
 
+/** An RSA key pair as Nova generates one for a keypair: 2048 bits, the private key in PEM. */
+function rsaKey(dir: string): { privateKeyFile: string; privateKey: string; publicKey: string } {
+  const file = path.join(dir, 'id_rsa');
+  execFileSync('ssh-keygen', [
+    '-q',
+    '-t',
+    'rsa',
+    '-b',
+    '2048',
+    '-m',
+    'PEM',
+    '-N',
+    '',
+    '-C',
+    'ooa-image-rsa',
+    '-f',
+    file,
+  ]);
+  return {
+    privateKeyFile: file,
+    privateKey: fs.readFileSync(file, 'utf8'),
+    publicKey: fs.readFileSync(`${file}.pub`, 'utf8'),
+  };
+}
+
+const SYSTEM_PYTHON = '/usr/bin/python3';
+const needParamiko = needFile('/usr/lib/python3/dist-packages/paramiko/__init__.py', 'python3-paramiko');
+
+// Logs in as Tempest's ssh.Client does (paramiko, RSAKey from the PEM, no agent, no key search) with
+// some public key algorithms disabled, runs one command; prints what was agreed, as JSON.
+const PARAMIKO_LOGIN = `
+import io, json, sys, paramiko
+host, port, user, key_file, disabled, command = sys.argv[1:7]
+client = paramiko.SSHClient()
+client.set_missing_host_key_policy(paramiko.AutoAddPolicy())
+pkey = paramiko.RSAKey.from_private_key(io.StringIO(open(key_file).read()))
+try:
+    client.connect(host, port=int(port), username=user, pkey=pkey, look_for_keys=False, allow_agent=False,
+                   timeout=20, disabled_algorithms={'pubkeys': [a for a in disabled.split(',') if a]})
+except Exception as e:
+    print(json.dumps({'error': '%s: %s' % (type(e).__name__, e)}))
+    sys.exit(0)
+t = client.get_transport()
+_, out, _ = client.exec_command(command)
+text = out.read().decode()
+print(json.dumps({'pubkeyAlgorithm': t._agreed_pubkey_algorithm, 'hostKeyType': t.host_key_type,
+                  'serverSigAlgs': t.server_extensions.get('server-sig-algs', b'').decode(),
+                  'stdout': text, 'exit': out.channel.recv_exit_status()}))
+client.close()
+`;
+
+interface ParamikoResult {
+  error?: string;
+  pubkeyAlgorithm?: string;
+  hostKeyType?: string;
+  serverSigAlgs?: string;
+  stdout?: string;
+  exit?: number;
+}
+
+function paramikoLogin(port: number, keyFile: string, disabled: string[], command: string): ParamikoResult {
+  const args = ['-c', PARAMIKO_LOGIN, '127.0.0.1', String(port), TEST_IMAGE_USER, keyFile, disabled.join(','), command];
+  const r = spawnSync(SYSTEM_PYTHON, args, { encoding: 'utf8', timeout: 60_000 });
+  if (r.status !== 0) throw new Error(`paramiko login script failed (${r.status}): ${r.stderr}`);
+  return JSON.parse(r.stdout) as ParamikoResult;
+}
+
 describeIfQemu('the local test image under QEMU', () => {
   const key = generateSshKey('ooa-image-test');
   const otherKey = generateSshKey('ooa-image-test-other');
@@ -208,6 +278,8 @@ describeIfQemu('the local test image under QEMU', () => {
         code: 0,
       });
       expect((await sh('cat /root/x')).code).not.toBe(0);
+      // An argument's quotes and trailing newlines reach the command as they were.
+      expect(await sh("sudo printf '[%s]' 'it'\\''s\n\n'")).toMatchObject({ stdout: "[it's\n\n]", code: 0 });
     });
 
     it('has the tools Tempest runs in the guest, under its shell prologue', async () => {
@@ -240,17 +312,54 @@ describeIfQemu('the local test image under QEMU', () => {
         expect([tool, (await sh(`command -v ${tool}`)).code]).toEqual([tool, 0]);
     });
 
-    it('fetches a URL with curl (a web server on the host loopback, slirp maps it to 10.0.2.2)', async () => {
+    it('runs curl as Tempest does: -V, a GET, and -X POST -d DATA (a web server on the host loopback, 10.0.2.2 in slirp)', async () => {
       const body = `metadata-${Math.random().toString(36).slice(2)}`;
-      const server = net.createServer((s) => s.end(`HTTP/1.0 200 OK\r\nContent-Length: ${body.length}\r\n\r\n${body}`));
+      const seen: { method: string; url: string; type: string; body: string }[] = [];
+      const server = http.createServer((req, res) => {
+        let data = '';
+        req.on('data', (d) => (data += d.toString()));
+        req.on('end', () => {
+          seen.push({ method: req.method!, url: req.url!, type: req.headers['content-type'] ?? '', body: data });
+          const status = req.url!.startsWith('/missing') ? 404 : 200;
+          res.writeHead(status, { 'Content-Length': String(body.length) }).end(body);
+        });
+      });
       await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
       try {
-        const webPort = (server.address() as net.AddressInfo).port;
-        expect(await sh(`curl -s http://10.0.2.2:${webPort}/latest/meta-data/public-ipv4`)).toMatchObject({
+        const web = `http://10.0.2.2:${(server.address() as net.AddressInfo).port}`;
+        const prologue = 'set -eu -o pipefail; PATH=$PATH:/sbin;';
+        // tempest/api/compute/base.py: `curl -V` must succeed before it reads the metadata API.
+        const version = await sh(`${prologue} curl -V`);
+        expect(version.code).toBe(0);
+        expect(version.stdout).toMatch(/^curl \S+/);
+        expect(await sh(`${prologue} curl ${web}/latest/meta-data/public-ipv4`)).toMatchObject({
           stdout: body,
           code: 0,
         });
-        expect((await sh('curl -s http://10.0.2.2:1/')).code).toBe(22);
+        // test_server_basic_ops: `curl -X POST -d <100 characters> .../openstack/2013-10-17/password`.
+        const password = `${'test'.repeat(24)}${Math.random().toString(36).slice(2, 6)}`;
+        seen.length = 0;
+        const posted = await sh(`${prologue} curl -X POST -d ${password} ${web}/openstack/2013-10-17/password`);
+        expect(posted).toMatchObject({ stdout: body, code: 0 });
+        expect(seen).toEqual([
+          {
+            method: 'POST',
+            url: '/openstack/2013-10-17/password',
+            type: 'application/x-www-form-urlencoded',
+            body: password,
+          },
+        ]);
+        // Several -d pieces join with & as curl's do; a header goes along.
+        seen.length = 0;
+        expect((await sh(`curl -s -H 'X-Test: 1' -d a=1 --data 'b=2 3' ${web}/form`)).code).toBe(0);
+        expect(seen).toMatchObject([{ method: 'POST', body: 'a=1&b=2 3' }]);
+        // Exit codes as curl's: an HTTP error is 0 without -f and 22 with it; a refused connection 7.
+        expect((await sh(`curl -s ${web}/missing`)).code).toBe(0);
+        expect((await sh(`curl -sf ${web}/missing`)).code).toBe(22);
+        expect((await sh('curl -s http://10.0.2.2:1/')).code).toBe(7);
+        const refused = await sh('curl -X DELETE http://10.0.2.2:1/');
+        expect(refused.code).toBe(2);
+        expect(refused.stderr).toMatch(/method DELETE is not supported.*GET, POST/);
       } finally {
         server.close();
       }
@@ -285,20 +394,22 @@ describeIfQemu('the local test image under QEMU', () => {
   describe('without a config drive, from the metadata service', () => {
     let vm: Booted;
     let www: string;
+    let rsa: ReturnType<typeof rsaKey>;
 
     beforeAll(async () => {
       const dir = tempDir();
+      rsa = rsaKey(dir);
       www = path.join(dir, 'www');
       // EC2 paths only: the image tries the OpenStack JSON first, gets 404 and falls back.
       const md = path.join(www, 'latest', 'meta-data');
       fs.mkdirSync(path.join(md, 'public-keys', '0'), { recursive: true });
-      fs.writeFileSync(path.join(md, 'public-keys', '0', 'openssh-key'), `${key.publicKey.trim()}\n`);
+      fs.writeFileSync(path.join(md, 'public-keys', '0', 'openssh-key'), `${rsa.publicKey.trim()}\n`);
       fs.writeFileSync(path.join(md, 'hostname'), MD_HOSTNAME);
       const responder = path.join(dir, 'metadata-responder.sh');
       fs.writeFileSync(responder, responderScript(www), { mode: 0o755 });
       // slirp forwards a guest address only inside its own network: make that 169.254.0.0/16.
       const net169 = ',net=169.254.0.0/16,host=169.254.0.2,dhcpstart=169.254.0.15,dns=169.254.0.3';
-      vm = await boot(image, dir, key.privateKey, `${net169},guestfwd=tcp:169.254.169.254:80-cmd:${responder}`, []);
+      vm = await boot(image, dir, rsa.privateKey, `${net169},guestfwd=tcp:169.254.169.254:80-cmd:${responder}`, []);
       console.log(`test image from the metadata service: QEMU (TCG) start to SSH login ${vm.bootSeconds.toFixed(1)} s`);
     }, BOOT_DEADLINE_MS + 60_000);
 
@@ -323,5 +434,37 @@ describeIfQemu('the local test image under QEMU', () => {
         code: 0,
       });
     });
+
+    it('offers ed25519 and ECDSA host keys', () => {
+      // One type a scan, with time for TCG's slow key exchange (ssh-keyscan exits 1 when none is offered).
+      const offered = (type: string) =>
+        spawnSync('ssh-keyscan', ['-t', type, '-T', '30', '-p', String(vm.port), '127.0.0.1'], {
+          encoding: 'utf8',
+        })
+          .stdout.split('\n')
+          .filter((l) => l && !l.startsWith('#'))
+          .map((l) => l.split(' ')[1]);
+      expect(offered('ed25519')).toEqual(['ssh-ed25519']);
+      expect(offered('ecdsa')).toEqual(['ecdsa-sha2-nistp256']);
+      expect(offered('rsa')).toEqual([]);
+    }, 120_000);
+
+    itIf([needParamiko], AS_ROOT)(
+      'lets paramiko log in with the RSA key as Tempest does, signing with rsa-sha2',
+      () => {
+        // Tempest's defaults: paramiko picks from the server's server-sig-algs.
+        const tempestWay = paramikoLogin(vm.port, rsa.privateKeyFile, [], 'id -un; sudo id -u');
+        expect(tempestWay).toMatchObject({ stdout: `${TEST_IMAGE_USER}\n0\n`, exit: 0 });
+        expect(tempestWay.pubkeyAlgorithm).toBe('rsa-sha2-256');
+        expect(tempestWay.hostKeyType).toBe('ssh-ed25519');
+        // SHA-1 (ssh-rsa) disabled, as OpenSSH clients since 8.8 and FIPS hosts have it.
+        const sha256 = paramikoLogin(vm.port, rsa.privateKeyFile, ['ssh-rsa', 'rsa-sha2-512'], 'id -un');
+        expect(sha256).toMatchObject({ pubkeyAlgorithm: 'rsa-sha2-256', stdout: `${TEST_IMAGE_USER}\n`, exit: 0 });
+        const sha512 = paramikoLogin(vm.port, rsa.privateKeyFile, ['ssh-rsa', 'rsa-sha2-256'], 'id -un');
+        // Dropbear 2022.83 verifies rsa-sha2-256 and ssh-rsa only (its server-sig-algs): a client that
+        // offers rsa-sha2-512 alone is refused. Paramiko and OpenSSH offer both and agree on 256.
+        expect(sha512.error).toMatch(/Unable to agree on a pubkey algorithm/);
+      },
+    );
   });
 });
