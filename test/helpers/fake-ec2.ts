@@ -348,12 +348,16 @@ export class FakeEc2 {
     return this.calls.filter((c) => c.error === code);
   }
 
-  /** Every resource that would still exist (and cost, or block) in an account. */
+  /**
+   * Every resource that would still exist (and cost, or block) in an account. A secondary private
+   * address is named `<eni>/<ip>`, as State records it: it lives (and holds its address) with its ENI.
+   */
   liveResources(): string[] {
     this.advance();
     return [
       ...[...this.instances.values()].filter((i) => i.state !== 'terminated').map((i) => i.id),
       ...this.enis.keys(),
+      ...[...this.enis.values()].flatMap((e) => e.secondaryIps.map((ip) => `${e.id}/${ip}`)),
       ...this.addresses.keys(),
       ...[...this.tables.values()].filter((t) => !t.main).map((t) => t.id),
       ...this.gateways.keys(),
@@ -821,10 +825,11 @@ export class FakeEc2 {
         throw fakeError('Gateway.NotAttached', `Network ${e.vpcId} is not attached to any internet gateway`);
       if (i.PrivateIpAddress && i.PrivateIpAddress !== e.ip && !e.secondaryIps.includes(i.PrivateIpAddress))
         throw fakeError('InvalidParameterValue', `${i.PrivateIpAddress} is not an address of ${e.id}`);
-      // Idempotent by default (EC2's docs): the same association again answers with the one that exists.
-      if (a.association?.eniId === e.id && a.association.ip === e.ip) return { AssociationId: a.association.id };
-      if (a.association) throw fakeError('Resource.AlreadyAssociated', `${a.allocationId} is already associated`);
       const privateIp = i.PrivateIpAddress ?? e.ip;
+      // Idempotent by default (EC2's docs): the same association again (same interface, same private
+      // address, primary or secondary) answers with the one that exists.
+      if (a.association?.eniId === e.id && a.association.ip === privateIp) return { AssociationId: a.association.id };
+      if (a.association) throw fakeError('Resource.AlreadyAssociated', `${a.allocationId} is already associated`);
       if ([...this.addresses.values()].some((x) => x.association?.eniId === e.id && x.association.ip === privateIp))
         throw fakeError('Resource.AlreadyAssociated', `${privateIp} of ${e.id} already has an elastic IP`);
       a.association = { id: this.id('eipassoc'), eniId: e.id, ip: privateIp };
