@@ -81,7 +81,8 @@ const results: CheckResult[] = [
 
 describe('estimateCost', () => {
   it('is instance-hours × price + elastic IPs + gp3 GB-months, per line and in total', () => {
-    const plan = planFor();
+    // The seeds' fix: two elastic IPs, both on NICs (eth1's for the router, eth2's).
+    const plan = planFor({ 'network-fix': 'seeds' });
     const c = estimateCost(plan, 2 * 3600);
     const gib = 40 + 40; // controller and compute1 root disks
     expect(c.lines).toEqual([
@@ -96,6 +97,17 @@ describe('estimateCost', () => {
       (gib * 2 * GP3_GB_MONTH_USD) / HOURS_PER_MONTH;
     expect(c.totalUsd).toBeCloseTo(exact, 3);
     expect(c.incomplete).toBe(false);
+  });
+
+  // KNOWN GAP (src/report/cost.ts counts only the NICs' elastic IPs, not the routed pool's): the
+  // default fix allocates three (eth2's, the pool's router gateway and one floating address, as
+  // test/unit/aws/lifecycle.test.ts proves on the fake EC2), the estimate bills one. Marked failing
+  // until cost.ts counts plan.networks.external.pool's elasticIp entries; then drop `.failing`.
+  it.failing('bills the default (routed) fix’s three elastic IPs: eth2’s and the pool’s two', () => {
+    const plan = planFor();
+    expect(plan.networks.external.pool.filter((p) => p.elasticIp)).toHaveLength(2);
+    const eips = estimateCost(plan, 2 * 3600).lines.find((l) => l.item.includes('elastic IPs'));
+    expect(eips).toEqual({ item: '3 public IPv4 (elastic IPs)', quantity: '6.00 address-h', usd: 0.03 });
   });
 
   it("bills a minimum of a minute, groups nodes of one type, and says 'n/a' for a type not in the table", () => {
