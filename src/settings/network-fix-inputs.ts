@@ -9,8 +9,8 @@ import { DEFAULT_INSTANCE_TYPES, knownIpv4PerEni, MAX_SECONDARY_IPV4_PER_ENI } f
 
 export type NetworkFixMode = 'seeds' | 'routed';
 const NETWORK_FIX_MODES: readonly NetworkFixMode[] = ['seeds', 'routed'];
-/** Stays `seeds` until `routed` has passed every check `seeds` passes on real Neutron. */
-const DEFAULT_NETWORK_FIX: NetworkFixMode = 'seeds';
+/** `routed` since it passed every check `seeds` passes on real Neutron (and floating-ip, second-router). */
+const DEFAULT_NETWORK_FIX: NetworkFixMode = 'routed';
 /** Router gateway, a second router, a public floating IP and one spare. */
 const DEFAULT_EXTERNAL_POOL_SIZE = 4;
 /**

@@ -21,8 +21,31 @@ const errorOf = (f: () => unknown): InputError => {
 };
 
 describe('network-fix inputs', () => {
-  it('defaults to seeds, with no pool', () => {
-    const s = settingsFrom(aws);
+  it('defaults to routed: a pool of 4, one floating elastic IP, valid on both providers, smoke on or off, Tempest or not', () => {
+    // Defaults are validated like given inputs before anything is created: each of these must pass.
+    const cases: [Partial<Record<string, string>>, number, number][] = [
+      [aws, 4, 1],
+      [{ ...aws, smoke: 'false' }, 4, 1],
+      [{ ...aws, tempest: 'smoke' }, 10, 1],
+      [local, 4, 1],
+      [{ ...local, smoke: 'false' }, 4, 1],
+      [{ ...local, tempest: 'smoke' }, 10, 1],
+    ];
+    for (const [inputs, pool, eips] of cases) {
+      const s = settingsFrom(inputs);
+      expect([s.networkFix, s.externalPoolSize, s.floatingElasticIps]).toEqual(['routed', pool, eips]);
+      const plan = buildPlan(s, { now: new Date() });
+      expect(plan.networkFix).toBe('routed');
+      expect(plan.networks.external.pool).toHaveLength(pool);
+      expect(plan.networks.external.routerGatewayIp).toBe('10.42.1.100');
+    }
+    // With smoke checks on, the default plan has the checks only routed can pass.
+    const checks = buildPlan(settingsFrom(aws), { now: new Date() }).checks.map((c) => c.id);
+    expect(checks).toEqual(expect.arrayContaining(['second-router', 'floating-ip', 'port-forward']));
+  });
+
+  it('seeds, when asked: no pool, the router gateway on eth1’s registered address with eth1’s elastic IP', () => {
+    const s = settingsFrom({ ...aws, 'network-fix': 'seeds' });
     expect([s.networkFix, s.externalPoolSize, s.floatingElasticIps]).toEqual(['seeds', 0, 0]);
     const plan = buildPlan(s, { now: new Date() });
     expect(plan.networkFix).toBe('seeds');
@@ -30,6 +53,7 @@ describe('network-fix inputs', () => {
     expect(plan.networks.external.routerGatewayIp).toBe('10.42.1.11');
     const eth1 = controllerOf(plan).nics.find((n) => n.name === 'eth1')!;
     expect([eth1.elasticIp, eth1.secondaryIps]).toEqual([true, undefined]);
+    expect(plan.checks.map((c) => c.id)).not.toContain('floating-ip');
   });
 
   it('routed: a pool of fixed secondary addresses on eth1, the router gateway first with its elastic IP', () => {
@@ -119,10 +143,13 @@ describe('network-fix inputs', () => {
     expect(errorOf(() => settingsFrom({ ...aws, 'network-fix': 'bridged' })).message).toBe(
       "Input 'network-fix' has the value 'bridged'. Accepted: seeds, routed.",
     );
-    expect(errorOf(() => settingsFrom({ ...aws, 'external-pool-size': '4' })).message).toMatch(
+    const seeds = { ...aws, 'network-fix': 'seeds' } as const;
+    expect(errorOf(() => settingsFrom({ ...seeds, 'external-pool-size': '4' })).message).toMatch(
       /^Input 'external-pool-size' has the value '4': only the 'routed' network fix has a pool/,
     );
-    expect(errorOf(() => settingsFrom({ ...aws, 'floating-elastic-ips': '1' })).input).toBe('floating-elastic-ips');
+    expect(errorOf(() => settingsFrom({ ...seeds, 'floating-elastic-ips': '1' })).input).toBe('floating-elastic-ips');
+    // On the default (routed) the same inputs are the pool's.
+    expect(settingsFrom({ ...aws, 'external-pool-size': '4', 'floating-elastic-ips': '1' }).networkFix).toBe('routed');
     // The smoke checks need the router, a floating IP with an elastic IP and a second router.
     expect(errorOf(() => settingsFrom({ ...aws, 'network-fix': 'routed', 'external-pool-size': '2' })).message).toMatch(
       /the smoke checks need 3/,

@@ -60,8 +60,9 @@ describe('addresses', () => {
   const p = planFor({ topology: 'full', 'compute-count': '8', 'vpc-cidr': '172.20.0.0/20' });
   const allNics = p.nodes.flatMap((n) => n.nics.map((nic) => ({ node: n.name, ...nic })));
 
-  it('are unique across the stack', () => {
-    const ips = allNics.map((n) => n.ip);
+  it('are unique across the stack, the routed pool’s secondary addresses included', () => {
+    const ips = allNics.flatMap((n) => [n.ip, ...(n.secondaryIps ?? [])]);
+    expect(allNics.flatMap((n) => n.secondaryIps ?? [])).toHaveLength(4);
     expect(new Set(ips).size).toBe(ips.length);
   });
 
@@ -80,11 +81,22 @@ describe('addresses', () => {
     expect(again.nodes.map((n) => n.nics.map((x) => x.ip))).toEqual(p.nodes.map((n) => n.nics.map((x) => x.ip)));
   });
 
-  it("puts the router gateway on the controller eth1's registered address, which has no host address", () => {
+  it("by default (routed) puts the router gateway on the first of eth1's secondary addresses, in the provider subnet", () => {
     const eth1 = p.nodes[0].nics.find((n) => n.name === 'eth1')!;
     expect(eth1.hostAddress).toBe(false);
-    expect(p.networks.external.routerGatewayIp).toBe(eth1.ip);
+    expect(eth1.secondaryIps?.[0]).toBe('172.20.1.100');
+    expect(p.networks.external.routerGatewayIp).toBe(eth1.secondaryIps?.[0]);
+    for (const ip of eth1.secondaryIps ?? []) expect(cidrContains(p.networks.external.cidr, ip)).toBe(true);
     expect(cidrContains(p.networks.external.cidr, p.networks.external.gateway)).toBe(true);
+  });
+
+  it("seeds: puts the router gateway on the controller eth1's registered address, which has no host address", () => {
+    const seeds = planFor({ topology: 'full', 'vpc-cidr': '172.20.0.0/20', 'network-fix': 'seeds' });
+    const eth1 = seeds.nodes[0].nics.find((n) => n.name === 'eth1')!;
+    expect(eth1.hostAddress).toBe(false);
+    expect(eth1.secondaryIps).toBeUndefined();
+    expect(seeds.networks.external.routerGatewayIp).toBe(eth1.ip);
+    expect(cidrContains(seeds.networks.external.cidr, seeds.networks.external.gateway)).toBe(true);
   });
 
   it('turns source/dest check off only on the NIC that NATs for the other nodes', () => {

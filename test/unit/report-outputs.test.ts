@@ -66,6 +66,8 @@ describe('publishOutputs through actionsIo', () => {
       controllerPublicIp: '198.51.100.12',
       sshPort: 22,
       routerPublicIp: '198.51.100.11',
+      // The default fix (routed): the router gateway's elastic IP and one floating address's.
+      poolElasticIps: { '10.42.1.100': '198.51.100.11', '10.42.1.101': '198.51.100.13' },
       sshUser: 'ubuntu',
       privateKeyPath: keyPath,
     };
@@ -141,8 +143,13 @@ describe('publishOutputs through actionsIo', () => {
         description: 'SSH to the smoke-test instance',
       },
     ]);
-    // The seeds' fix has no pool: nothing to make a floating IP on.
-    expect(JSON.parse(o[Outputs.ExternalAddresses])).toEqual([]);
+    // The default fix (routed) has a pool of 4: the router's gateway, then floating addresses.
+    expect(JSON.parse(o[Outputs.ExternalAddresses])).toEqual([
+      { address: '10.42.1.100', use: 'router-gateway', publicIp: '198.51.100.11' },
+      { address: '10.42.1.101', use: 'floating', publicIp: '198.51.100.13' },
+      { address: '10.42.1.102', use: 'floating', publicIp: null },
+      { address: '10.42.1.103', use: 'floating', publicIp: null },
+    ]);
 
     for (const f of [o[Outputs.CloudsYaml], o[Outputs.Openrc], keyPath])
       expect(fs.statSync(f).mode & 0o777).toBe(0o600);
@@ -226,4 +233,9 @@ it('external-addresses: the routed pool in order, each with its elastic IP or nu
   ]);
   // Exactly the addresses the plan gives an elastic IP are the ones the provider mapped.
   expect(pool.filter((p) => p.elasticIp).map((p) => p.ip)).toEqual([pool[0].ip, pool[1].ip]);
+  // The seeds' fix has no pool: nothing to make a floating IP on.
+  const seeds = buildPlan(settingsFrom({ 'stack-id': 'out2', 'network-fix': 'seeds' }), {
+    now: new Date('2026-11-21T16:30:00Z'),
+  });
+  expect(externalAddressesOutput(seeds, env)).toEqual([]);
 });

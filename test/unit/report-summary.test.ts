@@ -81,7 +81,8 @@ const results: CheckResult[] = [
 
 describe('estimateCost', () => {
   it('is instance-hours × price + elastic IPs + gp3 GB-months, per line and in total', () => {
-    const plan = planFor();
+    // The seeds' fix: two elastic IPs, both on NICs (eth1's for the router, eth2's).
+    const plan = planFor({ 'network-fix': 'seeds' });
     const c = estimateCost(plan, 2 * 3600);
     const gib = 40 + 40; // controller and compute1 root disks
     expect(c.lines).toEqual([
@@ -98,8 +99,8 @@ describe('estimateCost', () => {
     expect(c.incomplete).toBe(false);
   });
 
-  it('bills the routed fix’s pool elastic IPs too (what main saves for post carries their count)', () => {
-    const plan = planFor({ 'network-fix': 'routed' });
+  it('bills the default (routed) fix’s pool elastic IPs too (what main saves for post carries their count)', () => {
+    const plan = planFor();
     expect(plan.networks.external.pool.filter((p) => p.elasticIp)).toHaveLength(2);
     // Saved as JSON by main and read back by post.
     const basis = JSON.parse(JSON.stringify(costBasisOf(plan)));

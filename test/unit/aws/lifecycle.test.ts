@@ -7,7 +7,7 @@ import { Inputs, Tags } from '../../../src/core/names';
 import { FakeEc2 } from '../../helpers/fake-ec2';
 import { RUNNER_IP, rig } from './harness';
 
-describe('up builds the seeds’ network', () => {
+describe('up builds the network', () => {
   it('wires subnets, routes, addresses, interfaces and instances as the Plan says', async () => {
     const r = rig({ [Inputs.Topology]: 'full' });
     const env = await r.up();
@@ -42,12 +42,16 @@ describe('up builds the seeds’ network', () => {
       eniId: byIp('10.42.0.11').id,
     });
 
-    // Two elastic IPs: eth2 (public) and eth1 (router gateway's registered address).
+    // The default fix (routed): eth1 keeps its primary address and carries the pool of 4 secondaries.
+    expect(byIp('10.42.1.11').secondaryIps).toEqual(['10.42.1.100', '10.42.1.101', '10.42.1.102', '10.42.1.103']);
+    for (const e of enis.filter((x) => x.ip !== '10.42.1.11')) expect(e.secondaryIps).toEqual([]);
+    // Three elastic IPs: eth2 (public), the pool's router gateway and its one floating address; none
+    // on eth1's primary, none on the other two floating addresses.
     const associations = [...f.addresses.values()].map((a) => a.association?.ip).sort();
-    expect(associations).toEqual(['10.42.1.11', '10.42.1.12']);
+    expect(associations).toEqual(['10.42.1.100', '10.42.1.101', '10.42.1.12']);
     const ipOf = (priv: string) => [...f.addresses.values()].find((a) => a.association?.ip === priv)!.publicIp;
     expect(env.controllerPublicIp).toBe(ipOf('10.42.1.12'));
-    expect(env.routerPublicIp).toBe(ipOf('10.42.1.11'));
+    expect(env.routerPublicIp).toBe(ipOf('10.42.1.100'));
 
     // Only the controller's provider-side interfaces carry the public group; its rules name the runner /32.
     const publicGroup = [...f.groups.values()].find((g) => g.name.endsWith('-public'))!;
@@ -90,6 +94,24 @@ describe('up builds the seeds’ network', () => {
       expect(res.tags.Name).toMatch(/^openstack-on-aws-unit-stack/);
     }
     for (const i of f.instances.values()) expect(i.tags[Tags.Node]).toBeDefined();
+  });
+
+  it('seeds, when asked: no secondary addresses, eth1’s own address gets the router’s elastic IP', async () => {
+    const r = rig({ [Inputs.NetworkFix]: 'seeds' });
+    const env = await r.up();
+    const f = r.fake;
+    const enis = [...f.enis.values()];
+    for (const e of enis) expect(e.secondaryIps).toEqual([]);
+    // Two elastic IPs: eth2 (public) and eth1 (router gateway's registered address).
+    const associations = [...f.addresses.values()].map((a) => a.association?.ip).sort();
+    expect(associations).toEqual(['10.42.1.11', '10.42.1.12']);
+    const ipOf = (priv: string) => [...f.addresses.values()].find((a) => a.association?.ip === priv)!.publicIp;
+    expect(env.controllerPublicIp).toBe(ipOf('10.42.1.12'));
+    expect(env.routerPublicIp).toBe(ipOf('10.42.1.11'));
+    expect(env.poolElasticIps ?? {}).toEqual({});
+    expect(r.ledger.records.map((x) => x.id).sort()).toEqual(f.liveResources().sort());
+    expect((await r.down()).leftovers).toEqual([]);
+    expect(f.liveResources()).toEqual([]);
   });
 
   it('prints progress at least every 30 s while instances boot and terminate', async () => {
