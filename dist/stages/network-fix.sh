@@ -40,7 +40,8 @@
 #         NETWORK_DRIVER linuxbridge|openvswitch          PING_TARGET  for probe
 #         NETFIX_ROOT  file system prefix (tests only; '' on a node)
 #         NETFIX_PING_ATTEMPTS  probe pings (2 s each) before it reports ping=fail (default 3)
-#         NETFIX_MODE  seeds (default) | routed; routed also: PROVIDER_IP  eth1's primary address,
+#         NETFIX_MODE  seeds (when unset) | routed: src/netfix always passes the action's network-fix
+#         input (routed unless the workflow asks for seeds); routed also: PROVIDER_IP  eth1's primary address,
 #         POOL / POOL_PUBLIC  "10.42.1.100 …" (the pool / those with an elastic IP, a subset),
 #         EXTERNAL_BRIDGE  the bridge Neutron's external network is on (br-provider)
 #
