@@ -100,6 +100,8 @@ function planFor(id: string, driver: NetworkDriver): Plan {
       os: 'debian-12',
       release: 'zed',
       'network-driver': driver,
+      // This scenario is the seeds' procedure (the routed one has netfix-routed-scenario.ts).
+      'network-fix': 'seeds',
       'stack-id': id,
       topology: 'minimal',
       'image-url': 'file:///var/tmp/unused.img',

@@ -19,6 +19,8 @@ const plan = buildPlan(
     provider: 'local',
     os: 'debian-12',
     release: 'zed',
+    // The seeds' units (the routed ones are in netfix-routed.test.ts).
+    'network-fix': 'seeds',
     'stack-id': 'units',
     'image-url': 'file:///var/tmp/unused.img',
   }),
