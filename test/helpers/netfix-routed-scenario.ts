@@ -8,7 +8,7 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { createVpc, findLeftovers, vpcSpecFromPlan, Vpc } from '../../src/local/vpc';
+import { createVpc, vpcSpecFromPlan, Vpc } from '../../src/local/vpc';
 import {
   hostFixInputs,
   ROUTED_EXTERNAL_BRIDGE,
@@ -18,28 +18,22 @@ import {
   VerifyResult,
 } from '../../src/netfix';
 import type { NetworkDriver } from '../../src/settings/matrix';
-import { buildPlan } from '../../src/plan/plan';
 import type { Plan } from '../../src/plan/types';
 import type { Environment } from '../../src/provider';
 import type { RemoteSession } from '../../src/remote/types';
-import { settingsFrom } from './inputs';
 import {
-  addNodeNamespace,
-  deleteNamespace,
-  netnsSession,
-  run,
-  startTcpServer,
-  tcpRequest,
-  TcpServer,
-  testId,
-  tryRun,
-} from './netns';
+  afterBench,
+  attachCompute,
+  attachController,
+  benchEnvironment,
+  benchPlan,
+  controllerNicIp,
+  ENI_MAC,
+} from './netfix-bench';
+import { addNodeNamespace, netnsSession, run, startTcpServer, tcpRequest, TcpServer, testId, tryRun } from './netns';
 
 export const ROUTED_MAC = {
-  ctlEth0: '0a:00:00:00:00:10',
-  ctlEth1: '0a:00:00:00:01:11', // the provider ENI's MAC: in routed mode it never moves
-  ctlEth2: '0a:00:00:00:01:12',
-  compute: '0a:00:00:00:00:21',
+  ...ENI_MAC,
   router1: 'fa:16:3e:00:00:01', // Neutron's own MACs for the gateway ports: they stay
   router2: 'fa:16:3e:00:00:02',
 };
@@ -87,22 +81,6 @@ export interface RoutedScenario {
   /** What a reboot loses on the controller: every route, rule, proxy entry and address of the fix. */
   undoHostFix(): Promise<void>;
   whoami(from: string, source?: string): Promise<string | undefined>;
-}
-
-function planFor(id: string, driver: NetworkDriver): Plan {
-  return buildPlan(
-    settingsFrom({
-      provider: 'local',
-      os: 'debian-12',
-      release: 'zed',
-      'network-driver': driver,
-      'network-fix': 'routed',
-      'stack-id': id,
-      topology: 'minimal',
-      'image-url': 'file:///var/tmp/unused.img',
-    }),
-    { now: new Date() },
-  );
 }
 
 export function routedScenario(driver: NetworkDriver, bridge: ExternalBridge): RoutedScenario {
@@ -217,7 +195,7 @@ export function routedScenario(driver: NetworkDriver, bridge: ExternalBridge): R
 
   beforeAll(async () => {
     s.root = fs.mkdtempSync(path.join(os.tmpdir(), `${prefix}root-`));
-    s.plan = planFor(id, driver);
+    s.plan = benchPlan(id, driver, 'routed');
     expect(s.plan.networkFix).toBe('routed');
     s.pool = s.plan.networks.external.pool.map((p) => p.ip);
     expect(s.plan.networks.external.pool.map((p) => p.elasticIp)).toEqual([true, true, false, false]);
@@ -225,27 +203,7 @@ export function routedScenario(driver: NetworkDriver, bridge: ExternalBridge): R
     s.vpc = await createVpc(vpcSpecFromPlan(s.plan, id));
     for (const n of Object.values(ns)) await addNodeNamespace(n);
 
-    // The controller: three ENIs as in the Plan; eth1 with its secondary addresses (the pool).
-    const ctl = s.plan.nodes.find((n) => n.name === 'controller')!;
-    const nic = (name: string) => ctl.nics.find((n) => n.name === name)!;
-    const macOf = { eth0: ROUTED_MAC.ctlEth0, eth1: ROUTED_MAC.ctlEth1, eth2: ROUTED_MAC.ctlEth2 } as Record<
-      string,
-      string
-    >;
-    for (const n of ctl.nics) {
-      await s.vpc.attachEni({
-        id: `controller-${n.name}`,
-        subnet: n.subnet,
-        mac: macOf[n.name],
-        ips: [n.ip, ...(n.secondaryIps ?? [])],
-        sourceDestCheck: n.sourceDestCheck,
-        netns: ns.ctl,
-        ifname: n.name,
-      });
-    }
-    await run(ns.ctl, ['ip', 'addr', 'add', `${nic('eth0').ip}/24`, 'dev', 'eth0']);
-    await run(ns.ctl, ['ip', 'addr', 'add', `${nic('eth2').ip}/24`, 'dev', 'eth2']);
-    await run(ns.ctl, ['ip', 'route', 'add', 'default', 'via', s.plan.networks.external.gateway, 'dev', 'eth2']);
+    await attachController(s.vpc, s.plan, ns.ctl);
     await bridge.plug(ns, path.join(s.root, 'driver'));
 
     // Two routers; the tenant behind the first.
@@ -274,56 +232,20 @@ export function routedScenario(driver: NetworkDriver, bridge: ExternalBridge): R
     await run(ns.tenant, ['ip', 'route', 'add', 'default', 'via', s.plan.networks.tenant.gateway]);
     s.servers.push(await startTcpServer(ns.tenant, ROUTED_TENANT_IP, 22, 'SSH-2.0-tenant'));
 
-    const cmp = s.plan.nodes.find((n) => n.role === 'compute')!.nics.find((n) => n.name === 'eth0')!;
-    await s.vpc.attachEni({
-      id: 'compute1-eth0',
-      subnet: 'management',
-      mac: ROUTED_MAC.compute,
-      ips: [cmp.ip],
-      sourceDestCheck: true,
-      netns: ns.compute,
-      ifname: 'eth0',
-    });
-    await run(ns.compute, ['ip', 'addr', 'add', `${cmp.ip}/24`, 'dev', 'eth0']);
-    await run(ns.compute, ['ip', 'route', 'add', 'default', 'via', s.plan.subnets[0].gateway]);
+    await attachCompute(s.vpc, s.plan, ns.compute);
 
     // Elastic IPs as the providers associate them: the controller's eth2, the router's gateway
     // address (the pool's first) and every floating pool address the Plan marks.
-    s.controllerEip = await s.vpc.associateElasticIp(nic('eth2').ip);
+    s.controllerEip = await s.vpc.associateElasticIp(controllerNicIp(s.plan, 'eth2'));
     s.routerEip = await s.vpc.associateElasticIp(s.pool[0]);
     s.floatingEip = await s.vpc.associateElasticIp(s.pool[1]);
-    env = {
-      stackId: id,
-      nodes: [
-        {
-          name: 'controller',
-          instanceId: ns.ctl,
-          managementIp: ctl.managementIp,
-          nics: ctl.nics.map((n) => ({ name: n.name, mac: macOf[n.name], ip: n.ip })),
-        },
-      ],
-      controllerPublicIp: s.controllerEip,
-      sshPort: 22,
-      routerPublicIp: s.routerEip,
-      sshUser: 'root',
-      privateKeyPath: '',
-    };
+    env = benchEnvironment(id, s.plan, ns.ctl, { controller: s.controllerEip, router: s.routerEip });
     const base = netnsSession(ns.ctl, 'controller');
     s.controller = bridge.session ? bridge.session(base) : base;
     s.servers.push(await startTcpServer(s.vpc.namespaces.internet, s.vpc.internetHostIp, 7, 'internet'));
   });
 
-  afterAll(async () => {
-    try {
-      for (const server of s.servers) await server.stop();
-      await bridge.unplug();
-      for (const n of Object.values(ns)) await deleteNamespace(n);
-      await s.vpc?.destroy();
-      if (s.root) fs.rmSync(s.root, { recursive: true, force: true });
-    } finally {
-      expect(await findLeftovers(prefix)).toEqual([]);
-    }
-  });
+  afterBench(s, () => bridge.unplug(), Object.values(ns), prefix);
 
   return s;
 }

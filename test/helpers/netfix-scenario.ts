@@ -10,31 +10,26 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { createVpc, findLeftovers, vpcSpecFromPlan, Vpc } from '../../src/local/vpc';
+import { createVpc, vpcSpecFromPlan, Vpc } from '../../src/local/vpc';
 import { hostFixInputs, runHostFix, verifyNetworkFix, HostFixInputs, VerifyResult } from '../../src/netfix';
 import type { NetworkDriver } from '../../src/settings/matrix';
-import { buildPlan } from '../../src/plan/plan';
 import type { Plan } from '../../src/plan/types';
 import type { Environment } from '../../src/provider';
 import type { RemoteSession } from '../../src/remote/types';
-import { settingsFrom } from './inputs';
 import {
-  addNodeNamespace,
-  deleteNamespace,
-  netnsSession,
-  run,
-  startTcpServer,
-  tcpRequest,
-  TcpServer,
-  testId,
-} from './netns';
+  afterBench,
+  attachCompute,
+  attachController,
+  benchEnvironment,
+  benchPlan,
+  controllerNicIp,
+  ENI_MAC,
+} from './netfix-bench';
+import { addNodeNamespace, netnsSession, run, startTcpServer, tcpRequest, TcpServer, testId } from './netns';
 
 // Addresses come from the Plan (10.42.0.11 / 10.42.1.11 / 10.42.1.12 …); MACs are the "ENI" MACs.
 export const MAC = {
-  ctlEth0: '0a:00:00:00:00:10',
-  ctlEth1: '0a:00:00:00:01:11', // eth1's original MAC: what AWS registered with 10.42.1.11
-  ctlEth2: '0a:00:00:00:01:12',
-  compute: '0a:00:00:00:00:21',
+  ...ENI_MAC,
   neutronGateway: 'fa:16:3e:00:00:01', // what Neutron gives the router's gateway port
 };
 export const REGISTERED_IP = '10.42.1.11'; // the Plan's eth1 address (asserted in beforeAll)
@@ -91,23 +86,6 @@ export interface NetfixScenario {
   undoHostFix(): Promise<void>;
   /** What the internet host answers a connection from `from`: "internet <source it saw>". */
   whoami(from: string): Promise<string | undefined>;
-}
-
-function planFor(id: string, driver: NetworkDriver): Plan {
-  return buildPlan(
-    settingsFrom({
-      provider: 'local',
-      os: 'debian-12',
-      release: 'zed',
-      'network-driver': driver,
-      // This scenario is the seeds' procedure (the routed one has netfix-routed-scenario.ts).
-      'network-fix': 'seeds',
-      'stack-id': id,
-      topology: 'minimal',
-      'image-url': 'file:///var/tmp/unused.img',
-    }),
-    { now: new Date() },
-  );
 }
 
 export function networkFixScenario(driver: NetworkDriver, bridge: ProviderBridge): NetfixScenario {
@@ -176,7 +154,7 @@ export function networkFixScenario(driver: NetworkDriver, bridge: ProviderBridge
 
   beforeAll(async () => {
     s.root = fs.mkdtempSync(path.join(os.tmpdir(), `${prefix}root-`));
-    s.plan = planFor(id, driver);
+    s.plan = benchPlan(id, driver, 'seeds');
     expect(s.plan.networkDriver).toBe(driver);
     s.registeredIp = s.plan.networks.external.routerGatewayIp;
     expect(s.registeredIp).toBe(REGISTERED_IP);
@@ -185,24 +163,7 @@ export function networkFixScenario(driver: NetworkDriver, bridge: ProviderBridge
     expect(s.pingTarget).toBe(s.vpc.internetHostIp);
     for (const n of Object.values(ns)) await addNodeNamespace(n);
 
-    // The controller: three ENIs as in the Plan (eth0's source/dest check off: the NAT instance).
-    const ctl = s.plan.nodes.find((n) => n.name === 'controller')!;
-    const nic = (name: string) => ctl.nics.find((n) => n.name === name)!;
-    const macOf = { eth0: MAC.ctlEth0, eth1: MAC.ctlEth1, eth2: MAC.ctlEth2 } as Record<string, string>;
-    for (const n of ctl.nics) {
-      await s.vpc.attachEni({
-        id: `controller-${n.name}`,
-        subnet: n.subnet,
-        mac: macOf[n.name],
-        ips: [n.ip],
-        sourceDestCheck: n.sourceDestCheck,
-        netns: ns.ctl,
-        ifname: n.name,
-      });
-    }
-    await run(ns.ctl, ['ip', 'addr', 'add', `${nic('eth0').ip}/24`, 'dev', 'eth0']);
-    await run(ns.ctl, ['ip', 'addr', 'add', `${nic('eth2').ip}/24`, 'dev', 'eth2']);
-    await run(ns.ctl, ['ip', 'route', 'add', 'default', 'via', s.plan.networks.external.gateway, 'dev', 'eth2']);
+    await attachController(s.vpc, s.plan, ns.ctl);
     // The driver's provider bridge: eth1 (no address) plus the router's gateway device.
     await bridge.plug(ns, path.join(s.root, 'driver'));
 
@@ -219,54 +180,17 @@ export function networkFixScenario(driver: NetworkDriver, bridge: ProviderBridge
     await run(ns.tenant, ['ip', 'route', 'add', 'default', 'via', s.plan.networks.tenant.gateway]);
     s.servers.push(await startTcpServer(ns.tenant, TENANT_IP, SERVER_PORT, 'SSH-2.0-tenant'));
 
-    // A compute node on the management subnet: its way out is the controller (route table → eth0).
-    const cmp = s.plan.nodes.find((n) => n.role === 'compute')!.nics.find((n) => n.name === 'eth0')!;
-    await s.vpc.attachEni({
-      id: 'compute1-eth0',
-      subnet: 'management',
-      mac: MAC.compute,
-      ips: [cmp.ip],
-      sourceDestCheck: true,
-      netns: ns.compute,
-      ifname: 'eth0',
-    });
-    await run(ns.compute, ['ip', 'addr', 'add', `${cmp.ip}/24`, 'dev', 'eth0']);
-    await run(ns.compute, ['ip', 'route', 'add', 'default', 'via', s.plan.subnets[0].gateway]);
+    await attachCompute(s.vpc, s.plan, ns.compute);
 
     s.routerEip = await s.vpc.associateElasticIp(s.registeredIp);
-    s.controllerEip = await s.vpc.associateElasticIp(nic('eth2').ip);
-    env = {
-      stackId: id,
-      nodes: [
-        {
-          name: 'controller',
-          instanceId: ns.ctl,
-          managementIp: ctl.managementIp,
-          nics: ctl.nics.map((n) => ({ name: n.name, mac: macOf[n.name], ip: n.ip })),
-        },
-      ],
-      controllerPublicIp: s.controllerEip,
-      sshPort: 22,
-      routerPublicIp: s.routerEip,
-      sshUser: 'root',
-      privateKeyPath: '',
-    };
+    s.controllerEip = await s.vpc.associateElasticIp(controllerNicIp(s.plan, 'eth2'));
+    env = benchEnvironment(id, s.plan, ns.ctl, { controller: s.controllerEip, router: s.routerEip });
     const base = netnsSession(ns.ctl, 'controller');
     s.controller = bridge.session ? bridge.session(base) : base;
     s.servers.push(await startTcpServer(s.vpc.namespaces.internet, s.vpc.internetHostIp, 7, 'internet'));
   });
 
-  afterAll(async () => {
-    try {
-      for (const server of s.servers) await server.stop();
-      await bridge.unplug();
-      for (const n of Object.values(ns)) await deleteNamespace(n);
-      await s.vpc?.destroy();
-      if (s.root) fs.rmSync(s.root, { recursive: true, force: true });
-    } finally {
-      expect(await findLeftovers(prefix)).toEqual([]);
-    }
-  });
+  afterBench(s, () => bridge.unplug(), Object.values(ns), prefix);
 
   return s;
 }
