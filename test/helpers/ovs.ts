@@ -85,3 +85,13 @@ export async function startOvs(ns: string, dir: string): Promise<PrivateOvs> {
     stop,
   };
 }
+
+/** ovs-vsctl arguments for a bridge on the userspace datapath (the host has no OVS kernel module). */
+export function netdevBridgeArgs(name: string): string[] {
+  return ['--may-exist', 'add-br', name, '--', 'set', 'Bridge', name, 'datapath_type=netdev'];
+}
+
+/** ovs-vsctl arguments that make `port` one end of a patch pair whose other end is `peer`. */
+export function patchArgs(port: string, peer: string): string[] {
+  return ['set', 'Interface', port, 'type=patch', `options:peer=${peer}`];
+}

@@ -9,7 +9,7 @@ import * as path from 'path';
 import { networkFixCases } from '../helpers/netfix-cases';
 import { GATEWAY_DEVICE, MAC, networkFixScenario, ProviderBridge } from '../helpers/netfix-scenario';
 import { run } from '../helpers/netns';
-import { ovsNeeds, PrivateOvs, startOvs } from '../helpers/ovs';
+import { netdevBridgeArgs, ovsNeeds, patchArgs, PrivateOvs, startOvs } from '../helpers/ovs';
 import { AS_ROOT, describeIf } from '../helpers/requires';
 
 const describeOvs = describeIf(ovsNeeds(), AS_ROOT);
@@ -32,17 +32,8 @@ const vsctl = (args: string[]) => ovs!.vsctl(args);
 const openVswitch: ProviderBridge = {
   plug: async (ns, dir) => {
     ovs = await startOvs(ns.ctl, dir);
-    const bridge = (name: string) => [
-      '--may-exist',
-      'add-br',
-      name,
-      '--',
-      'set',
-      'Bridge',
-      name,
-      'datapath_type=netdev',
-    ];
-    const patch = (port: string, peer: string) => ['set', 'Interface', port, 'type=patch', `options:peer=${peer}`];
+    const bridge = netdevBridgeArgs;
+    const patch = patchArgs;
     await vsctl([...bridge(PROVIDER_BRIDGE), '--', 'add-port', PROVIDER_BRIDGE, 'eth1']);
     await vsctl([
       ...bridge('br-int'),

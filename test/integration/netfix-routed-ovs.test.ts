@@ -7,10 +7,11 @@
 import { ROUTED_EXTERNAL_BRIDGE } from '../../src/netfix';
 import { routedNetworkFixCases } from '../helpers/netfix-routed-cases';
 import { ExternalBridge, ROUTER_DEVICES, routedScenario } from '../helpers/netfix-routed-scenario';
-import { isRoot, run } from '../helpers/netns';
-import { hasOvs, PrivateOvs, startOvs } from '../helpers/ovs';
+import { run } from '../helpers/netns';
+import { netdevBridgeArgs, ovsNeeds, patchArgs, PrivateOvs, startOvs } from '../helpers/ovs';
+import { AS_ROOT, describeIf } from '../helpers/requires';
 
-const describeOvs = isRoot && hasOvs ? describe : describe.skip;
+const describeOvs = describeIf(ovsNeeds(), AS_ROOT);
 
 let ovs: PrivateOvs | undefined;
 const vsctl = (args: string[]) => ovs!.vsctl(args);
@@ -18,17 +19,8 @@ const vsctl = (args: string[]) => ovs!.vsctl(args);
 const openVswitch: ExternalBridge = {
   plug: async (ns, dir) => {
     ovs = await startOvs(ns.ctl, dir);
-    const bridge = (name: string) => [
-      '--may-exist',
-      'add-br',
-      name,
-      '--',
-      'set',
-      'Bridge',
-      name,
-      'datapath_type=netdev',
-    ];
-    const patch = (port: string, peer: string) => ['set', 'Interface', port, 'type=patch', `options:peer=${peer}`];
+    const bridge = netdevBridgeArgs;
+    const patch = patchArgs;
     await vsctl(bridge(ROUTED_EXTERNAL_BRIDGE));
     await vsctl(bridge('br-int'));
     await vsctl([
