@@ -21,6 +21,11 @@ ini_set $conf oslo_concurrency lock_path /var/lib/nova/tmp
 service_auth $conf placement placement "$PASS_PLACEMENT"
 service_auth $conf neutron neutron "$PASS_NEUTRON"
 ini_set $conf libvirt virt_type "$VIRT_TYPE"
+if ! nova_metadata_api; then
+  # No metadata API here: a server finds its key, user data and hostname only on a config drive, and
+  # not every client asks for one (Tempest's validatable servers do not), so every server gets one.
+  ini_set $conf DEFAULT force_config_drive true
+fi
 if [[ -f /etc/nova/nova-compute.conf ]]; then
   # Debian and Ubuntu read this file after nova.conf; its virt_type would win.
   ini_set /etc/nova/nova-compute.conf libvirt virt_type "$VIRT_TYPE"

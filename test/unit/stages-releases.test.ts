@@ -19,6 +19,7 @@ import {
   releasesFor,
   unsupportedReason,
 } from '../../src/settings/matrix';
+import { metadataApiDeployed } from '../../src/smoke/checks/tempest-smoke';
 import { settingsFrom } from '../helpers/inputs';
 import { stageLibText } from '../helpers/stage-lib';
 
@@ -132,6 +133,19 @@ describe('every combination of the matrix', () => {
     // Config drives: Nova calls genisoimage on the compute node; no Debian or Ubuntu package pulls it in.
     if (findOs(os)!.family !== 'rhel') expect(r.out).toMatch(/^nova-compute: .*\bgenisoimage\b/m);
   });
+
+  test.each(COMBINATIONS)(
+    '%s + %s + %s: the stages and Tempest agree whether a metadata API is deployed',
+    (os, rel, driver) => {
+      const r = run('nova_metadata_api && echo yes || echo no', cell(os, rel, driver));
+      expect(r.code).toBe(0);
+      const s = settingsFrom({ os, release: rel, 'network-driver': driver });
+      expect(r.out.trim()).toBe(metadataApiDeployed(s) ? 'yes' : 'no');
+      // Ubuntu's Gazpacho packages (all of 26.04's releases) ship none; Debian's nova-api-metadata is always there.
+      if (os === 'ubuntu-26.04') expect(r.out.trim()).toBe('no');
+      if (os.startsWith('debian-')) expect(r.out.trim()).toBe('yes');
+    },
+  );
 
   test.each(COMBINATIONS)("%s + %s + %s: repo_setup sets up its package source's repository", (os, rel, driver) => {
     const settings = cell(os, rel, driver);
