@@ -15,7 +15,7 @@ import { closest } from './core/closest';
 import { errorMessage, InputError, TeardownError } from './core/errors';
 import { renderInputHelp, wrap } from './core/input-docs';
 import { terminalFiles, terminalIo } from './core/io';
-import { Inputs, InputName, Outputs } from './core/names';
+import { Inputs, InputName, Outputs, States } from './core/names';
 import { runContextFromEnv, runMain, runPost } from './pipeline/pipeline';
 import type { ProviderFactory } from './pipeline/providers';
 import { readSettings, Settings } from './settings/inputs';
@@ -210,9 +210,10 @@ export async function runCli(argv: string[], deps: CliDeps = {}): Promise<number
   } catch (err) {
     io.error(errorMessage(err));
     failed = true;
-    // An input refused by the provider's checks (an instance type or AMI the region lacks) is
-    // refused before anything is created: there is nothing to tear down.
-    refused = err instanceof InputError;
+    // An input refused before `up` began (nothing saved, nothing created): no teardown to run. Once
+    // `up` began, the post step below decides: after a preflight refusal (an instance type or AMI
+    // the region lacks) it tears nothing down but still deletes the stack's key file.
+    refused = err instanceof InputError && !io.getState(States.UpOutcome);
     tornDown = args.command === 'down' && err instanceof TeardownError;
   }
   // In a terminal there is no post step: `up` tears down here, as the teardown flag says, also

@@ -11,6 +11,7 @@ import { controllerOf } from '../plan/plan';
 import type { Environment, ProviderContext } from '../provider';
 import type { Ec2 } from './client';
 import { refuseExistingStack } from './collision';
+import { markCreatedNothing } from '../core/errors';
 import { CancelledError } from './errors';
 import {
   addDefaultRoute,
@@ -52,7 +53,7 @@ export async function provision(plan: Plan, ctx: ProviderContext, deps: UpDeps):
     record: (kind, id, node) => ctx.ledger.record({ kind, id, ...(node ? { node } : {}) }),
   };
 
-  // Preflight: nothing is created until every answer is in.
+  // Preflight: nothing is created until every answer is in; a refusal here is marked as such.
   const [types, , zones, image, cidrs] = await settleAll([
     checkInstanceTypes(ec2, plan),
     // Refused here when the stack id is taken: nothing of ours exists yet, nothing of theirs is touched.
@@ -60,12 +61,14 @@ export async function provision(plan: Plan, ctx: ProviderContext, deps: UpDeps):
     zonesOfferingAll(ec2, plan),
     findImage(ec2, plan.image),
     ingressCidrs(plan.ingress, deps.fetchRunnerIp),
-  ]);
+  ]).catch((err: unknown) => {
+    throw markCreatedNothing(err);
+  });
   ctx.io.info(
     `EC2: ${plan.nodes.length} instance(s) from ${image.name} (${image.imageId}) in ${zones[0]}` +
       `${zones.length > 1 ? ` (then ${zones.slice(1).join(', ')})` : ''}; ingress from ${cidrs.join(', ')}`,
   );
-  if (ctx.signal?.aborted) throw new CancelledError('creating anything');
+  if (ctx.signal?.aborted) throw markCreatedNothing(new CancelledError('creating anything'));
 
   const eipNics = plan.nodes.flatMap((n) => n.nics.filter((c) => c.elasticIp).map((c) => ({ node: n.name, nic: c })));
   const steps: Array<Promise<unknown>> = [];

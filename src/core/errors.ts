@@ -59,6 +59,22 @@ export class TeardownError extends Error {
   }
 }
 
+// A mark, not a wrapper: the error keeps its type and message (an InputError still names its input).
+const CREATED_NOTHING = Symbol('created nothing');
+
+/**
+ * Marks an error a provider raised in its preflight, before its first create call: the post step
+ * then knows this run made nothing and tears nothing down (it says so instead of a teardown by tags).
+ */
+export function markCreatedNothing<E>(err: E): E {
+  if (err instanceof Error) Object.defineProperty(err, CREATED_NOTHING, { value: true });
+  return err;
+}
+
+export function createdNothing(err: unknown): boolean {
+  return err instanceof Error && (err as Error & { [CREATED_NOTHING]?: boolean })[CREATED_NOTHING] === true;
+}
+
 export function errorMessage(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }

@@ -132,6 +132,11 @@ export async function runPost(io: Io, opts: PipelineOptions = {}): Promise<boole
   }
   const outcome = io.getState(States.UpOutcome) as UpOutcome | '';
   const decision = decideTeardown(settings.teardown, outcome);
+  if (decision.nothingCreated) {
+    io.info(`Nothing to tear down for stack ${settings.stackId}: ${decision.why}.`);
+    deleteRunnerSecrets(io, io.getState(States.WorkDir) || undefined);
+    return false;
+  }
   if (!decision.teardown) {
     io.info(
       `Keeping stack ${settings.stackId}: ${decision.why}. Delete it with mode: down and stack-id: ${settings.stackId}; its instances terminate themselves when its lifetime ends, and mode: sweep deletes the rest.`,

@@ -2,18 +2,24 @@
 // debugging, so it keeps the stack only when provisioning finished and a later phase (install,
 // network fix, smoke) failed. A failure half-way through provisioning leaves nothing worth debugging,
 // only cost, so it is always torn down unless the policy is `never`. A run that died without saying
-// how it ended (cancel, crash) is torn down too: nobody can debug what may be half-built.
+// how it ended (cancel, crash) is torn down too: nobody can debug what may be half-built. A run its
+// provider's preflight refused made nothing: there is nothing to tear down or keep.
 
 import type { TeardownPolicy } from '../settings/inputs';
 
-export type UpOutcome = 'provisioning' | 'provisioning-failed' | 'provisioned' | 'failed' | 'succeeded';
+export type UpOutcome = 'refused' | 'provisioning' | 'provisioning-failed' | 'provisioned' | 'failed' | 'succeeded';
 
 interface TeardownDecision {
   teardown: boolean;
+  /** The run created nothing (its provider's preflight refused it): nothing to delete or keep. */
+  nothingCreated?: boolean;
   why: string;
 }
 
 export function decideTeardown(policy: TeardownPolicy, outcome: UpOutcome | ''): TeardownDecision {
+  // Whatever the policy: a teardown by this run's tags could only find nothing.
+  if (outcome === 'refused')
+    return { teardown: false, nothingCreated: true, why: 'the preflight refused the run before it created anything' };
   if (policy === 'never') return { teardown: false, why: "teardown is 'never'" };
   if (policy === 'always') return { teardown: true, why: "teardown is 'always'" };
   switch (outcome) {

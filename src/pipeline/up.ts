@@ -4,7 +4,7 @@
 
 import * as fs from 'fs';
 import * as path from 'path';
-import { errorMessage } from '../core/errors';
+import { createdNothing, errorMessage } from '../core/errors';
 import type { Settings } from '../settings/inputs';
 import type { Io } from '../core/io';
 import { stateLedger } from './ledger';
@@ -94,7 +94,7 @@ export async function runUp(io: Io, settings: Settings, plan: Plan, deps: UpDeps
       process.off('SIGTERM', onSignal);
     }
   } catch (err) {
-    saveOutcome(io, 'provisioning-failed');
+    saveOutcome(io, createdNothing(err) ? 'refused' : 'provisioning-failed');
     keepTimings(io, timings);
     throw err;
   }

@@ -8,9 +8,10 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { parseArgs, runCli } from '../../src/cli';
-import { InputError } from '../../src/core/errors';
+import { InputError, markCreatedNothing } from '../../src/core/errors';
 import { inputDocs } from '../../src/core/input-docs';
 import { Inputs } from '../../src/core/names';
+import { PRIVATE_KEY_FILE } from '../../src/core/work-files';
 import type { Provider } from '../../src/provider';
 import { settingsToJson } from '../../src/settings/inputs';
 import { settingsFrom } from '../helpers/inputs';
@@ -273,12 +274,15 @@ describe('an input the provider refuses (before it creates anything)', () => {
     const stateDir = fs.mkdtempSync(path.join(scratch, 'preflight-'));
     const downs: string[] = [];
     const picky: Provider = {
+      // As the AWS provider's preflight does: the refusal is marked as made before creating anything.
       up: async () => {
-        throw new InputError(
-          Inputs.Ami,
-          'ami-0123456789abcdef0',
-          'an AMI id visible in the region',
-          'EC2 does not know it',
+        throw markCreatedNothing(
+          new InputError(
+            Inputs.Ami,
+            'ami-0123456789abcdef0',
+            'an AMI id visible in the region',
+            'EC2 does not know it',
+          ),
         );
       },
       down: async (stackId) => {
@@ -308,6 +312,14 @@ describe('an input the provider refuses (before it creates anything)', () => {
     const text = printed.join('');
     expect(text).toContain("error: Input 'ami' has the value 'ami-0123456789abcdef0': EC2 does not know it.");
     expect(text).not.toMatch(/tearing down/i);
+    expect(text).toMatch(/Nothing to tear down for stack picky: the preflight refused the run/);
+    // The key made for the stack goes with the refused run.
+    expect(
+      fs
+        .readdirSync(stateDir, { recursive: true })
+        .map(String)
+        .filter((f) => f.endsWith(PRIVATE_KEY_FILE)),
+    ).toEqual([]);
   });
 });
 

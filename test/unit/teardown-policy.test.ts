@@ -17,6 +17,15 @@ describe('when the post step tears down', () => {
     }
   });
 
+  it('tears down nothing, under every policy, after a preflight refusal (nothing was created)', () => {
+    for (const policy of ['always', 'on-success', 'never'] as const) {
+      const d = decideTeardown(policy, 'refused');
+      expect(d).toMatchObject({ teardown: false, nothingCreated: true });
+      expect(d.why).toMatch(/before it created anything/);
+    }
+    for (const o of outcomes) expect(decideTeardown('always', o).nothingCreated).toBeUndefined();
+  });
+
   it("with 'on-success' keeps only a stack whose later phases failed", () => {
     const kept = outcomes.filter((o) => !decideTeardown('on-success', o).teardown);
     expect(kept).toEqual(['failed']);

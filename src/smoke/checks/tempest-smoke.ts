@@ -46,7 +46,10 @@ export function imageSshUser(plan: Pick<Plan, 'imageUrl' | 'tempestSshUser'>): s
  * nova-api of Ubuntu and RHEL) but Ubuntu from Gazpacho, whose packages serve the compute API from
  * Apache and ship no metadata API (lib-os.sh's service list).
  */
-export function metadataApiDeployed(plan: Pick<Plan, 'os' | 'release'>): boolean {
+export function metadataApiDeployed(plan: {
+  os: Pick<Plan['os'], 'family'>;
+  release: Pick<Plan['release'], 'id'>;
+}): boolean {
   if (plan.os.family !== 'ubuntu') return true;
   const release = findRelease(plan.release.id);
   const gazpacho = findRelease('gazpacho');

@@ -1,12 +1,14 @@
 // The reported defect end to end, through the real pipeline (main, then post in a "new process" that
 // sees only the saved state) on the fake EC2: a second `up` with a stack id that exists is refused,
-// and its post step deletes nothing of the first stack.
+// and its post step deletes nothing of the first stack: it knows the preflight refused the run, so it
+// makes no EC2 call and only deletes the refused run's own key file.
 
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { createAwsProvider } from '../../../src/aws/provider';
 import { Inputs, States, Tags } from '../../../src/core/names';
+import { PRIVATE_KEY_FILE } from '../../../src/core/work-files';
 import { runMain, runPost } from '../../../src/pipeline/pipeline';
 import type { AwsTarget } from '../../../src/aws/client';
 import { FakeEc2 } from '../../helpers/fake-ec2';
@@ -43,8 +45,18 @@ it('a refused second up: main creates nothing, post deletes nothing, the first s
     [Tags.CreatedAt]: ctx.now.toISOString(),
   });
 
+  expect(main.state[States.UpOutcome]).toBe('refused');
+  const keyFile = path.join(main.state[States.WorkDir], PRIVATE_KEY_FILE);
+  expect(fs.existsSync(keyFile)).toBe(true);
+
+  const calls = fake.calls.length;
   const post = memoryIo({}, main.state);
-  await runPost(post, { providerFor });
-  expect(post.lines.join('\n')).toMatch(/deleted 0 resource\(s\).*0 left over/);
+  await expect(runPost(post, { providerFor })).resolves.toBe(false);
+  expect(post.lines.join('\n')).toMatch(
+    /Nothing to tear down for stack ci-31-0: the preflight refused the run before it created anything/,
+  );
+  // No teardown by tags ran (not one EC2 call), the first stack is whole, the refused run's key is gone.
+  expect(fake.calls.slice(calls)).toEqual([]);
   expect(fake.liveResources().sort()).toEqual(before);
+  expect(fs.existsSync(keyFile)).toBe(false);
 });
