@@ -104,23 +104,28 @@ svc_apply haproxy
 
 # Proof: every frontend completes a TLS handshake verified against the stack's CA for the public
 # NIC's address (the certificate carries it next to the elastic IP, which this node cannot reach),
-# and every API that listens here answers through it (no 502/503 from HAProxy).
+# and what listens behind it answers through it: an API at its root (any answer but HAProxy's
+# 502/503), the noVNC console proxy with the page the console URL opens. It serves files only (its
+# root is a 404, or a 5xx on some releases), and vnc_lite.html is in every distribution's novnc.
+proof_path() { if [[ "$1" == 6080 ]]; then echo vnc_lite.html; fi; }
 tls_answers() {
   local code
   code="$(curl -sS -o /dev/null -w '%{http_code}' --max-time 10 --cacert "$tls_dir/ca.crt" \
-    "https://$PUBLIC_NIC_IP:$(tls_port "$1")/")" || return 1
-  [[ "$code" =~ ^[1-4][0-9][0-9]$ ]] || { [[ "$2" == any ]] && [[ "$code" =~ ^5 ]]; }
+    "https://$PUBLIC_NIC_IP:$(tls_port "$1")/$(proof_path "$1")")" || return 1
+  case "$2" in
+    page) [[ "$code" == 200 ]] ;;
+    backend) [[ "$code" =~ ^[1-4][0-9][0-9]$ ]] ;;
+    handshake) [[ "$code" =~ ^[1-5][0-9][0-9]$ ]] ;;
+  esac
 }
 for p in $ports; do
-  # The noVNC console proxy is no API: its page may answer 5xx where the distribution ships no noVNC
-  # web files (seen on Ubuntu 26.04); its frontend's handshake is what this stage proves.
   want=backend
-  if [[ "$p" == 6080 ]]; then want=any; fi
+  if [[ "$p" == 6080 ]]; then want=page; fi
   if ss -ltnH "sport = :$p" | grep -q .; then
     wait_until 60 "HTTPS on :$(tls_port "$p") in front of :$p" tls_answers "$p" "$want"
   else
     # Not installed on this node (yet): the handshake must still work.
-    wait_until 30 "TLS handshake on :$(tls_port "$p") (nothing listens on :$p)" tls_answers "$p" any
+    wait_until 30 "TLS handshake on :$(tls_port "$p") (nothing listens on :$p)" tls_answers "$p" handshake
   fi
 done
 stage_end
