@@ -3,6 +3,7 @@
 // machine per node (side by side), the elastic IPs, and sshd reachable the way the pipeline takes.
 // Every resource is recorded in the ledger the moment it exists.
 
+import { markCreatedNothing } from '../core/errors';
 import { parseCidr } from '../core/net';
 import type { Plan, PlannedNic, PlannedNode } from '../plan/types';
 import type { Environment, EnvironmentNode, ProviderContext, TeardownReport } from '../provider';
@@ -20,6 +21,7 @@ import { writeNodeFiles } from './node-files';
 import { consoleLog, leaderPidfile, machineName, netnsName, nodeDir, pidfile, stackDir } from './paths';
 import { LocalKind } from './records';
 import { osArchive } from './os-archives';
+import { userspaceOvsRefusal } from './ovs-datapath';
 import { ensureRootfs, nodeRoot, rootfsDir } from './rootfs';
 import { StackRecord, writeStackRecord } from './stack-record';
 import { createVpc, Vpc } from './vpc';
@@ -63,6 +65,9 @@ export async function upLocal(
   const aborted = () => {
     if (ctx.signal?.aborted) throw new Error(`provisioning of ${stackId} was cancelled`);
   };
+  // Refused before anything exists (nothing to tear down then).
+  const refusal = userspaceOvsRefusal(plan);
+  if (refusal) throw markCreatedNothing(refusal);
   await ensureHostTools(run, io);
   const before = await findStackLeftovers(run, paths, stackId);
   if (!isEmpty(before)) {

@@ -198,6 +198,21 @@ ovs_bridge() {
   fi
 }
 
+# ovs_userspace_tunnels_or_die: Open vSwitch before 3.3 cannot carry TCP over the VXLAN overlay on
+# its userspace datapath. With userspace TSO it drops every packet it must push into a tunnel while
+# the packet carries checksum offload (ovs-vswitchd.log: "Tunneling packets with HW offload flags is
+# not supported: packet dropped"); without it the taps pass on checksums the sender left unfinished.
+# Ping works either way, SSH to an instance does not (seen with Debian 12's 3.1.0 on this project's
+# local provider). OVS 3.3 added tunnel offload to the userspace datapath; the kernel one has none of this.
+ovs_userspace_tunnels_or_die() {
+  local v
+  v="$(ovs-vswitchd --version 2>/dev/null | awk 'NR == 1 {print $NF}')"
+  [[ -n "$v" ]] || die "cannot read the Open vSwitch version (ovs-vswitchd --version)"
+  if [[ "$(printf '%s\n' 3.3 "$v" | sort -V | head -n1)" != 3.3 ]]; then
+    die "Open vSwitch $v on the userspace datapath (this node's kernel has no openvswitch module) drops the tenant networks' TCP in its VXLAN tunnels (fixed in Open vSwitch 3.3). Use network-driver linuxbridge on $OS_ID, an OS with Open vSwitch 3.3 or later, or nodes whose kernel has the openvswitch module (EC2's have)"
+  fi
+}
+
 # ovs_userspace_tso UNIT: with the userspace datapath, TCP through OVS's taps needs userspace TSO
 # (read once, when ovs-vswitchd starts): without it frames whose checksum the sender left to
 # offload reach the namespaces' taps unfinished and their kernels drop them (ping still works).
@@ -276,7 +291,10 @@ neutron_agent_setup() {
     dp="$(ovs_datapath)"
     log "Open vSwitch datapath: $dp ($([[ "$dp" == system ]] && echo "the kernel's openvswitch module" ||
       echo "userspace: this kernel has no openvswitch module"))"
-    [[ "$dp" == system ]] || ovs_userspace_tso "$ovs_unit"
+    if [[ "$dp" != system ]]; then
+      ovs_userspace_tunnels_or_die
+      ovs_userspace_tso "$ovs_unit"
+    fi
     ovs_bridge br-provider "$dp"
     if routed_external; then
       if ovs-vsctl list-ports br-provider | grep -qx "$NIC_PROVIDER"; then

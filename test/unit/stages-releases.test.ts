@@ -272,7 +272,7 @@ describe('repositories for the new cells', () => {
 });
 
 /** Stand-ins that append "<command> <args>" to $CALLS; ovs-vsctl answers from a small state dir. */
-function ovsStandIns(opts: { mgmtAddr?: boolean } = {}): string {
+function ovsStandIns(opts: { mgmtAddr?: boolean; ovsVersion?: string } = {}): string {
   const bin = join(dir, 'bin');
   const state = join(dir, 'ovs');
   mkdirSync(bin, { recursive: true });
@@ -296,6 +296,7 @@ case "$1" in
 esac`,
   );
   put('modprobe', 'exit 1');
+  put('ovs-vswitchd', `echo "ovs-vswitchd (Open vSwitch) ${opts.ovsVersion ?? '3.5.0'}"`);
   put('systemctl', 'exit 0');
   put(
     'ip',
@@ -335,6 +336,19 @@ describe('Open vSwitch datapath', () => {
     expect(again.out).toContain('changed: OVS bridge br-provider: datapath netdev');
     writeFileSync(join(dir, 'ovs', 'dp-br-provider'), '"netdev"\n');
     expect(run('ovs_bridge br-provider netdev', settings, bin).out).not.toContain('changed');
+  });
+
+  test('the userspace datapath needs Open vSwitch 3.3 or later (before it, its VXLAN tunnels drop offloaded TCP)', () => {
+    for (const ok of ['3.3.0', '3.5.0', '3.7.1', '10.0.0']) {
+      const r = run('ovs_userspace_tunnels_or_die && echo fine', settings, ovsStandIns({ ovsVersion: ok }));
+      expect([ok, r.code, r.out.trim()]).toEqual([ok, 0, 'fine']);
+    }
+    for (const old of ['3.1.0', '3.2.2', '2.17.9']) {
+      const r = run('ovs_userspace_tunnels_or_die && echo fine', settings, ovsStandIns({ ovsVersion: old }));
+      expect(r.code).not.toBe(0);
+      expect(r.out + r.err).toContain(`Open vSwitch ${old} on the userspace datapath`);
+      expect(r.out + r.err).toMatch(/Use network-driver linuxbridge on debian-13/);
+    }
   });
 
   test('userspace TSO is switched on once, with a restart of the switch (it is read at start)', () => {
