@@ -18,6 +18,7 @@ import { shq } from '../smoke/shell';
 import { maskSecretsInTree, MaskStats } from './mask-tree';
 import { shippedScript } from '../core/shipped';
 import { redactSecretShapes } from '../core/mask';
+import { redactSubunit } from './subunit';
 
 const run = promisify(execFile);
 
@@ -107,11 +108,16 @@ async function collectNode(o: LogBundleOptions, node: string, into: string): Pro
   return state;
 }
 
+function redactText(bytes: Buffer): { buf: Buffer; replacements: number } {
+  const r = redactSecretShapes(bytes.toString('latin1'));
+  return { buf: Buffer.from(r.text, 'latin1'), replacements: r.replacements };
+}
+
 /**
  * Tempest's files (collect-logs.sh puts them in <node>/logs/tempest) also lose every secret-shaped
  * value (core/mask.ts): its log quotes its dynamic users' passwords and Nova keypairs' private keys,
- * which no one told this run. Bytes as latin1, as the known-value masking reads them. Returns the
- * replacements made.
+ * which no one told this run. Bytes as latin1, as the known-value masking reads them; the subunit
+ * stream packet by packet (report/subunit.ts). Returns the replacements made.
  */
 export async function redactTempestFiles(bundleDir: string, nodes: readonly string[]): Promise<number> {
   let replacements = 0;
@@ -121,10 +127,12 @@ export async function redactTempestFiles(bundleDir: string, nodes: readonly stri
       const p = path.join(d, entry.name);
       if (entry.isDirectory()) await walk(p);
       else if (entry.isFile()) {
-        const r = redactSecretShapes((await fs.readFile(p)).toString('latin1'));
+        const bytes = await fs.readFile(p);
+        // The raw results stay a stream subunit's tools read: its packets are rewritten, not edited.
+        const r = entry.name.endsWith('.subunit') ? redactSubunit(bytes, redactSecretShapes) : redactText(bytes);
         if (r.replacements > 0) {
           replacements += r.replacements;
-          await fs.writeFile(p, Buffer.from(r.text, 'latin1'));
+          await fs.writeFile(p, r.buf);
         }
       }
     }
