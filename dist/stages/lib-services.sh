@@ -198,6 +198,38 @@ ovs_bridge() {
   fi
 }
 
+# The console page the compute nodes' novncproxy_base_url names and the stages prove it by: every
+# distribution's novnc has it (Debian's and Ubuntu's as a link to vnc.html).
+# shellcheck disable=SC2034 # read by nova-compute.sh, nova-controller.sh and tls-proxy.sh
+NOVNC_PAGE=vnc_auto.html
+
+# novncproxy_fork_start: websockify hands each console connection to a multiprocessing child. From
+# Python 3.14 that child comes from a forkserver, which must pickle the connection's socket, and
+# eventlet's green socket cannot be pickled: every request, the console page included, is dropped
+# ("handler exception: Can't pickle <enum 'AddressFamily'>", websockify issue 643; seen on Ubuntu
+# 26.04). The unit gets the fork start method of earlier Pythons back through a sitecustomize of its
+# own (on its PYTHONPATH only: no other program changes).
+novncproxy_fork_start() {
+  local unit dir=/usr/local/lib/openstack-on-aws/novncproxy
+  python3 -c 'import sys; sys.exit(sys.version_info < (3, 14))' || return 0
+  unit="$(units nova-controller | tr ' ' '\n' | grep novncproxy)" || die "no noVNC proxy unit among $(units nova-controller)"
+  write_file "$dir/sitecustomize.py" 0644 root:root <<'PY'
+# Written by openstack-on-aws for the noVNC proxy only (see its unit's drop-in): websockify's
+# per-connection processes need the fork start method (Python 3.14 defaults to forkserver).
+import multiprocessing
+
+multiprocessing.set_start_method("fork")
+PY
+  local before=$CONFIG_CHANGED
+  CONFIG_CHANGED=0
+  write_file "/etc/systemd/system/$unit.service.d/openstack-on-aws-fork.conf" 0644 root:root <<EOF
+[Service]
+Environment=PYTHONPATH=$dir
+EOF
+  if ((CONFIG_CHANGED)); then systemctl daemon-reload; fi
+  CONFIG_CHANGED=$((before | CONFIG_CHANGED))
+}
+
 # ovs_userspace_tunnels_or_die: Open vSwitch before 3.3 cannot carry TCP over the VXLAN overlay on
 # its userspace datapath. With userspace TSO it drops every packet it must push into a tunnel while
 # the packet carries checksum offload (ovs-vswitchd.log: "Tunneling packets with HW offload flags is

@@ -15,7 +15,7 @@ nova_common_conf $conf
 ini_set $conf vnc enabled true
 ini_set $conf vnc server_listen 0.0.0.0
 ini_set $conf vnc server_proxyclient_address "$MANAGEMENT_IP"
-ini_set $conf vnc novncproxy_base_url "$(public_url 6080/vnc_auto.html)"
+ini_set $conf vnc novncproxy_base_url "$(public_url "6080/$NOVNC_PAGE")"
 ini_set $conf glance api_servers "http://$CONTROLLER_NAME:9292"
 ini_set $conf oslo_concurrency lock_path /var/lib/nova/tmp
 service_auth $conf placement placement "$PASS_PLACEMENT"

@@ -50,7 +50,9 @@ log "nova-manage db sync (slow the first time: minutes on 2 vCPUs)"
 run_as nova "nova-manage db sync"
 run_as nova "nova-manage cell_v2 list_cells"
 
+novncproxy_fork_start
 # shellcheck disable=SC2046
 svc_apply $(units nova-controller)
 wait_until 180 "Nova API answering on :8774" http_up "http://$CONTROLLER_NAME:8774/"
+wait_until 60 "the noVNC console page on :6080" page_ok "http://$CONTROLLER_NAME:6080/$NOVNC_PAGE"
 stage_end

@@ -105,9 +105,9 @@ svc_apply haproxy
 # Proof: every frontend completes a TLS handshake verified against the stack's CA for the public
 # NIC's address (the certificate carries it next to the elastic IP, which this node cannot reach),
 # and what listens behind it answers through it: an API at its root (any answer but HAProxy's
-# 502/503), the noVNC console proxy with the page the console URL opens. It serves files only (its
-# root is a 404, or a 5xx on some releases), and vnc_lite.html is in every distribution's novnc.
-proof_path() { if [[ "$1" == 6080 ]]; then echo vnc_lite.html; fi; }
+# 502/503), the noVNC console proxy with the page the console URL opens (NOVNC_PAGE): it serves
+# files only, and its root is a 404.
+proof_path() { if [[ "$1" == 6080 ]]; then echo "$NOVNC_PAGE"; fi; }
 tls_answers() {
   local code
   code="$(curl -sS -o /dev/null -w '%{http_code}' --max-time 10 --cacert "$tls_dir/ca.crt" \
