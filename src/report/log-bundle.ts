@@ -15,10 +15,9 @@ import type { Environment } from '../provider';
 import { withHeartbeat, Ticker, realTicker } from '../core/progress';
 import type { RemoteSession } from '../remote/types';
 import { shq } from '../smoke/shell';
-import { maskSecretsInTree, MaskStats } from './mask-tree';
+import { maskSecretsInTree, MaskStats, redactFile } from './mask-tree';
 import { shippedScript } from '../core/shipped';
 import { redactSecretShapes } from '../core/mask';
-import { redactSubunit } from './subunit';
 
 const run = promisify(execFile);
 
@@ -108,11 +107,6 @@ async function collectNode(o: LogBundleOptions, node: string, into: string): Pro
   return state;
 }
 
-function redactText(bytes: Buffer): { buf: Buffer; replacements: number } {
-  const r = redactSecretShapes(bytes.toString('latin1'));
-  return { buf: Buffer.from(r.text, 'latin1'), replacements: r.replacements };
-}
-
 /**
  * Tempest's files (collect-logs.sh puts them in <node>/logs/tempest) also lose every secret-shaped
  * value (core/mask.ts): its log quotes its dynamic users' passwords and Nova keypairs' private keys,
@@ -127,9 +121,8 @@ export async function redactTempestFiles(bundleDir: string, nodes: readonly stri
       const p = path.join(d, entry.name);
       if (entry.isDirectory()) await walk(p);
       else if (entry.isFile()) {
-        const bytes = await fs.readFile(p);
         // The raw results stay a stream subunit's tools read: its packets are rewritten, not edited.
-        const r = entry.name.endsWith('.subunit') ? redactSubunit(bytes, redactSecretShapes) : redactText(bytes);
+        const r = redactFile(entry.name, await fs.readFile(p), redactSecretShapes);
         if (r.replacements > 0) {
           replacements += r.replacements;
           await fs.writeFile(p, r.buf);
@@ -173,6 +166,10 @@ export async function collectLogBundle(o: LogBundleOptions): Promise<LogBundle> 
     dir,
     o.plan.nodes.map((n) => n.name),
   );
+  for (const f of masked.textOnly)
+    o.io.warning(
+      `${f} is not a subunit v2 stream this could read: its secrets were masked as text, so subunit's tools may not read it`,
+    );
   await run('tar', ['-czf', archive, '-C', o.workDir, name]);
   await fs.chmod(archive, 0o600);
   o.io.info(`Log bundle ${archive}: ${masked.files} files, ${masked.replacements} secret occurrence(s) masked`);

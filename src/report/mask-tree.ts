@@ -1,19 +1,32 @@
 // Replaces every known secret value with *** in every file under a directory, before the log
 // bundle is packed. Works on bytes (latin1 maps them 1:1), so text in any encoding and the odd
-// binary file are covered alike; symbolic links are removed rather than followed.
+// binary file are covered alike; symbolic links are removed rather than followed. A subunit stream
+// (Tempest's results.subunit) is masked packet by packet, so it stays one subunit's tools read.
 
 import { promises as fs } from 'fs';
 import * as path from 'path';
 import { maskCounting } from '../core/mask';
+import { redactSubunit } from './subunit';
 
 export interface MaskStats {
   files: number;
   filesChanged: number;
   replacements: number;
+  /** Subunit streams that could not be read as such, so were masked as text (paths under dir). */
+  textOnly: string[];
+}
+
+type Redact = (text: string) => { text: string; replacements: number };
+
+/** One file's bytes redacted: a subunit stream packet by packet (readable: still one), anything else as text. */
+export function redactFile(name: string, bytes: Buffer, redact: Redact) {
+  if (name.endsWith('.subunit')) return redactSubunit(bytes, redact);
+  const r = redact(bytes.toString('latin1'));
+  return { buf: Buffer.from(r.text, 'latin1'), replacements: r.replacements, readable: true };
 }
 
 export async function maskSecretsInTree(dir: string, secrets: readonly string[]): Promise<MaskStats> {
-  const stats: MaskStats = { files: 0, filesChanged: 0, replacements: 0 };
+  const stats: MaskStats = { files: 0, filesChanged: 0, replacements: 0, textOnly: [] };
   const walk = async (d: string): Promise<void> => {
     for (const entry of await fs.readdir(d, { withFileTypes: true })) {
       const p = path.join(d, entry.name);
@@ -25,12 +38,13 @@ export async function maskSecretsInTree(dir: string, secrets: readonly string[])
       } else if (entry.isFile()) {
         stats.files++;
         await fs.chmod(p, 0o600);
-        const before = (await fs.readFile(p)).toString('latin1');
-        const after = maskCounting(before, secrets);
+        const bytes = await fs.readFile(p);
+        const after = redactFile(entry.name, bytes, (text) => maskCounting(text, secrets));
+        if (!after.readable) stats.textOnly.push(path.relative(dir, p));
         if (after.replacements > 0) {
           stats.replacements += after.replacements;
           stats.filesChanged++;
-          await fs.writeFile(p, Buffer.from(after.text, 'latin1'));
+          await fs.writeFile(p, after.buf);
         }
       }
     }

@@ -8,6 +8,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { redactSecretShapes } from '../../src/core/mask';
 import { parseTempestJunit } from '../../src/smoke/tempest-results';
+import { maskSecretsInTree } from '../../src/report/mask-tree';
 import { redactSubunit } from '../../src/report/subunit';
 import { AS_ROOT, describeIf, needFile } from '../helpers/requires';
 import { junitOf, needSubunitTools, standinSubunit } from '../helpers/tempest-standin';
@@ -77,12 +78,53 @@ describeIf([...needSubunitTools(), needFile('/usr/bin/subunit-output', 'subunit'
       expect(junit).not.toContain(SECRET);
     });
 
+    it('secrets straddling chunk boundaries of interleaved attachments (concurrent workers) are redacted', () => {
+      const r0 = spawnSync('/usr/bin/python3', [path.join(__dirname, '../fixtures/smoke/subunit_chunks.py'), SECRET], {
+        env: { PATH: '/usr/bin:/bin' },
+      });
+      const stream = r0.stdout;
+      // Each chunk alone holds only part of each secret: redacting packet by packet would miss both.
+      expect(stream.toString('latin1')).not.toContain(`"password": "${SECRET}"`);
+      expect(junitOf(stream)).toContain(`"password": "${SECRET}"`);
+      const r = redactSubunit(stream, redactSecretShapes);
+      expect([r.readable, r.replacements]).toEqual([true, 2]);
+      expect(stats(r.buf)).toMatch(/Total tests:\s+2\nPassed tests:\s+1\nFailed tests:\s+1\n/);
+      const junit = junitOf(r.buf);
+      expect(junit).not.toMatch(/name="parser"/);
+      expect(junit).not.toContain(SECRET.slice(0, 8));
+      expect(junit).not.toContain('MIIEpAIBAAKCAQEA');
+      expect(junit).toContain(`${'x'.repeat(40)}{"password": "***"}\n${'y'.repeat(100)}`);
+    });
+
     it('a stream it cannot read (a broken checksum) is redacted as text, whole', () => {
       const stream = streamWith(`{"password": "${SECRET}"}\n`);
       stream[stream.length - 1] ^= 0xff;
       const r = redactSubunit(stream, redactSecretShapes);
-      expect(r.replacements).toBe(1);
+      expect([r.readable, r.replacements]).toEqual([false, 1]);
       expect(r.buf.toString('latin1')).not.toContain(SECRET);
+    });
+
+    it("the bundle's known-value masking keeps results.subunit a stream too, and names one it could not read", async () => {
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ooa-subunit-tree-'));
+      try {
+        const known = 'kNoWn-RabbitMQ-pass-77';
+        fs.mkdirSync(path.join(dir, 'controller/logs/tempest'), { recursive: true });
+        fs.writeFileSync(
+          path.join(dir, 'controller/logs/tempest/results.subunit'),
+          streamWith(`amqp://openstack:${known}@controller\n`),
+        );
+        const broken = streamWith(`amqp://openstack:${known}@controller\n`);
+        broken[broken.length - 1] ^= 0xff;
+        fs.writeFileSync(path.join(dir, 'controller/logs/tempest/old.subunit'), broken);
+        const m = await maskSecretsInTree(dir, [known]);
+        expect([m.replacements, m.textOnly]).toEqual([2, ['controller/logs/tempest/old.subunit']]);
+        const masked = fs.readFileSync(path.join(dir, 'controller/logs/tempest/results.subunit'));
+        expect(masked.toString('latin1')).not.toContain(known);
+        expect(stats(masked)).toMatch(/Total tests:\s+2\nPassed tests:\s+1\nFailed tests:\s+1\n/);
+        expect(junitOf(masked)).toContain('amqp://openstack:***@controller');
+      } finally {
+        fs.rmSync(dir, { recursive: true, force: true });
+      }
     });
 
     it('a stream without secrets comes back byte for byte', () => {
