@@ -200,6 +200,8 @@ export async function runCli(argv: string[], deps: CliDeps = {}): Promise<number
   // A new `up` starts a new summary; its teardown below (or a later `down`) replaces sections of it.
   if (args.command === 'up') fs.rmSync(terminalFiles(stateFile).summary, { force: true });
   const io = terminalIo(inputs, stateFile);
+  // The state file outlives a run: an earlier up's outcome must not decide this one's teardown.
+  if (args.command === 'up') io.saveState(States.UpOutcome, '');
   const opts = { workRoot: stateDir, providerFor: deps.providerFor };
   let failed = false;
   let refused = false;

@@ -111,8 +111,8 @@ pkgs() {
 # their own (the API under uwsgi runs none); older releases have no such package.
 neutron_periodic_workers() { release_before epoxy || echo neutron-periodic-workers; }
 
-# Whether this OS and release deploy Nova's metadata API (Debian's nova-api-metadata, the nova-api of
-# RHEL and of Ubuntu before Gazpacho, whose packages ship none). metadataApiDeployed in
+# Whether this OS and release deploy Nova's metadata API: Debian's nova-api-metadata, the nova-api of
+# RHEL and of Ubuntu before Gazpacho; Ubuntu's Gazpacho packages ship none. metadataApiDeployed in
 # src/smoke/checks/tempest-smoke.ts gives the same answer to Tempest (a unit test holds them equal).
 nova_metadata_api() { [[ "$OS_FAMILY" != ubuntu ]] || release_before gazpacho; }
 

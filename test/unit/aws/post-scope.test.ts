@@ -53,7 +53,7 @@ it('a refused second up: main creates nothing, post deletes nothing, the first s
   const post = memoryIo({}, main.state);
   await expect(runPost(post, { providerFor })).resolves.toBe(false);
   expect(post.lines.join('\n')).toMatch(
-    /Nothing to tear down for stack ci-31-0: the preflight refused the run before it created anything/,
+    /Nothing to tear down for stack ci-31-0: the run stopped in its preflight, before it created anything/,
   );
   // No teardown by tags ran (not one EC2 call), the first stack is whole, the refused run's key is gone.
   expect(fake.calls.slice(calls)).toEqual([]);
