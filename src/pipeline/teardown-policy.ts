@@ -19,7 +19,11 @@ interface TeardownDecision {
 export function decideTeardown(policy: TeardownPolicy, outcome: UpOutcome | ''): TeardownDecision {
   // Whatever the policy: a teardown by this run's tags could only find nothing.
   if (outcome === 'refused')
-    return { teardown: false, nothingCreated: true, why: 'the run stopped in its preflight, before it created anything' };
+    return {
+      teardown: false,
+      nothingCreated: true,
+      why: 'the run stopped in its preflight, before it created anything',
+    };
   if (policy === 'never') return { teardown: false, why: "teardown is 'never'" };
   if (policy === 'always') return { teardown: true, why: "teardown is 'always'" };
   switch (outcome) {

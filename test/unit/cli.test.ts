@@ -312,7 +312,9 @@ describe('an input the provider refuses (before it creates anything)', () => {
     const text = printed.join('');
     expect(text).toContain("error: Input 'ami' has the value 'ami-0123456789abcdef0': EC2 does not know it.");
     expect(text).not.toMatch(/tearing down/i);
-    expect(text).toMatch(/Nothing to tear down for stack picky: the run stopped in its preflight, before it created anything/);
+    expect(text).toMatch(
+      /Nothing to tear down for stack picky: the run stopped in its preflight, before it created anything/,
+    );
     // The key made for the stack goes with the refused run.
     expect(
       fs
