@@ -1,7 +1,14 @@
 // The local provider refuses an Open vSwitch stack its host cannot carry (userspace datapath with an
 // Open vSwitch older than 3.3: its VXLAN tunnels drop offloaded TCP), naming the input and what works.
 
+import * as fs from 'fs';
+import { createdNothing, InputError } from '../../src/core/errors';
+import { localHost } from '../../src/local/host';
 import { userspaceOvsRefusal } from '../../src/local/ovs-datapath';
+import { upLocal } from '../../src/local/up';
+import { buildPlan } from '../../src/plan/plan';
+import type { ProviderContext } from '../../src/provider';
+import { memoryIo } from '../helpers/memory-io';
 import { settingsFrom } from '../helpers/inputs';
 
 const planOf = (os: string, release: string, driver: string) => {
@@ -31,4 +38,35 @@ test('the kernel datapath, Linux bridge, or an Open vSwitch from 3.3: not refuse
     ['ubuntu-26.04', '2026.1'],
   ])
     expect(userspaceOvsRefusal(planOf(os, release, 'openvswitch'), noModule)).toBeUndefined();
+});
+
+test('the local provider refuses before its first host command, with the mark that spares the teardown', async () => {
+  if (fs.existsSync('/sys/module/openvswitch')) return; // a host with the module takes the kernel path
+  const s = settingsFrom({
+    os: 'debian-12',
+    release: 'zed',
+    'network-driver': 'openvswitch',
+    provider: 'local',
+    'image-url': 'file:///nonexistent/disk.img',
+  });
+  const plan = buildPlan(s, { now: new Date() });
+  const commands: string[] = [];
+  const host = localHost({
+    run: async (cmd: string, args: readonly string[] = []) => {
+      commands.push([cmd, ...args].join(' '));
+      return { code: 0, stdout: '', stderr: '' };
+    },
+  });
+  const records: unknown[] = [];
+  const ctx = {
+    io: memoryIo({}),
+    ledger: { record: (r: unknown) => records.push(r) },
+  } as unknown as ProviderContext;
+  const err = await upLocal(host, plan, ctx, {
+    down: async () => Promise.reject(new Error('no down')),
+    onVpc: () => undefined,
+  }).catch((e: unknown) => e);
+  expect(err).toBeInstanceOf(InputError);
+  expect(createdNothing(err)).toBe(true);
+  expect([commands, records]).toEqual([[], []]);
 });
