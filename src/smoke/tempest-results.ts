@@ -4,7 +4,7 @@
 // subunit2junitxml writes no `skipped` count on the suite, so the suite's attributes are not
 // trusted either. Also the listings the log and the job summary show: failures with their errors,
 // skips grouped by reason, and the exclusions (the release's, the network fix's) with theirs. Secrets
-// by shape are redacted before anything is read from the JUnit.
+// by shape are redacted (redactTempestJunit) once, before the JUnit is merged or read.
 
 import { redactSecretShapes } from '../core/mask';
 
@@ -85,8 +85,8 @@ export function redactTempestJunit(xml: string): string {
   return redactSecretShapes(xml).text;
 }
 
-export function parseTempestJunit(junit: string): TempestResults {
-  const xml = redactTempestJunit(junit);
+/** The results of a JUnit the caller has redacted (redactTempestJunit): this only reads. */
+export function parseTempestJunit(xml: string): TempestResults {
   const cases: TempestCase[] = [];
   for (const m of xml.matchAll(/<testcase\b([^>]*?)(?:\/>|>([\s\S]*?)<\/testcase>)/g)) {
     const attrs = m[1];
