@@ -22,7 +22,7 @@ packages=(
   sudo               # the non-root SSH user test (ssh-sudo), as the cloud images have it
   shellcheck         # stage, smoke and workflow scripts pass real shellcheck
   iproute2           # ip netns: the emulated VPC, the network fix
-  iptables           # the network fix's NAT rules, iptables-save in the log bundle
+  iptables           # the network fix's NAT rules, iptables-save in the log bundle, ebtables-nft (stages-lib)
   nftables           # the emulated VPC's AWS rules (source/destination check, ARP)
   iputils-ping       # pings between namespaces
   procps             # sysctl, ps

@@ -281,6 +281,74 @@ ovs_tunnel_endpoint() {
   changed "management address $cidr moved from $nic to OVS bridge $br (userspace VXLAN endpoint)"
 }
 
+# ebtables_among_delete: the Linux bridge agent keeps each port's MAC anti-spoofing rule as an
+# --among-src match, and when it sets a port up again it deletes the old rule by its text
+# (ebtables -D CHAIN RULE). Debian 12's ebtables-nft (iptables 1.8.9) refuses that delete
+# ("RULE_DELETE failed (Invalid argument)", exit 4), the agent retries it without end and plugs no
+# other port, and new servers never get their network ("Failed to allocate the network(s)"; seen in
+# Tempest on the local provider). iptables 1.8.10 deletes it (Ubuntu 24.04's, measured). Where a
+# throwaway network namespace shows this node's ebtables cannot, the wrapper below becomes the
+# `ebtables` alternative; the proof then runs again through it.
+ebtables_among_delete() {
+  local current real wrapper=/usr/local/sbin/ebtables-among-delete
+  unshare --net true 2>/dev/null || die "cannot make a throwaway network namespace (unshare --net) to test ebtables"
+  ebtables_among_delete_works && return 0
+  current="$(readlink -f "$(command -v ebtables)")" || die "no ebtables on $NODE_NAME"
+  real="$current"
+  # Idempotent: when the wrapper is already the alternative, it wraps the ebtables it names.
+  if [[ "$current" == "$wrapper" ]]; then real="$(sed -n 's/^real=//p' "$wrapper")"; fi
+  ebtables_among_wrapper "$real" | write_file "$wrapper" 0755 root:root
+  if [[ "$current" != "$wrapper" ]]; then
+    update-alternatives --quiet --install /usr/sbin/ebtables ebtables "$wrapper" 1 \
+      --slave /usr/sbin/ebtables-restore ebtables-restore "$real-restore" \
+      --slave /usr/sbin/ebtables-save ebtables-save "$real-save"
+    update-alternatives --quiet --set ebtables "$wrapper"
+    changed "ebtables: $wrapper wraps $real (it cannot delete an --among-src rule by its text)"
+  fi
+  ebtables_among_delete_works || die "ebtables still cannot delete an --among-src rule by its text, even through $wrapper"
+}
+
+# ebtables_among_delete_works: the Linux bridge agent's own sequence, in a network namespace that
+# ends with the command: a chain, a rule matching --among-src, and its delete by text.
+ebtables_among_delete_works() {
+  unshare --net sh -c 'ebtables -t nat -N ooa-probe -P DROP &&
+    ebtables -t nat -I ooa-probe -i tap0 --among-src 02:00:00:00:00:01 -j RETURN &&
+    ebtables -t nat -D ooa-probe -i tap0 --among-src 02:00:00:00:00:01 -j RETURN' >/dev/null 2>&1
+}
+
+# ebtables_among_wrapper REAL: the wrapper's text. Every call goes to REAL; only a delete by rule
+# text with an among match that REAL refused is done again by the rule's number, read from the
+# chain's numbered listing (whose text is the one the agent read and split into the command).
+ebtables_among_wrapper() {
+  cat <<EOF
+#!/bin/bash
+# Written by openstack-on-aws's neutron stage (ebtables_among_delete in its lib-services.sh): this
+# node's ebtables cannot delete an --among-src rule by its text; such a delete is done by number.
+real=$1
+EOF
+  cat <<'EOF'
+"$real" "$@" && exit 0
+rc=$?
+table=filter opts=() chain='' rule=() args=("$@") i=0
+while ((i < ${#args[@]})); do
+  case "${args[i]}" in
+    -t) table="${args[i + 1]}"; i=$((i + 2)) ;;
+    --concurrent) opts+=(--concurrent); i=$((i + 1)) ;;
+    -D) chain="${args[i + 1]}"; rule=("${args[@]:i+2}"); break ;;
+    *) exit "$rc" ;;
+  esac
+done
+[[ -n "$chain" && " ${rule[*]} " == *" --among-"* ]] || exit "$rc"
+# The listing writes MACs without leading zeros (fa:16:3e:0:a:1): both sides are compared that way.
+canon() { sed -E 's/(^|[ :,=])0+([0-9a-fA-F])/\1\2/g' | tr '[:upper:]' '[:lower:]'; }
+want="$(printf '%s\n' "${rule[*]}" | canon)"
+n="$("$real" -t "$table" "${opts[@]}" -L "$chain" --Ln 2>/dev/null | canon |
+  awk -v want="$want" '$1 ~ /^[0-9]+$/ { n = $1; $1 = ""; sub(/^ +/, ""); sub(/ +$/, ""); if ($0 == want) { print n; exit } }')"
+[[ -n "$n" ]] || exit "$rc"
+exec "$real" -t "$table" "${opts[@]}" -D "$chain" "$n"
+EOF
+}
+
 # network-fix routed (issue 15): on the controller the provider physical network is a bridge
 # WITHOUT the provider NIC (br-provider, for both drivers); the network fix routes between them.
 routed_external() { [[ "$NETWORK_FIX" == routed ]] && is_controller; }
@@ -359,6 +427,7 @@ neutron_agent_setup() {
     ini_set "$f" vxlan l2_population true
     ini_set "$f" securitygroup enable_security_group true
     ini_set "$f" securitygroup firewall_driver neutron.agent.linux.iptables_firewall.IptablesFirewallDriver
+    ebtables_among_delete
     modprobe br_netfilter 2>/dev/null || true
     sysctl_set net.bridge.bridge-nf-call-iptables 1
     sysctl_set net.bridge.bridge-nf-call-ip6tables 1

@@ -222,3 +222,78 @@ describe('readiness of a page (a real HTTP server on loopback, in a process of i
     expect(lib(`http_up http://127.0.0.1:${port}/broken`).code).toBe(0);
   });
 });
+
+describe('ebtables: an --among-src rule deleted by its text, as the Linux bridge agent does (own namespace)', () => {
+  const ns = `ooa-devstages-ebt-${process.pid}`;
+  const real = '/usr/sbin/ebtables-nft';
+  let wrapper: string;
+  const inNs = (...argv: string[]) => spawnSync('ip', ['netns', 'exec', ns, ...argv], { encoding: 'utf8' });
+  const chainText = () => inNs(real, '-t', 'nat', '-L', 'neutronMAC-tap1').stdout;
+  // The agent installs the port's MACs, then deletes the rule by the words of its listed line.
+  const installed = ['-i', 'tap1', '--among-src', 'fa:16:3e:00:0a:01,fa:16:3e:11:22:33', '-j', 'RETURN'];
+  const listedRule = () => {
+    const line = chainText()
+      .split('\n')
+      .find((l) => l.includes('--among-src'));
+    if (!line) throw new Error(`no --among-src rule in:\n${chainText()}`);
+    return line.split(/\s+/).filter(Boolean);
+  };
+  beforeAll(() => {
+    spawnSync('ip', ['netns', 'add', ns]);
+  });
+  afterAll(() => {
+    spawnSync('ip', ['netns', 'del', ns]);
+  });
+  beforeEach(() => {
+    wrapper = join(dir, 'ebtables-among-delete');
+    writeFileSync(wrapper, lib(`ebtables_among_wrapper ${real}`).out, { mode: 0o755 });
+    // The agent's chain for a port: default DROP, a DROP rule at its end, the port's MACs before it.
+    inNs(real, '-t', 'nat', '-F');
+    inNs(real, '-t', 'nat', '-X');
+    const setup = [
+      ['-N', 'neutronMAC-tap1', '-P', 'DROP'],
+      ['-A', 'neutronMAC-tap1', '-j', 'DROP'],
+      ['-I', 'neutronMAC-tap1', ...installed],
+    ];
+    for (const args of setup) expect(inNs(real, '-t', 'nat', '--concurrent', ...args).status).toBe(0);
+  });
+
+  test('the wrapper passes shellcheck', () => {
+    const r = spawnSync('shellcheck', ['-s', 'bash', wrapper], { encoding: 'utf8' });
+    expect(r.stdout + r.stderr).toBe('');
+    expect(r.status).toBe(0);
+  });
+
+  test('the probe tells whether this ebtables deletes by text; through the wrapper the delete always holds', () => {
+    const plain = inNs(real, '-t', 'nat', '--concurrent', '-D', 'neutronMAC-tap1', ...listedRule());
+    // Debian 12's iptables 1.8.9 (this host's) refuses: exit 4, "RULE_DELETE failed".
+    const probe = lib('ebtables_among_delete_works', { netns: ns });
+    expect(probe.code === 0).toBe(plain.status === 0);
+    if (plain.status === 0) inNs(real, '-t', 'nat', '-I', 'neutronMAC-tap1', ...installed);
+
+    const viaWrapper = inNs(wrapper, '-t', 'nat', '--concurrent', '-D', 'neutronMAC-tap1', ...listedRule());
+    expect(viaWrapper.status).toBe(0);
+    expect(chainText()).not.toContain('--among-src');
+    expect(chainText()).toMatch(/entries: 1\b[\s\S]*^-j DROP$/m);
+  });
+
+  test('the MACs as the caller wrote them (leading zeros, capitals) find the rule too', () => {
+    const spelled = installed.map((w) => (w.startsWith('fa:') ? w.toUpperCase() : w));
+    expect(inNs(wrapper, '-t', 'nat', '-D', 'neutronMAC-tap1', ...spelled).status).toBe(0);
+    expect(chainText()).not.toContain('--among-src');
+  });
+
+  test('every other call goes to ebtables unchanged: output, and a refusal with its exit code', () => {
+    const listed = inNs(wrapper, '-t', 'nat', '-L', 'neutronMAC-tap1');
+    expect(listed.status).toBe(0);
+    expect(listed.stdout).toBe(chainText());
+    // A rule that is not there: the real refusal, not a delete of some other rule by number.
+    const other = ['-i', 'tap1', '--among-src', 'fa:16:3e:00:00:09', '-j', 'RETURN'];
+    const plainMissing = inNs(real, '-t', 'nat', '-D', 'neutronMAC-tap1', ...other);
+    const wrappedMissing = inNs(wrapper, '-t', 'nat', '-D', 'neutronMAC-tap1', ...other);
+    expect(plainMissing.status).not.toBe(0);
+    expect(wrappedMissing.status).toBe(plainMissing.status);
+    expect(listedRule()).toEqual(expect.arrayContaining(['--among-src']));
+    expect(inNs(wrapper, '-t', 'nat', '-D', 'no-such-chain', ...listedRule()).status).not.toBe(0);
+  });
+});
