@@ -10,6 +10,10 @@ export const SETTINGS_PATH = `${NODE_ETC_DIR}/settings.env`;
 export const NICS_PATH = `${NODE_ETC_DIR}/nics.env`;
 /** eth1's AWS MAC, recorded once by the network fix (network-fix.sh ORIGINAL_MAC_FILE). */
 export const ETH1_ORIGINAL_MAC_PATH = `${NODE_ETC_DIR}/eth1-original-mac`;
+/** The stack's certificate, its key and its CA's certificate (tls-proxy.sh tls_dir). */
+export const TLS_DIR = `${NODE_ETC_DIR}/tls`;
+/** The stack's CA certificate: what the proxy's HTTPS is verified against on the node. */
+export const TLS_CA_CERT_PATH = `${TLS_DIR}/ca.crt`;
 /** Where lib.sh and the stage scripts are unpacked. */
 export const STAGES_DIR = '/opt/openstack-on-aws/stages';
 /** Per-stage logs (lib.sh OOA_LOG_DIR), collected into the log bundle. */

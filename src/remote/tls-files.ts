@@ -4,13 +4,12 @@
 
 import type { StackTls } from '../core/tls';
 import type { RemoteSession } from './types';
-
-const TLS_DIR = '/etc/openstack-on-aws/tls';
+import { TLS_CA_CERT_PATH, TLS_DIR } from '../core/node-paths';
 
 /** The files and their modes, as the stage expects them (tests write the same into a rootfs). */
 export function tlsFiles(tls: StackTls): Array<{ path: string; content: string; mode: number }> {
   return [
-    { path: `${TLS_DIR}/ca.crt`, content: tls.caCertPem, mode: 0o644 },
+    { path: TLS_CA_CERT_PATH, content: tls.caCertPem, mode: 0o644 },
     { path: `${TLS_DIR}/server.crt`, content: tls.serverCertPem, mode: 0o644 },
     { path: `${TLS_DIR}/server.key`, content: tls.serverKeyPem, mode: 0o600 },
   ];

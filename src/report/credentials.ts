@@ -20,9 +20,24 @@ export function authUrl(env: Pick<Environment, 'controllerPublicIp'>): string {
 }
 
 /** Horizon lives at /horizon on Ubuntu and Debian, at /dashboard on the RHEL family (RDO). */
+function dashboardPath(plan: Pick<Plan, 'os'>): string {
+  return plan.os.family === 'rhel' ? 'dashboard' : 'horizon';
+}
+
 export function dashboardUrl(plan: Pick<Plan, 'os'>, env: Pick<Environment, 'controllerPublicIp'>): string {
   // Horizon's HTTPS port is 443: no port in the URL.
-  return `https://${env.controllerPublicIp}/${plan.os.family === 'rhel' ? 'dashboard' : 'horizon'}`;
+  return `https://${env.controllerPublicIp}/${dashboardPath(plan)}`;
+}
+
+/**
+ * The dashboard as the controller reaches itself: through the same HTTPS proxy, at its public NIC's
+ * address (the stack's certificate names it; the elastic IP is out of the node's reach).
+ * Undefined when the plan has no public NIC on the controller.
+ */
+export function controllerDashboardUrl(plan: Pick<Plan, 'os' | 'nodes'>): string | undefined {
+  const controller = plan.nodes.find((n) => n.role === 'controller');
+  const ip = controller?.nics.find((n) => n.purpose === 'public')?.ip;
+  return ip ? `https://${ip}/${dashboardPath(plan)}/` : undefined;
 }
 
 /** YAML double-quoted scalar (the password is [A-Za-z0-9], but a file must never depend on it). */

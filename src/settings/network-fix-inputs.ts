@@ -14,10 +14,11 @@ const DEFAULT_NETWORK_FIX: NetworkFixMode = 'routed';
 /** Router gateway, a second router, a public floating IP and one spare. */
 const DEFAULT_EXTERNAL_POOL_SIZE = 4;
 /**
- * With Tempest: its network scenarios each make a router with an external gateway and floating IPs,
- * two classes at a time (concurrency 2), beside the smoke checks' three addresses.
+ * With Tempest (routed): each test project gets a network and a router with an external gateway,
+ * and the network scenarios make routers and floating IPs of their own, two classes at a time
+ * (concurrency 2), beside the stack's router: m7i.xlarge's most (the default controller's).
  */
-const DEFAULT_EXTERNAL_POOL_SIZE_TEMPEST = 10;
+const DEFAULT_EXTERNAL_POOL_SIZE_TEMPEST = 14;
 const DEFAULT_FLOATING_ELASTIC_IPS = 1;
 /** The smoke checks of the routed mode need the router's gateway, one public floating IP and a second router. */
 const SMOKE_MIN_POOL = 3;

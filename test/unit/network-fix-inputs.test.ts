@@ -26,10 +26,10 @@ describe('network-fix inputs', () => {
     const cases: [Partial<Record<string, string>>, number, number][] = [
       [aws, 4, 1],
       [{ ...aws, smoke: 'false' }, 4, 1],
-      [{ ...aws, tempest: 'smoke' }, 10, 1],
+      [{ ...aws, tempest: 'smoke' }, 14, 1],
       [local, 4, 1],
       [{ ...local, smoke: 'false' }, 4, 1],
-      [{ ...local, tempest: 'smoke' }, 10, 1],
+      [{ ...local, tempest: 'smoke' }, 14, 1],
     ];
     for (const [inputs, pool, eips] of cases) {
       const s = settingsFrom(inputs);
@@ -75,7 +75,7 @@ describe('network-fix inputs', () => {
   });
 
   it('routed with Tempest: a larger default pool (its scenarios make routers and floating IPs), still bounded by the type', () => {
-    expect(settingsFrom({ ...aws, 'network-fix': 'routed', tempest: 'smoke' }).externalPoolSize).toBe(10);
+    expect(settingsFrom({ ...aws, 'network-fix': 'routed', tempest: 'smoke' }).externalPoolSize).toBe(14);
     // m7i.large holds 10 addresses per interface: 9 besides the primary.
     const small = settingsFrom({
       ...aws,

@@ -12,6 +12,7 @@ import { AS_ROOT, itIf } from '../helpers/requires';
 import { needSubunitTools, SYSTEM_PYTHON } from '../helpers/tempest-standin';
 import { imageSshUser, metadataApiDeployed } from '../../src/smoke/checks/tempest-smoke';
 import { listExclusions } from '../../src/smoke/tempest-results';
+import { controllerDashboardUrl } from '../../src/report/credentials';
 
 const SCRIPT = path.join(__dirname, '../../src/smoke/tempest-smoke.sh');
 const FIXTURES = path.join(__dirname, '../fixtures/smoke');
@@ -29,7 +30,7 @@ const stubs: Record<string, string> = {
     mkdir -p "$2/etc" "$2/logs"; echo '[handler_file]' >"$2/etc/logging.conf"
     printf '[DEFAULT]\\nlog_dir = %s/logs\\n' "$2" >"$2/etc/tempest.conf"; chmod 0644 "$2/etc/tempest.conf" ;;
   run)
-    { echo "tempest $1"; shift; printf 'arg %s\\n' "$@"; } >>"$CALLS"
+    { echo "tempest $1"; shift; printf 'arg %s\\n' "$@"; echo "SSL_CERT_FILE=\${SSL_CERT_FILE:-}"; } >>"$CALLS"
     mkdir -p logs; echo "INFO tempest ran" >>logs/tempest.log
     if [ -n "\${TEMPEST_SLEEP:-}" ]; then printf 'partial'; sleep "$TEMPEST_SLEEP"; fi
     if [ -n "\${TEMPEST_STANDIN:-}" ]; then
@@ -192,6 +193,38 @@ describe('validation', () => {
     expect(section(r.conf, 'validation')).toContain('connect_method = floating\n');
   });
 
+  it('routed: each test project gets a network and a router of its own; seeds: they share the stack network', () => {
+    const routed = run({ IMAGE_SSH_USER: 'ooa', NETWORK_FIX: 'routed', METADATA_API: 'true' });
+    expect(section(routed.conf, 'auth')).toContain('create_isolated_networks = true\n');
+    const seeds = run({ CURL_RC: '0', IMAGE_SSH_USER: 'ooa', NETWORK_FIX: 'seeds', METADATA_API: 'true' });
+    expect(section(seeds.conf, 'auth')).toContain('create_isolated_networks = false\n');
+  });
+
+  it("Horizon: its scenario runs through the HTTPS proxy, trusting the stack's CA; not from a router namespace", () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tempest-ca-'));
+    const ca = path.join(dir, 'ca.crt');
+    fs.writeFileSync(ca, '-----BEGIN CERTIFICATE-----\n');
+    try {
+      const dashboard = { DASHBOARD_URL: 'https://10.0.1.10/horizon/', DASHBOARD_CA: ca };
+      const host = run({ ...dashboard, IMAGE_SSH_USER: 'ooa', NETWORK_FIX: 'routed', METADATA_API: 'true' });
+      expect(section(host.conf, 'service_available')).toContain('horizon = true\n');
+      expect(section(host.conf, 'dashboard')).toContain('dashboard_url = https://10.0.1.10/horizon/\n');
+      expect(host.calls).toContain(`SSL_CERT_FILE=${ca}`);
+      expect(runLine(host.calls)).toBe(SMOKE_RUN);
+
+      const inNs = run({ ...dashboard, CURL_RC: '0', IMAGE_SSH_USER: 'ooa', NETWORK_FIX: 'seeds' });
+      expect(section(inNs.conf, 'service_available')).toContain('horizon = false\n');
+      expect(inNs.stdout).toContain(`horizon = false: Tempest runs inside ${NS}`);
+      expect(inNs.calls).toContain('SSL_CERT_FILE=');
+
+      const noCa = run({ DASHBOARD_URL: dashboard.DASHBOARD_URL, DASHBOARD_CA: path.join(dir, 'missing.crt') });
+      expect(section(noCa.conf, 'service_available')).toContain('horizon = false\n');
+      expect(noCa.stdout).toContain('horizon = false: no dashboard URL or CA certificate given');
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('no known login: validation off on the host, without probing the namespace; floating IPs follow the fix', () => {
     for (const fix of ['seeds', 'routed']) {
       const r = run({ CURL_RC: '0', IMAGE_SSH_USER: '', NETWORK_FIX: fix, METADATA_API: 'true' });
@@ -286,6 +319,19 @@ describe("what the check tells the script (the image's login, the metadata API)"
     expect(user('https://cloud.debian.org/images/debian-12-generic-amd64.qcow2')).toBeUndefined();
     expect(user('https://cloud.debian.org/images/debian-12-generic-amd64.qcow2', 'debian')).toBe('debian');
     expect(user('file:///work/build/test-image/ooa-test-disk.img', 'root')).toBe('root');
+  });
+
+  it("names the dashboard at the controller's public NIC, under each family's path; none without that NIC", () => {
+    const controller = (nics: Array<{ purpose: string; ip: string }>) => ({ role: 'controller', nics });
+    const plan = (family: string, nics: Array<{ purpose: string; ip: string }>) =>
+      ({ os: { family }, nodes: [controller(nics)] }) as unknown as Parameters<typeof controllerDashboardUrl>[0];
+    const nics = [
+      { purpose: 'management', ip: '10.0.0.10' },
+      { purpose: 'public', ip: '10.0.1.10' },
+    ];
+    expect(controllerDashboardUrl(plan('debian', nics))).toBe('https://10.0.1.10/horizon/');
+    expect(controllerDashboardUrl(plan('rhel', nics))).toBe('https://10.0.1.10/dashboard/');
+    expect(controllerDashboardUrl(plan('ubuntu', nics.slice(0, 1)))).toBeUndefined();
   });
 
   it('has the metadata API everywhere but on Ubuntu from Gazpacho (its packages ship none)', () => {

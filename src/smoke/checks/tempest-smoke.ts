@@ -14,7 +14,8 @@ import {
   parseTempestJunit,
   redactTempestJunit,
 } from '../tempest-results';
-import { TEMPEST_DIR } from '../../core/node-paths';
+import { TEMPEST_DIR, TLS_CA_CERT_PATH } from '../../core/node-paths';
+import { controllerDashboardUrl } from '../../report/credentials';
 import { redactSecretShapes } from '../../core/mask';
 import { shippedScript } from '../../core/shipped';
 import { withHeartbeat } from '../../core/progress';
@@ -79,6 +80,9 @@ export async function checkTempestSmoke(ctx: CheckContext): Promise<void> {
     METADATA_API: String(metadataApiDeployed(ctx.plan)),
     TEMPEST_REGEX: ctx.plan.tempestRegex ?? '',
     TEMPEST_DIR,
+    // Horizon is on every controller: its basic scenario logs in through the HTTPS proxy.
+    DASHBOARD_URL: controllerDashboardUrl(ctx.plan) ?? '',
+    DASHBOARD_CA: TLS_CA_CERT_PATH,
   };
   const command = `${Object.entries(vars)
     .map(([k, v]) => `${k}=${shq(v)}`)
