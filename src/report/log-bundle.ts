@@ -15,7 +15,7 @@ import type { Environment } from '../provider';
 import { withHeartbeat, Ticker, realTicker } from '../core/progress';
 import type { RemoteSession } from '../remote/types';
 import { shq } from '../smoke/shell';
-import { maskSecretsInTree, MaskStats, redactFile } from './mask-tree';
+import { AlsoRedact, maskSecretsInTree, MaskStats } from './mask-tree';
 import { shippedScript } from '../core/shipped';
 import { redactSecretShapes } from '../core/mask';
 
@@ -111,27 +111,12 @@ async function collectNode(o: LogBundleOptions, node: string, into: string): Pro
  * Tempest's files (collect-logs.sh puts them in <node>/logs/tempest) also lose every secret-shaped
  * value (core/mask.ts): its log quotes its dynamic users' passwords and Nova keypairs' private keys,
  * which no one told this run. Bytes as latin1, as the known-value masking reads them; the subunit
- * stream packet by packet (report/subunit.ts). Returns the replacements made.
+ * stream packet by packet (report/subunit.ts). In the same pass as the known values' masking.
  */
-export async function redactTempestFiles(bundleDir: string, nodes: readonly string[]): Promise<number> {
-  let replacements = 0;
-  const walk = async (d: string): Promise<void> => {
-    const entries = await fs.readdir(d, { withFileTypes: true }).catch(() => []);
-    for (const entry of entries) {
-      const p = path.join(d, entry.name);
-      if (entry.isDirectory()) await walk(p);
-      else if (entry.isFile()) {
-        // The raw results stay a stream subunit's tools read: its packets are rewritten, not edited.
-        const r = redactFile(entry.name, await fs.readFile(p), redactSecretShapes);
-        if (r.replacements > 0) {
-          replacements += r.replacements;
-          await fs.writeFile(p, r.buf);
-        }
-      }
-    }
-  };
-  for (const node of nodes) await walk(path.join(bundleDir, node, 'logs', 'tempest'));
-  return replacements;
+export function tempestShapeRedaction(nodes: readonly string[]): AlsoRedact {
+  const folders = nodes.map((n) => path.join(n, 'logs', 'tempest') + path.sep);
+  // The raw results stay a stream subunit's tools read: redactFile rewrites its packets, never edits them.
+  return (relativePath) => (folders.some((f) => relativePath.startsWith(f)) ? redactSecretShapes : undefined);
 }
 
 export function logBundleName(stackId: string): string {
@@ -161,11 +146,7 @@ export async function collectLogBundle(o: LogBundleOptions): Promise<LogBundle> 
     path.join(dir, 'stack.json'),
     JSON.stringify({ stackId: o.plan.stackId, plan: o.plan, environment: o.env, nodes }, null, 2),
   );
-  const masked = await maskSecretsInTree(dir, o.secrets);
-  masked.replacements += await redactTempestFiles(
-    dir,
-    o.plan.nodes.map((n) => n.name),
-  );
+  const masked = await maskSecretsInTree(dir, o.secrets, tempestShapeRedaction(o.plan.nodes.map((n) => n.name)));
   for (const f of masked.textOnly)
     o.io.warning(
       `${f} is not a subunit v2 stream this could read: its secrets were masked as text, so subunit's tools may not read it`,

@@ -17,15 +17,22 @@ export interface MaskStats {
 }
 
 type Redact = (text: string) => { text: string; replacements: number };
+/** A redaction some files get after the known values' masking, by their path relative to the tree. */
+export type AlsoRedact = (relativePath: string) => Redact | undefined;
 
 /** One file's bytes redacted: a subunit stream packet by packet (readable: still one), anything else as text. */
-export function redactFile(name: string, bytes: Buffer, redact: Redact) {
+function redactFile(name: string, bytes: Buffer, redact: Redact) {
   if (name.endsWith('.subunit')) return redactSubunit(bytes, redact);
   const r = redact(bytes.toString('latin1'));
   return { buf: Buffer.from(r.text, 'latin1'), replacements: r.replacements, readable: true };
 }
 
-export async function maskSecretsInTree(dir: string, secrets: readonly string[]): Promise<MaskStats> {
+/** Masks the known secrets in every file (and what alsoRedact names for a file), reading and writing each once. */
+export async function maskSecretsInTree(
+  dir: string,
+  secrets: readonly string[],
+  alsoRedact: AlsoRedact = () => undefined,
+): Promise<MaskStats> {
   const stats: MaskStats = { files: 0, filesChanged: 0, replacements: 0, textOnly: [] };
   const walk = async (d: string): Promise<void> => {
     for (const entry of await fs.readdir(d, { withFileTypes: true })) {
@@ -39,7 +46,16 @@ export async function maskSecretsInTree(dir: string, secrets: readonly string[])
         stats.files++;
         await fs.chmod(p, 0o600);
         const bytes = await fs.readFile(p);
-        const after = redactFile(entry.name, bytes, (text) => maskCounting(text, secrets));
+        const also = alsoRedact(path.relative(dir, p));
+        const known = (text: string) => maskCounting(text, secrets);
+        const redact: Redact = also
+          ? (text) => {
+              const a = known(text);
+              const b = also(a.text);
+              return { text: b.text, replacements: a.replacements + b.replacements };
+            }
+          : known;
+        const after = redactFile(entry.name, bytes, redact);
         if (!after.readable) stats.textOnly.push(path.relative(dir, p));
         if (after.replacements > 0) {
           stats.replacements += after.replacements;

@@ -1,5 +1,5 @@
 // The log bundle's Tempest files (<node>/logs/tempest, as collect-logs.sh lays them out) lose the
-// secrets no one told the run: redactTempestFiles on a bundle tree made here, with tempest.log lines
+// secrets no one told the run: the bundle's one masking pass with tempestShapeRedaction on a tree made here, with tempest.log lines
 // as Tempest's rest_client writes them, and collectLogBundle with a session that hands over a node's
 // tarball made here by the real tar (collect-logs.sh itself, run for real against a namespace, is
 // report-log-bundle.test.ts).
@@ -9,7 +9,8 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { buildPlan } from '../../src/plan/plan';
-import { collectLogBundle, redactTempestFiles } from '../../src/report/log-bundle';
+import { collectLogBundle, tempestShapeRedaction } from '../../src/report/log-bundle';
+import { maskSecretsInTree } from '../../src/report/mask-tree';
 import type { ExecResult, RemoteSession } from '../../src/remote/types';
 import { RecordingIo } from '../fixtures/smoke/fake-controller';
 import { settingsFrom } from '../helpers/inputs';
@@ -26,7 +27,9 @@ const TEMPEST_LOG = [
   '',
 ].join('\n');
 
-describe('redactTempestFiles', () => {
+describe("Tempest's files: secret shapes redacted in the known values' pass", () => {
+  const redactTempestFiles = async (d: string, nodes: string[]) =>
+    (await maskSecretsInTree(d, [], tempestShapeRedaction(nodes))).replacements;
   let dir: string;
   beforeEach(() => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ooa-tempest-redact-'));
