@@ -18,8 +18,12 @@ const ARCHIVE_OPENVSWITCH: Partial<Record<OsId, string>> = {
   'ubuntu-26.04': '3.7.1',
 };
 
-/** The first version with tunnel offload on the userspace datapath. */
-const TUNNELS_FROM = [3, 3];
+/**
+ * The first version with tunnel offload on the userspace datapath (the neutron stage's own refusal,
+ * ovs_userspace_tunnels_or_die, names the same: test/unit/local-ovs-datapath.test.ts holds them equal).
+ */
+export const OVS_USERSPACE_TUNNELS_FROM = '3.3';
+const TUNNELS_FROM = OVS_USERSPACE_TUNNELS_FROM.split('.').map(Number);
 
 function before(version: string, [major, minor]: number[]): boolean {
   const [a, b] = version.split('.').map(Number);
@@ -39,7 +43,7 @@ export function userspaceOvsRefusal(
   return new InputError(
     Inputs.NetworkDriver,
     'openvswitch',
-    `linuxbridge on ${plan.os.id} on this host, or openvswitch on an OS with Open vSwitch 3.3 or later (${Object.entries(
+    `linuxbridge on ${plan.os.id} on this host, or openvswitch on an OS with Open vSwitch ${OVS_USERSPACE_TUNNELS_FROM} or later (${Object.entries(
       ARCHIVE_OPENVSWITCH,
     )
       .filter(([, v]) => !before(v!, TUNNELS_FROM))
@@ -47,6 +51,6 @@ export function userspaceOvsRefusal(
       .join(', ')})`,
     `this host's kernel has no openvswitch module (load it with modprobe openvswitch, if it has one), so the nodes would run ` +
       `${plan.os.id}'s Open vSwitch ${version} on its userspace datapath, whose VXLAN tunnels drop the tenant networks' TCP ` +
-      `before Open vSwitch 3.3 (ping works, SSH to an instance does not)`,
+      `before Open vSwitch ${OVS_USERSPACE_TUNNELS_FROM} (ping works, SSH to an instance does not)`,
   );
 }

@@ -1,10 +1,15 @@
 // The local provider refuses an Open vSwitch stack its host cannot carry (userspace datapath with an
 // Open vSwitch older than 3.3: its VXLAN tunnels drop offloaded TCP), naming the input and what works.
 
+import { spawnSync } from 'child_process';
 import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
 import { createdNothing, InputError } from '../../src/core/errors';
 import { localHost } from '../../src/local/host';
-import { userspaceOvsRefusal } from '../../src/local/ovs-datapath';
+import { OVS_USERSPACE_TUNNELS_FROM, userspaceOvsRefusal } from '../../src/local/ovs-datapath';
+
+const LIB = path.join(__dirname, '../../src/stages/lib.sh');
 import { upLocal } from '../../src/local/up';
 import { buildPlan } from '../../src/plan/plan';
 import type { ProviderContext } from '../../src/provider';
@@ -69,4 +74,30 @@ test('the local provider refuses before its first host command, with the mark th
   expect(err).toBeInstanceOf(InputError);
   expect(createdNothing(err)).toBe(true);
   expect([commands, records]).toEqual([[], []]);
+});
+
+test("the neutron stage's own refusal starts at the same Open vSwitch version (its function run by bash)", () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ooa-ovs-version-'));
+  try {
+    const [major, minor] = OVS_USERSPACE_TUNNELS_FROM.split('.').map(Number);
+    const verdict = (version: string) => {
+      fs.writeFileSync(
+        path.join(dir, 'ovs-vswitchd'),
+        `#!/bin/sh\necho "ovs-vswitchd (Open vSwitch) ${version}"\necho "DPDK 22.11.0"\n`,
+        { mode: 0o755 },
+      );
+      const script = `. ${JSON.stringify(LIB)}; OS_ID=debian-12; ovs_userspace_tunnels_or_die`;
+      return spawnSync('bash', ['-c', script], { encoding: 'utf8', env: { PATH: `${dir}:/usr/bin:/bin` } });
+    };
+    for (const ok of [`${major}.${minor}.0`, `${major}.${minor}.9`, `${major}.${minor + 1}.0`, `${major + 1}.0.0`])
+      expect(verdict(ok).status).toBe(0);
+    for (const refused of [`${major}.${minor - 1}.9`, `${major}.${minor - 1}.0`, `${major - 1}.9.0`]) {
+      const r = verdict(refused);
+      expect(r.status).not.toBe(0);
+      expect(r.stdout).toContain(`Open vSwitch ${refused} on the userspace datapath`);
+      expect(r.stdout).toContain(`fixed in Open vSwitch ${OVS_USERSPACE_TUNNELS_FROM}`);
+    }
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 });
