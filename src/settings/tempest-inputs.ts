@@ -39,6 +39,15 @@ function regex(raw: string): string | undefined {
  * controller's own check in tempest-smoke.sh still judges it then, after the cloud is built).
  */
 function pythonRefusal(regex: string): string | undefined {
+  // The CLI reads the inputs twice (to validate them, then the pipeline): one python3 per regex
+  // and PATH (which python3 judges, if any).
+  const key = `${process.env.PATH ?? ''}\0${regex}`;
+  if (!judged.has(key)) judged.set(key, judgeWithPython(regex));
+  return judged.get(key);
+}
+const judged = new Map<string, string | undefined>();
+
+function judgeWithPython(regex: string): string | undefined {
   const r = spawnSync(
     'python3',
     [

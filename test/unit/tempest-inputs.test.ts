@@ -2,6 +2,10 @@
 // set, tempest-ssh-user names a user's own image's login; both strict, both only with tempest smoke,
 // both carried into the Plan (the check hands them to tempest-smoke.sh).
 
+import { spawnSync } from 'child_process';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
 import { InputError } from '../../src/core/errors';
 import { buildPlan } from '../../src/plan/plan';
 import { settingsFrom } from '../helpers/inputs';
@@ -84,6 +88,26 @@ describe('tempest-regex and tempest-ssh-user', () => {
       );
     } finally {
       process.env.PATH = saved;
+    }
+  });
+
+  it('a regex is judged by python3 once, though the CLI reads the inputs twice', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ooa-python-count-'));
+    const saved = process.env.PATH;
+    try {
+      const calls = path.join(dir, 'calls');
+      // A python3 that records each call and hands it to the real one.
+      const real = spawnSync('sh', ['-c', 'command -v python3'], { encoding: 'utf8' }).stdout.trim();
+      fs.writeFileSync(path.join(dir, 'python3'), `#!/bin/sh\necho called >>${calls}\nexec ${real} "$@"\n`, {
+        mode: 0o755,
+      });
+      process.env.PATH = `${dir}:${saved}`;
+      const regex = 'tempest\\.api\\.image\\.v2';
+      for (let i = 0; i < 2; i++) expect(settingsFrom({ ...base, 'tempest-regex': regex }).tempestRegex).toBe(regex);
+      expect(fs.readFileSync(calls, 'utf8')).toBe('called\n');
+    } finally {
+      process.env.PATH = saved;
+      fs.rmSync(dir, { recursive: true, force: true });
     }
   });
 
