@@ -290,22 +290,42 @@ ovs_tunnel_endpoint() {
 # throwaway network namespace shows this node's ebtables cannot, the wrapper below becomes the
 # `ebtables` alternative; the proof then runs again through it.
 ebtables_among_delete() {
-  local current real wrapper=/usr/local/sbin/ebtables-among-delete
+  local real wrapper=/usr/local/sbin/ebtables-among-delete slaves=() tool
   unshare --net true 2>/dev/null || die "cannot make a throwaway network namespace (unshare --net) to test ebtables"
   ebtables_among_delete_works && return 0
-  current="$(readlink -f "$(command -v ebtables)")" || die "no ebtables on $NODE_NAME"
-  real="$current"
-  # Idempotent: when the wrapper is already the alternative, it wraps the ebtables it names.
-  if [[ "$current" == "$wrapper" ]]; then real="$(sed -n 's/^real=//p' "$wrapper")"; fi
+  real="$(ebtables_real "$wrapper")" || die "ebtables on $NODE_NAME is no alternative (update-alternatives): the wrapper cannot go in front of it"
+  [[ -x "$real" ]] || die "the ebtables alternative names $real, which is not a program"
   ebtables_among_wrapper "$real" | write_file "$wrapper" 0755 root:root
-  if [[ "$current" != "$wrapper" ]]; then
-    update-alternatives --quiet --install /usr/sbin/ebtables ebtables "$wrapper" 1 \
-      --slave /usr/sbin/ebtables-restore ebtables-restore "$real-restore" \
-      --slave /usr/sbin/ebtables-save ebtables-save "$real-save"
+  if [[ "$(ebtables_alternative)" != "$wrapper" ]]; then
+    for tool in restore save; do
+      if [[ -e "$real-$tool" ]]; then slaves+=(--slave "/usr/sbin/ebtables-$tool" "ebtables-$tool" "$real-$tool"); fi
+    done
+    update-alternatives --quiet --install /usr/sbin/ebtables ebtables "$wrapper" 1 "${slaves[@]}"
     update-alternatives --quiet --set ebtables "$wrapper"
     changed "ebtables: $wrapper wraps $real (it cannot delete an --among-src rule by its text)"
   fi
-  ebtables_among_delete_works || die "ebtables still cannot delete an --among-src rule by its text, even through $wrapper"
+  if ! ebtables_among_delete_works; then
+    update-alternatives --quiet --remove ebtables "$wrapper"
+    die "ebtables still cannot delete an --among-src rule by its text, even through $wrapper (removed again)"
+  fi
+}
+
+# ebtables_alternative: the program the ebtables alternative names now, one link down only:
+# ebtables-nft is itself a link to xtables-nft-multi, which picks its tool by the name it is
+# called by (so readlink -f would name a program that is no ebtables).
+ebtables_alternative() {
+  local value
+  value="$(update-alternatives --query ebtables 2>/dev/null | sed -n 's/^Value: //p')"
+  [[ -n "$value" ]] || value="$(readlink /etc/alternatives/ebtables)" || return 1
+  echo "$value"
+}
+
+# ebtables_real WRAPPER: the ebtables the wrapper is to call: the alternative's, or, when the
+# wrapper is the alternative already (the stage runs again), the one it records.
+ebtables_real() {
+  local value
+  value="$(ebtables_alternative)" || return 1
+  if [[ "$value" == "$1" ]]; then sed -n 's/^real=//p' "$1"; else echo "$value"; fi
 }
 
 # ebtables_among_delete_works: the Linux bridge agent's own sequence, in a network namespace that
@@ -324,8 +344,8 @@ ebtables_among_wrapper() {
 #!/bin/bash
 # Written by openstack-on-aws's neutron stage (ebtables_among_delete in its lib-services.sh): this
 # node's ebtables cannot delete an --among-src rule by its text; such a delete is done by number.
-real=$1
 EOF
+  printf 'real=%q\n' "$1"
   cat <<'EOF'
 "$real" "$@" && exit 0
 rc=$?

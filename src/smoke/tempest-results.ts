@@ -141,8 +141,35 @@ export function listSkipsByReason(r: TempestResults): string[] {
   }
   return [...groups.entries()]
     .sort((a, b) => b[1].length - a[1].length || a[0].localeCompare(b[0]))
-    .map(([reason, ids]) => [`${reason} (${ids.length}):`, ...ids.map((id) => `    ${id}`)].join('\n'));
+    .map(([reason, ids]) => {
+      const why = SKIP_WHY.find((w) => w.reason.test(reason))?.why;
+      return [`${reason} (${ids.length}${why ? `; ${why}` : ''}):`, ...ids.map((id) => `    ${id}`)].join('\n');
+    });
 }
+
+/**
+ * Why this cloud gives Tempest the reason it skips for: what the stack does not deploy, in words a
+ * user can check against the inputs (Tempest's own words name only its configuration).
+ */
+const SKIP_WHY: ReadonlyArray<{ reason: RegExp; why: string }> = [
+  { reason: /^IPv6 Tests are disabled\.?$/, why: "the stack's networks are IPv4 only, as its VPC subnets are" },
+  { reason: /^Identity api v2 is not enabled/, why: 'Keystone has had no v2 API since Queens' },
+  { reason: /swift is not available$/i, why: 'this topology deploys no Swift (topology full does)' },
+  {
+    reason: /cinder is not available$|^Volume service not enabled/i,
+    why: 'this topology deploys no Cinder (topology full does)',
+  },
+  { reason: /^Less than 2 compute nodes/, why: 'this topology has one compute node' },
+  {
+    reason: /^Horizon support is required$/,
+    why: "Horizon is deployed, but Tempest ran inside the router's namespace (network-fix seeds), which cannot reach it",
+  },
+  {
+    reason: /^Only owner network supports creating interface by fixed ip/,
+    why: "network-fix seeds: the test projects share the stack's network (only its router can have a gateway)",
+  },
+  { reason: /^Floating ips are not available$/, why: 'network-fix seeds has no floating IPs' },
+];
 
 /**
  * The exclude list tempest-smoke.sh wrote (stestr's "regex # reason" lines): "<regex>: <reason>"

@@ -5,7 +5,7 @@
 // install guide of each distribution.
 
 import { ChildProcess, spawn, spawnSync } from 'child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'fs';
+import { mkdtempSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import { join } from 'path';
 
@@ -33,13 +33,13 @@ function settings(extra: Record<string, string> = {}): string {
 }
 
 /** Runs a snippet after sourcing lib.sh and the settings; optionally inside a network namespace. */
-function lib(snippet: string, opts: { netns?: string; settings?: Record<string, string> } = {}) {
+function lib(snippet: string, opts: { netns?: string; settings?: Record<string, string>; prefix?: string } = {}) {
   const env = {
     PATH: process.env.PATH ?? '/usr/bin:/bin',
     OOA_SETTINGS: settings(opts.settings),
     OOA_NICS: join(dir, 'nics.env'),
   };
-  const script = `set -euo pipefail; . ${LIB}; load_settings; ${snippet}`;
+  const script = `${opts.prefix ?? ''}set -euo pipefail; . ${LIB}; load_settings; ${snippet}`;
   const cmd = opts.netns ? ['ip', 'netns', 'exec', opts.netns, 'bash', '-c', script] : ['bash', '-c', script];
   const r = spawnSync(cmd[0], cmd.slice(1), { encoding: 'utf8', env });
   return { code: r.status, out: r.stdout, err: r.stderr };
@@ -295,5 +295,64 @@ describe('ebtables: an --among-src rule deleted by its text, as the Linux bridge
     expect(wrappedMissing.status).toBe(plainMissing.status);
     expect(listedRule()).toEqual(expect.arrayContaining(['--among-src']));
     expect(inNs(wrapper, '-t', 'nat', '-D', 'no-such-chain', ...listedRule()).status).not.toBe(0);
+  });
+});
+
+describe('ebtables_among_delete on this host, in a mount namespace of its own (overlays on the alternatives)', () => {
+  // update-alternatives and the wrapper write to /usr/sbin, /usr/local/sbin, /etc/alternatives and
+  // dpkg's alternatives database: each gets an overlay that ends with the namespace.
+  const dirs = ['/usr/sbin', '/usr/local/sbin', '/etc/alternatives', '/var/lib/dpkg/alternatives'];
+  const overlays = () =>
+    dirs
+      .map((d, i) => {
+        const up = join(dir, `upper${i}`);
+        const work = join(dir, `work${i}`);
+        return `mkdir -p ${up} ${work}; mount -t overlay overlay -o lowerdir=${d},upperdir=${up},workdir=${work} ${d}; `;
+      })
+      .join('');
+  const sandboxed = (snippet: string) =>
+    spawnSync('unshare', ['--mount', '--propagation', 'private', 'bash', '-c', `${overlays()}${snippet}`], {
+      encoding: 'utf8',
+      env: { PATH: '/usr/local/sbin:/usr/sbin:/usr/bin:/sbin:/bin' },
+    });
+
+  test('puts the wrapper in front of ebtables-nft (not the multi-call binary it links to), proves it, and stays put on a second run', () => {
+    const snippet = [
+      `. ${LIB}`,
+      'NODE_NAME=compute1 STAGE=neutron-compute',
+      'before="$(ebtables_alternative)"',
+      'ebtables_among_delete_works && echo "probe-before=ok" || echo "probe-before=refused"',
+      'ebtables_among_delete; echo "first-changes=${#CHANGES[@]}"',
+      'echo "alternative=$(ebtables_alternative) real=$(sed -n "s/^real=//p" /usr/local/sbin/ebtables-among-delete 2>/dev/null)"',
+      'echo "restore=$(readlink /etc/alternatives/ebtables-restore) save=$(readlink /etc/alternatives/ebtables-save)"',
+      'unshare --net ebtables -t nat --concurrent -L >/dev/null && echo "list=ok"',
+      'CHANGES=(); ebtables_among_delete; echo "second-changes=${#CHANGES[@]}"',
+      'echo "before=$before"',
+    ].join('\n');
+    const r = sandboxed(snippet);
+    expect(r.stderr).not.toMatch(/ERROR|error/);
+    const out = r.stdout;
+    expect(r.status).toBe(0);
+    const before = /^before=(\S+)$/m.exec(out)?.[1];
+    expect(before).toBe('/usr/sbin/ebtables-nft');
+    if (out.includes('probe-before=ok')) {
+      // An ebtables that deletes by text needs no wrapper: nothing is changed.
+      expect(out).toContain('first-changes=0');
+      expect(out).toContain(`alternative=${before} real=`);
+      return;
+    }
+    // This host's iptables 1.8.9 (Debian 12): the wrapper goes in, naming ebtables-nft itself.
+    expect(out).toContain('first-changes=2'); // the wrapper written, the alternative set
+    expect(out).toContain(`alternative=/usr/local/sbin/ebtables-among-delete real=${before}`);
+    expect(out).toContain('restore=/usr/sbin/ebtables-nft-restore save=/usr/sbin/ebtables-nft-save');
+    expect(out).toContain('list=ok');
+    expect(out).toContain('second-changes=0');
+  });
+
+  test('the host itself is untouched afterwards', () => {
+    const r = spawnSync('update-alternatives', ['--query', 'ebtables'], { encoding: 'utf8' });
+    expect(r.stdout).toContain('Value: /usr/sbin/ebtables-nft');
+    expect(readlinkSync('/etc/alternatives/ebtables')).toBe('/usr/sbin/ebtables-nft');
+    expect(spawnSync('test', ['-e', '/usr/local/sbin/ebtables-among-delete']).status).not.toBe(0);
   });
 });

@@ -70,14 +70,38 @@ describeIf(needSubunitTools(), AS_ROOT)('Tempest results from a real subunit str
   it('lists every skip with its reason, grouped by reason, setUpClass skips included', () => {
     expect(listSkipsByReason(parseTempestJunit(junit))).toEqual([
       [
-        'Floating ips are not available (2):',
+        'Floating ips are not available (2; network-fix seeds has no floating IPs):',
         '    tempest.api.network.test_floating_ips.FloatingIPTestJSON.test_create_list_show_update_delete_floating_ip[id-62595970-ab1c-4b7f-8fcc-fddfe55e8718,smoke]',
         '    tempest.api.network.test_floating_ips.FloatingIPTestJSON.test_floating_ip_delete_port[id-e1f6bffd-442f-4668-b30e-df13f2705e77,smoke]',
       ].join('\n'),
-      ['Cinder is not available (1):', '    setUpClass (tempest.api.volume.test_volumes_get.VolumesGetTest)'].join(
-        '\n',
-      ),
+      [
+        'Cinder is not available (1; this topology deploys no Cinder (topology full does)):',
+        '    setUpClass (tempest.api.volume.test_volumes_get.VolumesGetTest)',
+      ].join('\n'),
     ]);
+  });
+});
+
+describe("the skips' reasons, with why this cloud gives them", () => {
+  const skipped = (reason: string) =>
+    listSkipsByReason({
+      passed: 0,
+      failed: 0,
+      skipped: 1,
+      cases: [{ id: 'setUpClass (a.B)', status: 'skipped', detail: reason }],
+    } as unknown as Parameters<typeof listSkipsByReason>[0])[0].split('\n')[0];
+  it("names what the stack does not deploy for Tempest's own words, and leaves unknown reasons as they are", () => {
+    expect(skipped('IPv6 Tests are disabled.')).toBe(
+      "IPv6 Tests are disabled. (1; the stack's networks are IPv4 only, as its VPC subnets are):",
+    );
+    expect(skipped('Identity api v2 is not enabled')).toContain('Keystone has had no v2 API since Queens');
+    expect(skipped('ObjectTest skipped as swift is not available')).toContain('this topology deploys no Swift');
+    expect(skipped('VolumesGetTest skipped as Cinder is not available')).toContain('this topology deploys no Cinder');
+    expect(skipped('Volume service not enabled.')).toContain('this topology deploys no Cinder');
+    expect(skipped('Less than 2 compute nodes, skipping multinode tests.')).toContain('one compute node');
+    expect(skipped('Horizon support is required')).toContain("inside the router's namespace");
+    expect(skipped('Only owner network supports creating interface by fixed ip.')).toContain('network-fix seeds');
+    expect(skipped('Some feature is missing')).toBe('Some feature is missing (1):');
   });
 });
 
@@ -93,8 +117,8 @@ describe('Tempest results (recorded subunit2junitxml output)', () => {
       'tempest.scenario.test_server_basic_ops.TestServerBasicOps.test_server_basic_ops[id-7fff3fb3-91d8-4fd0-bd7d-0204f1f180ba,smoke]: tempest.lib.exceptions.SSHTimeout: Connection to the 198.51.100.23 via SSH timed out. User: cirros, Password: None',
     ]);
     expect(listSkipsByReason(r)).toEqual([
-      'Cinder is not available (1):\n    setUpClass (tempest.api.volume.test_volumes_get.VolumesGetTest)',
-      'Floating ips are not available (1):\n    tempest.api.network.test_floating_ips.FloatingIPTestJSON.test_create_list_show_update_delete_floating_ip[id-62595970-ab1c-4b7f-8fcc-fddfe55e8718,smoke]',
+      'Cinder is not available (1; this topology deploys no Cinder (topology full does)):\n    setUpClass (tempest.api.volume.test_volumes_get.VolumesGetTest)',
+      'Floating ips are not available (1; network-fix seeds has no floating IPs):\n    tempest.api.network.test_floating_ips.FloatingIPTestJSON.test_create_list_show_update_delete_floating_ip[id-62595970-ab1c-4b7f-8fcc-fddfe55e8718,smoke]',
     ]);
   });
 
