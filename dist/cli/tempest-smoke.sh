@@ -5,12 +5,13 @@
 # Runs as root. Inputs come from the environment:
 #   OPENRC          admin openrc, sourced: the password never appears on a command line
 #   IMAGE_ID FLAVOR_ID NETWORK_NAME ROUTER_ID TENANT_CIDR   what the smoke checks created
-#   HAS_CINDER HAS_SWIFT OS_FAMILY RELEASE                  what this cloud deploys
+#   HAS_CINDER HAS_SWIFT OS_FAMILY                          what this cloud deploys
 #   IMAGE_SSH_USER  the login of the image's servers (CirrOS: cirros, the project's test image: ooa,
 #                   or the tempest-ssh-user input); empty: validation off (no known login)
 #   NETWORK_FIX     seeds or routed: with routed the controller host reaches floating IPs
 #   METADATA_API    true where Nova's metadata API is deployed on this OS and release
 #   TEMPEST_REGEX   the tempest-regex input: replaces the smoke set when set
+#   DASHBOARD_URL DASHBOARD_CA   Horizon through the HTTPS proxy, and the stack's CA certificate
 #
 # Validation (Tempest logs into the servers it boots, with a keypair):
 # - routed: over a floating IP, from the controller host (it routes the external pool's addresses);
@@ -26,17 +27,27 @@ VENV=/opt/openstack-on-aws/tempest-venv
 
 log() { printf '[tempest] %s\n' "$*"; }
 
-# Smoke tests known not to fit a release's own Tempest and services, as stestr's exclude list reads
-# them: "regex # reason" per line (the reason must hold no '#'). Excluded there, named in the log
-# and in the job summary.
-exclude_list_for() {
-  case "$1" in
-    zed)
-      printf '%s # %s\n' 'test_credentials_create_get_update_delete' \
-        "Tempest 33 (Debian's, for Zed) sends project_id and type when updating a credential; Keystone Zed's schema accepts only the blob there (HTTP 400)"
-      ;;
-    *) : ;;
-  esac
+# Smoke tests this cloud's own Tempest and services are known not to agree on, as stestr's exclude
+# list reads them: "regex # reason" per line (the reason must hold no '#'). Each is decided by a
+# probe of this cloud, not by release name. Excluded there, named in the log and the job summary.
+exclude_list_for_cloud() {
+  if keystone_updates_credential_blob_only; then
+    printf '%s # %s\n' 'test_credentials_create_get_update_delete' \
+      "this Keystone takes only the blob when a credential is updated (Keystone's 2026 restriction, review 1002330, also on the stable branches), and $(tempest --version 2>&1 | head -n1) still sends project_id and type (HTTP 400)"
+  fi
+}
+
+# keystone_updates_credential_blob_only: an update of the admin's own throwaway EC2 credential that
+# names its type and project, as Tempest's test does, is refused by the schema (seen on Debian
+# 12's Zed and Debian 13's 2025.1 packages). An update Keystone takes means Tempest's test fits.
+keystone_updates_credential_blob_only() {
+  local id err rc=0
+  id="$(openstack credential create --type ec2 --project "$OS_PROJECT_NAME" "$OS_USERNAME" \
+    '{"access": "ooa-probe", "secret": "ooa-probe"}' -f value -c id 2>/dev/null)" || return 1
+  err="$(openstack credential set --user "$OS_USERNAME" --type ec2 --project "$OS_PROJECT_NAME" \
+    --data '{"access": "ooa-probe", "secret": "ooa-probe-2"}' "$id" 2>&1 >/dev/null)" || rc=$?
+  openstack credential delete "$id" >/dev/null 2>&1 || log "could not delete the probe's credential $id"
+  [ "$rc" != 0 ] && grep -q 'Additional properties are not allowed' <<<"$err"
 }
 
 # Smoke tests a network fix cannot serve, in the same "regex # reason" form. Seeds: the external
@@ -327,9 +338,9 @@ main() {
   local line
   : >exclude.txt
   while IFS= read -r line; do
-    log "excluded for $RELEASE: $line"
+    log "excluded for this cloud: $line"
     printf '%s\n' "$line" >>exclude.txt
-  done < <(exclude_list_for "${RELEASE:-}")
+  done < <(exclude_list_for_cloud)
   while IFS= read -r line; do
     log "excluded for network-fix $NETWORK_FIX: $line"
     printf '%s\n' "$line" >>exclude.txt

@@ -510,7 +510,7 @@ describe('tempest-smoke', () => {
         title: 'skipped tests, by reason',
         count: 1,
         lines: [
-          'Cinder is not available (1):\n    tempest.api.volume.test_volumes_get.VolumesGetTest.test_volume_create_get_update_delete[id-27fb0e9f-fb64-41dd-8bdb-1ffa762f0d51,smoke]',
+          'Cinder is not available (1; this topology deploys no Cinder (topology full does)):\n    tempest.api.volume.test_volumes_get.VolumesGetTest.test_volume_create_get_update_delete[id-27fb0e9f-fb64-41dd-8bdb-1ffa762f0d51,smoke]',
         ],
       },
     ]);
@@ -574,7 +574,7 @@ describe('tempest-smoke', () => {
       ['skipped tests, by reason', 2],
     ]);
     expect(r.listings![1].lines).toContain(
-      'Cinder is not available (1):\n    setUpClass (tempest.api.volume.test_volumes_get.VolumesGetTest)',
+      'Cinder is not available (1; this topology deploys no Cinder (topology full does)):\n    setUpClass (tempest.api.volume.test_volumes_get.VolumesGetTest)',
     );
     // the log lists them too
     expect(io.lines.join('\n')).toMatch(/failed tests \(3\):\n {2}setUpClass \(tempest\.api\.compute/);

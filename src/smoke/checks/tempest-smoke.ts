@@ -73,7 +73,6 @@ export async function checkTempestSmoke(ctx: CheckContext): Promise<void> {
     HAS_CINDER: String(has('block')),
     HAS_SWIFT: String(has('object')),
     OS_FAMILY: ctx.plan.os.family,
-    RELEASE: ctx.plan.release.codename,
     // Validation logs into the servers Tempest boots: only with a login it knows.
     IMAGE_SSH_USER: imageSshUser(ctx.plan) ?? '',
     NETWORK_FIX: ctx.plan.networkFix,
