@@ -407,6 +407,23 @@ horizon_cache_backend() {
   fi
 }
 
+# Where Python finds openstack_dashboard: RDO keeps it out of site-packages.
+horizon_python_path() { if [[ "$OS_FAMILY" == rhel ]]; then echo /usr/share/openstack-dashboard; fi; }
+
+# horizon_session_settings: the dashboard's sessions in memcached on the controller, shared by
+# every process that serves the dashboard (Python, for its settings files).
+horizon_session_settings() {
+  cat <<EOP
+SESSION_ENGINE = 'django.contrib.sessions.backends.cache'
+CACHES = {
+    'default': {
+        'BACKEND': '$(horizon_cache_backend)',
+        'LOCATION': '$CONTROLLER_NAME:11211',
+    }
+}
+EOP
+}
+
 # The client library horizon_cache_backend needs (RDO's dashboard requires only python3-memcached).
 horizon_memcache_client() {
   if ! release_before yoga; then

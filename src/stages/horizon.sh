@@ -18,13 +18,7 @@ OPENSTACK_HOST = "$CONTROLLER_NAME"
 OPENSTACK_KEYSTONE_URL = "http://%s:5000/v3" % OPENSTACK_HOST
 ALLOWED_HOSTS = ['*']
 SECRET_KEY = '$PASS_HORIZON_SECRET_KEY'
-SESSION_ENGINE = 'django.contrib.sessions.backends.cache'
-CACHES = {
-    'default': {
-        'BACKEND': '$(horizon_cache_backend)',
-        'LOCATION': '$CONTROLLER_NAME:11211',
-    }
-}
+$(horizon_session_settings)
 OPENSTACK_KEYSTONE_MULTIDOMAIN_SUPPORT = True
 OPENSTACK_API_VERSIONS = {"identity": 3, "image": 2, "volume": 3}
 OPENSTACK_KEYSTONE_DEFAULT_DOMAIN = "Default"
@@ -47,6 +41,21 @@ SESSION_COOKIE_SECURE = True
 # (the catalog's public endpoints): the internal ones, as Tempest does.
 OPENSTACK_ENDPOINT_TYPE = "internalURL"
 EOP
+# Horizon runs the package's local_settings.d snippets after local_settings.py, and Debian's
+# _0006_debian_cache.py puts the cache, where the sessions live, in each process's own memory: a
+# login made in one Apache process is unknown to the next, so the dashboard logs every user out
+# at once (Tempest's dashboard scenario, Debian 13). The sessions' settings are set again in a
+# snippet that sorts after every package's, and the settings Django really reads are checked.
+snippets="$(dirname "$settings")/local_settings.d"
+if [[ -d "$snippets" ]]; then
+  horizon_session_settings | write_file "$snippets/_9999_openstack_on_aws_sessions.py" 0644 root:root
+fi
+effective="$(cd / && PYTHONPATH="$(horizon_python_path)" DJANGO_SETTINGS_MODULE=openstack_dashboard.settings python3 -W ignore -c \
+  'from django.conf import settings; print(settings.SESSION_ENGINE, settings.CACHES["default"]["BACKEND"])' 2>/dev/null | tail -n1)" ||
+  die "cannot read the dashboard's settings (python3 with DJANGO_SETTINGS_MODULE=openstack_dashboard.settings)"
+[[ "$effective" == "django.contrib.sessions.backends.cache $(horizon_cache_backend)" ]] ||
+  die "the dashboard's sessions would not be shared between its processes: Django reads '$effective' (a snippet in $snippets overrides $settings?)"
+log "dashboard sessions: $effective on $CONTROLLER_NAME:11211"
 web_wsgi_setup horizon
 # shellcheck disable=SC2046
 svc_apply $(units horizon)
