@@ -657,8 +657,9 @@ testtools.matchers._impl.MismatchError: 1 != 2 ({'password': '${dynamicPassword}
     );
     const { byId } = await run(c, { plan: tempestPlan() });
     expect(
-      byId['tempest-smoke'].listings!.find((l) => l.title === "excluded (this release's and this network fix's lists)")!
-        .lines,
+      byId['tempest-smoke'].listings!.find(
+        (l) => l.title === "excluded (this cloud's probes and this network fix's list)",
+      )!.lines,
     ).toEqual(['test_credentials_create_get_update_delete: Keystone Zed refuses it']);
   });
 

@@ -2,7 +2,7 @@
 // ip, curl; subunit2junitxml too, except where the real subunit tool chain is the point) that record
 // how they were called: the tempest.conf it writes under each network fix and image login, where it
 // runs Tempest (router namespace or host), the selection it runs (smoke set or tempest-regex), the
-// release's exclude list with its reasons, and what it leaves for the log bundle.
+// exclude list (probed, with its reasons), and what it leaves for the log bundle.
 
 import { spawnSync } from 'child_process';
 import * as fs from 'fs';

@@ -165,7 +165,7 @@ describe('Tempest results (recorded subunit2junitxml output)', () => {
   });
 });
 
-describe("the release's exclude list", () => {
+describe('the exclude list', () => {
   it('names each excluded pattern with its reason; comments and blank lines are no exclusions', () => {
     expect(listExclusions('test_a # why a\n\n# a comment\ntest_b\n')).toEqual([
       'test_a: why a',

@@ -116,7 +116,7 @@ export async function checkTempestSmoke(ctx: CheckContext): Promise<void> {
   // ctx.list masks every known secret in what it shows (a traceback may quote a request).
   ctx.list('failed tests', failed);
   ctx.list('skipped tests, by reason', listSkipsByReason(results), results.skipped);
-  ctx.list("excluded (this release's and this network fix's lists)", listExclusions(await read('exclude.txt')));
+  ctx.list("excluded (this cloud's probes and this network fix's list)", listExclusions(await read('exclude.txt')));
   const output = (failed.length ? failed.join('\n') : tail(printed)).slice(0, 20_000);
   if (results.failed > 0)
     throw ctx.cli.failure(
