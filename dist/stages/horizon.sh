@@ -50,7 +50,10 @@ snippets="$(dirname "$settings")/local_settings.d"
 if [[ -d "$snippets" ]]; then
   horizon_session_settings | write_file "$snippets/_9999_openstack_on_aws_sessions.py" 0644 root:root
 fi
-effective="$(cd / && PYTHONPATH="$(horizon_python_path)" DJANGO_SETTINGS_MODULE=openstack_dashboard.settings python3 -W ignore -c \
+# As the web server's user: the package's settings create the dashboard's secret key file on
+# first read, and one created by root is unreadable to the dashboard (HTTP 500 on every page).
+effective="$(cd / && runuser -u "$(horizon_web_user)" -- env PYTHONPATH="$(horizon_python_path)" \
+  DJANGO_SETTINGS_MODULE=openstack_dashboard.settings python3 -W ignore -c \
   'from django.conf import settings; print(settings.SESSION_ENGINE, settings.CACHES["default"]["BACKEND"])' 2>/dev/null | tail -n1)" ||
   die "cannot read the dashboard's settings (python3 with DJANGO_SETTINGS_MODULE=openstack_dashboard.settings)"
 [[ "$effective" == "django.contrib.sessions.backends.cache $(horizon_cache_backend)" ]] ||

@@ -407,6 +407,9 @@ horizon_cache_backend() {
   fi
 }
 
+# The user the web server runs the dashboard as (its settings create its secret key file).
+horizon_web_user() { if [[ "$OS_FAMILY" == rhel ]]; then echo apache; else echo www-data; fi; }
+
 # Where Python finds openstack_dashboard: RDO keeps it out of site-packages.
 horizon_python_path() { if [[ "$OS_FAMILY" == rhel ]]; then echo /usr/share/openstack-dashboard; fi; }
 
