@@ -56,7 +56,7 @@ effective="$(cd / && runuser -u "$(horizon_web_user)" -- env PYTHONPATH="$(horiz
   DJANGO_SETTINGS_MODULE=openstack_dashboard.settings python3 -W ignore -c \
   'from django.conf import settings; print(settings.SESSION_ENGINE, settings.CACHES["default"]["BACKEND"])' 2>/dev/null | tail -n1)" ||
   die "cannot read the dashboard's settings (python3 with DJANGO_SETTINGS_MODULE=openstack_dashboard.settings)"
-[[ "$effective" == "django.contrib.sessions.backends.cache $(horizon_cache_backend)" ]] ||
+[[ "$effective" == "$(horizon_session_engine) $(horizon_cache_backend)" ]] ||
   die "the dashboard's sessions would not be shared between its processes: Django reads '$effective' (a snippet in $snippets overrides $settings?)"
 log "dashboard sessions: $effective on $CONTROLLER_NAME:11211"
 web_wsgi_setup horizon

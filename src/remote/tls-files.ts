@@ -19,15 +19,18 @@ export async function installTlsFiles(session: RemoteSession, tls: StackTls): Pr
   for (const f of tlsFiles(tls)) await session.writeFile(f.path, f.content, f.mode);
 }
 
+type PlanNics = { nodes: Array<{ role: string; nics: Array<{ purpose: string; ip: string }> }> };
+
+/** The controller's public NIC's own address: the one by which the node reaches its HTTPS proxy. */
+export function controllerPublicNicIp(plan: PlanNics): string | undefined {
+  return plan.nodes.find((n) => n.role === 'controller')?.nics.find((n) => n.purpose === 'public')?.ip;
+}
+
 /**
  * The addresses the certificate must carry: the elastic IP users reach, and the public NIC's own
  * address, by which the tls-proxy stage checks itself (the controller cannot reach its elastic IP).
  */
-export function tlsAddresses(
-  plan: { nodes: Array<{ role: string; nics: Array<{ purpose: string; ip: string }> }> },
-  env: { controllerPublicIp: string },
-): string[] {
-  const controller = plan.nodes.find((n) => n.role === 'controller');
-  const publicNic = controller?.nics.find((n) => n.purpose === 'public');
-  return [...new Set([env.controllerPublicIp, ...(publicNic ? [publicNic.ip] : [])])];
+export function tlsAddresses(plan: PlanNics, env: { controllerPublicIp: string }): string[] {
+  const own = controllerPublicNicIp(plan);
+  return [...new Set([env.controllerPublicIp, ...(own ? [own] : [])])];
 }

@@ -7,6 +7,7 @@ import * as path from 'path';
 import type { Plan } from '../plan/types';
 import { publicTlsPort } from '../plan/plan';
 import type { Environment } from '../provider';
+import { controllerPublicNicIp } from '../remote/tls-files';
 import { shq } from '../smoke/shell';
 import { CLOUDS_YAML_FILE, OPENRC_FILE } from '../core/work-files';
 
@@ -35,8 +36,7 @@ export function dashboardUrl(plan: Pick<Plan, 'os'>, env: Pick<Environment, 'con
  * Undefined when the plan has no public NIC on the controller.
  */
 export function controllerDashboardUrl(plan: Pick<Plan, 'os' | 'nodes'>): string | undefined {
-  const controller = plan.nodes.find((n) => n.role === 'controller');
-  const ip = controller?.nics.find((n) => n.purpose === 'public')?.ip;
+  const ip = controllerPublicNicIp(plan);
   return ip ? `https://${ip}/${dashboardPath(plan)}/` : undefined;
 }
 

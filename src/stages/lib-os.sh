@@ -415,9 +415,10 @@ horizon_python_path() { if [[ "$OS_FAMILY" == rhel ]]; then echo /usr/share/open
 
 # horizon_session_settings: the dashboard's sessions in memcached on the controller, shared by
 # every process that serves the dashboard (Python, for its settings files).
+horizon_session_engine() { echo django.contrib.sessions.backends.cache; }
 horizon_session_settings() {
   cat <<EOP
-SESSION_ENGINE = 'django.contrib.sessions.backends.cache'
+SESSION_ENGINE = '$(horizon_session_engine)'
 CACHES = {
     'default': {
         'BACKEND': '$(horizon_cache_backend)',
