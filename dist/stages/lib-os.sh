@@ -253,21 +253,39 @@ apache_wsgi_processes() {
   fi
 }
 
-# nova_api_rabbit_heartbeat_thread: under uwsgi no eventlet hub runs between requests, so the
-# RabbitMQ heartbeat (a green thread by default) starves; RabbitMQ drops the connection and, under
-# Tempest's load, both API workers hung on it (measured: GET / timed out after 60 s, the log full of
-# "AMQP server ... is unreachable"). oslo.messaging's own help says to run the heartbeat in a
-# native thread for WSGI services only, so it goes into a file only the API loads (the conductor
-# and scheduler, eventlet services reading nova.conf, keep the default).
-nova_api_rabbit_heartbeat_thread() {
-  local ini=/etc/nova/nova-api-uwsgi.ini
+# uwsgi_env INI NAME=VALUE: one environment variable of a uwsgi service, as its own "env =" line
+# (uwsgi takes the key any number of times; Debian 13's inis already carry one).
+uwsgi_env() {
+  local ini="$1" assignment="$2"
   [[ -f "$ini" ]] || return 0
-  write_file /etc/nova/nova-api-wsgi.conf 0640 root:nova <<'EOC'
-[oslo_messaging_rabbit]
-heartbeat_in_pthread = true
-EOC
-  # nova's WSGI app reads the files named in OS_NOVA_CONFIG_FILES (default: api-paste.ini;nova.conf).
-  ini_set "$ini" uwsgi env 'OS_NOVA_CONFIG_FILES=api-paste.ini;nova.conf;nova-api-wsgi.conf'
+  ensure_block "$ini" "env ${assignment%%=*}" <<<"env = $assignment"
+}
+
+# api_rabbit_heartbeat_thread INI: under uwsgi no eventlet hub runs between requests, so the
+# RabbitMQ heartbeat (a green thread by default) starves; RabbitMQ drops the connection and, under
+# Tempest's load, both nova-api workers hung on it (measured: GET / timed out after 60 s, the log
+# full of "AMQP server ... is unreachable"). oslo.messaging's own help says to run the heartbeat in
+# a native thread for WSGI services only, so it is set in the API's uwsgi environment, which
+# oslo.config reads before the config files (the conductor, scheduler and agents, eventlet
+# services reading the same files, keep the default).
+api_rabbit_heartbeat_thread() {
+  uwsgi_env "$1" OS_OSLO_MESSAGING_RABBIT__HEARTBEAT_IN_PTHREAD=true
+}
+
+# neutron_api_one_thread: Zed's neutron-api runs eventlet-patched (its WSGI script imports
+# neutron.cmd.eventlet), and Debian 12's uwsgi ini runs 32 native threads per process. Eventlet's
+# green locks do not work across native threads. Seen: nova-compute deleting a server waited
+# forever on DELETE /v2.0/ports/<id>; Neutron had committed the delete but never answered or logged
+# the request. Debian made neutron-api single-threaded itself from 2:26.0.0 (bug #1093303); the
+# same here, and the heartbeat in a native thread as for nova-api. Found by reading the installed
+# script, so a neutron-api without eventlet (Debian 13's) keeps its own settings.
+neutron_api_one_thread() {
+  local ini=/etc/neutron/neutron-api-uwsgi.ini app
+  [[ -f "$ini" ]] || return 0
+  app="$(crudini --get "$ini" uwsgi wsgi-file 2>/dev/null)" || return 0
+  grep -q 'neutron\.cmd\.eventlet' "$app" 2>/dev/null || return 0
+  ini_set "$ini" uwsgi threads 1
+  api_rabbit_heartbeat_thread "$ini"
 }
 
 # ---------------------------------------------------------------------------------------------
@@ -514,14 +532,17 @@ EOF
     debian:placement) uwsgi_processes /etc/placement/placement-uwsgi.ini ;;
     debian:nova-controller)
       uwsgi_processes /etc/nova/nova-api-uwsgi.ini /etc/nova/nova-api-metadata-uwsgi.ini
-      nova_api_rabbit_heartbeat_thread
+      api_rabbit_heartbeat_thread /etc/nova/nova-api-uwsgi.ini
       # nova-consoleproxy starts only the proxy named here (Debian's default is spicehtml5).
       local d=/etc/default/nova-consoleproxy
       if [[ -f $d ]] && ! grep -qx 'NOVA_CONSOLE_PROXY_TYPE=novnc' $d; then
         sed 's/^NOVA_CONSOLE_PROXY_TYPE=.*/NOVA_CONSOLE_PROXY_TYPE=novnc/' $d | write_file $d 0644
       fi
       ;;
-    debian:neutron-server) uwsgi_processes /etc/neutron/neutron-api-uwsgi.ini ;;
+    debian:neutron-server)
+      uwsgi_processes /etc/neutron/neutron-api-uwsgi.ini
+      neutron_api_one_thread
+      ;;
     debian:cinder-controller) uwsgi_processes /etc/cinder/cinder-api-uwsgi.ini ;;
     debian:glance) uwsgi_processes /etc/glance/glance-api-uwsgi.ini ;;
     *) : ;;

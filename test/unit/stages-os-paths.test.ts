@@ -440,27 +440,41 @@ describe('Glance store', () => {
   });
 });
 
-describe('nova-api under uwsgi (Debian): the RabbitMQ heartbeat in a native thread, for the API only', () => {
-  const ini = '/etc/nova/nova-api-uwsgi.ini';
+describe('APIs under uwsgi (Debian): the RabbitMQ heartbeat in a native thread, for the API only', () => {
+  const novaIni = '/etc/nova/nova-api-uwsgi.ini';
   const shipped = '[uwsgi]\nprocesses = 2\nthreads = 1\n';
-  const withNovaGroup = `${readFileSync('/etc/group', 'utf8')}nova:x:64060:\n`;
+  const heartbeat = 'env = OS_OSLO_MESSAGING_RABBIT__HEARTBEAT_IN_PTHREAD=true';
 
-  test('a file only the API reads, named in the uwsgi environment; nova.conf untouched; once', () => {
+  test('nova-api: one env line in its uwsgi ini; nova.conf untouched; once', () => {
     const r = run(
-      `echo '[DEFAULT]' > /etc/nova/nova.conf; nova_api_rabbit_heartbeat_thread; nova_api_rabbit_heartbeat_thread; echo "n=\${#CHANGES[@]}"; cat /etc/nova/nova.conf`,
-      // The nova group exists where the package is installed: here only in the overlay's /etc/group.
-      { os: 'debian-12', family: 'debian', release: 'zed', etc: { [ini]: shipped, '/etc/group': withNovaGroup } },
+      `echo '[DEFAULT]' > /etc/nova/nova.conf; for i in 1 2; do api_rabbit_heartbeat_thread ${novaIni}; done; echo "n=\${#CHANGES[@]}"; cat /etc/nova/nova.conf`,
+      { os: 'debian-12', family: 'debian', release: 'zed', etc: { [novaIni]: shipped } },
     );
-    expect(r.err).not.toContain('chown');
     expect(r.code).toBe(0);
-    expect(r.out).toContain('n=2'); // the file and the ini line, each once
+    expect(r.out).toContain('n=1');
     expect(r.out).not.toContain('heartbeat_in_pthread'); // nova.conf: the eventlet services keep the default
-    expect(etcFile('/etc/nova/nova-api-wsgi.conf')).toBe('[oslo_messaging_rabbit]\nheartbeat_in_pthread = true\n');
-    expect(etcFile(ini)).toContain('env = OS_NOVA_CONFIG_FILES=api-paste.ini;nova.conf;nova-api-wsgi.conf');
+    expect(
+      etcFile(novaIni)
+        .split('\n')
+        .filter((l) => l === heartbeat),
+    ).toHaveLength(1);
+  });
+
+  test("an ini's own env lines stay (Debian 13 ships one), all in its one [uwsgi] section", () => {
+    const own = 'env = OS_OSLO_MESSAGING_RABBIT__PROCESSNAME=nova-api';
+    const r = run(
+      `api_rabbit_heartbeat_thread ${novaIni}; python3 -c 'import configparser,sys; c=configparser.ConfigParser(strict=False); c.read(sys.argv[1]); print("threads="+c["uwsgi"]["threads"])' ${novaIni}`,
+      { os: 'debian-13', family: 'debian', release: 'epoxy', etc: { [novaIni]: `${shipped}${own}\n` } },
+    );
+    expect(r.code).toBe(0);
+    expect(r.out).toContain('threads=1'); // still one [uwsgi] section the block landed in
+    const lines = etcFile(novaIni).split('\n');
+    expect(lines).toContain(own);
+    expect(lines).toContain(heartbeat);
   });
 
   test('nothing where the API does not run under uwsgi', () => {
-    const r = run('nova_api_rabbit_heartbeat_thread; echo "n=${#CHANGES[@]}"; ls /etc/nova 2>&1 || true', {
+    const r = run(`api_rabbit_heartbeat_thread ${novaIni}; echo "n=\${#CHANGES[@]}"; ls /etc/nova 2>&1 || true`, {
       os: 'ubuntu-24.04',
       family: 'ubuntu',
       release: 'caracal',
@@ -468,5 +482,39 @@ describe('nova-api under uwsgi (Debian): the RabbitMQ heartbeat in a native thre
     });
     expect(r.code).toBe(0);
     expect(r.out).toContain('n=0');
+  });
+});
+
+describe('neutron-api under uwsgi (Debian): one thread per process where it runs eventlet-patched', () => {
+  const ini = '/etc/neutron/neutron-api-uwsgi.ini';
+  const script = '/etc/neutron/test-neutron-api'; // the ini's wsgi-file; in /etc so the overlay holds it
+  const bookwormIni = `[uwsgi]\nenable-threads = true\nprocesses = 8\nthreads = 32\nwsgi-file = ${script}\n`;
+  // The first lines of each release's /usr/bin/neutron-api, as Debian ships them.
+  const zedScript =
+    '#! /usr/bin/python3\nimport threading\n\nfrom neutron.cmd.eventlet.server import main_api_eventlet\n';
+  const epoxyScript = '#! /usr/bin/python3\nimport threading\n\nfrom neutron.cmd.server import main_api_uwsgi\n';
+  const get = (key: string) => `crudini --get ${ini} uwsgi ${key}`;
+
+  test("Zed's eventlet API: threads 1 and the heartbeat in a native thread; once", () => {
+    const r = run(
+      `for i in 1 2; do uwsgi_processes ${ini}; neutron_api_one_thread; done; echo "n=\${#CHANGES[@]}"; ${get('threads')}; ${get('processes')}`,
+      { os: 'debian-12', family: 'debian', release: 'zed', etc: { [ini]: bookwormIni, [script]: zedScript } },
+    );
+    expect(r.code).toBe(0);
+    expect(r.out).toContain('n=3'); // processes, threads, the env line: each once
+    expect(r.out.trim().split('\n').slice(-2)).toEqual(['1', '2']);
+    expect(etcFile(ini)).toContain('env = OS_OSLO_MESSAGING_RABBIT__HEARTBEAT_IN_PTHREAD=true');
+  });
+
+  test('an API without eventlet (Debian 13) keeps its threads and environment', () => {
+    const r = run(`neutron_api_one_thread; echo "n=\${#CHANGES[@]}"`, {
+      os: 'debian-13',
+      family: 'debian',
+      release: 'epoxy',
+      etc: { [ini]: bookwormIni, [script]: epoxyScript },
+    });
+    expect(r.code).toBe(0);
+    expect(r.out).toContain('n=0');
+    expect(etcFile(ini)).toBe(bookwormIni);
   });
 });
