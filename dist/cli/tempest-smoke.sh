@@ -237,8 +237,10 @@ project_network_cidr = $TENANT_CIDR
 # external pool is the provider NIC's secondary addresses, so floating IPs work.
 floating_ips = $FLOATING_IPS
 api_extensions = $NETWORK_EXTENSIONS
-# The stack's networks are IPv4 only (as its VPC subnets): no IPv6 subnets or routers to test.
-ipv6 = false
+# Project networks are overlays, so IPv6 on them needs nothing of the VPC (IPv4 only): Neutron's
+# IPv6 API tests run (subnets, ports, router interfaces, security groups; on Tempest's default
+# 2001:db8::/48). SLAAC and DHCPv6 subnet modes need radvd, which the stack does not install.
+ipv6 = true
 ipv6_subnet_attributes = false
 
 [validation]

@@ -152,7 +152,6 @@ export function listSkipsByReason(r: TempestResults): string[] {
  * user can check against the inputs (Tempest's own words name only its configuration).
  */
 const SKIP_WHY: ReadonlyArray<{ reason: RegExp; why: string }> = [
-  { reason: /^IPv6 Tests are disabled\.?$/, why: "the stack's networks are IPv4 only, as its VPC subnets are" },
   { reason: /^Identity api v2 is not enabled/, why: 'Keystone has had no v2 API since Queens' },
   { reason: /swift is not available$/i, why: 'this topology deploys no Swift (topology full does)' },
   {
