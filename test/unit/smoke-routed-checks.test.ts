@@ -70,8 +70,14 @@ async function run(
     io: new RecordingIo(),
     clock: new FakeClock(),
     adminOpenrcPath: '/root/admin-openrc',
+    // The floating IP's elastic IP answers once the floating IP points at the instance, as on EC2.
     connect: async (host, port) => {
       connects.push(`${host}:${port}`);
+      if (
+        host === '198.51.100.13' &&
+        !controller.commands().some((c) => c.includes('openstack floating ip set --port'))
+      )
+        throw new Error('connect ETIMEDOUT 198.51.100.13:22');
       return { banner: 'SSH-2.0-dropbear_2022.83' };
     },
     ...extra,
@@ -110,8 +116,9 @@ describe('routed smoke checks', () => {
     expect(byId['floating-ip'].notes[0]).toBe(
       'floating IP 10.42.1.101 (elastic IP 198.51.100.13) → 192.168.100.10: connected from the runner: SSH-2.0-dropbear_2022.83',
     );
-    // From outside: the port-forward on the router's elastic IP, then the floating IP's own.
-    expect(connects).toEqual(['198.51.100.11:522', '198.51.100.13:22']);
+    // From outside: the port-forward on the router's elastic IP, then the floating IP's own: once
+    // before the association (nothing may answer), once after.
+    expect(connects).toEqual(['198.51.100.11:522', '198.51.100.13:22', '198.51.100.13:22']);
     const cmds = c.commands().join('\n');
     expect(cmds).toContain(
       `openstack router set --external-gateway 'provider' --fixed-ip 'subnet=provider-subnet,ip-address=10.42.1.103' '${ROUTER2.id}'`,
@@ -141,6 +148,16 @@ describe('routed smoke checks', () => {
     expect(byId['floating-ip'].failure!.message).toMatch(/198\.51\.100\.13:22 .*last seen: connect ETIMEDOUT/);
     // A failed second router is left for diagnosis.
     expect(c.commands().join('\n')).not.toContain('openstack router delete');
+  });
+
+  it('floating-ip fails where its elastic IP answers before the floating IP points at the instance', async () => {
+    const c = routedController();
+    const { byId } = await run(c, { connect: async () => ({ banner: 'SSH-2.0-OpenSSH_9.2p1 Debian-2+deb12u3' }) });
+    expect(byId['floating-ip'].status).toBe('failed');
+    expect(byId['floating-ip'].failure!.message).toBe(
+      '198.51.100.13:22 answered before floating IP 10.42.1.101 was associated with the instance (SSH-2.0-OpenSSH_9.2p1 Debian-2+deb12u3): something other than the instance holds 10.42.1.101',
+    );
+    expect(c.commands().join('\n')).not.toContain('openstack floating ip set --port');
   });
 
   it('skip what they need but do not have', async () => {

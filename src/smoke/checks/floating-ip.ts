@@ -16,6 +16,9 @@ function smokeFloatingAddress(plan: Plan): string | undefined {
   return plan.networks.external.pool.find((p) => p.use === 'floating' && p.elasticIp)?.ip;
 }
 
+/** How long the control waits for an answer that must not come. */
+const CONTROL_MS = 3_000;
+
 interface FloatingRow {
   ID: string;
   'Floating IP Address': string;
@@ -51,6 +54,21 @@ export async function checkFloatingIp(ctx: CheckContext): Promise<void> {
         `${address} must be in the external subnet's allocation pool (the network fix sets it) and free`,
       )
     ).id;
+  const connect = ctx.options.connect ?? tcpConnect;
+  // The control: while the floating IP points nowhere, nothing may answer on its elastic IP. Only
+  // then does the connection below prove the path to the instance, and not, say, a service of the
+  // controller holding the pool address itself. (A floating IP already associated, from an
+  // earlier attempt, has no such moment.)
+  if (!listed[0]?.Port) {
+    const early = await connect(publicIp, 22, CONTROL_MS).catch(() => undefined);
+    if (early)
+      throw ctx.cli.failure(
+        `${publicIp}:22 answered before floating IP ${address} was associated with the instance${early.banner ? ` (${early.banner})` : ''}: something other than the instance holds ${address}`,
+        '',
+        '',
+        `only the router's namespace may hold a pool address: look for ${address} on the controller (ip -br addr | grep -F ${address}; ip netns exec <each namespace> ip -br addr)`,
+      );
+  }
   const ports = await ctx.cli.json<Array<{ ID: string }>>(
     `openstack port list --server ${shq(instance.id)} -f json`,
     `the ports of server ${instance.id} could not be listed`,
@@ -62,7 +80,6 @@ export async function checkFloatingIp(ctx: CheckContext): Promise<void> {
     `floating IP ${address} could not be associated with the instance's port`,
     'the router must have the tenant subnet and an external gateway (tenant-network, network fix)',
   );
-  const connect = ctx.options.connect ?? tcpConnect;
   const result = await pollUntil(ctx, {
     what: `${publicIp}:22 (elastic IP of floating IP ${address} → ${instance.fixedIp}:22) to accept a connection from the runner`,
     boundMs: ctx.bounds.portForwardMs,
