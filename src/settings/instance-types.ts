@@ -56,7 +56,11 @@ const SIZE_ENIS: Record<string, number> = {
   'metal-48xl': 15,
 };
 
-const NITRO_FAMILY = /^(m|c|r)[5-8][a-z]*(-flex)?$/;
+// The plain Nitro families and their a/i/g processor and d local-disk variants (m5, m5ad, m6id,
+// m7i-flex, c7gd, ...), whose limits follow the size tables above. The network-optimized (n),
+// high-frequency (z) and other variants differ at the large sizes (m5zn.12xlarge: 15 interfaces of
+// 50 addresses, not 8 of 30), so for them only AWS's DescribeInstanceTypes decides.
+const NITRO_FAMILY = /^(m|c|r)[5-8](a|i|g)?d?(-flex)?$/;
 
 export const INSTANCE_TYPE_PATTERN = /^[a-z][a-z0-9-]*\.[a-z0-9-]+$/;
 

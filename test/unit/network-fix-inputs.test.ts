@@ -110,6 +110,11 @@ describe('network-fix inputs', () => {
     expect(knownIpv4PerEni('t3.medium')).toBe(6);
     expect(knownIpv4PerEni('m5.4xlarge')).toBe(30);
     expect(knownIpv4PerEni('x2iedn.xlarge')).toBeUndefined();
+    // Variants whose large sizes break the size table are left to DescribeInstanceTypes.
+    expect(knownIpv4PerEni('m5zn.12xlarge')).toBeUndefined();
+    expect(knownIpv4PerEni('c6in.32xlarge')).toBeUndefined();
+    expect(knownIpv4PerEni('m6id.12xlarge')).toBe(30);
+    expect(knownIpv4PerEni('m7i-flex.xlarge')).toBe(15);
     const tooMany = errorOf(() => settingsFrom({ ...aws, 'network-fix': 'routed', 'external-pool-size': '15' }));
     expect(tooMany.input).toBe('external-pool-size');
     expect(tooMany.message).toMatch(
