@@ -360,14 +360,24 @@ step_external_routes() {
 
 # Neighbour entries that failed while the path did not exist yet (a router plugged before the fix,
 # after a reboot before the boot unit, eth1 bridged by an earlier layout) are forgotten, on the
-# host's two sides and in the routers' namespaces, so nothing waits for them to expire.
+# host's two sides and in the routers' namespaces, so nothing waits for them to expire. So is a
+# router's entry for the VPC's gateway that names any MAC but the external bridge's: one learnt
+# while eth1 was bridged points at the VPC router itself, which the bridge no longer reaches, and
+# the kernel would keep sending there until its probes gave up.
 step_forget_failed() {
-  local nic ns
+  local nic ns bridge_mac dev mac
   nic="$(provider_nic)" || return 0
   ip neigh flush dev "$nic" nud failed 2>/dev/null || true
   ip neigh flush dev "$EXTERNAL_BRIDGE" nud failed 2>/dev/null || true
+  bridge_mac="$(cat "/sys/class/net/$EXTERNAL_BRIDGE/address" 2>/dev/null || true)"
   for ns in $QROUTER_NS $(ip netns list 2>/dev/null | awk '$1 ~ /^qrouter-/ && $1 != "'"$QROUTER_NS"'" {print $1}'); do
     ip -n "$ns" neigh flush nud failed 2>/dev/null || true
+    [[ -n "$bridge_mac" ]] || continue
+    while read -r dev mac; do
+      [[ -n "$mac" && "$mac" != "$bridge_mac" ]] || continue
+      ip -n "$ns" neigh del "$EXTERNAL_GATEWAY" dev "$dev" 2>/dev/null || true
+      changed "$ns forgot $EXTERNAL_GATEWAY at $mac on $dev (the host answers for it with $bridge_mac)"
+    done < <(ip -n "$ns" -4 neigh show "$EXTERNAL_GATEWAY" 2>/dev/null | awk '{for (i = 1; i < NF; i++) {if ($i == "dev") d = $(i + 1); if ($i == "lladdr") m = $(i + 1)} print d, m; d = m = ""}')
   done
 }
 
