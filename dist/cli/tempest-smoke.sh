@@ -239,7 +239,8 @@ floating_ips = $FLOATING_IPS
 api_extensions = $NETWORK_EXTENSIONS
 # Project networks are overlays, so IPv6 on them needs nothing of the VPC (IPv4 only): Neutron's
 # IPv6 API tests run (subnets, ports, router interfaces, security groups; on Tempest's default
-# 2001:db8::/48). SLAAC and DHCPv6 subnet modes need radvd, which the stack does not install.
+# 2001:db8::/48). The SLAAC and DHCPv6 subnet-mode tests (outside the smoke set, for tempest-regex)
+# stay off: no run here has proven them.
 ipv6 = true
 ipv6_subnet_attributes = false
 

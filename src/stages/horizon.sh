@@ -52,10 +52,13 @@ if [[ -d "$snippets" ]]; then
 fi
 # As the web server's user: the package's settings create the dashboard's secret key file on
 # first read, and one created by root is unreadable to the dashboard (HTTP 500 on every page).
-effective="$(cd / && runuser -u "$(horizon_web_user)" -- env PYTHONPATH="$(horizon_python_path)" \
+web_user="$(horizon_web_user)"
+read_err="$(mktemp)"
+effective="$(cd / && runuser -u "$web_user" -- env PYTHONPATH="$(horizon_python_path)" \
   DJANGO_SETTINGS_MODULE=openstack_dashboard.settings python3 -W ignore -c \
-  'from django.conf import settings; print(settings.SESSION_ENGINE, settings.CACHES["default"]["BACKEND"])' 2>/dev/null | tail -n1)" ||
-  die "cannot read the dashboard's settings (python3 with DJANGO_SETTINGS_MODULE=openstack_dashboard.settings)"
+  'from django.conf import settings; print(settings.SESSION_ENGINE, settings.CACHES["default"]["BACKEND"])' 2>"$read_err" | tail -n1)" ||
+  die "cannot read the dashboard's settings as $web_user (python3 with DJANGO_SETTINGS_MODULE=openstack_dashboard.settings): $(tail -n1 "$read_err")"
+rm -f "$read_err"
 [[ "$effective" == "$(horizon_session_engine) $(horizon_cache_backend)" ]] ||
   die "the dashboard's sessions would not be shared between its processes: Django reads '$effective' (a snippet in $snippets overrides $settings?)"
 log "dashboard sessions: $effective on $CONTROLLER_NAME:11211"

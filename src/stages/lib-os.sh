@@ -425,8 +425,21 @@ horizon_cache_backend() {
   fi
 }
 
-# The user the web server runs the dashboard as (its settings create its secret key file).
-horizon_web_user() { if [[ "$OS_FAMILY" == rhel ]]; then echo apache; else echo www-data; fi; }
+# The user the web server runs the dashboard as (its settings create its secret key file, which
+# only that user may read): the user= of the dashboard's WSGIDaemonProcess where one names it
+# (Debian: www-data, Ubuntu: horizon), else the web server's own (RDO's names none: apache).
+horizon_web_user() {
+  local u
+  u="$(grep -rhsE '^[[:space:]]*WSGIDaemonProcess[[:space:]]+(horizon|dashboard)[[:space:]](.*[[:space:]])?user=' /etc/apache2 /etc/httpd |
+    sed -nE 's/.*[[:space:]]user=([^[:space:]]+).*/\1/p' | head -n1 || true)"
+  if [[ -n "$u" ]]; then
+    echo "$u"
+  elif [[ "$OS_FAMILY" == rhel ]]; then
+    echo apache
+  else
+    echo www-data
+  fi
+}
 
 # Where Python finds openstack_dashboard: RDO keeps it out of site-packages.
 horizon_python_path() { if [[ "$OS_FAMILY" == rhel ]]; then echo /usr/share/openstack-dashboard; fi; }

@@ -518,3 +518,40 @@ describe('neutron-api under uwsgi (Debian): one thread per process where it runs
     expect(etcFile(ini)).toBe(bookwormIni);
   });
 });
+
+describe("the dashboard's web user: the one its WSGIDaemonProcess names", () => {
+  const user = (os: string, family: string, etc: Record<string, string>) =>
+    run('horizon_web_user', { os, family, release: 'caracal', etc }).out.trim();
+
+  // One case per test: the /etc overlay's upper layer lives as long as a test.
+  test.each([
+    [
+      'ubuntu-26.04',
+      'ubuntu',
+      '/etc/apache2/conf-available/openstack-dashboard.conf',
+      'WSGIScriptAlias /horizon /usr/share/openstack-dashboard/openstack_dashboard/wsgi.py process-group=horizon\nWSGIDaemonProcess horizon user=horizon group=horizon processes=3 threads=10 display-name=%{GROUP}\n',
+      'horizon',
+    ],
+    [
+      'debian-13',
+      'debian',
+      '/etc/apache2/sites-available/openstack-dashboard-alias-only.conf',
+      'WSGIScriptAlias /horizon /usr/share/openstack-dashboard/wsgi.py process-group=horizon\nWSGIDaemonProcess horizon user=www-data group=www-data\n',
+      'www-data',
+    ],
+    [
+      'rocky-9',
+      'rhel',
+      '/etc/httpd/conf.d/openstack-dashboard.conf',
+      'WSGIDaemonProcess dashboard\nWSGIProcessGroup dashboard\n',
+      'apache',
+    ],
+  ])('%s (%s): %s names it, or not', (os, family, conf, content, expected) => {
+    expect(user(os, family, { [conf]: content })).toBe(expected);
+  });
+
+  test('no dashboard configuration yet: the web server user of the family', () => {
+    expect(user('debian-12', 'debian', {})).toBe('www-data');
+    expect(user('rocky-9', 'rhel', {})).toBe('apache');
+  });
+});
