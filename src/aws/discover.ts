@@ -22,7 +22,7 @@ import type { Ec2 } from './client';
 import { emptyFound, Found, Kind, KindName } from './kinds';
 import { stackFilter } from './tags';
 
-const LIVE_INSTANCE_STATES = ['pending', 'running', 'stopping', 'stopped', 'shutting-down'];
+export const LIVE_INSTANCE_STATES = ['pending', 'running', 'stopping', 'stopped', 'shutting-down'];
 
 /** One resource as a Describe call showed it, with what teardown needs of it. */
 export interface Seen {

@@ -19,10 +19,8 @@ import {
 } from '@aws-sdk/client-ec2';
 import { Tags } from '../core/names';
 import type { Ec2 } from './client';
+import { LIVE_INSTANCE_STATES } from './discover';
 import { tagValue } from './tags';
-
-/** Terminated instances stay listed for a while; they hold nothing. */
-const LIVE_STATES = ['pending', 'running', 'stopping', 'stopped', 'shutting-down'];
 
 /** One Describe call per kind, of what carries the expiry tag: the tags of each resource found. */
 const QUERIES: Array<(ec2: Ec2, byExpiry: Filter) => Promise<Array<Tag[] | undefined>>> = [
@@ -33,7 +31,9 @@ const QUERIES: Array<(ec2: Ec2, byExpiry: Filter) => Promise<Array<Tag[] | undef
   (ec2, f) =>
     ec2
       .call('DescribeInstances', (c) =>
-        c.send(new DescribeInstancesCommand({ Filters: [f, { Name: 'instance-state-name', Values: LIVE_STATES }] })),
+        c.send(
+          new DescribeInstancesCommand({ Filters: [f, { Name: 'instance-state-name', Values: LIVE_INSTANCE_STATES }] }),
+        ),
       )
       .then((out) => (out.Reservations ?? []).flatMap((r) => r.Instances ?? []).map((i) => i.Tags)),
   (ec2, f) =>
