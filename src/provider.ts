@@ -4,6 +4,7 @@
 
 import type { Io } from './core/io';
 import type { SshKeyPair } from './core/secrets';
+import type { BakedImage, BakeRequest, BootImages } from './bake/types';
 import type { Plan } from './plan/types';
 
 /** A resource that exists and must be deleted at teardown; recorded the moment it exists. */
@@ -75,6 +76,15 @@ export interface ProviderContext {
   privateKeyPath: string;
   /** Aborted when the run is being cancelled; providers stop creating and return. */
   signal?: AbortSignal;
+  /** Nodes that boot a baked image instead of the plain OS (image-cache auto found one per role). */
+  bootImages?: BootImages;
+}
+
+export interface BakeContext {
+  io: Io;
+  /** Images kept per bake key and role: older ones (and their snapshots) are deleted. */
+  keep: number;
+  signal?: AbortSignal;
 }
 
 /** One timed provisioning step (for the timings output and the summary's timeline). */
@@ -95,6 +105,16 @@ export interface Provider {
    * `run`, only what that run created (another run's resources under the same stack id stay).
    */
   down(stackId: string, ctx: { io: Io; known: ResourceRecord[]; run?: RunScope }): Promise<TeardownReport>;
-  /** Deletes every stack whose lifetime has passed. */
-  sweep(now: Date, ctx: { io: Io }): Promise<TeardownReport[]>;
+  /** Deletes every stack whose lifetime has passed (and baked images beyond `bakeKeep` per key and role). */
+  sweep(now: Date, ctx: { io: Io; bakeKeep?: number }): Promise<TeardownReport[]>;
+  /**
+   * The newest baked image per requested role whose key matches; undefined unless every role has one
+   * (a stack boots baked on every node or on none).
+   */
+  findBaked?(plan: Plan, requests: BakeRequest[], ctx: { io: Io }): Promise<Record<string, BakedImage> | undefined>;
+  /**
+   * Turns each requested node (already cleaned by the bake-clean stage, services stopped) into its
+   * role's image, tagged with key, role, release and OS; then keeps the newest `keep` per key and role.
+   */
+  bake?(plan: Plan, env: Environment, requests: BakeRequest[], ctx: BakeContext): Promise<BakedImage[]>;
 }

@@ -35,6 +35,9 @@ export const Inputs = {
   FloatingElasticIps: 'floating-elastic-ips',
   TempestRegex: 'tempest-regex',
   TempestSshUser: 'tempest-ssh-user',
+  Bake: 'bake',
+  BakeKeep: 'bake-keep',
+  ImageCache: 'image-cache',
 } as const;
 export type InputName = (typeof Inputs)[keyof typeof Inputs];
 
@@ -84,6 +87,11 @@ export const Tags = {
   CreatedAt: 'openstack-on-aws:created-at',
   ExpiresAt: 'openstack-on-aws:expires-at',
   Node: 'openstack-on-aws:node',
+  /** Baked images (and their snapshots): what they are, so a later up finds the one it can boot. */
+  BakeKey: 'openstack-on-aws:bake-key',
+  Role: 'openstack-on-aws:role',
+  Release: 'openstack-on-aws:release',
+  Os: 'openstack-on-aws:os',
 } as const;
 
 export const PRODUCT = 'openstack-on-aws';

@@ -37,6 +37,8 @@ const TOPOLOGIES: Record<TopologyName, string> = {
 };
 type TempestMode = 'none' | 'smoke';
 export type LogBundlePolicy = 'on-failure' | 'always' | 'never';
+export type ImageCachePolicy = 'auto' | 'off';
+const MAX_BAKE_KEEP = 10;
 
 const DEFAULTS = {
   mode: 'up' as Mode,
@@ -86,6 +88,12 @@ export interface Settings extends NetworkFixSettings, TempestSelectionSettings {
   logBundle: LogBundlePolicy;
   prComment: boolean;
   githubToken?: string;
+  /** After every smoke check passed: turn the stack into one baked image per node role. */
+  bake: boolean;
+  /** Baked images kept per bake key (bake and sweep delete older ones). */
+  bakeKeep: number;
+  /** auto: boot matching baked images and rekey them; off: always a cold install. */
+  imageCache: ImageCachePolicy;
   /**
    * Inputs accepted but worth a second look (a wide allowed-cidrs, an input the provider ignores):
    * logged as warnings and shown in the Plan and the job summary.
@@ -378,6 +386,8 @@ const NEW_STACK_INPUTS: InputName[] = [
   Inputs.TempestRegex,
   Inputs.TempestSshUser,
   Inputs.LogBundle,
+  Inputs.Bake,
+  Inputs.ImageCache,
 ];
 
 /**
@@ -391,6 +401,13 @@ function crossCheck(s: Settings, read: InputReader): void {
       read(Inputs.Tempest),
       'tempest: none with smoke: false, or smoke: true to run Tempest after the smoke checks',
       'Tempest runs as one of the smoke checks, and smoke is false',
+    );
+  if (s.bake && !s.smoke)
+    throw new InputError(
+      Inputs.Bake,
+      read(Inputs.Bake),
+      'bake: false with smoke: false, or smoke: true (only a stack whose smoke checks passed is baked)',
+      'smoke is false, so nothing would prove the stack worth baking',
     );
   if (s.prComment && !s.githubToken)
     throw new InputError(
@@ -496,6 +513,9 @@ export function readSettings(read: InputReader, ctx: RunContext): Settings {
     ),
     prComment: bool(Inputs.PrComment, read(Inputs.PrComment), false),
     githubToken: githubToken === '' ? undefined : githubToken,
+    bake: bool(Inputs.Bake, read(Inputs.Bake), false),
+    bakeKeep: count(Inputs.BakeKeep, read(Inputs.BakeKeep), 2, MAX_BAKE_KEEP),
+    imageCache: oneOf(Inputs.ImageCache, read(Inputs.ImageCache), ['auto', 'off'] as const, 'auto'),
     warnings,
     ...readNetworkFixSettings(read, provider, bool(Inputs.Smoke, read(Inputs.Smoke), true), tempest === 'smoke'),
     ...readTempestSelection(read, tempest),
@@ -515,5 +535,7 @@ export function settingsFromJson(json: string): Settings {
   const rel = findRelease(raw.release);
   const o = findOs(raw.os);
   if (!rel || !o) throw new Error(`saved settings name an unknown release or OS: ${raw.release}, ${raw.os}`);
-  return { ...raw, warnings: raw.warnings ?? [], release: rel, os: o };
+  // Saved by a version without baking: its post step knows nothing of images.
+  const older = { bake: false, bakeKeep: 2, imageCache: 'off' as const };
+  return { ...older, ...raw, warnings: raw.warnings ?? [], release: rel, os: o };
 }
