@@ -12,6 +12,11 @@ import type { Plan } from '../plan/types';
 
 /** Bump when what a baked image must hold changes in a way no stage file shows. */
 const BAKE_FORMAT = 1;
+/**
+ * Stage files that run only on a booted image and change nothing of what it holds: a better rekey
+ * boots the images already baked (lib-bake.sh, shared with bake-clean, is part of the key).
+ */
+const BOOT_ONLY = new Set(['rekey.sh']);
 
 function filesUnder(dir: string): string[] {
   return fs
@@ -48,7 +53,7 @@ export function installShape(plan: Plan): unknown {
 export function bakeKey(plan: Plan, stagesDir: string): string {
   const h = createHash('sha256');
   h.update(JSON.stringify({ BAKE_FORMAT, shape: installShape(plan) }));
-  for (const f of filesUnder(stagesDir)) {
+  for (const f of filesUnder(stagesDir).filter((x) => !BOOT_ONLY.has(path.basename(x)))) {
     h.update(`\0${path.relative(stagesDir, f)}\0`);
     h.update(fs.readFileSync(f));
   }

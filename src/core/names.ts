@@ -60,6 +60,8 @@ export const Outputs = {
   LogBundle: 'log-bundle',
   LogBundleArtifact: 'log-bundle-artifact',
   ExpiresAt: 'expires-at',
+  BootedFrom: 'booted-from',
+  BakedImages: 'baked-images',
 } as const;
 
 // Saved with core.saveState by main, read by post (which runs in a fresh process).

@@ -7,7 +7,12 @@
 
 import type { Io } from '../core/io';
 import type { Provider, ResourceRecord, TeardownReport } from '../provider';
+import type { Plan } from '../plan/types';
+import { bakeLocal, findLocalBaked, pruneBaked } from './baked';
 import { consoleTail } from './console';
+import { hostMirror } from './host-mirror';
+import { osArchive } from './os-archives';
+import { recipeId } from './rootfs';
 import { downLocal } from './down';
 import { LocalHost, localHost } from './host';
 import { sweepLocal } from './sweep';
@@ -33,6 +38,9 @@ export function createLocalProvider(deps: Partial<LocalHost> = {}): LocalProvide
     return report;
   };
 
+  // A snapshot fits only the OS tree it was baked on (the same recipe and mirror).
+  const recipeOf = (plan: Plan) => recipeId(osArchive(plan.os.id, host.mirror ?? hostMirror()));
+
   return {
     async up(plan, ctx) {
       const { env, timings } = await upLocal(host, plan, ctx, {
@@ -43,7 +51,17 @@ export function createLocalProvider(deps: Partial<LocalHost> = {}): LocalProvide
       return env;
     },
     down,
-    sweep: (now, ctx) => sweepLocal(host, now, ctx, (stackId) => down(stackId, { io: ctx.io, known: [] })),
+    async sweep(now, ctx) {
+      const reports = await sweepLocal(host, now, ctx, (stackId) => down(stackId, { io: ctx.io, known: [] }));
+      const started = Date.now();
+      const deleted = pruneBaked(host.paths.cacheDir, ctx.bakeKeep ?? 2, ctx.io);
+      if (deleted.length)
+        reports.push({ stackId: 'baked snapshots', deleted, leftovers: [], seconds: (Date.now() - started) / 1000 });
+      return reports;
+    },
+    findBaked: async (plan, requests) => findLocalBaked(host.paths.cacheDir, requests, recipeOf(plan)),
+    bake: (plan, env, requests, ctx) =>
+      bakeLocal(host, plan, env, requests, { io: ctx.io, keep: ctx.keep, rootfsRecipe: recipeOf(plan) }),
     consoleOutput: (stackId, node) => consoleTail(host.paths, stackId, node.name),
     vpcOf: (stackId) => vpcs.get(stackId),
     upSteps: () => lastTimings?.steps ?? [],

@@ -169,18 +169,25 @@ type NodeRootKind = 'overlay' | 'copy';
  * The node's root: an overlay with the cached tree as its read-only lower layer and a per-node upper
  * layer next to the mount point, so a node starts clean in well under a second and writes only its
  * own changes. Where overlayfs is unavailable (e.g. the state folder itself is on overlayfs), a copy.
+ * A baked snapshot's layer, when given, lies between the two (src/local/baked.ts); it needs overlayfs.
  */
-export async function nodeRoot(run: Run, lower: string, target: string): Promise<NodeRootKind> {
+export async function nodeRoot(run: Run, lower: string, target: string, baked?: string): Promise<NodeRootKind> {
   const upper = `${target}.upper`;
   const work = `${target}.work`;
   for (const d of [target, upper, work]) {
     fs.rmSync(d, { recursive: true, force: true });
     fs.mkdirSync(d, { recursive: true });
   }
-  const opts = `lowerdir=${lower},upperdir=${upper},workdir=${work}`;
+  // lowerdir lists the top layer first.
+  const lowers = baked ? `${baked}:${lower}` : lower;
+  const opts = `lowerdir=${lowers},upperdir=${upper},workdir=${work}`;
   const mounted = await run('mount', ['-t', 'overlay', 'overlay', '-o', opts, target], { allowFailure: true });
   if (mounted.code === 0) return 'overlay';
   for (const d of [upper, work]) fs.rmSync(d, { recursive: true, force: true });
+  if (baked)
+    throw new Error(
+      `cannot boot the baked snapshot ${baked}: the overlay mount failed (${mounted.stderr.trim()}); use image-cache: off`,
+    );
   await copyRootfs(run, lower, target);
   return 'copy';
 }

@@ -8,6 +8,7 @@ import { parseCidr } from '../core/net';
 import type { Plan, PlannedNic, PlannedNode } from '../plan/types';
 import type { Environment, EnvironmentNode, ProviderContext, TeardownReport } from '../provider';
 import { ensureAptCache, NODE_APT_PROXY, portOpen, probeThroughCache } from './apt-cache';
+import { bakedLayer } from './baked';
 import { createNodeDisks } from './disks';
 import type { LocalHost } from './host';
 import { secondsSince as since } from './host';
@@ -145,8 +146,12 @@ export async function upLocal(
     const gatewayNic = defaultRouteNic(node);
     const nics = node.nics.map((nic) => ({ plan: nic, mac: nicMac(stackId, node.name, nic.name) }));
     ledger.record({ kind: LocalKind.NodeRoot, id: dir, node: node.name });
-    const kind = await nodeRoot(run, rootfsDir(paths.cacheDir, archive), dir);
-    io.info(`[local ${stackId}] ${node.name}: root file system ready (${kind}) (${since(started)} s)`);
+    const baked = ctx.bootImages?.[node.name];
+    const layer = baked ? bakedLayer(paths.cacheDir, baked) : undefined;
+    const kind = await nodeRoot(run, rootfsDir(paths.cacheDir, archive), dir, layer);
+    io.info(
+      `[local ${stackId}] ${node.name}: root file system ready (${kind}${baked ? `, baked ${baked.id}` : ''}) (${since(started)} s)`,
+    );
     await writeNodeFiles(run, dir, {
       hostname: node.name,
       hosts,

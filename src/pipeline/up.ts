@@ -31,6 +31,8 @@ import { ADMIN_OPENRC } from '../core/node-paths';
 import { runSmokeChecks, smokeResult } from '../smoke/run';
 import type { CheckResult, TcpConnect } from '../smoke/types';
 import type { UpOutcome } from './teardown-policy';
+import { bakeStack, bootedFromOutput, findBootImages, planToRun } from './bake';
+import { Outputs } from '../core/names';
 
 export interface UpDeps {
   provider: Provider;
@@ -72,7 +74,14 @@ export async function runUp(io: Io, settings: Settings, plan: Plan, deps: UpDeps
 
   saveOutcome(io, 'provisioning');
   let env: Environment;
+  let run = plan;
   try {
+    // image-cache auto: one baked image per role of this stack's key, or a cold install.
+    const boot = await timings.time('provision', 'baked image lookup', () =>
+      findBootImages(io, settings, plan, deps.provider, deps.stagesDir),
+    );
+    io.setOutput(Outputs.BootedFrom, bootedFromOutput(boot));
+    run = planToRun(plan, boot);
     // A cancelled run gets SIGINT/SIGTERM: stop creating at once; the post step deletes what exists.
     const cancel = new AbortController();
     const onSignal = () => cancel.abort();
@@ -87,6 +96,7 @@ export async function runUp(io: Io, settings: Settings, plan: Plan, deps: UpDeps
           hostKeys,
           privateKeyPath,
           signal: cancel.signal,
+          bootImages: boot,
         }),
       );
     } finally {
@@ -130,7 +140,7 @@ export async function runUp(io: Io, settings: Settings, plan: Plan, deps: UpDeps
     };
     await installTlsFiles(session('controller'), stackTls);
     await runStages({
-      plan,
+      plan: run,
       sessions: session,
       io,
       stagesDir: deps.stagesDir,
@@ -165,6 +175,26 @@ export async function runUp(io: Io, settings: Settings, plan: Plan, deps: UpDeps
         const failed = results.filter((r) => r.status === 'failed').map((r) => r.id);
         failure = new Error(
           `smoke checks failed: ${failed.join(', ')} (details in the JUnit report and the job summary)`,
+        );
+      }
+    }
+    if (settings.bake && failure === undefined) {
+      if (run !== plan) {
+        io.info('bake: this stack booted baked images of its own key; they are current, nothing new to bake');
+      } else {
+        await timings.time('bake', 'images', () =>
+          bakeStack({
+            io,
+            settings,
+            plan,
+            env,
+            provider: deps.provider,
+            sessions: session,
+            stagesDir: deps.stagesDir,
+            settingsFor: (node) => renderNodeSettings(plan, env, secrets, node),
+            secrets: secretValues(secrets),
+            onStageDone: (t) => timings.record('bake', t.id, t.seconds, t.startedAt, 'images'),
+          }),
         );
       }
     }

@@ -222,6 +222,9 @@ export const STAGE_NAMES = [
   'neutron-compute',
   'cinder-volume',
   'swift-storage',
+  // Baked images (src/stages/lib-bake.sh): the bake's clean-up, and a baked node's first stage.
+  'bake-clean',
+  'rekey',
 ] as const;
 export type StageName = (typeof STAGE_NAMES)[number];
 /** "<node>:<stage>": how the graph names a stage on a node. */

@@ -3,8 +3,8 @@
 // benchmarks all read the same numbers. It survives the trip from main to post as JSON (the post
 // step, and the CLI's own teardown, add the teardown to the same timeline).
 
-type TimingKind = 'provision' | 'stage' | 'netfix' | 'check' | 'teardown';
-const TIMING_KINDS: readonly TimingKind[] = ['provision', 'stage', 'netfix', 'check', 'teardown'];
+type TimingKind = 'provision' | 'stage' | 'netfix' | 'check' | 'bake' | 'teardown';
+const TIMING_KINDS: readonly TimingKind[] = ['provision', 'stage', 'netfix', 'check', 'bake', 'teardown'];
 
 export interface TimingEntry {
   kind: TimingKind;

@@ -27,6 +27,7 @@ it('records, measures with its clock and sums a name recorded twice', async () =
     stage: { 'controller:keystone': 43 },
     netfix: {},
     check: { 'router-ping': 6 },
+    bake: {},
     teardown: {},
     totalSeconds: 53,
     // From the first start (the first vpc, recorded at 1 000 000 after 2.5 s) to the last end.

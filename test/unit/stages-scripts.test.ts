@@ -6,6 +6,7 @@ import { execFileSync, spawnSync } from 'child_process';
 import { readdirSync, readFileSync } from 'fs';
 import { join } from 'path';
 import { readSettings } from '../../src/settings/inputs';
+import { buildBakeCleanGraph, buildRekeyGraph } from '../../src/plan/baked-stages';
 import { buildPlan } from '../../src/plan/plan';
 
 const DIR = join(__dirname, '../../src/stages');
@@ -20,7 +21,10 @@ function allStageNames(): string[] {
       env: {},
     },
   );
-  return [...new Set(buildPlan(s, { now: new Date() }).stages.map((x) => x.stage))].sort();
+  const plan = buildPlan(s, { now: new Date() });
+  // A baked stack runs the rekey graph instead, and bake runs bake-clean on one node per role.
+  const baked = [...buildRekeyGraph(plan.nodes), ...buildBakeCleanGraph(plan.nodes.map((n) => n.name))];
+  return [...new Set([...plan.stages, ...baked].map((x) => x.stage))].sort();
 }
 
 describe('stage scripts', () => {

@@ -1,0 +1,96 @@
+#!/usr/bin/env bash
+# bake-clean: makes this node's disk fit to be baked into its role's image (src/stages/lib-bake.sh
+# says how baking works). Runs once, after every smoke check passed, on the baking stack's own
+# settings; afterwards the node is only good for its image: its services are stopped and disabled,
+# and the stack's values are placeholders. It fails, and nothing is baked, when any secret of the
+# stack is still found in a file or a database row.
+set -euo pipefail
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+. "$(dirname "$0")/lib.sh"
+# shellcheck source=lib-bake.sh
+. "$(dirname "$0")/lib-bake.sh"
+stage_begin bake-clean
+
+values="$(bake_values_file)"
+trap 'rm -f "$values"' EXIT
+install -d -m 0755 "$BAKED_DIR"
+
+# The services the install started, in install order; rekey starts them again. HAProxy is left to
+# the tls-proxy stage at boot: it serves the new stack's certificate.
+bake_units_known | awk 'NF && !seen[$0]++' | while read -r u; do
+  [[ "$u" == haproxy ]] && continue
+  if unit_exists "$u" && systemctl is-enabled -q "$u" 2>/dev/null; then echo "$u"; fi
+done | write_file "$BAKED_UNITS" 0644
+log "$(wc -l <"$BAKED_UNITS") service(s) to stop, started again by rekey: $(tr '\n' ' ' <"$BAKED_UNITS")"
+
+if is_controller; then
+  os_admin
+  # Only a stack without the smoke checks' leftovers is baked: a server or a volume here would be
+  # booted by every stack after it.
+  servers="$(openstack server list --all-projects -f value -c ID | wc -l)"
+  ((servers == 0)) || die "$servers server(s) still exist: the smoke checks delete theirs; bake a stack nobody used"
+  # Every Keystone user gets a new password at rekey, so each one needs a settings name.
+  unknown=""
+  for user in $(openstack user list --domain default -f value -c Name); do
+    [[ "$user" == admin ]] && continue
+    var="PASS_${user^^}"
+    [[ -n "${!var:-}" ]] || unknown+=" $user"
+  done
+  [[ -z "$unknown" ]] || die "Keystone users without a password of the stack's settings (rekey could not change them):$unknown"
+  bake_sql_endpoints to-placeholders "$values"
+  bake_sql_cells to-placeholders "$values"
+  leftovers="$(bake_sql_leftovers "$values")"
+  [[ -z "$leftovers" ]] || die "the databases still hold the stack's values: $leftovers"
+  changed "the catalog's public address and the cell mappings' passwords are placeholders"
+fi
+
+log "stopping the services (last started first)"
+tac "$BAKED_UNITS" | while read -r u; do
+  systemctl disable -q --now "$u" 2>/dev/null || systemctl stop "$u" || true
+done
+if unit_exists haproxy; then systemctl disable -q --now haproxy || true; fi
+changed "stopped and disabled $(wc -l <"$BAKED_UNITS") service(s)"
+
+# What only this stack may hold: its keys, certificates, logins and identity. Fernet and credential
+# keys are made anew by rekey; the TLS files and SSH keys come with the next stack.
+rm -rf /etc/keystone/fernet-keys /etc/keystone/credential-keys
+rm -rf "$OOA_ETC/tls" /etc/haproxy/openstack-on-aws.pem
+rm -f /root/.ssh/authorized_keys /etc/ssh/ssh_host_*
+rm -f "$OOA_NICS" /var/lib/nova/compute_id
+rm -rf /var/lib/openstack-on-aws/tempest /root/.cache /root/.bash_history
+# Logs may quote a URL with a password: emptied, not deleted (services expect their files).
+find /var/log -type f -exec truncate -s 0 {} +
+rm -rf /var/log/journal/*
+if command -v cloud-init >/dev/null 2>&1; then cloud-init clean --logs >/dev/null 2>&1 || true; fi
+: >/etc/machine-id
+changed "removed the stack's keys, certificates, logins, logs and machine id"
+
+# Every file that holds a value of this stack gets placeholders instead, and is listed for rekey.
+# shellcheck disable=SC2086 # the list of directories
+bake_files_holding "$values" $BAKE_SCAN_DIRS | grep -vxF "$OOA_SETTINGS" | while read -r f; do
+  bake_replace "$f" "$values" to-placeholders
+  echo "$f"
+done | write_file "$BAKED_FILES" 0644
+cut -f1 "$values" | sort | write_file "$BAKED_NAMES" 0644
+log "$(wc -l <"$BAKED_FILES") file(s) now hold placeholders instead of the stack's values"
+rm -f "$OOA_SETTINGS"
+
+# The proof: no secret of this stack is left in any file (the database and RabbitMQ stores are
+# skipped: their users get new passwords at rekey, and a dump above found no row holding one).
+secrets="$(umask 077 && mktemp /tmp/ooa-bake-secrets-XXXXXX)"
+trap 'rm -f "$values" "$secrets"' EXIT
+awk -F'\t' '$1 ~ /^PASS_/ { print $2 }' "$values" >"$secrets"
+prune=()
+for d in $BAKE_CHECK_SKIP; do prune+=(-path "$d" -prune -o); done
+leaked="$(find / -xdev "${prune[@]}" -type f -size -64M -print0 2>/dev/null |
+  xargs -0 -r grep -lF -f "$secrets" 2>/dev/null | grep -v "^$OOA_LOG_DIR/bake-clean.log$" || true)"
+[[ -z "$leaked" ]] || die "files still hold a secret of the stack: $(tr "\n" " " <<<"$leaked")"
+log "no file holds a secret of the stack"
+
+cat <<EOF | write_file "$BAKED_FACTS" 0644
+BAKED_NODE='$NODE_NAME'
+BAKED_ROLE='$NODE_ROLE'
+BAKED_AT='$(date -u +%Y-%m-%dT%H:%M:%SZ)'
+EOF
+sync
+stage_end

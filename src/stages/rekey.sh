@@ -1,0 +1,117 @@
+#!/usr/bin/env bash
+# rekey: the first stage of a node booted from a baked image (src/stages/lib-bake.sh). Puts this
+# stack's values where the bake left placeholders, finds the NICs again by their new MACs, gives
+# every database, RabbitMQ and Keystone user this stack's password, makes new Fernet and credential
+# keys, and starts the services the bake stopped, in install order. Afterwards no secret of the
+# baking stack works here: every one of them was replaced.
+set -euo pipefail
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+. "$(dirname "$0")/lib.sh"
+# shellcheck source=lib-bake.sh
+. "$(dirname "$0")/lib-bake.sh"
+stage_begin rekey
+
+[[ -r "$BAKED_FILES" && -r "$BAKED_UNITS" ]] || die "this node was not booted from a baked image ($BAKED_FILES is missing)"
+# shellcheck disable=SC1090
+. "$BAKED_FACTS"
+log "baked from $BAKED_NODE ($BAKED_ROLE) at $BAKED_AT"
+[[ "$BAKED_ROLE" == "$NODE_ROLE" ]] || die "this image was baked for role $BAKED_ROLE, not $NODE_ROLE"
+resolve_nics
+
+values="$(bake_values_file)"
+trap 'rm -f "$values"' EXIT
+lacking="$(comm -23 "$BAKED_NAMES" <(cut -f1 "$values" | sort) | tr '\n' ' ')"
+[[ -z "$lacking" ]] || die "the settings lack values the image needs: $lacking"
+
+count=0
+while read -r f; do
+  [[ -f "$f" ]] || die "$f, listed by the bake, is missing"
+  bake_replace "$f" "$values" from-placeholders
+  count=$((count + 1))
+done <"$BAKED_FILES"
+left="$(xargs -r -d '\n' grep -l '@@[A-Z_]*@@' <"$BAKED_FILES" || true)"
+[[ -z "$left" ]] || die "placeholders left in: $(tr '\n' ' ' <<<"$left")"
+changed "this stack's values in $count file(s)"
+
+start_unit() {
+  systemctl enable -q "$1" 2>/dev/null || true
+  systemctl start "$1"
+}
+
+if is_controller; then
+  start_unit "$(units mariadb)"
+  wait_until 60 "MariaDB answering" mysql_ping
+  for user in $(db_users); do
+    var="$(db_user_password_var "$user")"
+    [[ -n "${!var:-}" ]] || die "database user $user has no password in the settings ($var)"
+    for host in $(mysql_root <<<"SELECT host FROM mysql.user WHERE user='$user';"); do
+      mysql_root <<<"ALTER USER '$user'@'$host' IDENTIFIED BY '${!var}';"
+    done
+  done
+  mysql_root <<<"FLUSH PRIVILEGES;"
+  bake_sql_endpoints from-placeholders "$values"
+  bake_sql_cells from-placeholders "$values"
+  changed "new passwords for the database users, the catalog's public address, the cell mappings"
+
+  start_unit "$(units rabbitmq)"
+  wait_until 120 "RabbitMQ answering" rabbitmqctl -q status
+  rabbitmq_add_user openstack PASS_RABBITMQ
+  changed "new password for the RabbitMQ user openstack"
+
+  keystone-manage fernet_setup --keystone-user keystone --keystone-group keystone
+  keystone-manage credential_setup --keystone-user keystone --keystone-group keystone
+  changed "new Fernet and credential keys"
+fi
+
+# The rest side by side: `systemctl start` of every unit, then one wait for what must answer.
+while read -r u; do
+  systemctl is-active -q "$u" && continue
+  systemctl enable -q "$u" 2>/dev/null || true
+  systemctl start --no-block "$u"
+done <"$BAKED_UNITS"
+changed "started $(wc -l <"$BAKED_UNITS") service(s)"
+
+if is_controller; then
+  wait_until 120 "Keystone answering on :5000" http_up "http://$CONTROLLER_NAME:5000/v3"
+  # bootstrap changes the admin password when it differs (and revokes the old tokens).
+  OS_BOOTSTRAP_PASSWORD="$PASS_ADMIN" keystone-manage bootstrap \
+    --bootstrap-admin-url "http://$CONTROLLER_NAME:5000/v3/" \
+    --bootstrap-internal-url "http://$CONTROLLER_NAME:5000/v3/" \
+    --bootstrap-public-url "$(public_url 5000/v3/)" \
+    --bootstrap-region-id RegionOne >/dev/null
+  os_admin
+  # Every other user of the default domain: its password from the settings (PASS_<NAME>), set
+  # through the Identity API from Python with the passwords in the environment, never in argv.
+  (
+    for v in $(compgen -v PASS_); do export "${v?}"; done
+    "$(os_python)" - <<'PY'
+import os, sys
+from keystoneauth1 import session
+from keystoneauth1.identity import v3
+auth = v3.Password(auth_url=os.environ['OS_AUTH_URL'], username=os.environ['OS_USERNAME'],
+                   password=os.environ['OS_PASSWORD'], project_name=os.environ['OS_PROJECT_NAME'],
+                   user_domain_name=os.environ['OS_USER_DOMAIN_NAME'],
+                   project_domain_name=os.environ['OS_PROJECT_DOMAIN_NAME'])
+s = session.Session(auth=auth)
+base = os.environ['OS_AUTH_URL'].rstrip('/')
+users = s.get(base + '/users?domain_id=default').json()['users']
+missing = []
+for u in users:
+    if u['name'] == 'admin':
+        continue
+    pw = os.environ.get('PASS_' + u['name'].upper().replace('-', '_'))
+    if not pw:
+        missing.append(u['name'])
+        continue
+    s.patch(base + '/users/' + u['id'], json={'user': {'password': pw}})
+if missing:
+    sys.exit('Keystone users without a password in the settings: ' + ' '.join(missing))
+print(len(users) - 1)
+PY
+  ) | while read -r n; do changed "new passwords for $n Keystone user(s) besides admin"; done
+  wait_until 60 "admin's new password accepted" openstack token issue
+  for port in 9292 8778 8774 9696; do
+    wait_until 180 "the API on :$port answering" http_up "http://$CONTROLLER_NAME:$port/"
+  done
+fi
+stage_end
