@@ -93,7 +93,7 @@ export async function runMain(io: Io, ctx: RunContext & PlanContext, opts: Pipel
       return notifyPrDown(io, settings);
     }
     case 'sweep': {
-      const reports = await provider().sweep(ctx.now, { io });
+      const reports = await provider().sweep(ctx.now, { io, bakeKeep: settings.bakeKeep });
       io.info(`Sweep: ${reports.length} expired stack(s) found`);
       const leftovers = reports.flatMap((r) => r.leftovers);
       for (const r of reports) await reportTeardown(io, undefined, r, { sweep: true });

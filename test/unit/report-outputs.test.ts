@@ -129,6 +129,7 @@ describe('publishOutputs through actionsIo', () => {
       stage: { 'controller:keystone': 43.25 },
       netfix: {},
       check: { 'keystone-token': 1.5 },
+      bake: {},
       teardown: {},
       totalSeconds: 134.75,
       wallSeconds: expect.any(Number),

@@ -191,11 +191,24 @@ describe('permissions', () => {
 describe('nightly.yml', () => {
   const w = doc('nightly.yml');
   const cloud = jobsOf(w).cloud;
-  const include = ((cloud.strategy as YamlMap).matrix as YamlMap).include as Array<{
+  const entries = ((cloud.strategy as YamlMap).matrix as YamlMap).include as Array<{
     release: string;
     os: string;
+    topology: string;
+    bake: boolean;
     legacy: boolean;
   }>;
+  // The support proof; the bake entry is the pull-request environment's shape (tested below).
+  const include = entries.filter((e) => !e.bake);
+  const matrixVars = (e: (typeof entries)[number], index: number) => ({
+    'matrix.release': e.release,
+    'matrix.os': e.os,
+    'matrix.topology': e.topology,
+    'matrix.bake': String(e.bake),
+    'github.run_id': '999999999999', // 12 digits: room for years of run ids
+    'github.run_attempt': '99',
+    'strategy.job-index': String(index),
+  });
 
   it('runs on a schedule and by hand, one night at a time', () => {
     const on = w.on as YamlMap;
@@ -225,18 +238,36 @@ describe('nightly.yml', () => {
 
   it('brings every entry up with smoke checks and teardown always, under a stack id of its own', () => {
     const [step] = thisActionSteps(cloud);
-    const ids = include.map((e, index) => {
-      const s = settingsOf(step as YamlMap, {
-        'matrix.release': e.release,
-        'matrix.os': e.os,
-        'github.run_id': '999999999999', // 12 digits: room for years of run ids
-        'github.run_attempt': '99',
-        'strategy.job-index': String(index),
-      });
-      expect(s).toMatchObject({ mode: 'up', smoke: true, teardown: 'always', provider: 'aws' });
+    const ids = entries.map((e, index) => {
+      const s = settingsOf(step as YamlMap, matrixVars(e, index));
+      expect(s).toMatchObject({ mode: 'up', smoke: true, teardown: 'always', provider: 'aws', imageCache: 'off' });
+      expect(s.bake).toBe(e.bake);
+      if (!e.bake) expect(s.topology).toBe('full');
       return s.stackId;
     });
-    expect(new Set(ids).size).toBe(include.length);
+    expect(new Set(ids).size).toBe(entries.length);
+  });
+
+  it('bakes exactly the shape the pull-request environment boots (so the bake key can match)', () => {
+    const bakes = entries.filter((e) => e.bake);
+    expect(bakes).toHaveLength(1);
+    const [step] = thisActionSteps(cloud);
+    const baked = settingsOf(step as YamlMap, matrixVars(bakes[0], entries.indexOf(bakes[0])));
+    const pr = thisActionSteps(jobsOf(doc('pr-environment.yml')).up)[1];
+    const booted = settingsOf(pr, { 'github.event.pull_request.number': '9999999', 'env.OPENSTACK_ALLOWED_CIDRS': '' });
+    expect(booted.imageCache).toBe('auto');
+    const shape = (s: typeof baked) => ({
+      release: s.release.id,
+      os: s.os.id,
+      topology: s.topology,
+      computeCount: s.computeCount,
+      networkDriver: s.networkDriver,
+      networkFix: s.networkFix,
+      vpcCidr: s.vpcCidr,
+      region: s.region,
+      instanceTypes: s.instanceTypes,
+    });
+    expect(shape(baked)).toEqual(shape(booted));
   });
 
   it('uploads the JUnit report even when the job failed', () => {
