@@ -12,7 +12,7 @@ import { Inputs, Tags } from '../../src/core/names';
 import { FakeEc2 } from '../helpers/fake-ec2';
 import { Check, evaluate, loadPolicy, PolicyDocument, REPOSITORY_PLACEHOLDER, Statement } from '../helpers/iam-eval';
 import { policyGrantsUsed, recordingIo, REPOSITORY, rig } from './aws/harness';
-import { bakedStack, KEY, requestsOf } from './aws/bake-harness';
+import { bakedStack, bootImagesOf, KEY, requestsOf } from './aws/bake-harness';
 
 const root = path.join(__dirname, '..', '..');
 const policy = loadPolicy(REPOSITORY);
@@ -62,7 +62,8 @@ async function everyPath(): Promise<Set<string>> {
   await lost.fake.clock.sleep(20 * 60_000);
   const swept = await lost.freshProvider().sweep(new Date(lost.fake.clock.now()), { io: recordingIo() });
   expect(swept.map((r) => r.leftovers)).toEqual([[]]);
-  // Baking: a bake, a second one that prunes the first, one that fails and takes itself apart.
+  // Baking: a bake, a second one that prunes the first, one that fails and takes itself apart, and
+  // a stack booted from the images.
   const bakes = new FakeEc2();
   fakes.push(bakes);
   const baker = await bakedStack(bakes, 'baker');
@@ -72,7 +73,11 @@ async function everyPath(): Promise<Set<string>> {
   await bakeAgain(1);
   bakes.failImage = () => true;
   await expect(bakeAgain(2)).rejects.toThrow(/ImageFailed/);
-  await baker.r.postDown();
+  bakes.failImage = undefined;
+  const booted = rig({ [Inputs.StackId]: 'booted', [Inputs.Topology]: 'full' }, {}, bakes);
+  const found = await booted.provider.findBaked!(booted.plan, requestsOf(booted.plan), { io: booted.io });
+  await booted.up(undefined, bootImagesOf(booted.plan, found!));
+  await Promise.all([baker.r.postDown(), booted.postDown()]);
   expect(bakes.imageResources()).toHaveLength(4 + 7);
   for (const f of fakes) {
     expect(f.errorsOf('UnauthorizedOperation')).toEqual([]);

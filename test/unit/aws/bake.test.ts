@@ -1,12 +1,13 @@
 // Baking on EC2 against the stateful fake (under policy/iam-policy.json): one image per role from
 // that role's node, image and snapshots tagged at creation; images that outlive every teardown;
-// findBaked's newest per role or nothing; pruning in the order EC2 allows; and a
+// findBaked's newest per role or nothing; up booting them; pruning in the order EC2 allows; and a
 // bake that fails half way leaving no half-made image.
 
 import { CreateImageCommand, CreateImageCommandInput } from '@aws-sdk/client-ec2';
+import { createdNothing } from '../../../src/core/errors';
 import { Inputs, Tags } from '../../../src/core/names';
 import { FakeEc2 } from '../../helpers/fake-ec2';
-import { KEY, bakedStack, ownImages, requestsOf } from './bake-harness';
+import { KEY, bakedStack, bootImagesOf, ownImages, requestsOf } from './bake-harness';
 import { REPOSITORY, rig } from './harness';
 
 const ROLES_OF_FULL = ['controller', 'compute', 'block', 'object'];
@@ -260,5 +261,49 @@ describe('findBaked', () => {
     for (const i of fake.images) if (i.tags?.[Tags.Role] === 'block') i.state = 'deregistered';
     expect(await find()).toBeUndefined();
     expect(r.io.lines).toContain(`EC2: no baked block image with bake key ${KEY} in this account and region`);
+  });
+});
+
+describe('up from baked images', () => {
+  it("launches every node from its role's image, and the OS image is not looked up", async () => {
+    const fake = new FakeEc2();
+    const baker = await bakedStack(fake, 'baker');
+    const r = rig({ [Inputs.StackId]: 'booted', [Inputs.Topology]: 'full' }, {}, fake);
+    const found = (await r.provider.findBaked!(r.plan, requestsOf(r.plan), { io: r.io }))!;
+    const from = fake.calls.length;
+    await r.up(undefined, bootImagesOf(r.plan, found));
+    const launches = fake.calls.slice(from).filter((c) => c.op === 'RunInstances' && !c.error);
+    expect(launches).toHaveLength(r.plan.nodes.length);
+    for (const node of r.plan.nodes) {
+      const launch = launches.find((c) => JSON.stringify(c.input.TagSpecifications).includes(`"${node.name}"`))!;
+      const image = baker.images.find((b) => b.role === node.role)!;
+      expect(launch.input.ImageId).toBe(image.id);
+      const root = (launch.input.BlockDeviceMappings as Array<{ DeviceName: string }>)[0].DeviceName;
+      expect(root).toBe(fake.images.find((i) => i.id === image.id)!.root);
+    }
+    expect(fake.calls.slice(from).filter((c) => c.op === 'DescribeImages' && c.input.Owners)).toEqual([]);
+    expect(r.io.lines).toContainEqual(
+      expect.stringMatching(/instance\(s\) from baked controller image ami-\S+, baked compute/),
+    );
+  });
+
+  it.each([
+    ['deregistered', 'is deregistered'],
+    ['unknown', 'is gone'],
+  ])('refuses before anything is created when a baked image is %s', async (how, said) => {
+    const fake = new FakeEc2();
+    await bakedStack(fake, 'baker');
+    const r = rig({ [Inputs.StackId]: 'refused', [Inputs.Topology]: 'full' }, {}, fake);
+    const found = (await r.provider.findBaked!(r.plan, requestsOf(r.plan), { io: r.io }))!;
+    if (how === 'deregistered') fake.images.find((i) => i.id === found.compute.id)!.state = 'deregistered';
+    else found.compute = { ...found.compute, id: 'ami-0ddddddddddddddd1' };
+    const from = fake.calls.length;
+    const err = await r.up(undefined, bootImagesOf(r.plan, found)).catch((e: unknown) => e);
+    expect(String(err)).toContain(
+      `the baked compute image ${found.compute.id} (bake key ${KEY}) ${said}; nothing was created.`,
+    );
+    expect(createdNothing(err)).toBe(true);
+    expect(r.ledger.records).toEqual([]);
+    expect(fake.calls.slice(from).filter((c) => !c.op.startsWith('Describe'))).toEqual([]);
   });
 });
