@@ -17,7 +17,7 @@ import { fetchRunnerIpFromAws } from './preflight';
 import { provision } from './provision';
 import { bake } from './bake';
 import { findBaked } from './images';
-import { expiredStacks } from './sweep';
+import { expiredStacks, sweepBaked } from './sweep';
 import { deleteFound } from './teardown';
 import type { WaitOptions } from './wait';
 
@@ -75,9 +75,11 @@ export function createAwsProvider(target: AwsTarget, deps: AwsProviderDeps = {})
     consoleOutput: (_stackId, node, io) => consoleOutput(caller(io), node.instanceId),
     down,
     async sweep(at, ctx) {
+      const started = now();
       const stacks = await expiredStacks(caller(ctx.io), at);
       ctx.io.info(stacks.length ? `Expired stacks: ${stacks.join(', ')}` : 'No expired stacks.');
-      return Promise.all(stacks.map((stackId) => down(stackId, { io: ctx.io, known: [] })));
+      const reports = await Promise.all(stacks.map((stackId) => down(stackId, { io: ctx.io, known: [] })));
+      return sweepBaked(caller(ctx.io), reports, ctx, () => Math.round((now() - started) / 100) / 10);
     },
     findBaked: (plan, requests, ctx) => findBaked(caller(ctx.io), plan, requests, ctx.io),
     bake: (plan, env, requests, ctx) =>

@@ -62,11 +62,11 @@ async function everyPath(): Promise<Set<string>> {
   await lost.fake.clock.sleep(20 * 60_000);
   const swept = await lost.freshProvider().sweep(new Date(lost.fake.clock.now()), { io: recordingIo() });
   expect(swept.map((r) => r.leftovers)).toEqual([[]]);
-  // Baking: a bake, a second one that prunes the first, one that fails and takes itself apart, and
-  // a stack booted from the images.
+  // Baking: a bake, a second one that prunes the first, one that fails and takes itself apart, a
+  // stack booted from the images, and a sweep that deletes the expired stacks and prunes again.
   const bakes = new FakeEc2();
   fakes.push(bakes);
-  const baker = await bakedStack(bakes, 'baker');
+  const baker = await bakedStack(bakes, 'baker', { inputs: { [Inputs.Lifetime]: '10m' } });
   const bakeAgain = (keep: number) =>
     baker.r.provider.bake!(baker.r.plan, baker.env, requestsOf(baker.r.plan), { io: baker.r.io, keep });
   await bakes.clock.sleep(60_000);
@@ -74,10 +74,18 @@ async function everyPath(): Promise<Set<string>> {
   bakes.failImage = () => true;
   await expect(bakeAgain(2)).rejects.toThrow(/ImageFailed/);
   bakes.failImage = undefined;
-  const booted = rig({ [Inputs.StackId]: 'booted', [Inputs.Topology]: 'full' }, {}, bakes);
+  await bakeAgain(2);
+  const booted = rig({ [Inputs.StackId]: 'booted', [Inputs.Topology]: 'full', [Inputs.Lifetime]: '10m' }, {}, bakes);
   const found = await booted.provider.findBaked!(booted.plan, requestsOf(booted.plan), { io: booted.io });
   await booted.up(undefined, bootImagesOf(booted.plan, found!));
-  await Promise.all([baker.r.postDown(), booted.postDown()]);
+  await bakes.clock.sleep(20 * 60_000);
+  const sweptBaked = await booted
+    .freshProvider()
+    .sweep(new Date(bakes.clock.now()), { io: recordingIo(), bakeKeep: 1, repository: REPOSITORY });
+  expect(sweptBaked.map((r) => [r.stackId, r.leftovers])).toEqual([
+    ['baker', []],
+    ['booted', []],
+  ]);
   expect(bakes.imageResources()).toHaveLength(4 + 7);
   for (const f of fakes) {
     expect(f.errorsOf('UnauthorizedOperation')).toEqual([]);
