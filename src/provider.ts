@@ -105,8 +105,11 @@ export interface Provider {
    * `run`, only what that run created (another run's resources under the same stack id stay).
    */
   down(stackId: string, ctx: { io: Io; known: ResourceRecord[]; run?: RunScope }): Promise<TeardownReport>;
-  /** Deletes every stack whose lifetime has passed (and baked images beyond `bakeKeep` per key and role). */
-  sweep(now: Date, ctx: { io: Io; bakeKeep?: number }): Promise<TeardownReport[]>;
+  /**
+   * Deletes every stack whose lifetime has passed (and baked images beyond `bakeKeep` per key and
+   * role; on EC2 only those tagged with `repository`, the run's GITHUB_REPOSITORY: without it none).
+   */
+  sweep(now: Date, ctx: { io: Io; bakeKeep?: number; repository?: string }): Promise<TeardownReport[]>;
   /**
    * The newest baked image per requested role whose key matches; undefined unless every role has one
    * (a stack boots baked on every node or on none).

@@ -12,6 +12,9 @@ export const Kind = {
   KeyPair: 'key-pair',
   /** `<eni id>/<address>`: a secondary private address, deleted with its interface. */
   SecondaryAddress: 'secondary-address',
+  /** Baked images (AMIs) and their EBS snapshots: deleted by bake's and sweep's pruning, never by a teardown. */
+  Image: 'image',
+  Snapshot: 'snapshot',
 } as const;
 export type KindName = (typeof Kind)[keyof typeof Kind];
 

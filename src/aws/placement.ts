@@ -26,7 +26,8 @@ import { instanceUserData, toBase64 } from './user-data';
 import type { WaitOptions } from './wait';
 
 interface LaunchSpec {
-  image: BootImage;
+  /** Node name → what it boots (its role's baked image, or the OS image). */
+  images: Record<string, BootImage>;
   keyName: string;
   hostKeys: Record<string, SshKeyPair>;
   types: Map<string, TypeFacts>;
@@ -36,7 +37,7 @@ interface LaunchSpec {
 
 /** What the zone-bound part waits for from the VPC-wide part; each is awaited only where needed. */
 interface PendingLaunch {
-  image: BootImage;
+  images: Record<string, BootImage>;
   types: Map<string, TypeFacts>;
   spot: boolean;
   keyName: Promise<string>;
@@ -196,15 +197,16 @@ function runInstancesInput(
   zone: string,
 ): RunInstancesCommandInput {
   const nested = spec.types.get(node.name)?.enableNestedVirtualization ?? false;
+  const image = spec.images[node.name];
   return {
-    ImageId: spec.image.imageId,
+    ImageId: image.imageId,
     InstanceType: node.instanceType as _InstanceType,
     MinCount: 1,
     MaxCount: 1,
     KeyName: spec.keyName,
     NetworkInterfaces: nics.map((n) => ({ DeviceIndex: n.nic.deviceIndex, NetworkInterfaceId: n.eniId })),
     BlockDeviceMappings: node.disks.map((d) => ({
-      DeviceName: d.purpose === 'root' ? spec.image.rootDeviceName : d.device,
+      DeviceName: d.purpose === 'root' ? image.rootDeviceName : d.device,
       Ebs: { VolumeSize: d.sizeGiB, VolumeType: 'gp3', Encrypted: true, DeleteOnTermination: true },
     })),
     MetadataOptions: { HttpTokens: 'required', HttpEndpoint: 'enabled', HttpPutResponseHopLimit: 1 },

@@ -1,7 +1,7 @@
 // Everything up() must know before it creates anything: that each instance type exists, is x86_64,
 // has enough network interfaces and (where the Plan says kvm) offers nested virtualization; which
-// availability zones offer all types; which AMI to boot; who may connect. A refusal here leaves
-// nothing behind.
+// availability zones offer all types; which OS image to boot (a baked image instead: boot-images.ts);
+// who may connect. A refusal here leaves nothing behind.
 
 import {
   DescribeImagesCommand,

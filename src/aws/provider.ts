@@ -1,5 +1,6 @@
 // The EC2 provider: up (provision.ts), down (discover.ts + teardown.ts; the whole stack, or with a
-// run scope only what that run created), sweep (sweep.ts).
+// run scope only what that run created), sweep (sweep.ts), and baked images: findBaked (images.ts),
+// bake (bake.ts), their pruning (image-prune.ts).
 
 import type { EC2Client } from '@aws-sdk/client-ec2';
 import { TeardownError } from '../core/errors';
@@ -14,7 +15,9 @@ import { discover } from './discover';
 import { countFound } from './kinds';
 import { fetchRunnerIpFromAws } from './preflight';
 import { provision } from './provision';
-import { expiredStacks } from './sweep';
+import { bake } from './bake';
+import { findBaked } from './images';
+import { expiredStacks, sweepBaked } from './sweep';
 import { deleteFound } from './teardown';
 import type { WaitOptions } from './wait';
 
@@ -72,10 +75,19 @@ export function createAwsProvider(target: AwsTarget, deps: AwsProviderDeps = {})
     consoleOutput: (_stackId, node, io) => consoleOutput(caller(io), node.instanceId),
     down,
     async sweep(at, ctx) {
+      const started = now();
       const stacks = await expiredStacks(caller(ctx.io), at);
       ctx.io.info(stacks.length ? `Expired stacks: ${stacks.join(', ')}` : 'No expired stacks.');
-      return Promise.all(stacks.map((stackId) => down(stackId, { io: ctx.io, known: [] })));
+      const reports = await Promise.all(stacks.map((stackId) => down(stackId, { io: ctx.io, known: [] })));
+      return sweepBaked(caller(ctx.io), reports, ctx, () => Math.round((now() - started) / 100) / 10);
     },
+    findBaked: (plan, requests, ctx) => findBaked(caller(ctx.io), plan, requests, ctx.io),
+    bake: (plan, env, requests, ctx) =>
+      bake(plan, env, requests, ctx, {
+        ec2: caller(ctx.io, ctx.signal),
+        cleanup: caller(ctx.io),
+        wait: waitOptions(ctx.io),
+      }),
   };
 }
 

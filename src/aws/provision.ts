@@ -29,7 +29,8 @@ import {
 } from './network';
 import { place, Placement, settleAll } from './placement';
 import { allocatePoolAddress, associatePoolAddress, poolElasticAddresses } from './secondary-addresses';
-import { checkInstanceTypes, findImage, ingressCidrs, zonesOfferingAll } from './preflight';
+import { bootImagesFor, describeBoot } from './boot-images';
+import { checkInstanceTypes, ingressCidrs, zonesOfferingAll } from './preflight';
 import { waitForRunning, WaitOptions } from './wait';
 
 interface UpDeps {
@@ -54,18 +55,19 @@ export async function provision(plan: Plan, ctx: ProviderContext, deps: UpDeps):
   };
 
   // Preflight: nothing is created until every answer is in; a refusal here is marked as such.
-  const [types, , zones, image, cidrs] = await settleAll([
+  const [types, , zones, images, cidrs] = await settleAll([
     checkInstanceTypes(ec2, plan),
     // Refused here when the stack id is taken: nothing of ours exists yet, nothing of theirs is touched.
     refuseExistingStack(ec2, plan, wait.sleep, ctx.io),
     zonesOfferingAll(ec2, plan),
-    findImage(ec2, plan.image),
+    // Per node: its baked image (checked still available) or the OS image.
+    bootImagesFor(ec2, plan, ctx.bootImages),
     ingressCidrs(plan.ingress, deps.fetchRunnerIp),
   ]).catch((err: unknown) => {
     throw markCreatedNothing(err);
   });
   ctx.io.info(
-    `EC2: ${plan.nodes.length} instance(s) from ${image.name} (${image.imageId}) in ${zones[0]}` +
+    `EC2: ${plan.nodes.length} instance(s) from ${describeBoot(plan, images, ctx.bootImages)} in ${zones[0]}` +
       `${zones.length > 1 ? ` (then ${zones.slice(1).join(', ')})` : ''}; ingress from ${cidrs.join(', ')}`,
   );
   if (ctx.signal?.aborted) throw markCreatedNothing(new CancelledError('creating anything'));
@@ -103,7 +105,7 @@ export async function provision(plan: Plan, ctx: ProviderContext, deps: UpDeps):
   // Subnets need only the VPC; interfaces wait for their groups, launches for the key pair.
   const placement: Promise<Placement> = step(
     vpc.then((v) =>
-      place(u, zones, v, { image, types, spot: plan.spot, keyName, securityGroups, hostKeys: ctx.hostKeys }, wait),
+      place(u, zones, v, { images, types, spot: plan.spot, keyName, securityGroups, hostKeys: ctx.hostKeys }, wait),
     ),
   );
   step(placement.then((p) => p.finishing));

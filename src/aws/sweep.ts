@@ -7,6 +7,8 @@
 //   elastic IPs, internet gateways, key pairs: provision creates them side by side with the VPC,
 //     so a runner killed before CreateVpc answered leaves them with no VPC (and elastic IPs bill by
 //     the hour); a teardown that failed to delete them after its VPC went leaves them too.
+// Then baked images: per bake key and role, those beyond `bake-keep` go with their snapshots
+// (image-prune.ts), only this repository's, each reported under the stack that baked it.
 
 import {
   DescribeAddressesCommand,
@@ -17,9 +19,13 @@ import {
   Filter,
   Tag,
 } from '@aws-sdk/client-ec2';
+import { errorMessage } from '../core/errors';
+import type { Io } from '../core/io';
 import { Tags } from '../core/names';
+import type { TeardownReport } from '../provider';
 import type { Ec2 } from './client';
 import { LIVE_INSTANCE_STATES } from './discover';
+import { pruneBaked } from './image-prune';
 import { tagValue } from './tags';
 
 /** One Describe call per kind, of what carries the expiry tag: the tags of each resource found. */
@@ -60,4 +66,39 @@ export async function expiredStacks(ec2: Ec2, now: Date): Promise<string[]> {
     if (stack && !Number.isNaN(expiresAt) && expiresAt <= now.getTime()) expired.add(stack);
   }
   return [...expired].sort();
+}
+
+/** Baked images kept per key and role when the sweep is not told otherwise (bake-keep's default). */
+const DEFAULT_BAKE_KEEP = 2;
+
+/**
+ * Prunes the repository's baked images beyond `keep` per key and role; what went is merged into the
+ * report of the stack that baked it (a new report where that stack was not swept itself).
+ */
+export async function sweepBaked(
+  ec2: Ec2,
+  reports: TeardownReport[],
+  ctx: { io: Pick<Io, 'info' | 'warning'>; bakeKeep?: number; repository?: string },
+  seconds: () => number,
+): Promise<TeardownReport[]> {
+  if (!ctx.repository) {
+    ctx.io.info('Baked images: not pruned (no repository known to scope them by)');
+    return reports;
+  }
+  // The stacks are deleted already: a failed look-up must not lose their reports.
+  const pruned = await pruneBaked(ec2, { repository: ctx.repository }, ctx.bakeKeep ?? DEFAULT_BAKE_KEEP, ctx.io).catch(
+    (err: unknown) => {
+      ctx.io.warning(`Baked images: not pruned: ${errorMessage(err)}`);
+      return [];
+    },
+  );
+  const out = [...reports];
+  for (const p of pruned) {
+    const stackId = p.bakedBy || 'unknown-stack';
+    let report = out.find((r) => r.stackId === stackId);
+    if (!report) out.push((report = { stackId, deleted: [], leftovers: [], seconds: seconds() }));
+    report.deleted.push(...p.deleted);
+    report.leftovers.push(...p.leftovers);
+  }
+  return out;
 }

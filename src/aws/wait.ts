@@ -1,12 +1,13 @@
 // Polling instead of the SDK's waiters: the sleep and the clock are injected (tests and the
 // benchmark run on fake time), every wait is bounded, and long waits print progress lines.
 
-import { DescribeInstancesCommand, Instance } from '@aws-sdk/client-ec2';
+import { DescribeImagesCommand, DescribeInstancesCommand, Image, Instance } from '@aws-sdk/client-ec2';
 import { AwsError } from '../core/errors';
 import type { Io } from '../core/io';
 import { Ticker, withHeartbeat } from '../core/progress';
 import type { Sleep } from '../core/retry';
 import type { Ec2 } from './client';
+import { isNotFound } from './errors';
 
 export interface WaitOptions {
   sleep: Sleep;
@@ -21,6 +22,11 @@ const POLL_MS = 5_000;
 /** Termination takes a minute or two; this bound keeps the full teardown inside the 5-minute cancel window. */
 const TERMINATION_TIMEOUT_MS = 200_000;
 const RUNNING_TIMEOUT_MS = 600_000;
+/** An image of a few 20-40 GiB volumes takes minutes; the first snapshot of a volume copies all of it. */
+const IMAGE_POLL_MS = 15_000;
+const IMAGE_TIMEOUT_MS = 45 * 60_000;
+/** States an image never leaves for `available`. */
+const IMAGE_DEAD = ['failed', 'error', 'invalid', 'deregistered', 'disabled'];
 
 async function describe(ec2: Ec2, ids: string[]): Promise<Instance[]> {
   const out = await ec2.call('DescribeInstances', (c) =>
@@ -34,6 +40,8 @@ async function poll(
   opts: WaitOptions,
   timeoutMs: number,
   check: () => Promise<{ done: boolean; status: string }>,
+  /** The call whose result is waited for, named in the timeout error. */
+  operation = 'DescribeInstances',
 ): Promise<void> {
   const started = opts.now();
   await withHeartbeat(
@@ -45,7 +53,7 @@ async function poll(
         if (done) return;
         if (opts.now() - started >= timeoutMs)
           throw new AwsError(
-            'DescribeInstances',
+            operation,
             'WaitTimeout',
             `${what}: still ${status} after ${Math.round(timeoutMs / 1000)} s`,
           );
@@ -79,4 +87,40 @@ export async function waitForRunning(ec2: Ec2, ids: string[], opts: WaitOptions)
     const pending = ids.filter((id) => instances.find((i) => i.InstanceId === id)?.State?.Name !== 'running');
     return { done: pending.length === 0, status: pending.map((id) => `${id} pending`).join(', ') };
   });
+}
+
+/**
+ * Resolves with the images once every one is available, saying when each one is; throws at once when
+ * one failed or is gone (it will never be available).
+ */
+export async function waitForImages(ec2: Ec2, ids: string[], opts: WaitOptions): Promise<Image[]> {
+  const started = opts.now();
+  const ready = new Map<string, Image>();
+  const what = `${ids.length} image(s) to become available`;
+  const every = { ...opts, pollMs: opts.pollMs ?? IMAGE_POLL_MS };
+  const check = async () => {
+    const pending = ids.filter((id) => !ready.has(id));
+    // Right after CreateImage the id may not be known yet (eventual consistency): asked again.
+    const out = await ec2.call('DescribeImages', (c) => c.send(new DescribeImagesCommand({ ImageIds: pending })), {
+      retryAlso: isNotFound,
+    });
+    for (const id of pending) {
+      const image = (out.Images ?? []).find((i) => i.ImageId === id);
+      const state = image?.State ?? 'gone';
+      if (!image || IMAGE_DEAD.includes(state))
+        throw new AwsError(
+          'CreateImage',
+          'ImageFailed',
+          `image ${id} is ${state}: ${image?.StateReason?.Message ?? 'no reason given'}`,
+        );
+      if (state === 'available') {
+        ready.set(id, image);
+        opts.io.info(`EC2: image ${id} (${image.Name}) available after ${Math.round((opts.now() - started) / 1000)} s`);
+      }
+    }
+    const left = ids.filter((id) => !ready.has(id));
+    return { done: left.length === 0, status: left.map((id) => `${id} pending`).join(', ') };
+  };
+  await poll(what, every, opts.timeoutMs ?? IMAGE_TIMEOUT_MS, check, 'DescribeImages');
+  return ids.map((id) => ready.get(id)!);
 }

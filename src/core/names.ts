@@ -94,6 +94,8 @@ export const Tags = {
   Role: 'openstack-on-aws:role',
   Release: 'openstack-on-aws:release',
   Os: 'openstack-on-aws:os',
+  /** The stack that baked an image: never under StackId, which a stack's teardown deletes by. */
+  BakedBy: 'openstack-on-aws:baked-by',
 } as const;
 
 export const PRODUCT = 'openstack-on-aws';

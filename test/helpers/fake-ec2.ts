@@ -10,6 +10,10 @@
 // and creates without one make a second resource when resent, as EC2 does. With `authorize` set, each
 // call is first authorised resource by resource (checksFor) and refused with UnauthorizedOperation
 // where the role's policy would refuse it (the rigs of test/unit/aws run under policy/iam-policy.json).
+// Images are made as EC2 makes them: CreateImage of a running or stopped instance snapshots each of
+// its EBS volumes (tagged by the snapshot TagSpecification) and registers a pending image under a
+// name unique in the account, available some (virtual) time later; a snapshot cannot be deleted
+// while a registered image uses it, and a deregistered image launches nothing.
 //
 // Plugged into an EC2Client with aws-sdk-client-mock: every modelled command calls fake.call().
 
@@ -76,6 +80,8 @@ export interface FakeEc2Options {
   /** Fixed time every call takes (the benchmark's unit). */
   latencyMs?: number;
   bootMs?: number;
+  /** How long CreateImage's image stays pending before it is available. */
+  imageMs?: number;
   terminateMs?: number;
   zones?: string[];
   instanceTypes?: Record<string, FakeTypeInfo>;
@@ -175,6 +181,7 @@ interface KeyPair {
   name: string;
   tags: Tags;
 }
+type ImageState = 'pending' | 'available' | 'failed' | 'deregistered';
 interface Image {
   id: string;
   owner: string;
@@ -182,7 +189,23 @@ interface Image {
   created: string;
   arch: string;
   root: string;
+  /** The public images of REGION_IMAGES are available and carry no tags. */
+  state?: ImageState;
+  availableAt?: number;
+  tags?: Tags;
+  /** CreateImage's snapshots, one per EBS volume of the source instance, by device name. */
+  disks?: Array<{ device: string; snapshotId: string; sizeGiB: number }>;
 }
+interface Snapshot {
+  id: string;
+  sizeGiB: number;
+  tags: Tags;
+}
+
+/** The account every fake resource belongs to (DescribeImages' Owners ['self']). */
+export const ACCOUNT = '123456789012';
+/** EC2's rule for AMI names: 3-128 of letters, digits, ( ) [ ] space . / - ' @ _. */
+const AMI_NAME = /^[A-Za-z0-9()[\] ./\-'@_]{3,128}$/;
 
 /**
  * The public images the region holds: the official ones of each OS the lookup must find (Canonical's
@@ -255,6 +278,8 @@ export class FakeEc2 {
   describeLags?: (op: string, input: Record<string, unknown>) => boolean;
   /** Return true to lose this call on the way in: nothing happens, the caller sees a network error. */
   dropRequest?: (op: string, callNumber: number) => boolean;
+  /** Return true for an image (by name) that ends `failed` instead of `available`, as a CreateImage can. */
+  failImage?: (name: string) => boolean;
   /** Return true to perform this call and then lose its answer (a network error, as the SDK throws it). */
   loseAnswer?: (op: string, callNumber: number) => boolean;
   /** Idempotency tokens seen, per operation: the parameters they came with and the answer to repeat. */
@@ -270,6 +295,7 @@ export class FakeEc2 {
   readonly addresses = new Map<string, Address>();
   readonly keyPairs = new Map<string, KeyPair>();
   readonly images: Image[] = [];
+  readonly snapshots = new Map<string, Snapshot>();
 
   private counter = 0;
   private cachedClient?: EC2Client;
@@ -277,6 +303,7 @@ export class FakeEc2 {
   mock?: Ec2Stub;
   private readonly latencyMs: number;
   private readonly bootMs: number;
+  private readonly imageMs: number;
   private readonly terminateMs: number;
   readonly zones: string[];
   readonly types: Record<string, FakeTypeInfo>;
@@ -287,6 +314,7 @@ export class FakeEc2 {
     this.clock = opts.clock ?? new VirtualClock();
     this.latencyMs = opts.latencyMs ?? 0;
     this.bootMs = opts.bootMs ?? 20_000;
+    this.imageMs = opts.imageMs ?? 240_000;
     this.terminateMs = opts.terminateMs ?? 45_000;
     this.zones = opts.zones ?? ['us-east-1a', 'us-east-1b', 'us-east-1c'];
     this.types = opts.instanceTypes ?? DEFAULT_TYPES;
@@ -368,6 +396,18 @@ export class FakeEc2 {
     ];
   }
 
+  /**
+   * The account's own registered images and every snapshot: what baking leaves on purpose (they
+   * outlive the stacks, so liveResources, the stacks' leftovers, leaves them out).
+   */
+  imageResources(): string[] {
+    this.advance();
+    return [
+      ...this.images.filter((im) => im.owner === ACCOUNT && im.state !== 'deregistered').map((im) => im.id),
+      ...this.snapshots.keys(),
+    ];
+  }
+
   async call(op: string, input: Record<string, unknown>): Promise<unknown> {
     const n = this.calls.length + 1;
     const record: CallRecord = { op, input, at: this.clock.now() };
@@ -410,6 +450,9 @@ export class FakeEc2 {
 
   private advance(): void {
     const now = this.clock.now();
+    for (const im of this.images)
+      if (im.state === 'pending' && now >= (im.availableAt ?? 0))
+        im.state = this.failImage?.(im.name) ? 'failed' : 'available';
     for (const i of this.instances.values()) {
       if (i.state === 'pending' && now >= i.runningAt) i.state = 'running';
       if (i.state === 'shutting-down' && now >= (i.terminatedAt ?? Infinity)) {
@@ -544,31 +587,63 @@ export class FakeEc2 {
     DescribeImages: (i: sdk.DescribeImagesCommandInput) => {
       let images = this.images;
       if (i.ImageIds) {
+        const unknown = i.ImageIds.filter((id) => !images.some((im) => im.id === id));
+        if (unknown.length)
+          throw fakeError('InvalidAMIID.NotFound', `The image id '[${unknown.join(', ')}]' does not exist`);
         images = images.filter((im) => i.ImageIds!.includes(im.id));
-        if (images.length === 0)
-          throw fakeError('InvalidAMIID.NotFound', `The image id '[${i.ImageIds.join(', ')}]' does not exist`);
+      } else {
+        // A deregistered image stays visible for a while, but only to a look-up by its id.
+        images = images.filter((im) => im.state !== 'deregistered');
       }
-      if (i.Owners) images = images.filter((im) => i.Owners!.includes(im.owner));
+      if (i.Owners)
+        images = images.filter((im) => i.Owners!.some((o) => o === im.owner || (o === 'self' && im.owner === ACCOUNT)));
       images = images.filter((im) =>
-        matches(i.Filters, (name) =>
-          name === 'name'
-            ? [im.name]
-            : name === 'architecture'
-              ? [im.arch]
-              : name === 'state'
-                ? ['available']
-                : undefined,
-        ),
+        matches(i.Filters, (name) => {
+          const field: Record<string, string[]> = {
+            name: [im.name],
+            architecture: [im.arch],
+            state: [im.state ?? 'available'],
+            'image-id': [im.id],
+          };
+          return tagFilter(name, im.tags ?? {}) ?? field[name];
+        }),
       );
+      return { Images: images.map((im) => this.describeImage(im)) };
+    },
+    CreateImage: (i: sdk.CreateImageCommandInput) => this.createImage(i),
+    DeregisterImage: (i: sdk.DeregisterImageCommandInput) => {
+      const im = this.images.find((x) => x.id === i.ImageId && x.state !== 'deregistered');
+      if (!im) throw fakeError('InvalidAMIID.NotFound', `The image id '[${i.ImageId}]' does not exist`);
+      if (im.owner !== ACCOUNT) throw fakeError('AuthFailure', `Not authorized for image:${im.id}`);
+      im.state = 'deregistered';
+      return { Return: true };
+    },
+    DeleteSnapshot: (i: sdk.DeleteSnapshotCommandInput) => {
+      const snap = this.get(this.snapshots, i.SnapshotId, 'InvalidSnapshot.NotFound');
+      const user = this.images.find(
+        (im) => im.state !== 'deregistered' && im.disks?.some((d) => d.snapshotId === snap.id),
+      );
+      if (user) throw fakeError('InvalidSnapshot.InUse', `The snapshot ${snap.id} is currently in use by ${user.id}`);
+      this.snapshots.delete(snap.id);
+      return {};
+    },
+    DescribeSnapshots: (i: sdk.DescribeSnapshotsCommandInput) => {
+      const own = !i.OwnerIds || i.OwnerIds.some((o) => o === 'self' || o === ACCOUNT);
       return {
-        Images: images.map((im) => ({
-          ImageId: im.id,
-          Name: im.name,
-          CreationDate: im.created,
-          RootDeviceName: im.root,
-          State: 'available',
-          Architecture: im.arch,
-        })),
+        Snapshots: [...this.snapshots.values()]
+          .filter(
+            (x) =>
+              own &&
+              (!i.SnapshotIds || i.SnapshotIds.includes(x.id)) &&
+              matches(i.Filters, (n) => tagFilter(n, x.tags) ?? (n === 'snapshot-id' ? [x.id] : undefined)),
+          )
+          .map((x) => ({
+            SnapshotId: x.id,
+            VolumeSize: x.sizeGiB,
+            OwnerId: ACCOUNT,
+            State: 'completed',
+            Tags: tagList(x.tags),
+          })),
       };
     },
 
@@ -1079,8 +1154,11 @@ export class FakeEc2 {
    */
   checksFor(op: string, i: Record<string, unknown>): Check[] {
     const region = 'us-east-1';
+    // Images and snapshots are the two EC2 resource types whose ARN names no account.
     const arn = (type: string, id: string) =>
-      type === 'image' ? `arn:aws:ec2:${region}::image/${id}` : `arn:aws:ec2:${region}:123456789012:${type}/${id}`;
+      type === 'image' || type === 'snapshot'
+        ? `arn:aws:ec2:${region}::${type}/${id}`
+        : `arn:aws:ec2:${region}:${ACCOUNT}:${type}/${id}`;
     const base = { 'aws:RequestedRegion': region };
     const checks: Check[] = [];
     const existing = (type: string, id: unknown, tags: Tags | undefined) => {
@@ -1225,6 +1303,19 @@ export class FakeEc2 {
       case 'GetConsoleOutput':
         instance(i.InstanceId);
         break;
+      case 'CreateImage':
+        instance(i.InstanceId);
+        created('image');
+        created('snapshot');
+        break;
+      case 'DeregisterImage': {
+        const im = this.images.find((x) => x.id === i.ImageId && x.state !== 'deregistered');
+        if (im) existing('image', im.id, im.tags ?? {});
+        break;
+      }
+      case 'DeleteSnapshot':
+        existing('snapshot', i.SnapshotId, this.snapshots.get(String(i.SnapshotId))?.tags);
+        break;
       default:
         throw new Error(`the fake EC2 does not know how IAM authorises ${op}`);
     }
@@ -1279,9 +1370,84 @@ export class FakeEc2 {
     };
   }
 
+  private createImage(i: sdk.CreateImageCommandInput) {
+    const x = this.get(this.instances, i.InstanceId, 'InvalidInstanceID.NotFound');
+    if (x.state !== 'running' && x.state !== 'stopped')
+      throw fakeError('IncorrectInstanceState', `The instance '${x.id}' is not in the 'running' or 'stopped' state.`);
+    const name = String(i.Name ?? '');
+    if (!AMI_NAME.test(name))
+      throw fakeError(
+        'InvalidAMIName.Malformed',
+        `AMI names must be between 3 and 128 characters long, and may contain letters, numbers, '(', ')', '[', ']', ' ', '.', '/', '-', ''', '@' and '_': ${name}`,
+      );
+    const taken = this.images.find((im) => im.owner === ACCOUNT && im.state !== 'deregistered' && im.name === name);
+    if (taken) throw fakeError('InvalidAMIName.Duplicate', `AMI name ${name} is already in use by AMI ${taken.id}`);
+    const other = (i.TagSpecifications ?? []).find((t) => t.ResourceType !== 'image' && t.ResourceType !== 'snapshot');
+    if (other)
+      throw fakeError('InvalidParameterValue', `CreateImage tags only image and snapshot, not ${other.ResourceType}`);
+    // Every EBS volume of the instance becomes a snapshot, tagged as the snapshot TagSpecification says.
+    const disks = (x.input.BlockDeviceMappings ?? [])
+      .filter((m) => m.Ebs)
+      .map((m) => {
+        const snap: Snapshot = {
+          id: this.id('snap'),
+          sizeGiB: m.Ebs?.VolumeSize ?? 8,
+          tags: tagsFor(i.TagSpecifications, 'snapshot'),
+        };
+        this.snapshots.set(snap.id, snap);
+        return { device: String(m.DeviceName), snapshotId: snap.id, sizeGiB: snap.sizeGiB };
+      });
+    const source = this.images.find((im) => im.id === x.imageId);
+    const image: Image = {
+      id: this.id('ami'),
+      owner: ACCOUNT,
+      name,
+      created: new Date(this.clock.now()).toISOString(),
+      arch: source?.arch ?? 'x86_64',
+      root: source?.root ?? '/dev/sda1',
+      state: 'pending',
+      availableAt: this.clock.now() + this.imageMs,
+      tags: tagsFor(i.TagSpecifications, 'image'),
+      disks,
+    };
+    this.images.push(image);
+    return { ImageId: image.id };
+  }
+
+  private describeImage(im: Image): sdk.Image {
+    return {
+      ImageId: im.id,
+      Name: im.name,
+      OwnerId: im.owner,
+      CreationDate: im.created,
+      RootDeviceName: im.root,
+      State: im.state ?? 'available',
+      ...(im.state === 'failed' ? { StateReason: { Code: 'Client.InternalError', Message: 'snapshot failed' } } : {}),
+      Architecture: im.arch as sdk.ArchitectureValues,
+      Tags: tagList(im.tags ?? {}),
+      BlockDeviceMappings: (im.disks ?? []).map((d) => ({
+        DeviceName: d.device,
+        Ebs: { SnapshotId: d.snapshotId, VolumeSize: d.sizeGiB, VolumeType: 'gp3', Encrypted: true },
+      })),
+    };
+  }
+
   private runInstances(i: sdk.RunInstancesCommandInput) {
-    if (!this.images.some((im) => im.id === i.ImageId))
-      throw fakeError('InvalidAMIID.NotFound', `The image id '[${i.ImageId}]' does not exist`);
+    const image = this.images.find((im) => im.id === i.ImageId);
+    if (!image) throw fakeError('InvalidAMIID.NotFound', `The image id '[${i.ImageId}]' does not exist`);
+    if ((image.state ?? 'available') !== 'available')
+      throw fakeError(
+        'InvalidAMIID.Unavailable',
+        `The image '${image.id}' is ${image.state}: a deregistered or transitional image cannot be launched`,
+      );
+    for (const d of image.disks ?? []) {
+      const size = i.BlockDeviceMappings?.find((m) => m.DeviceName === d.device)?.Ebs?.VolumeSize;
+      if (size !== undefined && size < d.sizeGiB)
+        throw fakeError(
+          'InvalidBlockDeviceMapping',
+          `Volume of size ${size}GB is smaller than snapshot '${d.snapshotId}', expect size >= ${d.sizeGiB}GB`,
+        );
+    }
     const type = this.types[String(i.InstanceType)];
     if (!type) throw fakeError('InvalidParameterValue', `Invalid value '${i.InstanceType}' for InstanceType.`);
     if (i.KeyName && ![...this.keyPairs.values()].some((k) => k.name === i.KeyName))
@@ -1374,6 +1540,8 @@ const DESCRIBED: Record<string, string> = {
   DescribeInstances: 'Reservations',
   DescribeNetworkInterfaces: 'NetworkInterfaces',
   DescribeRouteTables: 'RouteTables',
+  DescribeImages: 'Images',
+  DescribeSnapshots: 'Snapshots',
 };
 
 export function fakeError(code: string, message: string): EC2ServiceException {

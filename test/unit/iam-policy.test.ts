@@ -3,7 +3,8 @@
 // resource; here the scenarios together make every call the code has, none is refused, and every
 // grant of the policy allowed at least one of them (a grant nothing uses fails). Then what the policy
 // must refuse: another repository's stacks, instances without IMDSv2, unencrypted volumes, and the
-// README's limits on instance types and regions.
+// README's limits on instance types and regions; and for baked images another repository's instances
+// and images, images tagged with a stack id or without a bake key, tags outside CreateImage.
 
 import * as fs from 'fs';
 import * as path from 'path';
@@ -11,6 +12,7 @@ import { Inputs, Tags } from '../../src/core/names';
 import { FakeEc2 } from '../helpers/fake-ec2';
 import { Check, evaluate, loadPolicy, PolicyDocument, REPOSITORY_PLACEHOLDER, Statement } from '../helpers/iam-eval';
 import { policyGrantsUsed, recordingIo, REPOSITORY, rig } from './aws/harness';
+import { bakedStack, bootImagesOf, KEY, requestsOf } from './aws/bake-harness';
 
 const root = path.join(__dirname, '..', '..');
 const policy = loadPolicy(REPOSITORY);
@@ -60,6 +62,31 @@ async function everyPath(): Promise<Set<string>> {
   await lost.fake.clock.sleep(20 * 60_000);
   const swept = await lost.freshProvider().sweep(new Date(lost.fake.clock.now()), { io: recordingIo() });
   expect(swept.map((r) => r.leftovers)).toEqual([[]]);
+  // Baking: a bake, a second one that prunes the first, one that fails and takes itself apart, a
+  // stack booted from the images, and a sweep that deletes the expired stacks and prunes again.
+  const bakes = new FakeEc2();
+  fakes.push(bakes);
+  const baker = await bakedStack(bakes, 'baker', { inputs: { [Inputs.Lifetime]: '10m' } });
+  const bakeAgain = (keep: number) =>
+    baker.r.provider.bake!(baker.r.plan, baker.env, requestsOf(baker.r.plan), { io: baker.r.io, keep });
+  await bakes.clock.sleep(60_000);
+  await bakeAgain(1);
+  bakes.failImage = () => true;
+  await expect(bakeAgain(2)).rejects.toThrow(/ImageFailed/);
+  bakes.failImage = undefined;
+  await bakeAgain(2);
+  const booted = rig({ [Inputs.StackId]: 'booted', [Inputs.Topology]: 'full', [Inputs.Lifetime]: '10m' }, {}, bakes);
+  const found = await booted.provider.findBaked!(booted.plan, requestsOf(booted.plan), { io: booted.io });
+  await booted.up(undefined, bootImagesOf(booted.plan, found!));
+  await bakes.clock.sleep(20 * 60_000);
+  const sweptBaked = await booted
+    .freshProvider()
+    .sweep(new Date(bakes.clock.now()), { io: recordingIo(), bakeKeep: 1, repository: REPOSITORY });
+  expect(sweptBaked.map((r) => [r.stackId, r.leftovers])).toEqual([
+    ['baker', []],
+    ['booted', []],
+  ]);
+  expect(bakes.imageResources()).toHaveLength(4 + 7);
   for (const f of fakes) {
     expect(f.errorsOf('UnauthorizedOperation')).toEqual([]);
     expect(f.liveResources()).toEqual([]);
@@ -171,5 +198,109 @@ describe('what the policy refuses', () => {
     expect(evaluate(limited, [{ ...elsewhere, context: { 'aws:RequestedRegion': 'us-east-1' } }])).toEqual({
       allowed: true,
     });
+  });
+});
+
+describe('what the policy refuses around baked images', () => {
+  /** A request's tags as IAM sees them: aws:RequestTag/<key> per tag, with the ec2:CreateAction of CreateTags. */
+  const tagCheck = (arn: string, tags: Record<string, string>, createAction?: string): Check => ({
+    action: 'ec2:CreateTags',
+    arn,
+    context: {
+      'aws:RequestedRegion': 'us-east-1',
+      ...Object.fromEntries(Object.entries(tags).map(([k, v]) => [`aws:RequestTag/${k}`, v])),
+      ...(createAction ? { 'ec2:CreateAction': createAction } : {}),
+    },
+  });
+
+  it("CreateImage: only of this repository's instances, into images and snapshots tagged for it with a bake key and no stack id", async () => {
+    const fake = new FakeEc2();
+    const { env } = await bakedStack(fake, 'mine');
+    const [create] = fake.calls.filter((c) => c.op === 'CreateImage' && !c.error).map((c) => c.input);
+    const variant = (
+      change: (specs: Array<{ ResourceType: string; Tags: Array<{ Key: string; Value: string }> }>) => void,
+    ) => {
+      const input = JSON.parse(JSON.stringify(create)) as Record<string, unknown>;
+      change(input.TagSpecifications as never);
+      return evaluate(policy, fake.checksFor('CreateImage', input));
+    };
+    expect(variant(() => undefined)).toEqual({ allowed: true });
+    // BakeOnlyImagesTaggedForThisRepository
+    const drop = (type: string, key: string) => (specs: Parameters<Parameters<typeof variant>[0]>[0]) => {
+      const spec = specs.find((t) => t.ResourceType === type)!;
+      spec.Tags = spec.Tags.filter((t) => t.Key !== key);
+    };
+    expect(variant(drop('image', Tags.BakeKey)).reason).toMatch(
+      /ec2:CreateImage on arn:aws:ec2:us-east-1::image\/new: no statement allows it/,
+    );
+    expect(variant(drop('snapshot', Tags.Repository)).reason).toMatch(
+      /ec2:CreateImage on arn:aws:ec2:us-east-1::snapshot\/new: no statement/,
+    );
+    expect(
+      variant((specs) =>
+        specs.find((t) => t.ResourceType === 'snapshot')!.Tags.push({ Key: Tags.StackId, Value: 'mine' }),
+      ).reason,
+    ).toMatch(/snapshot\/new: no statement allows it/);
+    expect(
+      variant(
+        (specs) =>
+          (specs.find((t) => t.ResourceType === 'image')!.Tags.find((t) => t.Key === Tags.Repository)!.Value =
+            'someone/else'),
+      ).allowed,
+    ).toBe(false);
+    // BakeOnlyThisRepositorysInstances: the instance of another repository is refused (through the fake).
+    const instance = fake.instances.get(env.nodes[0].instanceId)!;
+    instance.tags[Tags.Repository] = 'someone/else';
+    await expect(fake.call('CreateImage', { ...create, Name: 'another-name' })).rejects.toMatchObject({
+      name: 'UnauthorizedOperation',
+      message: expect.stringMatching(
+        /ec2:CreateImage on arn:aws:ec2:us-east-1:123456789012:instance\/i-\S+: no statement/,
+      ),
+    });
+  });
+
+  it('CreateTags on images and snapshots: only while CreateImage makes them, tagged for this repository with a bake key', () => {
+    const ours = { [Tags.Repository]: REPOSITORY, [Tags.BakeKey]: KEY };
+    for (const arn of ['arn:aws:ec2:us-east-1::image/ami-1', 'arn:aws:ec2:us-east-1::snapshot/snap-1']) {
+      expect(evaluate(policy, [tagCheck(arn, ours, 'CreateImage')])).toEqual({ allowed: true });
+      // Tagging an existing image (e.g. to make another's look like ours), or as another create does: refused.
+      expect(evaluate(policy, [tagCheck(arn, ours)]).allowed).toBe(false);
+      expect(evaluate(policy, [tagCheck(arn, ours, 'CopyImage')]).allowed).toBe(false);
+      expect(evaluate(policy, [tagCheck(arn, { [Tags.Repository]: REPOSITORY }, 'CreateImage')]).allowed).toBe(false);
+      expect(
+        evaluate(policy, [tagCheck(arn, { ...ours, [Tags.Repository]: 'someone/else' }, 'CreateImage')]).allowed,
+      ).toBe(false);
+    }
+  });
+
+  it("DeregisterImage and DeleteSnapshot: only this repository's baked images, never another's, an OS image or an unbaked AMI", async () => {
+    const fake = new FakeEc2();
+    const { images } = await bakedStack(fake, 'mine');
+    const [image] = images;
+    const snapshot = fake.images.find((i) => i.id === image.id)!.disks![0].snapshotId;
+    // Another repository's role: refused, nothing deleted.
+    const other = loadPolicy('someone/else');
+    fake.authorize = (checks) => evaluate(other, checks);
+    await expect(fake.call('DeregisterImage', { ImageId: image.id })).rejects.toMatchObject({
+      name: 'UnauthorizedOperation',
+      message: expect.stringMatching(/ec2:DeregisterImage on arn:aws:ec2:us-east-1::image\/ami-\S+: no statement/),
+    });
+    await expect(fake.call('DeleteSnapshot', { SnapshotId: snapshot })).rejects.toMatchObject({
+      name: 'UnauthorizedOperation',
+    });
+    // This repository's role: an OS image and an AMI of the account without a bake key are refused.
+    fake.authorize = (checks) => evaluate(policy, checks);
+    await expect(fake.call('DeregisterImage', { ImageId: 'ami-0aaaaaaaaaaaaaaa4' })).rejects.toMatchObject({
+      name: 'UnauthorizedOperation',
+    });
+    const unbaked = fake.images.find((i) => i.id === images[1].id)!;
+    delete unbaked.tags![Tags.BakeKey];
+    await expect(fake.call('DeregisterImage', { ImageId: unbaked.id })).rejects.toMatchObject({
+      name: 'UnauthorizedOperation',
+    });
+    // Its own baked image: deregistered, then its snapshot deleted.
+    await fake.call('DeregisterImage', { ImageId: image.id });
+    await fake.call('DeleteSnapshot', { SnapshotId: snapshot });
+    expect(fake.snapshots.has(snapshot)).toBe(false);
   });
 });

@@ -8,6 +8,7 @@ import { buildPlan } from '../../../src/plan/plan';
 import type { Plan } from '../../../src/plan/types';
 import type { Ticker } from '../../../src/core/progress';
 import type { Provider, ResourceLedger, ResourceRecord, RunScope } from '../../../src/provider';
+import type { BootImages } from '../../../src/bake/types';
 import { createAwsProvider } from '../../../src/aws/provider';
 import { generateHostKeys } from '../../../src/core/host-keys';
 import type { SshKeyPair } from '../../../src/core/secrets';
@@ -94,7 +95,8 @@ export interface Rig {
   ledger: ReturnType<typeof memoryLedger>;
   /** The host keys the run hands its instances (cloud-init's ssh_keys in their user-data). */
   hostKeys: Record<string, SshKeyPair>;
-  up(signal?: AbortSignal): ReturnType<Provider['up']>;
+  /** up; with bootImages, the nodes boot those baked images (what image-cache auto hands it). */
+  up(signal?: AbortSignal, bootImages?: BootImages): ReturnType<Provider['up']>;
   /** mode: down — the whole stack. */
   down(known?: ResourceRecord[]): ReturnType<Provider['down']>;
   /** The post step's teardown: only what this run created (its run id, attempt and created-at tags). */
@@ -144,7 +146,7 @@ export function rig(
     provider,
     io,
     ledger,
-    up: (signal) =>
+    up: (signal, bootImages) =>
       provider.up(plan, {
         io,
         ledger,
@@ -152,6 +154,7 @@ export function rig(
         hostKeys,
         privateKeyPath: '/tmp/unit-stack/id_ed25519',
         signal,
+        ...(bootImages ? { bootImages } : {}),
       }),
     down: (known = ledger.list()) => make().down(settings.stackId, { io, known }),
     postDown: (known = ledger.list()) => make().down(settings.stackId, { io, known, run: scope }),

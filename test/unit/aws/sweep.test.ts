@@ -1,8 +1,10 @@
-// mode: sweep deletes every stack whose expires-at has passed, and only those.
+// mode: sweep deletes every stack whose expires-at has passed, and only those; and this repository's
+// baked images beyond bake-keep per key and role.
 
 import { Inputs, Tags } from '../../../src/core/names';
 import { FakeEc2 } from '../../helpers/fake-ec2';
-import { recordingIo, rig } from './harness';
+import { bakedStack, ownImages } from './bake-harness';
+import { recordingIo, REPOSITORY, rig } from './harness';
 
 it('deletes only the stacks whose expires-at has passed', async () => {
   const fake = new FakeEc2();
@@ -129,4 +131,103 @@ it('leaves a stack without a VPC alone until its expires-at has passed', async (
   expect(reports[0].leftovers).toEqual([]);
   // Exactly the long-lived stack's resources remain, untouched.
   expect(fake.liveResources().sort()).toEqual(longIds);
+});
+
+describe('baked images', () => {
+  const registered = (fake: FakeEc2) =>
+    ownImages(fake)
+      .filter((i) => i.state !== 'deregistered')
+      .map((i) => i.id)
+      .sort();
+
+  it('go beyond bake-keep per key and role, with their snapshots, each under the stack that baked it', async () => {
+    const fake = new FakeEc2();
+    const expired = await bakedStack(fake, 'baked-expired', { keep: 10, inputs: { [Inputs.Lifetime]: '10m' } });
+    await expired.r.postDown();
+    const expiredRest = rig({ [Inputs.StackId]: 'baked-expired', [Inputs.Lifetime]: '10m' }, {}, fake);
+    await fake.clock.sleep(60_000);
+    const middle = await bakedStack(fake, 'baked-middle', { keep: 10, inputs: { [Inputs.Lifetime]: '3h' } });
+    await fake.clock.sleep(60_000);
+    const newest = await bakedStack(fake, 'baked-newest', { keep: 10, inputs: { [Inputs.Lifetime]: '3h' } });
+    const otherKey = await bakedStack(fake, 'baked-other', {
+      key: 'fedcba9876543210',
+      keep: 10,
+      inputs: { [Inputs.Lifetime]: '3h' },
+    });
+    // The expired stack comes back (a later run of its id, left behind): the sweep deletes it too.
+    await expiredRest.up();
+    await fake.clock.sleep(15 * 60_000);
+
+    const io = recordingIo();
+    const reports = await newest.r
+      .freshProvider()
+      .sweep(new Date(fake.clock.now()), { io, bakeKeep: 1, repository: REPOSITORY });
+
+    expect(registered(fake)).toEqual([...newest.images, ...otherKey.images].map((b) => b.id).sort());
+    expect(reports.map((r) => r.stackId)).toEqual(['baked-expired', 'baked-middle']);
+    for (const r of reports) expect(r.leftovers).toEqual([]);
+    const [expiredReport, middleReport] = reports;
+    const imagesOf = (stack: typeof middle) => stack.images.map((b) => b.id).sort();
+    const deletedImages = (r: (typeof reports)[0]) =>
+      r.deleted
+        .filter((d) => d.kind === 'image')
+        .map((d) => d.id)
+        .sort();
+    expect(deletedImages(expiredReport)).toEqual(imagesOf(expired));
+    expect(deletedImages(middleReport)).toEqual(imagesOf(middle));
+    // The expired stack's own resources are in its report too, and gone.
+    expect(expiredReport.deleted.some((d) => d.kind === 'vpc')).toBe(true);
+    expect(middleReport.deleted.filter((d) => d.kind === 'snapshot')).toHaveLength(7);
+    expect(fake.snapshots.size).toBe(14);
+    expect(fake.liveResources().sort()).toEqual(
+      [middle, newest, otherKey].flatMap((s) => s.r.ledger.records.map((x) => x.id)).sort(),
+    );
+  });
+
+  it('keep 2 per key and role when bake-keep is not given', async () => {
+    const fake = new FakeEc2();
+    const stacks = [];
+    for (const id of ['keep-one', 'keep-two', 'keep-three']) {
+      stacks.push(await bakedStack(fake, id, { keep: 10 }));
+      await fake.clock.sleep(60_000);
+    }
+    const reports = await stacks[0].r
+      .freshProvider()
+      .sweep(new Date(fake.clock.now()), { io: recordingIo(), repository: REPOSITORY });
+    expect(reports.map((r) => r.stackId)).toEqual(['keep-one']);
+    expect(registered(fake)).toEqual([...stacks[1].images, ...stacks[2].images].map((b) => b.id).sort());
+  });
+
+  it("cannot cost the stacks' reports: a failed look-up of the images is a warning", async () => {
+    const fake = new FakeEc2();
+    const r = rig({ [Inputs.StackId]: 'expired-anyway', [Inputs.Lifetime]: '10m' }, {}, fake);
+    await r.up();
+    await fake.clock.sleep(15 * 60_000);
+    fake.throttle = (op) => op === 'DescribeImages';
+    const io = recordingIo();
+    const reports = await r.freshProvider().sweep(new Date(fake.clock.now()), { io, repository: REPOSITORY });
+    expect(reports.map((x) => [x.stackId, x.leftovers])).toEqual([['expired-anyway', []]]);
+    expect(fake.liveResources()).toEqual([]);
+    expect(io.lines).toContainEqual(
+      expect.stringMatching(/^warning: Baked images: not pruned: EC2 DescribeImages failed \(RequestLimitExceeded\)/),
+    );
+  });
+
+  it("are left alone without a repository to scope them by, and another repository's never go", async () => {
+    const fake = new FakeEc2();
+    for (const id of ['alone-one', 'alone-two']) {
+      await bakedStack(fake, id, { keep: 10 });
+      await fake.clock.sleep(60_000);
+    }
+    const before = fake.imageResources().sort();
+    const provider = rig({}, {}, fake).freshProvider();
+    const io = recordingIo();
+    expect(await provider.sweep(new Date(fake.clock.now()), { io, bakeKeep: 1 })).toEqual([]);
+    expect(io.lines).toContain('Baked images: not pruned (no repository known to scope them by)');
+    expect(await provider.sweep(new Date(fake.clock.now()), { io, bakeKeep: 1, repository: 'someone/else' })).toEqual(
+      [],
+    );
+    expect(fake.imageResources().sort()).toEqual(before);
+    expect(fake.ops().filter((op) => op === 'DeregisterImage' || op === 'DeleteSnapshot')).toEqual([]);
+  });
 });
