@@ -25,10 +25,21 @@ log "$(wc -l <"$BAKED_UNITS") service(s) to stop, started again by rekey: $(tr '
 
 if is_controller; then
   os_admin
-  # Only a stack without the smoke checks' leftovers is baked: a server or a volume here would be
-  # booted by every stack after it.
-  servers="$(openstack server list --all-projects -f value -c ID | wc -l)"
-  ((servers == 0)) || die "$servers server(s) still exist: the smoke checks delete theirs; bake a stack nobody used"
+  # The smoke checks' proofs go: a stack booted from this image must boot its own server, upload
+  # its own image and take its own floating IP (their checks would reuse these by name). What they
+  # configured (networks, routers, ports, security groups, the flavor) stays, as a re-run finds it.
+  for id in $(openstack server list --all-projects -f value -c ID); do
+    openstack server delete --wait "$id"
+    changed "deleted server $id"
+  done
+  for id in $(openstack floating ip list -f value -c ID); do
+    openstack floating ip delete "$id"
+    changed "deleted floating IP $id"
+  done
+  for id in $(openstack image list -f value -c ID); do
+    openstack image delete "$id"
+    changed "deleted image $id"
+  done
   # Every Keystone user gets a new password at rekey, so each one needs a settings name.
   unknown=""
   for user in $(openstack user list --domain default -f value -c Name); do
@@ -55,7 +66,10 @@ changed "stopped and disabled $(wc -l <"$BAKED_UNITS") service(s)"
 # keys are made anew by rekey; the TLS files and SSH keys come with the next stack.
 rm -rf /etc/keystone/fernet-keys /etc/keystone/credential-keys
 rm -rf "$OOA_ETC/tls" /etc/haproxy/openstack-on-aws.pem
-rm -f /root/.ssh/authorized_keys /etc/ssh/ssh_host_*
+# Every login's authorized keys: cloud-init adds the next stack's key to the image user's file but
+# would keep this one's. And EC2's dead-man's switch: this stack's expiry, armed at every boot.
+rm -f /root/.ssh/authorized_keys /home/*/.ssh/authorized_keys /etc/ssh/ssh_host_*
+rm -f /var/lib/cloud/scripts/per-boot/openstack-on-aws-expiry.sh
 rm -f "$OOA_NICS" /var/lib/nova/compute_id
 rm -rf /var/lib/openstack-on-aws/tempest /root/.cache /root/.bash_history
 # Logs may quote a URL with a password: emptied, not deleted (services expect their files).
@@ -64,6 +78,11 @@ rm -rf /var/log/journal/*
 if command -v cloud-init >/dev/null 2>&1; then cloud-init clean --logs >/dev/null 2>&1 || true; fi
 : >/etc/machine-id
 changed "removed the stack's keys, certificates, logins, logs and machine id"
+
+# Compiled Python next to a settings file holds its values too (Horizon's local settings): Python
+# compiles it again from the file rekey writes.
+# shellcheck disable=SC2086 # the list of directories
+find $BAKE_SCAN_DIRS -xdev -type d -name __pycache__ -prune -exec rm -rf {} + 2>/dev/null || true
 
 # Every file that holds a value of this stack gets placeholders instead, and is listed for rekey.
 # shellcheck disable=SC2086 # the list of directories

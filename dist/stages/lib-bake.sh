@@ -54,6 +54,8 @@ bake_replace() {
   tmp="$(umask 077 && mktemp /tmp/ooa-bake-file-XXXXXX)"
   OOA_VALUES="$values" OOA_DIRECTION="$direction" perl -0777 -pe '
     BEGIN {
+      # -0777 reads FILE whole; the values file is read line by line.
+      local $/ = "\n";
       open my $fh, "<", $ENV{OOA_VALUES} or die "values: $!";
       while (<$fh>) { chomp; my ($n, $v) = split /\t/, $_, 2; push @pairs, [$n, $v]; }
     }

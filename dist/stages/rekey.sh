@@ -53,6 +53,15 @@ if is_controller; then
   bake_sql_cells from-placeholders "$values"
   changed "new passwords for the database users, the catalog's public address, the cell mappings"
 
+  # The Erlang cookie lets whoever holds it drive RabbitMQ: the install made one, so every stack
+  # booted from this image would share it. A new one before RabbitMQ starts.
+  cookie=/var/lib/rabbitmq/.erlang.cookie
+  if [[ -e "$cookie" ]]; then
+    (umask 077 && python3 -c 'import secrets, string
+print("".join(secrets.choice(string.ascii_uppercase) for _ in range(20)), end="")' >"$cookie.new")
+    chown rabbitmq:rabbitmq "$cookie.new" && chmod 0400 "$cookie.new" && mv -f "$cookie.new" "$cookie"
+    changed "new Erlang cookie for RabbitMQ"
+  fi
   start_unit "$(units rabbitmq)"
   wait_until 120 "RabbitMQ answering" rabbitmqctl -q status
   rabbitmq_add_user openstack PASS_RABBITMQ
@@ -110,8 +119,9 @@ print(len(users) - 1)
 PY
   ) | while read -r n; do changed "new passwords for $n Keystone user(s) besides admin"; done
   wait_until 60 "admin's new password accepted" openstack token issue
-  for port in 9292 8778 8774 9696; do
-    wait_until 180 "the API on :$port answering" http_up "http://$CONTROLLER_NAME:$port/"
+  # Every API of the catalog, at its internal address (scheme, host and port of each URL).
+  for api in $(openstack endpoint list --interface internal -f value -c URL | sed -E 's#^([a-z]+://[^/]+).*#\1/#' | sort -u); do
+    wait_until 180 "$api answering" http_up "$api"
   done
 fi
 stage_end

@@ -28,3 +28,6 @@ export interface BakeRequest {
 
 /** Per node name: the baked image it boots from (every node of a role boots that role's image). */
 export type BootImages = Record<string, BakedImage>;
+
+/** Teardown-report kinds of baked images (EC2's AMIs and snapshots, the local snapshots): pruned, never a stack's. */
+export const BAKED_KINDS: ReadonlySet<string> = new Set(['image', 'snapshot', 'baked-snapshot']);

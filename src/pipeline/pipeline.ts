@@ -1,6 +1,7 @@
 // The one-way pipeline behind every entry point: inputs → Settings → Plan → (provision → install →
 // network fix → smoke → report) → teardown. Entries (main, post, cli) only choose the Io.
 
+import { BAKED_KINDS } from '../bake/types';
 import { TeardownError } from '../core/errors';
 import { deleteSecretWorkFiles, workDirFor } from '../core/work-files';
 import { readSettings, RunContext, Settings, settingsFromJson, settingsToJson } from '../settings/inputs';
@@ -93,8 +94,13 @@ export async function runMain(io: Io, ctx: RunContext & PlanContext, opts: Pipel
       return notifyPrDown(io, settings);
     }
     case 'sweep': {
-      const reports = await provider().sweep(ctx.now, { io, bakeKeep: settings.bakeKeep });
-      io.info(`Sweep: ${reports.length} expired stack(s) found`);
+      const reports = await provider().sweep(ctx.now, {
+        io,
+        bakeKeep: settings.bakeKeep,
+        repository: ctx.repository,
+      });
+      const expired = reports.filter((r) => r.deleted.some((d) => !BAKED_KINDS.has(d.kind)) || r.leftovers.length);
+      io.info(`Sweep: ${expired.length} expired stack(s) found`);
       const leftovers = reports.flatMap((r) => r.leftovers);
       for (const r of reports) await reportTeardown(io, undefined, r, { sweep: true });
       if (leftovers.length > 0) throw new TeardownError(leftovers.map((r) => `${r.kind} ${r.id}`));
