@@ -17,6 +17,7 @@
 const { execFileSync, spawn } = require('child_process');
 const fs = require('fs');
 const https = require('https');
+const { URL } = require('url');
 const path = require('path');
 
 const root = path.join(__dirname, '..');

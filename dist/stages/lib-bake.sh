@@ -22,6 +22,10 @@ BAKED_NAMES="$BAKED_DIR/names.list" BAKED_FACTS="$BAKED_DIR/facts.env"
 BAKE_SCAN_DIRS="/etc /root /var/lib/openstack-dashboard /var/lib/nova /var/lib/neutron /var/lib/glance /var/lib/cinder /var/lib/swift /var/lib/keystone /srv /opt/openstack-on-aws"
 # What the final check for a leftover secret skips: kernel and runtime trees, and the database and
 # RabbitMQ stores, whose pages keep freed row versions (their users get new passwords at rekey).
+# Network configuration keeps its names and MACs: it is read at boot, before rekey, and a
+# placeholder there would leave the node without a network. host-prep, the first stage of a booted
+# image, writes it again for the NICs it finds.
+BAKE_KEEP_DIRS="/etc/netplan /etc/systemd/network"
 # shellcheck disable=SC2034
 BAKE_CHECK_SKIP="/proc /sys /dev /run /tmp /var/lib/mysql /var/lib/rabbitmq /var/cache /var/lib/apt /usr"
 
@@ -41,8 +45,8 @@ bake_values_file() {
   local f n
   f="$(umask 077 && mktemp /tmp/ooa-bake-values-XXXXXX)"
   for n in $(bake_names); do
-    [[ -n "${!n:-}" ]] && printf '%s\t%s\n' "$n" "${!n}"
-  done | awk -F'\t' '{ print length($2) "\t" $0 }' | sort -rn | cut -f2- >"$f"
+    if [[ -n "${!n:-}" ]]; then printf '%s\t%s\n' "$n" "${!n}"; fi
+  done | awk -F'\t' '{ print length($2) "\t" $0 }' | sort -rn | cut -f2- >"$f" || return 1
   echo "$f"
 }
 
@@ -82,9 +86,13 @@ bake_files_holding() {
   pats="$(umask 077 && mktemp /tmp/ooa-bake-patterns-XXXXXX)"
   cut -f2- "$values" >"$pats"
   local d
+  local keep
   for d in "$@"; do
     [[ -d "$d" ]] || continue
     grep -rlIF -f "$pats" "$d" 2>/dev/null || true
+  done | while read -r f; do
+    for keep in $BAKE_KEEP_DIRS; do [[ "$f" == "$keep"/* ]] && continue 2; done
+    echo "$f"
   done | sort -u
   rm -f "$pats"
 }

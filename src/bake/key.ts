@@ -26,7 +26,7 @@ function filesUnder(dir: string): string[] {
 }
 
 /** What of the Plan shapes an install (nothing per run: no stack id, tags, times or elastic IPs). */
-export function installShape(plan: Plan): unknown {
+function installShape(plan: Plan): unknown {
   return {
     provider: plan.provider,
     release: plan.release.id,

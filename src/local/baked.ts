@@ -16,7 +16,7 @@ import { stopMachine } from './machine';
 import { leaderPidfile, machineName, netnsName, nodeDir, pidfile } from './paths';
 import { readPidfile } from './processes';
 
-export interface LocalBakedMeta extends BakedImage {
+interface LocalBakedMeta extends BakedImage {
   /** recipeId() of the OS tree the layer lies on. */
   rootfsRecipe: string;
   /** Seconds the copy took, and its size: for the README's numbers. */
@@ -28,7 +28,7 @@ const META = 'meta.json';
 /** A snapshot is complete only once meta.json exists: it is written last. */
 const LAYER = 'layer';
 
-export function bakedRoot(cacheDir: string): string {
+function bakedRoot(cacheDir: string): string {
   return path.join(cacheDir, 'baked');
 }
 

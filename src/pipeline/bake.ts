@@ -9,6 +9,7 @@ import type { BakedImage, BootImages } from '../bake/types';
 import type { Io } from '../core/io';
 import { Outputs } from '../core/names';
 import { buildBakeCleanGraph, buildRekeyGraph } from '../plan/baked-stages';
+import { controllerOf } from '../plan/plan';
 import type { Plan } from '../plan/types';
 import type { Environment, Provider } from '../provider';
 import type { RemoteSession } from '../remote/types';
@@ -75,7 +76,12 @@ export async function bakeStack(o: BakeOptions): Promise<BakedImage[]> {
     `Baking ${requests.map((r) => `${r.node} (${r.role})`).join(', ')} with key ${key}; keeping ${o.settings.bakeKeep} per role`,
   );
   await runStages({
-    plan: { stages: buildBakeCleanGraph(requests.map((r) => r.node)) },
+    plan: {
+      stages: buildBakeCleanGraph(
+        requests.map((r) => r.node),
+        controllerOf(plan).name,
+      ),
+    },
     sessions: o.sessions,
     io,
     stagesDir: o.stagesDir,

@@ -1,8 +1,9 @@
 // The stage graph of a stack booted from baked images: no install, only what makes the images this
-// stack's own. Each node runs rekey (src/stages/rekey.sh); the others wait for the controller's,
-// whose database and RabbitMQ they need. Then, on the controller, the tls-proxy stage (HAProxy with
-// this stack's certificate, and its check of every public port) and discover-hosts (which waits
-// until every nova-compute is up again), both idempotent stages of the cold install.
+// stack's own. Each node runs host-prep (its NICs found by MAC, the network files written for them)
+// and rekey (src/stages/rekey.sh); the others' rekey waits for the controller's, whose database and
+// RabbitMQ they need. Then, on the controller, the tls-proxy stage (HAProxy with this stack's
+// certificate, and its check of every public port) and discover-hosts (which waits until every
+// nova-compute is up again). All but rekey are idempotent stages of the cold install.
 
 import type { PlannedNode, PlannedStage, StageId } from './types';
 
@@ -13,34 +14,41 @@ export function buildRekeyGraph(nodes: PlannedNode[]): PlannedStage[] {
   if (!controller) throw new Error('the plan has no controller');
   const rekey = (node: string): StageId => `${node}:rekey`;
   const others = nodes.filter((n) => n !== controller);
+  const stage = (node: string, name: 'host-prep' | 'rekey' | 'tls-proxy' | 'discover-hosts', after: StageId[]) => ({
+    id: `${node}:${name}` as StageId,
+    node,
+    stage: name,
+    after,
+    timeoutMinutes: name === 'rekey' ? REKEY_MINUTES : 10,
+  });
+  const prep = (node: string): StageId => `${node}:host-prep`;
   const stages: PlannedStage[] = [
-    { id: rekey(controller.name), node: controller.name, stage: 'rekey', after: [], timeoutMinutes: REKEY_MINUTES },
-    ...others.map((n): PlannedStage => ({
-      id: rekey(n.name),
-      node: n.name,
-      stage: 'rekey',
-      after: [rekey(controller.name)],
-      timeoutMinutes: REKEY_MINUTES,
-    })),
-    {
-      id: `${controller.name}:tls-proxy`,
-      node: controller.name,
-      stage: 'tls-proxy',
-      after: [rekey(controller.name)],
-      timeoutMinutes: 10,
-    },
-    {
-      id: `${controller.name}:discover-hosts`,
-      node: controller.name,
-      stage: 'discover-hosts',
-      after: [`${controller.name}:tls-proxy`, ...others.filter((n) => n.role === 'compute').map((n) => rekey(n.name))],
-      timeoutMinutes: 15,
-    },
+    stage(controller.name, 'host-prep', []),
+    stage(controller.name, 'rekey', [prep(controller.name)]),
+    ...others.flatMap((n) => [
+      stage(n.name, 'host-prep', []),
+      stage(n.name, 'rekey', [prep(n.name), rekey(controller.name)]),
+    ]),
+    stage(controller.name, 'tls-proxy', [rekey(controller.name)]),
+    stage(controller.name, 'discover-hosts', [
+      `${controller.name}:tls-proxy`,
+      ...others.filter((n) => n.role === 'compute').map((n) => rekey(n.name)),
+    ]),
   ];
   return stages;
 }
 
-/** bake-clean on each node that becomes an image (one per role), side by side. */
-export function buildBakeCleanGraph(nodes: string[]): PlannedStage[] {
-  return nodes.map((node) => ({ id: `${node}:bake-clean`, node, stage: 'bake-clean', after: [], timeoutMinutes: 15 }));
+/**
+ * bake-clean on each node that becomes an image (one per role). The controller's first: it deletes
+ * the smoke checks' servers, which needs the compute nodes' nova-compute still running.
+ */
+export function buildBakeCleanGraph(nodes: string[], controller: string): PlannedStage[] {
+  const id = (node: string): StageId => `${node}:bake-clean`;
+  return nodes.map((node) => ({
+    id: id(node),
+    node,
+    stage: 'bake-clean',
+    after: node === controller || !nodes.includes(controller) ? [] : [id(controller)],
+    timeoutMinutes: 15,
+  }));
 }

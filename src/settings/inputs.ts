@@ -37,7 +37,7 @@ const TOPOLOGIES: Record<TopologyName, string> = {
 };
 type TempestMode = 'none' | 'smoke';
 export type LogBundlePolicy = 'on-failure' | 'always' | 'never';
-export type ImageCachePolicy = 'auto' | 'off';
+type ImageCachePolicy = 'auto' | 'off';
 const MAX_BAKE_KEEP = 10;
 
 const DEFAULTS = {

@@ -13,13 +13,20 @@ stage_begin bake-clean
 
 values="$(bake_values_file)"
 trap 'rm -f "$values"' EXIT
+# Every password of the settings must be in it: a check against fewer would prove nothing.
+want="$(compgen -v PASS_ | while read -r v; do if [[ -n "${!v}" ]]; then echo "$v"; fi; done | wc -l)"
+have="$(grep -c '^PASS_' "$values" || true)"
+((want > 0 && have == want)) || die "the values file holds $have of the settings' $want passwords"
 install -d -m 0755 "$BAKED_DIR"
 
 # The services the install started, in install order; rekey starts them again. HAProxy is left to
 # the tls-proxy stage at boot: it serves the new stack's certificate.
 bake_units_known | awk 'NF && !seen[$0]++' | while read -r u; do
   [[ "$u" == haproxy ]] && continue
-  if unit_exists "$u" && systemctl is-enabled -q "$u" 2>/dev/null; then echo "$u"; fi
+  # (Or listed by an earlier attempt of this stage, which stopped and disabled it already.)
+  if unit_exists "$u" && { systemctl is-enabled -q "$u" 2>/dev/null || grep -qxF "$u" "$BAKED_UNITS" 2>/dev/null; }; then
+    echo "$u"
+  fi
 done | write_file "$BAKED_UNITS" 0644
 log "$(wc -l <"$BAKED_UNITS") service(s) to stop, started again by rekey: $(tr '\n' ' ' <"$BAKED_UNITS")"
 
@@ -29,7 +36,7 @@ if is_controller; then
   # its own image and take its own floating IP (their checks would reuse these by name). What they
   # configured (networks, routers, ports, security groups, the flavor) stays, as a re-run finds it.
   for id in $(openstack server list --all-projects -f value -c ID); do
-    openstack server delete --wait "$id"
+    timeout 600 openstack server delete --wait "$id" || die "server $id was not deleted within 10 minutes"
     changed "deleted server $id"
   done
   for id in $(openstack floating ip list -f value -c ID); do
@@ -75,6 +82,9 @@ rm -rf /var/lib/openstack-on-aws/tempest /root/.cache /root/.bash_history
 # Logs may quote a URL with a password: emptied, not deleted (services expect their files).
 find /var/log -type f -exec truncate -s 0 {} +
 rm -rf /var/log/journal/*
+# cloud-init runs as on a new instance: host-prep told it to leave the network alone, but the next
+# instance has other MACs, so it must render the network for them (host-prep says so again later).
+rm -f /etc/cloud/cloud.cfg.d/99-openstack-on-aws.cfg
 if command -v cloud-init >/dev/null 2>&1; then cloud-init clean --logs >/dev/null 2>&1 || true; fi
 : >/etc/machine-id
 changed "removed the stack's keys, certificates, logins, logs and machine id"
@@ -86,7 +96,7 @@ find $BAKE_SCAN_DIRS -xdev -type d -name __pycache__ -prune -exec rm -rf {} + 2>
 
 # Every file that holds a value of this stack gets placeholders instead, and is listed for rekey.
 # shellcheck disable=SC2086 # the list of directories
-bake_files_holding "$values" $BAKE_SCAN_DIRS | grep -vxF "$OOA_SETTINGS" | while read -r f; do
+bake_files_holding "$values" $BAKE_SCAN_DIRS | { grep -vxF "$OOA_SETTINGS" || true; } | while read -r f; do
   bake_replace "$f" "$values" to-placeholders
   echo "$f"
 done | write_file "$BAKED_FILES" 0644

@@ -99,6 +99,18 @@ describe('lib-bake.sh placeholders', () => {
       expect(rekeyed).not.toContain(v);
   });
 
+  it('makes the values file with unset names left out, under a stage ERR trap (stdout is the path alone)', () => {
+    // A compute node has no public NIC: NIC_PUBLIC and MAC_PUBLIC are empty. Stages run with set -E
+    // and an ERR trap that prints: any failing command in there would end up in the path.
+    const out = bake(
+      { PASS_NOVA: OLD.PASS_NOVA, MAC_PROVIDER: OLD.MAC_PROVIDER },
+      `set -E; trap 'echo TRAPPED' ERR; v="$(bake_values_file)"; printf '%s\\n' "$v"; cut -f1 "$v" | sort | tr '\\n' ' '; rm -f "$v"`,
+    );
+    const [pathLine, names] = out.trim().split('\n');
+    expect(pathLine).toMatch(/^\/tmp\/ooa-bake-values-\w+$/);
+    expect(names.trim()).toBe('MAC_PROVIDER PASS_NOVA');
+  });
+
   it('lists the files holding a value (text only) and writes the values file 0600, longest first', () => {
     fs.mkdirSync(path.join(dir, 'etc'));
     fs.writeFileSync(path.join(dir, 'etc/a.conf'), 'x = OldNovaPassword0123456789\n');

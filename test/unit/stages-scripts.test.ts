@@ -23,7 +23,13 @@ function allStageNames(): string[] {
   );
   const plan = buildPlan(s, { now: new Date() });
   // A baked stack runs the rekey graph instead, and bake runs bake-clean on one node per role.
-  const baked = [...buildRekeyGraph(plan.nodes), ...buildBakeCleanGraph(plan.nodes.map((n) => n.name))];
+  const baked = [
+    ...buildRekeyGraph(plan.nodes),
+    ...buildBakeCleanGraph(
+      plan.nodes.map((n) => n.name),
+      'controller',
+    ),
+  ];
   return [...new Set([...plan.stages, ...baked].map((x) => x.stage))].sort();
 }
 
