@@ -183,7 +183,7 @@ async function main() {
     const rc = openrc(stateDir, bootId);
     const outputs = JSON.parse(fs.readFileSync(path.join(stateDir, `${bootId}.outputs.json`), 'utf8'));
     const publicAuth = outputs['auth-url'];
-    const caFile = workFile(stateDir, bootId, 'ca.crt');
+    const caFile = workFile(stateDir, bootId, 'ca.pem');
     const ca = fs.existsSync(caFile) ? caFile : rc.caFile;
     const fresh = await login(publicAuth, ca, rc.password);
     checks.push([`the new admin password logs in at ${publicAuth}`, fresh === 201, `HTTP ${fresh}`]);

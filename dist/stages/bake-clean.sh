@@ -47,6 +47,16 @@ if is_controller; then
     openstack image delete "$id"
     changed "deleted image $id"
   done
+  # What the checks named after this stack (the server's port, the security group) goes too: the
+  # next stack makes its own under its own name, and this one's would hold the same addresses.
+  for kind in port "security group"; do
+    # shellcheck disable=SC2086 # kind is one or two words
+    for id in $(openstack $kind list -f value -c ID -c Name | awk -v p="$STACK_ID-" 'index($2, p) == 1 { print $1 }'); do
+      # shellcheck disable=SC2086
+      openstack $kind delete "$id"
+      changed "deleted $kind $id (named after this stack)"
+    done
+  done
   # Every Keystone user gets a new password at rekey, so each one needs a settings name.
   unknown=""
   for user in $(openstack user list --domain default -f value -c Name); do
@@ -79,6 +89,7 @@ rm -f /root/.ssh/authorized_keys /home/*/.ssh/authorized_keys /etc/ssh/ssh_host_
 rm -f /var/lib/cloud/scripts/per-boot/openstack-on-aws-expiry.sh
 rm -f "$OOA_NICS" /var/lib/nova/compute_id
 rm -rf /var/lib/openstack-on-aws/tempest /root/.cache /root/.bash_history
+pkg_cache_clean
 # Logs may quote a URL with a password: emptied, not deleted (services expect their files).
 find /var/log -type f -exec truncate -s 0 {} +
 rm -rf /var/log/journal/*

@@ -19,7 +19,7 @@ BAKED_NAMES="$BAKED_DIR/names.list" BAKED_FACTS="$BAKED_DIR/facts.env"
 # Where an install writes files that can hold a per-stack value. The databases and RabbitMQ's
 # store are not text: their users and rows are handled through their own tools below.
 # shellcheck disable=SC2034
-BAKE_SCAN_DIRS="/etc /root /var/lib/openstack-dashboard /var/lib/nova /var/lib/neutron /var/lib/glance /var/lib/cinder /var/lib/swift /var/lib/keystone /srv /opt/openstack-on-aws"
+BAKE_SCAN_DIRS="/etc /root /var/lib/openstack-dashboard /var/lib/nova /var/lib/neutron /var/lib/glance /var/lib/cinder /var/lib/swift /var/lib/keystone /srv"
 # What the final check for a leftover secret skips: kernel and runtime trees, and the database and
 # RabbitMQ stores, whose pages keep freed row versions (their users get new passwords at rekey).
 # Network configuration keeps its names and MACs: it is read at boot, before rekey, and a
@@ -107,6 +107,21 @@ bake_units_known() {
   # Started by the library outside `units`: the external bridge (routed) and Open vSwitch.
   echo ooa-external-bridge.service
   ovs_unit_name
+}
+
+# pkg_cache_clean: the package manager's downloaded packages (the image need not carry them).
+pkg_cache_clean() {
+  case "$OS_FAMILY" in
+    debian | ubuntu) apt-get clean ;;
+    rhel) if command -v dnf >/dev/null; then dnf clean packages -q; else yum clean packages -q; fi ;;
+  esac
+}
+
+# rpc_consumed QUEUE...: RabbitMQ has a consumer on every named queue (the RPC servers are up).
+rpc_consumed() {
+  local have q
+  have="$(rabbitmqctl -q list_queues name consumers 2>/dev/null | awk '$2 > 0 { print $1 }')"
+  for q in "$@"; do grep -qxF "$q" <<<"$have" || return 1; done
 }
 
 # ovs_unit_name: Open vSwitch's unit on this OS (empty without it).

@@ -19,17 +19,19 @@ log "baked from $BAKED_NODE ($BAKED_ROLE) at $BAKED_AT"
 resolve_nics
 
 values="$(bake_values_file)"
-trap 'rm -f "$values"' EXIT
+trap 'rm -f "$values" "$values.files"' EXIT
 lacking="$(comm -23 "$BAKED_NAMES" <(cut -f1 "$values" | sort) | tr '\n' ' ')"
 [[ -z "$lacking" ]] || die "the settings lack values the image needs: $lacking"
 
+# The stage scripts are this run's upload, never the image's (an older bake listed them too).
+grep -v "^$OOA_LIB_DIR/" "$BAKED_FILES" >"$values.files" || true
 count=0
 while read -r f; do
   [[ -f "$f" ]] || die "$f, listed by the bake, is missing"
   bake_replace "$f" "$values" from-placeholders
   count=$((count + 1))
-done <"$BAKED_FILES"
-left="$(xargs -r -d '\n' grep -l '@@[A-Z_]*@@' <"$BAKED_FILES" || true)"
+done <"$values.files"
+left="$(xargs -r -d '\n' grep -l '@@[A-Z_]*@@' <"$values.files" || true)"
 [[ -z "$left" ]] || die "placeholders left in: $(tr '\n' ' ' <<<"$left")"
 changed "this stack's values in $count file(s)"
 
@@ -72,15 +74,27 @@ print("".join(secrets.choice(string.ascii_uppercase) for _ in range(20)), end=""
   changed "new Fernet and credential keys"
 fi
 
-# The rest side by side: `systemctl start` of every unit, then one wait for what must answer.
-while read -r u; do
-  systemctl is-active -q "$u" && continue
-  systemctl enable -q "$u" 2>/dev/null || true
-  systemctl start --no-block "$u"
-done <"$BAKED_UNITS"
-changed "started $(wc -l <"$BAKED_UNITS") service(s)"
+# The rest side by side, in two waves: first everything but the agents, then (on the controller,
+# once the RPC servers consume their queues) the agents. An agent started earlier sends its first
+# call into a queue nobody reads: it times out after a minute and backs off for most of another
+# (measured: the L3 agent then plugged the router's gateway 110 s late). One enable per wave (one
+# reload of systemd, not one per unit), one start; their own dependencies order them.
+start_wave() {
+  local todo=() u
+  for u in "$@"; do systemctl is-active -q "$u" || todo+=("$u"); done
+  ((${#todo[@]} > 0)) || return 0
+  systemctl enable -q "${todo[@]}"
+  systemctl start --no-block "${todo[@]}"
+  changed "started ${#todo[@]} service(s): ${todo[*]}"
+}
+mapfile -t servers < <(grep -v -- '-agent$' "$BAKED_UNITS")
+mapfile -t agents < <(grep -- '-agent$' "$BAKED_UNITS")
+if ! is_controller; then
+  start_wave ${servers[@]+"${servers[@]}"} ${agents[@]+"${agents[@]}"}
+fi
 
 if is_controller; then
+  start_wave ${servers[@]+"${servers[@]}"}
   wait_until 120 "Keystone answering on :5000" http_up "http://$CONTROLLER_NAME:5000/v3"
   # bootstrap changes the admin password when it differs (and revokes the old tokens).
   OS_BOOTSTRAP_PASSWORD="$PASS_ADMIN" keystone-manage bootstrap \
@@ -123,5 +137,7 @@ PY
   for api in $(openstack endpoint list --interface internal -f value -c URL | sed -E 's#^([a-z]+://[^/]+).*#\1/#' | sort -u); do
     wait_until 180 "$api answering" http_up "$api"
   done
+  wait_until 180 "Nova's and Neutron's RPC servers consuming" rpc_consumed conductor scheduler q-plugin q-l3-plugin q-reports-plugin
+  start_wave ${agents[@]+"${agents[@]}"}
 fi
 stage_end
