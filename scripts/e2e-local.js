@@ -23,13 +23,13 @@ const stateRoot = '/var/lib/openstack-on-aws';
 // --help answers at once: before any build, from the input docs `npm run docs` generates from action.yml.
 if (process.argv.slice(2).some((a) => a === '--help' || a === '-h')) {
   const { inputs } = require('../src/core/input-docs.generated.json');
-  const fixed = ['provider', 'os', 'release', 'topology', 'image-url'];
+  const fixed = ['provider', 'os', 'release', 'topology', 'image-url', 'image-cache'];
   process.stdout.write(
     [
       'usage: npm run e2e:local [-- --<input> <value>]...',
       '',
       'Builds the bundles and a small test image, runs the CLI\'s `up` with provider local (Debian 12, Zed,',
-      'topology minimal, a fresh stack id, the test image) through every install stage, the network fix,',
+      'topology minimal, a fresh stack id, the test image, image-cache off) through every install stage, the network fix,',
       'every smoke check and the teardown, then asserts nothing of the stack is left on the host and prints',
       'the stage timeline. Needs root. Flags after -- go to the CLI after the fixed ones, e.g.:',
       '  npm run e2e:local -- --tempest smoke                 also install and run Tempest\'s smoke set',
@@ -151,6 +151,8 @@ async function main() {
     '--stack-id', stackId,
     '--image-url', `file://${image}`,
     '--state-dir', stateDir,
+    // A cold install is what this run proves: baked snapshots left by bench:baked are not booted.
+    '--image-cache', 'off',
     // e.g. `npm run e2e:local -- --compute-instance-type m7i.xlarge` (any CLI input flag)
     ...process.argv.slice(2),
   ];

@@ -3,8 +3,11 @@
 // and rekey (src/stages/rekey.sh); the others' rekey waits for the controller's, whose database and
 // RabbitMQ they need. Then, on the controller, the tls-proxy stage (HAProxy with this stack's
 // certificate, and its check of every public port) and discover-hosts (which waits until every
-// nova-compute is up again). All but rekey are idempotent stages of the cold install.
+// nova-compute is up again). The storage nodes' data disks are new ones: their stage (cinder-volume,
+// swift-storage with the controller's rings) runs again after rekey and finds or makes the volume
+// group and the file systems. All but rekey are idempotent stages of the cold install.
 
+import { SWIFT_RINGS } from './stages';
 import type { PlannedNode, PlannedStage, StageId } from './types';
 
 const REKEY_MINUTES = 15;
@@ -14,13 +17,21 @@ export function buildRekeyGraph(nodes: PlannedNode[]): PlannedStage[] {
   if (!controller) throw new Error('the plan has no controller');
   const rekey = (node: string): StageId => `${node}:rekey`;
   const others = nodes.filter((n) => n !== controller);
-  const stage = (node: string, name: 'host-prep' | 'rekey' | 'tls-proxy' | 'discover-hosts', after: StageId[]) => ({
+  type Name = 'host-prep' | 'rekey' | 'tls-proxy' | 'discover-hosts' | 'cinder-volume' | 'swift-storage';
+  const stage = (node: string, name: Name, after: StageId[]): PlannedStage => ({
     id: `${node}:${name}` as StageId,
     node,
     stage: name,
     after,
     timeoutMinutes: name === 'rekey' ? REKEY_MINUTES : 10,
+    ...(name === 'swift-storage' ? { copies: [{ fromNode: controller.name, paths: SWIFT_RINGS }] } : {}),
   });
+  const storage = (n: PlannedNode): PlannedStage[] =>
+    n.role === 'block'
+      ? [stage(n.name, 'cinder-volume', [rekey(n.name)])]
+      : n.role === 'object'
+        ? [stage(n.name, 'swift-storage', [rekey(n.name)])]
+        : [];
   const prep = (node: string): StageId => `${node}:host-prep`;
   const stages: PlannedStage[] = [
     stage(controller.name, 'host-prep', []),
@@ -28,6 +39,7 @@ export function buildRekeyGraph(nodes: PlannedNode[]): PlannedStage[] {
     ...others.flatMap((n) => [
       stage(n.name, 'host-prep', []),
       stage(n.name, 'rekey', [prep(n.name), rekey(controller.name)]),
+      ...storage(n),
     ]),
     stage(controller.name, 'tls-proxy', [rekey(controller.name)]),
     stage(controller.name, 'discover-hosts', [

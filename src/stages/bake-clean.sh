@@ -88,6 +88,9 @@ rm -rf "$OOA_ETC/tls" /etc/haproxy/openstack-on-aws.pem
 rm -f /root/.ssh/authorized_keys /home/*/.ssh/authorized_keys /etc/ssh/ssh_host_*
 rm -f /var/lib/cloud/scripts/per-boot/openstack-on-aws-expiry.sh
 rm -f "$OOA_NICS" /var/lib/nova/compute_id
+# The data disks are the next stack's own (new volumes): their mounts are made again by the
+# swift-storage stage after rekey, for the file systems it finds or makes.
+if grep -q '[[:space:]]/srv/node/' /etc/fstab 2>/dev/null; then sed -i '\#[[:space:]]/srv/node/#d' /etc/fstab; fi
 rm -rf /var/lib/openstack-on-aws/tempest /root/.cache /root/.bash_history
 pkg_cache_clean
 # Logs may quote a URL with a password: emptied, not deleted (services expect their files).

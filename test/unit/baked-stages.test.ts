@@ -25,6 +25,12 @@ describe('the rekey graph', () => {
     expect(after('controller:tls-proxy')).toEqual(['controller:rekey']);
     expect(after('controller:discover-hosts')).toEqual(['controller:tls-proxy', 'compute1:rekey', 'compute2:rekey']);
     expect(graph.map((s) => s.stage)).not.toContain('keystone');
+    // The storage nodes' new data disks: their stages again, after rekey (Swift with the rings).
+    expect(after('block1:cinder-volume')).toEqual(['block1:rekey']);
+    expect(after('object2:swift-storage')).toEqual(['object2:rekey']);
+    expect(graph.find((s) => s.id === 'object1:swift-storage')!.copies).toEqual([
+      { fromNode: 'controller', paths: expect.arrayContaining(['/etc/swift/object.ring.gz']) },
+    ]);
     expect(topologicalOrder(graph).at(-1)!.id).toBe('controller:discover-hosts');
   });
 });
