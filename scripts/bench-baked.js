@@ -175,6 +175,15 @@ async function main() {
   const started = Date.now();
   const boot = await runCli(upArgs(bootId, stateDir, image, ['--image-cache', 'auto']), path.join(outDir, `${bootId}.log`));
   const bootSeconds = (Date.now() - started) / 1000;
+  // The CLI puts long outputs (timings among them) into <state-dir>/<stack>.outputs.json.
+  if (!boot.timings) {
+    try {
+      const raw = JSON.parse(fs.readFileSync(path.join(stateDir, `${bootId}.outputs.json`), 'utf8')).timings;
+      boot.timings = typeof raw === 'string' ? JSON.parse(raw) : raw;
+    } catch {
+      // no outputs: the run failed early
+    }
+  }
   const checks = [];
   try {
     if (boot.code !== 0) throw new Error(`the boot run exited ${boot.code} (log: ${path.join(outDir, `${bootId}.log`)})`);
@@ -206,7 +215,15 @@ async function main() {
   }
   const t = boot.timings ?? {};
   const lines = ['', 'Baked boot (seconds):'];
-  if (bake) lines.push(`  bake run (cold install, checks, bake)      ${bake.seconds.toFixed(1).padStart(8)}   of which bake ${sum(bake.timings?.bake).toFixed(1)}`);
+  if (bake) {
+    try {
+      const raw = JSON.parse(fs.readFileSync(path.join(stateDir, `bake-${id}.outputs.json`), 'utf8')).timings;
+      bake.timings = bake.timings ?? (typeof raw === 'string' ? JSON.parse(raw) : raw);
+    } catch {
+      // no outputs
+    }
+    lines.push(`  bake run (cold install, checks, bake)      ${bake.seconds.toFixed(1).padStart(8)}   of which bake ${sum(bake.timings?.bake).toFixed(1)}`);
+  }
   lines.push(`  provision                                  ${sum(t.provision).toFixed(1).padStart(8)}`);
   for (const [name, s] of Object.entries(t.stage ?? {})) lines.push(`    stage ${name.padEnd(34)} ${s.toFixed(1).padStart(8)}`);
   lines.push(`  network fix                                ${sum(t.netfix).toFixed(1).padStart(8)}`);
