@@ -19,6 +19,7 @@ const fs = require('fs');
 const https = require('https');
 const { URL } = require('url');
 const path = require('path');
+const { cliOutputs, cliTimings, timingsLine } = require('./cli-outputs');
 
 const root = path.join(__dirname, '..');
 const outDir = path.join(root, 'build', 'bench-baked');
@@ -50,7 +51,7 @@ function runCli(args, logFile) {
       const lines = pending.split('\n');
       pending = lines.pop();
       for (const l of lines) {
-        if (l.startsWith('output timings=')) timings = JSON.parse(l.slice('output timings='.length));
+        timings = timingsLine(l) ?? timings;
         if (/image-cache auto:|Baked |stage .* finished|✔|✖|FAILED|error/i.test(l)) process.stdout.write(`  ${l}\n`);
       }
     };
@@ -175,22 +176,14 @@ async function main() {
   const started = Date.now();
   const boot = await runCli(upArgs(bootId, stateDir, image, ['--image-cache', 'auto']), path.join(outDir, `${bootId}.log`));
   const bootSeconds = (Date.now() - started) / 1000;
-  // The CLI puts long outputs (timings among them) into <state-dir>/<stack>.outputs.json.
-  if (!boot.timings) {
-    try {
-      const raw = JSON.parse(fs.readFileSync(path.join(stateDir, `${bootId}.outputs.json`), 'utf8')).timings;
-      boot.timings = typeof raw === 'string' ? JSON.parse(raw) : raw;
-    } catch {
-      // no outputs: the run failed early
-    }
-  }
+  boot.timings = cliTimings(boot.timings, stateDir, bootId);
   const checks = [];
   try {
     if (boot.code !== 0) throw new Error(`the boot run exited ${boot.code} (log: ${path.join(outDir, `${bootId}.log`)})`);
     const booted = fs.readFileSync(path.join(outDir, `${bootId}.log`), 'utf8');
     if (!/image-cache auto: controller nodes boot /.test(booted)) throw new Error('the boot run did not boot the snapshots (a cold install ran)');
     const rc = openrc(stateDir, bootId);
-    const outputs = JSON.parse(fs.readFileSync(path.join(stateDir, `${bootId}.outputs.json`), 'utf8'));
+    const outputs = cliOutputs(stateDir, bootId);
     const publicAuth = outputs['auth-url'];
     const caFile = workFile(stateDir, bootId, 'ca.pem');
     const ca = fs.existsSync(caFile) ? caFile : rc.caFile;
@@ -216,12 +209,7 @@ async function main() {
   const t = boot.timings ?? {};
   const lines = ['', 'Baked boot (seconds):'];
   if (bake) {
-    try {
-      const raw = JSON.parse(fs.readFileSync(path.join(stateDir, `bake-${id}.outputs.json`), 'utf8')).timings;
-      bake.timings = bake.timings ?? (typeof raw === 'string' ? JSON.parse(raw) : raw);
-    } catch {
-      // no outputs
-    }
+    bake.timings = cliTimings(bake.timings, stateDir, `bake-${id}`);
     lines.push(`  bake run (cold install, checks, bake)      ${bake.seconds.toFixed(1).padStart(8)}   of which bake ${sum(bake.timings?.bake).toFixed(1)}`);
   }
   lines.push(`  provision                                  ${sum(t.provision).toFixed(1).padStart(8)}`);

@@ -15,6 +15,7 @@ const { Buffer } = require('buffer');
 const { execFileSync, spawn } = require('child_process');
 const fs = require('fs');
 const path = require('path');
+const { cliTimings, timingsLine } = require('./cli-outputs');
 
 const root = path.join(__dirname, '..');
 const outDir = path.join(root, 'build', 'e2e-local');
@@ -186,7 +187,7 @@ async function main() {
       pending += chunk.toString();
       const lines = pending.split('\n');
       pending = lines.pop();
-      for (const l of lines) if (l.startsWith('output timings=')) timings = JSON.parse(l.slice('output timings='.length));
+      for (const l of lines) timings = timingsLine(l) ?? timings;
     };
     child.stdout.on('data', onData(process.stdout));
     child.stderr.on('data', onData(process.stderr));
@@ -194,12 +195,7 @@ async function main() {
   });
   log.end();
   const upSeconds = (Date.now() - upStarted) / 1000;
-  // The CLI prints long outputs to <state-dir>/<stack>.outputs.json instead of the terminal.
-  const outputsFile = path.join(stateDir, `${stackId}.outputs.json`);
-  if (!timings && fs.existsSync(outputsFile)) {
-    const raw = JSON.parse(fs.readFileSync(outputsFile, 'utf8')).timings;
-    if (raw) timings = typeof raw === 'string' ? JSON.parse(raw) : raw;
-  }
+  timings = cliTimings(timings, stateDir, stackId);
   let left = traces(stackId);
   if (left.length) {
     process.stderr.write(`e2e-local: left behind after the run:\n  ${left.join('\n  ')}\nrunning down to clean up\n`);

@@ -12,9 +12,8 @@ import type { Io } from '../core/io';
 import type { Environment, ResourceRecord } from '../provider';
 import type { Plan } from '../plan/types';
 import type { LocalHost } from './host';
-import { stopMachine } from './machine';
-import { leaderPidfile, machineName, netnsName, nodeDir, pidfile } from './paths';
-import { readPidfile } from './processes';
+import { stopNode } from './down';
+import { nodeDir } from './paths';
 
 interface LocalBakedMeta extends BakedImage {
   /** recipeId() of the OS tree the layer lies on. */
@@ -113,17 +112,7 @@ export async function bakeLocal(
     const upper = `${nodeDir(paths, plan.stackId, r.node)}.upper`;
     if (!fs.existsSync(upper))
       throw new Error(`cannot bake ${r.node}: its root is a copy, not an overlay (${upper} is missing)`);
-    const name = machineName(plan.stackId, r.node);
-    const leader = readPidfile(leaderPidfile(paths, plan.stackId, r.node));
-    await stopMachine(
-      name,
-      readPidfile(pidfile(paths, plan.stackId, r.node)),
-      leader !== undefined
-        ? { pid: leader, netnsPath: `${paths.netnsDir}/${netnsName(plan.stackId, r.node)}` }
-        : undefined,
-      host.stopGraceMs,
-      host.sleep,
-    );
+    await stopNode(host, plan.stackId, r.node, []);
     const createdAt = new Date();
     const id = `${r.key}-${r.role}-${stamp(createdAt)}`;
     const target = path.join(bakedRoot(paths.cacheDir), id);

@@ -17,7 +17,13 @@ import { readPidfile } from './processes';
 import { idsOf, LocalKind, LocalRecord } from './records';
 import { listStackIds, readStackRecord } from './stack-record';
 
-async function stopNode(host: LocalHost, stackId: string, node: string, known: ResourceRecord[]): Promise<number[]> {
+/** Powers off one node's machine, its PIDs from the pidfiles or the ledger (checked to still be ours). */
+export async function stopNode(
+  host: LocalHost,
+  stackId: string,
+  node: string,
+  known: ResourceRecord[],
+): Promise<number[]> {
   const { paths } = host;
   const name = machineName(stackId, node);
   const fromLedger = idsOf(known, LocalKind.Process, node).map(Number);

@@ -3,7 +3,6 @@
 // becomes the rekey graph); after every smoke check passed, bake true cleans one node per role and
 // has the provider turn each into its role's image.
 
-import { bakeKey } from '../bake/key';
 import { bakeRequests, bootImagesFor } from '../bake/requests';
 import type { BakedImage, BootImages } from '../bake/types';
 import type { Io } from '../core/io';
@@ -22,11 +21,10 @@ export async function findBootImages(
   settings: Pick<Settings, 'imageCache'>,
   plan: Plan,
   provider: Provider,
-  stagesDir: string,
+  key: string,
 ): Promise<BootImages | undefined> {
   if (settings.imageCache === 'off') return undefined;
   if (!provider.findBaked) return undefined;
-  const key = bakeKey(plan, stagesDir);
   const requests = bakeRequests(plan, key);
   const found = await provider.findBaked(plan, requests, { io });
   const roles = requests.map((r) => r.role).join(', ');
@@ -61,6 +59,8 @@ interface BakeOptions {
   provider: Provider;
   sessions: (node: string) => RemoteSession;
   stagesDir: string;
+  /** This stack's bake key (src/bake/key.ts), made once per run. */
+  key: string;
   settingsFor: (node: string) => string;
   secrets: readonly string[];
   onStageDone: (t: StageTiming) => void;
@@ -70,7 +70,7 @@ interface BakeOptions {
 export async function bakeStack(o: BakeOptions): Promise<BakedImage[]> {
   const { io, plan, provider } = o;
   if (!provider.bake) throw new Error(`provider ${plan.provider} cannot bake images`);
-  const key = bakeKey(plan, o.stagesDir);
+  const { key } = o;
   const requests = bakeRequests(plan, key);
   io.info(
     `Baking ${requests.map((r) => `${r.node} (${r.role})`).join(', ')} with key ${key}; keeping ${o.settings.bakeKeep} per role`,

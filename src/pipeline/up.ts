@@ -32,6 +32,7 @@ import { runSmokeChecks, smokeResult } from '../smoke/run';
 import type { CheckResult, TcpConnect } from '../smoke/types';
 import type { UpOutcome } from './teardown-policy';
 import { bakeStack, bootedFromOutput, findBootImages, planToRun } from './bake';
+import { bakeKey } from '../bake/key';
 import { Outputs } from '../core/names';
 
 export interface UpDeps {
@@ -75,10 +76,12 @@ export async function runUp(io: Io, settings: Settings, plan: Plan, deps: UpDeps
   saveOutcome(io, 'provisioning');
   let env: Environment;
   let run = plan;
+  // Both moments of baked images need it (read the stage files once); a run with neither reads none.
+  const key = settings.imageCache === 'auto' || settings.bake ? bakeKey(plan, deps.stagesDir) : '';
   try {
     // image-cache auto: one baked image per role of this stack's key, or a cold install.
     const boot = await timings.time('provision', 'baked image lookup', () =>
-      findBootImages(io, settings, plan, deps.provider, deps.stagesDir),
+      findBootImages(io, settings, plan, deps.provider, key),
     );
     io.setOutput(Outputs.BootedFrom, bootedFromOutput(boot));
     run = planToRun(plan, boot);
@@ -129,6 +132,7 @@ export async function runUp(io: Io, settings: Settings, plan: Plan, deps: UpDeps
       }),
     );
     const stackTls = tls;
+    const settingsFor = (node: string) => renderNodeSettings(plan, env, secrets, node);
     sessions = await timings.time('provision', 'ssh ready', () =>
       connectEnvironment(env, { privateKey: secrets.sshKey.privateKey, hostKeys: pinnedHostKeys(hostKeys), io }),
     );
@@ -144,7 +148,7 @@ export async function runUp(io: Io, settings: Settings, plan: Plan, deps: UpDeps
       sessions: session,
       io,
       stagesDir: deps.stagesDir,
-      settingsFor: (node) => renderNodeSettings(plan, env, secrets, node),
+      settingsFor,
       onStageDone: (t) => timings.record('stage', t.id, t.seconds, t.startedAt),
       secrets: secretValues(secrets),
     });
@@ -191,7 +195,8 @@ export async function runUp(io: Io, settings: Settings, plan: Plan, deps: UpDeps
             provider: deps.provider,
             sessions: session,
             stagesDir: deps.stagesDir,
-            settingsFor: (node) => renderNodeSettings(plan, env, secrets, node),
+            key,
+            settingsFor,
             secrets: secretValues(secrets),
             onStageDone: (t) => timings.record('bake', t.id, t.seconds, t.startedAt, 'images'),
           }),
