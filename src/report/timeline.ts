@@ -28,8 +28,18 @@ export function criticalPath(steps: readonly Timed[]): Timed[] {
     const cur = path[path.length - 1];
     const before = steps.filter((e) => !path.includes(e) && endOf(e) <= cur.startedAt + TOUCH_MS && e !== cur);
     // A step that starts when cur starts and is over by then has no length: it cannot be before cur.
-    const prev = before.filter((e) => e.startedAt < cur.startedAt).sort(byEnd)[0];
+    const candidates = before.filter((e) => e.startedAt < cur.startedAt);
+    let prev = [...candidates].sort(byEnd)[0];
     if (!prev) break;
+    // Durations are rounded to 0.1 s, so a short step that started once prev was over can seem to
+    // end before it. It came after prev: it is the step just before cur, and prev the one before it.
+    for (;;) {
+      const p = prev;
+      const after = candidates.filter((e) => e.startedAt > p.startedAt && e.startedAt >= endOf(p) - TOUCH_MS);
+      const next = after.sort((a, b) => b.startedAt - a.startedAt)[0];
+      if (!next) break;
+      prev = next;
+    }
     path.push(prev);
   }
   return path.reverse();

@@ -105,4 +105,20 @@ describe('criticalPath', () => {
     const only = { kind: 'stage' as const, name: 'a', seconds: 3, startedAt: T0 };
     expect(criticalPath([only])).toEqual([only]);
   });
+
+  it('keeps a short step that started after the one before it, though rounding ends it earlier', () => {
+    // The baked-image lookup took 0.06 s, rounded up to 0.1 s; the provisioning after it failed at
+    // once (0.0 s), so by the rounded numbers it ends first. Both are on the path, in their order.
+    const lookup = { kind: 'provision' as const, name: 'lookup', seconds: 0.1, startedAt: T0 };
+    const up = { kind: 'provision' as const, name: 'up', seconds: 0, startedAt: T0 + 60 };
+    const down = { kind: 'teardown' as const, name: 'down', seconds: 4, startedAt: T0 + 70 };
+    expect(criticalPath([lookup, up, down]).map((e) => e.name)).toEqual(['lookup', 'up', 'down']);
+  });
+
+  it('does not trade a long step for a short one that ran beside it', () => {
+    const long = { kind: 'stage' as const, name: 'long', seconds: 100, startedAt: T0 };
+    const beside = { kind: 'stage' as const, name: 'beside', seconds: 49.8, startedAt: T0 + 50_000 };
+    const last = { kind: 'stage' as const, name: 'last', seconds: 5, startedAt: T0 + 100_000 };
+    expect(criticalPath([long, beside, last]).map((e) => e.name)).toEqual(['long', 'last']);
+  });
 });
