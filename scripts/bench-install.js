@@ -1,15 +1,18 @@
 #!/usr/bin/env node
-// `npm run bench:install`: how far each install stage of the last local run is from the floor it
-// cannot beat. The floor of a stage is the time a plain `apt-get install` of the same packages takes
-// from the warm apt cache in a fresh node (the stage's own package list, evaluated by lib.sh on the
-// node, with the same apt options and services held back the same way), plus that stage's database
-// syncs run bare against a local MariaDB. It brings up its own 2-node local stack (bench-<random>)
+// `npm run bench:install`: how far each install stage of a local run is from the floor it cannot
+// beat, and (given the timings of an earlier run) how far it was before. The floor is what a plain
+// install takes in a fresh node from the warm apt cache: one `apt-get install` of all the node's
+// packages, attributed to repositories (the lists lib.sh's node_pkgs and stage_pkgs give on the
+// node, with the same apt options and services held back the same way), plus each service's
+// database sync run bare, one after another, against a local MariaDB (lib.sh's db_prepare and
+// db_sync_run), attributed to its stage. It brings up its own 2-node local stack (bench-<random>)
 // from the cached root file system, measures, and removes it again.
 //
-//   npm run bench:install [-- --timings build/e2e-local/last-timings.json]
+//   npm run bench:install [-- --timings AFTER.json] [--before BEFORE.json]
 //
-// The stage seconds come from the timings `npm run e2e:local` saved; without them only the floors
-// are printed. Needs root, like the local provider.
+// The stage seconds come from the timings `npm run e2e:local` saved (AFTER defaults to
+// build/e2e-local/last-timings.json); without them only the floors are printed. Needs root, like
+// the local provider.
 'use strict';
 const { execFileSync } = require('child_process');
 const fs = require('fs');
@@ -19,48 +22,27 @@ const root = path.join(__dirname, '..');
 const compiled = path.join(root, 'build', 'tsc');
 const argTimings = process.argv.indexOf('--timings');
 const timingsFile = argTimings > 0 ? process.argv[argTimings + 1] : path.join(root, 'build', 'e2e-local', 'last-timings.json');
+const argBefore = process.argv.indexOf('--before');
+const beforeFile = argBefore > 0 ? process.argv[argBefore + 1] : undefined;
 
-/** The database syncs each stage runs (as in src/stages), with the bare configuration they need. */
-const DB_SYNCS = {
-  keystone: {
-    dbs: ['keystone'],
-    conf: [['/etc/keystone/keystone.conf', 'database', 'connection', 'keystone']],
-    run: [['keystone', 'keystone-manage db_sync']],
-  },
-  glance: {
-    dbs: ['glance'],
-    conf: [['/etc/glance/glance-api.conf', 'database', 'connection', 'glance']],
-    run: [['glance', 'glance-manage db_sync']],
-  },
-  placement: {
-    dbs: ['placement'],
-    conf: [['/etc/placement/placement.conf', 'placement_database', 'connection', 'placement']],
-    run: [['placement', 'placement-manage db sync']],
-  },
-  'nova-controller': {
-    dbs: ['nova_api', 'nova', 'nova_cell0'],
-    conf: [
-      ['/etc/nova/nova.conf', 'api_database', 'connection', 'nova_api'],
-      ['/etc/nova/nova.conf', 'database', 'connection', 'nova'],
-    ],
-    extra: "crudini --set /etc/nova/nova.conf DEFAULT transport_url 'rabbit://bench:bench@localhost:5672/'",
-    run: [
-      ['nova', 'nova-manage api_db sync'],
-      ['nova', 'nova-manage cell_v2 map_cell0'],
-      ['nova', 'nova-manage cell_v2 create_cell --name=cell1'],
-      ['nova', 'nova-manage db sync'],
-    ],
-  },
-  'neutron-controller': {
-    dbs: ['neutron'],
-    conf: [['/etc/neutron/neutron.conf', 'database', 'connection', 'neutron']],
-    run: [['neutron', 'neutron-db-manage --config-file /etc/neutron/neutron.conf --config-file /etc/neutron/plugins/ml2/ml2_conf.ini upgrade head']],
-  },
-};
+/** The stage whose work each service's database sync is (lib.sh's db_services names the services). */
+const SYNC_STAGE = { keystone: 'keystone', glance: 'glance', placement: 'placement', nova: 'nova-controller', neutron: 'neutron-controller', cinder: 'cinder-controller' };
 
-const LIB_ENV =
-  'export OS_ID=debian-12 OS_FAMILY=debian OS_CODENAME=bookworm RELEASE_ID=zed RELEASE_CODENAME=zed ' +
-  'PACKAGE_SOURCE=distro VIRT_TYPE=qemu NETWORK_DRIVER=linuxbridge STAGE=bench; cd /root/ooa-bench; . ./lib.sh; ';
+/** The settings file the floors need on a node: its stages, and a bare database on localhost. */
+const benchSettings = (node, stages) =>
+  [
+    `NODE_NAME=${node}`,
+    'OS_ID=debian-12 OS_FAMILY=debian OS_CODENAME=bookworm RELEASE_ID=zed RELEASE_CODENAME=zed PACKAGE_SOURCE=distro',
+    'VIRT_TYPE=qemu NETWORK_DRIVER=linuxbridge CONTROLLER_NAME=localhost HAS_BLOCK=0',
+    `NODE_STAGES='${stages.join(' ')}'`,
+    ...['KEYSTONE', 'GLANCE', 'PLACEMENT', 'NOVA', 'NEUTRON', 'CINDER'].map((s) => `PASS_${s}_DB=bench`),
+    'PASS_RABBITMQ=bench',
+    '',
+  ].join('\n');
+/** lib.sh on the node with those settings loaded (the stage scripts' own way). */
+const LIB =
+  'export OOA_SETTINGS=/root/ooa-bench/settings.env OOA_NICS=/root/ooa-bench/none OOA_LOG_DIR=/var/log/ooa-bench STAGE=bench; ' +
+  'mkdir -p /var/log/ooa-bench; cd /root/ooa-bench; . ./lib.sh; load_settings; ';
 
 const io = {
   info: (m) => process.stderr.write(`${m}\n`),
@@ -82,15 +64,16 @@ async function timed(fn) {
   return (Date.now() - t) / 1000;
 }
 
-/** Installs each stage's packages in stage order on one node; returns stage → seconds. */
+/**
+ * The node's packages in one apt-get install (repositories' floor), then what each later stage's
+ * list still misses (nothing, unless the lists disagree); returns stage → { apt, pkgs }.
+ */
 async function installFloors(session, stages) {
+  const env = LIB;
   const out = {};
-  await session.exec(`${LIB_ENV} debconf_preseed >/dev/null`);
+  await session.exec(`${env} debconf_preseed >/dev/null`);
   for (const stage of stages) {
-    const list = await session.exec(
-      `${LIB_ENV} grep -E '^[[:space:]]*pkg_install ' ${stage}.sh | sed -E 's/^[[:space:]]*pkg_install //' | while read -r l; do eval "echo $l"; done | tr '\\n' ' '`,
-      { allowFailure: true },
-    );
+    const list = await session.exec(`${env} echo $(stage_pkgs ${stage}) ${stage === 'repositories' ? '$(node_pkgs)' : ''}`);
     const pkgs = list.stdout.trim().split(/\s+/).filter(Boolean);
     if (!pkgs.length) {
       out[stage] = { apt: 0, pkgs: [] };
@@ -113,32 +96,23 @@ async function installFloors(session, stages) {
           ),
         )
       : 0;
-    io.info(`floor ${session.node} ${stage}: apt-get install of ${missing.length} package(s) ${apt.toFixed(1)} s`);
+    if (missing.length) io.info(`floor ${session.node} ${stage}: apt-get install of ${missing.length} package(s) ${apt.toFixed(1)} s`);
     out[stage] = { apt, pkgs: missing };
   }
   return out;
 }
 
+/** Each service's database made and synced bare, one after another: stage → seconds. */
 async function dbSyncFloors(controller) {
+  const env = LIB;
   const out = {};
   await controller.exec('systemctl start mariadb', { timeoutMs: 120_000 });
-  for (const [stage, spec] of Object.entries(DB_SYNCS)) {
-    const sql = spec.dbs
-      .map(
-        (d) =>
-          `CREATE DATABASE IF NOT EXISTS ${d}; GRANT ALL PRIVILEGES ON ${d}.* TO 'bench'@'localhost' IDENTIFIED BY 'bench'; ` +
-          `GRANT ALL PRIVILEGES ON ${d}.* TO 'bench'@'%' IDENTIFIED BY 'bench';`,
-      )
-      .join(' ');
-    await controller.exec(`mysql -e "${sql}"`);
-    for (const [file, section, key, db] of spec.conf)
-      await controller.exec(`crudini --set ${file} ${section} ${key} 'mysql+pymysql://bench:bench@localhost/${db}'`);
-    if (spec.extra) await controller.exec(spec.extra);
-    let seconds = 0;
-    for (const [user, cmd] of spec.run)
-      seconds += await timed(() => controller.exec(`su -s /bin/sh -c "${cmd}" ${user} >>/var/log/ooa-bench-db.log 2>&1`, { timeoutMs: 60 * 60_000, stage: `db ${stage}` }));
-    io.info(`floor controller ${stage}: database syncs ${seconds.toFixed(1)} s`);
-    out[stage] = seconds;
+  const services = (await controller.exec(`${env} db_services`)).stdout.trim().split(/\s+/);
+  for (const svc of services) {
+    await controller.exec(`${env} db_prepare ${svc} >/dev/null`);
+    const seconds = await timed(() => controller.exec(`${env} db_sync_logged ${svc}`, { timeoutMs: 60 * 60_000, stage: `db ${svc}` }));
+    io.info(`floor controller ${SYNC_STAGE[svc]}: ${svc} database sync ${seconds.toFixed(1)} s`);
+    out[SYNC_STAGE[svc]] = (out[SYNC_STAGE[svc]] ?? 0) + seconds;
   }
   return out;
 }
@@ -156,6 +130,9 @@ async function main() {
   if (process.getuid() !== 0) throw new Error('needs root, like the local provider (sudo npm run bench:install)');
   const recorded = fs.existsSync(timingsFile) ? JSON.parse(fs.readFileSync(timingsFile, 'utf8')) : undefined;
   io.info(recorded ? `stage seconds from ${timingsFile} (stack ${recorded.stackId})` : `no pipeline timings at ${timingsFile}: printing floors only (run npm run e2e:local first)`);
+  if (beforeFile && !fs.existsSync(beforeFile)) throw new Error(`--before ${beforeFile}: no such file (give the timings file of an earlier npm run e2e:local)`);
+  const before = beforeFile ? JSON.parse(fs.readFileSync(beforeFile, 'utf8')) : undefined;
+  if (before) io.info(`before: stage seconds from ${beforeFile} (stack ${before.stackId})`);
   // The provider and the SSH layer are TypeScript: compile them once into build/tsc (ignored by git).
   try {
     execFileSync(path.join(root, 'node_modules', '.bin', 'tsc'), ['-p', path.join(root, 'tsconfig.json'), '--outDir', compiled], { stdio: 'ignore' });
@@ -197,37 +174,43 @@ async function main() {
       `dev=$(ip -o link | awk -v m=${eth2.mac} '$0 ~ m {sub(":","",$2); sub("@.*","",$2); print $2}'); sysctl -qw net.ipv4.ip_forward=1 && iptables -t nat -A POSTROUTING -o "$dev" -j MASQUERADE`,
     );
     const stagesDir = path.join(root, 'src', 'stages');
+    const byNode = {};
+    for (const st of plan.stages) (byNode[st.node] ??= []).push(st.stage);
     for (const s of sessions.values()) {
       await s.exec('mkdir -p /root/ooa-bench && apt-get -q update >/dev/null');
       for (const f of fs.readdirSync(stagesDir).filter((f) => f.endsWith('.sh')))
         await s.writeFile(`/root/ooa-bench/${f}`, fs.readFileSync(path.join(stagesDir, f)), 0o755);
+      await s.writeFile('/root/ooa-bench/settings.env', benchSettings(s.node, byNode[s.node]), 0o600);
     }
-    const byNode = {};
-    for (const st of plan.stages) (byNode[st.node] ??= []).push(st.stage);
     const apt = {};
     await Promise.all(Object.entries(byNode).map(async ([node, stages]) => (apt[node] = await installFloors(sessions.get(node), stages))));
     const db = await dbSyncFloors(controller);
 
-    const rows = [['node', 'stage', 'run s', 'floor s', '(apt + db)', 'ratio']];
-    let runTotal = 0;
+    const runs = [before, recorded].filter(Boolean);
+    const heads = runs.map((r) => (r === before ? 'before s' : 'after s'));
+    const rows = [['node', 'stage', ...heads, 'floor s', '(apt + db)', ...heads.map((h) => `${h.split(' ')[0]} ratio`)]];
+    const totals = runs.map(() => 0);
     let floorTotal = 0;
+    const ratio = (ran, floor) => (ran === undefined || floor < 0.5 ? '-' : `${(ran / floor).toFixed(2)}x`);
     for (const st of plan.stages) {
       const a = apt[st.node][st.stage]?.apt ?? 0;
       const d = st.node === 'controller' ? db[st.stage] ?? 0 : 0;
       const floor = a + d;
-      const ran = runSeconds(recorded?.timings, st.node, st.stage);
-      if (ran !== undefined) runTotal += ran;
+      const ran = runs.map((r) => runSeconds(r.timings, st.node, st.stage));
+      ran.forEach((s, i) => (totals[i] += s ?? 0));
       floorTotal += floor;
       rows.push([
         st.node,
         st.stage,
-        ran === undefined ? '-' : ran.toFixed(1),
+        ...ran.map((s) => (s === undefined ? '-' : s.toFixed(1))),
         floor.toFixed(1),
         `(${a.toFixed(1)} + ${d.toFixed(1)})`,
-        ran === undefined || floor < 0.5 ? '-' : `${(ran / floor).toFixed(2)}x`,
+        ...ran.map((s) => ratio(s, floor)),
       ]);
     }
-    rows.push(['all', 'sum', recorded ? runTotal.toFixed(1) : '-', floorTotal.toFixed(1), '', recorded && floorTotal ? `${(runTotal / floorTotal).toFixed(2)}x` : '-']);
+    rows.push(['all', 'sum', ...totals.map((t) => t.toFixed(1)), floorTotal.toFixed(1), '', ...totals.map((t) => ratio(t, floorTotal))]);
+    // The nodes install side by side: the CLI's whole `up` (provisioning to the last smoke check) too.
+    if (runs.length) rows.push(['all', 'CLI up (wall)', ...runs.map((r) => (r.upSeconds ?? 0).toFixed(1)), '', '', ...runs.map(() => '')]);
     const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => String(r[i]).length)));
     process.stdout.write(rows.map((r) => r.map((c, i) => String(c).padEnd(widths[i])).join('  ')).join('\n') + '\n');
   } finally {

@@ -3,7 +3,7 @@ import { errorMessage } from './core/errors';
 import { actionsIo, Io } from './core/io';
 import { runPost } from './pipeline/pipeline';
 
-export async function run(io: Io = actionsIo()): Promise<void> {
+async function run(io: Io = actionsIo()): Promise<void> {
   try {
     await runPost(io);
   } catch (err) {

@@ -9,7 +9,7 @@ set -euo pipefail
 stage_begin cinder-volume
 
 # shellcheck disable=SC2046
-pkg_install $(pkgs cinder-volume)
+pkg_install $(stage_pkgs cinder-volume)
 if vgs cinder-volumes >/dev/null 2>&1; then
   disk="$(pvs --noheadings -o pv_name -S vg_name=cinder-volumes | awk 'NR == 1 {print $1}')"
   log "volume group cinder-volumes exists on $disk"

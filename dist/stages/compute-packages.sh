@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# compute-packages: installs the compute node's packages (nova-compute with QEMU or KVM, libvirt,
-# the Neutron layer-2 agent) while the controller still syncs its databases; no service is
-# configured or started here (that is nova-compute and neutron-compute, which wait for the
-# controller).
+# compute-packages: the compute node's packages (nova-compute with QEMU or KVM, libvirt, the
+# Neutron layer-2 agent), there since repositories installed all of the node's packages at once
+# (installed here only when that list changed since); no service is configured or started here
+# (that is nova-compute and neutron-compute, which wait for the controller).
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -10,5 +10,5 @@ stage_begin compute-packages
 
 resolve_nics
 # shellcheck disable=SC2046
-pkg_install $(pkgs nova-compute) $(pkgs neutron-agent)
+pkg_install $(stage_pkgs compute-packages)
 stage_end

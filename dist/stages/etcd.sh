@@ -7,7 +7,7 @@ set -euo pipefail
 stage_begin etcd
 
 # shellcheck disable=SC2046
-pkg_install $(pkgs etcd)
+pkg_install $(stage_pkgs etcd)
 ensure_block "$(etcd_conf_path)" cluster <<EOC
 ETCD_NAME="$NODE_NAME"
 ETCD_DATA_DIR="/var/lib/etcd"

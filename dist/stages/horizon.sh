@@ -8,7 +8,7 @@ set -euo pipefail
 stage_begin horizon
 
 # shellcheck disable=SC2046
-pkg_install $(pkgs horizon)
+pkg_install $(stage_pkgs horizon)
 settings="$(horizon_settings_path)"
 [[ -f "$settings" ]] || die "$settings is missing after installing the dashboard"
 # Later assignments win in a Python settings file: one managed block at the end overrides the

@@ -8,20 +8,17 @@ set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 stage_begin keystone
 
-db_ensure keystone keystone "$PASS_KEYSTONE_DB"
 # shellcheck disable=SC2046
-pkg_install $(pkgs keystone)
+pkg_install $(stage_pkgs keystone)
 
 conf=/etc/keystone/keystone.conf
-ini_set $conf database connection "mysql+pymysql://keystone:${PASS_KEYSTONE_DB}@${CONTROLLER_NAME}/keystone"
 ini_set $conf token provider fernet
 ini_set $conf cache backend dogpile.cache.memcached
 ini_set $conf cache enabled true
 ini_set $conf cache memcache_servers "$CONTROLLER_NAME:11211"
 web_wsgi_setup keystone
 
-log "keystone-manage db_sync (no-op when the schema is current)"
-run_as keystone "keystone-manage db_sync"
+db_sync_wait keystone
 if [[ ! -e /etc/keystone/fernet-keys/0 ]]; then
   keystone-manage fernet_setup --keystone-user keystone --keystone-group keystone
   changed "created the Fernet key repository"

@@ -189,6 +189,3 @@ db_users() {
   mysql_root <<<"SELECT DISTINCT user FROM mysql.user WHERE user NOT IN ('root','mysql','mariadb.sys','debian-sys-maint','');"
 }
 
-# db_user_password_var USER: the settings name of USER's password (db_ensure's users are
-# <service> with PASS_<SERVICE>_DB; nova's cell databases share nova's).
-db_user_password_var() { echo "PASS_${1^^}_DB"; }

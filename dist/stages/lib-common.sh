@@ -10,6 +10,7 @@ settings_defaults() {
   STACK_ID="${STACK_ID:-}"
   NODE_NAME="${NODE_NAME:-}"
   NODE_ROLE="${NODE_ROLE:-}"
+  NODE_STAGES="${NODE_STAGES:-}"
   OS_ID="${OS_ID:-}"
   OS_FAMILY="${OS_FAMILY:-}"
   OS_CODENAME="${OS_CODENAME:-}"

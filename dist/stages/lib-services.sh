@@ -36,6 +36,150 @@ run_as() {
   su -s /bin/sh -c "$*" "$user"
 }
 
+# db_user_password_var USER: the settings name of USER's password (each service's database user
+# is named after it, with PASS_<SERVICE>_DB; nova's three databases share nova's).
+db_user_password_var() { echo "PASS_${1^^}_DB"; }
+
+# db_url USER DB: the SQLAlchemy URL of a service's database on the controller.
+db_url() {
+  local var
+  var="$(db_user_password_var "$1")"
+  echo "mysql+pymysql://$1:${!var}@${CONTROLLER_NAME}/$2"
+}
+
+# ---------------------------------------------------------------------------------------------
+# Schema syncs beside the stages. The databases stage creates every database of this controller
+# and starts the syncs in two background lanes (two vCPUs: one lane takes Keystone, Glance,
+# Placement and Cinder, whose stages come first; the other the slow Nova and Neutron), while
+# RabbitMQ, memcached, etcd and Keystone are set up. A service's stage waits for its own sync
+# (db_sync_wait) only before it starts its services. Each sync's output is in
+# $OOA_LOG_DIR/db-sync-<service>.log.
+
+DB_SYNC_DIR="${DB_SYNC_DIR:-/run/openstack-on-aws/db-sync}"
+
+# db_services: the services whose databases this controller holds.
+db_services() {
+  echo keystone glance placement nova neutron
+  if [[ "$HAS_BLOCK" == 1 ]]; then echo cinder; fi
+}
+
+# db_lanes: one line per lane, its services in order. Before Stein Placement's sync is Nova's API
+# database sync: it goes in Nova's lane, ahead of Nova, so the two never migrate it at once.
+db_lanes() {
+  local cinder=""
+  [[ "$HAS_BLOCK" == 1 ]] && cinder=cinder
+  if placement_in_nova; then
+    echo "keystone glance $cinder"
+    echo "placement nova neutron"
+  else
+    echo "keystone glance placement $cinder"
+    echo "nova neutron"
+  fi
+}
+
+# db_names SERVICE: its databases.
+db_names() { [[ "$1" == nova ]] && echo "nova_api nova nova_cell0" || echo "$1"; }
+
+# db_prepare SERVICE: its databases and users, and the connection settings its sync reads.
+db_prepare() {
+  local svc="$1" db var
+  var="$(db_user_password_var "$svc")"
+  for db in $(db_names "$svc"); do db_ensure "$db" "$svc" "${!var}"; done
+  case "$svc" in
+    keystone) ini_set /etc/keystone/keystone.conf database connection "$(db_url keystone keystone)" ;;
+    glance) ini_set /etc/glance/glance-api.conf database connection "$(db_url glance glance)" ;;
+    placement)
+      ini_set "$(placement_conf_path)" placement_database connection "$(db_url placement placement)"
+      if placement_in_nova; then
+        db_ensure nova_api nova "$PASS_NOVA_DB"
+        ini_set "$(placement_conf_path)" api_database connection "$(db_url nova nova_api)"
+      fi
+      ;;
+    nova)
+      ini_set /etc/nova/nova.conf api_database connection "$(db_url nova nova_api)"
+      ini_set /etc/nova/nova.conf database connection "$(db_url nova nova)"
+      # create_cell records cell1's message queue from here.
+      ini_set /etc/nova/nova.conf DEFAULT transport_url "$(transport_url)"
+      ;;
+    neutron) ini_set /etc/neutron/neutron.conf database connection "$(db_url neutron neutron)" ;;
+    cinder) ini_set /etc/cinder/cinder.conf database connection "$(db_url cinder cinder)" ;;
+    *) die "db_prepare: no database for $svc" ;;
+  esac
+}
+
+# db_sync_run SERVICE: the guide's schema sync (idempotent: a current schema is left as it is).
+db_sync_run() {
+  case "$1" in
+    keystone) run_as keystone "keystone-manage db_sync" ;;
+    glance) run_as glance "glance-manage db_sync" ;;
+    placement) placement_db_sync ;;
+    nova)
+      run_as nova "nova-manage api_db sync"
+      if ! run_as nova "nova-manage cell_v2 list_cells" | grep -q ' cell0 '; then
+        run_as nova "nova-manage cell_v2 map_cell0"
+        changed "mapped cell0"
+      fi
+      if ! run_as nova "nova-manage cell_v2 list_cells" | grep -q ' cell1 '; then
+        run_as nova "nova-manage cell_v2 create_cell --name=cell1 --verbose"
+        changed "created cell1"
+      fi
+      run_as nova "nova-manage db sync"
+      run_as nova "nova-manage cell_v2 list_cells"
+      ;;
+    neutron)
+      run_as neutron "neutron-db-manage --config-file /etc/neutron/neutron.conf --config-file /etc/neutron/plugins/ml2/ml2_conf.ini upgrade head"
+      ;;
+    cinder) run_as cinder "cinder-manage db sync" ;;
+    *) die "db_sync_run: no database for $1" ;;
+  esac
+}
+
+# db_sync_logged SERVICE: db_sync_run in a shell of its own (errexit holds there whatever the
+# caller tests), its output appended to $OOA_LOG_DIR/db-sync-<service>.log.
+db_sync_logged() {
+  # shellcheck disable=SC2016 # expanded by the inner shell
+  bash -euo pipefail -c '. "$1/lib.sh"; load_settings; STAGE="db-sync $2"; log "syncing the $2 database"; db_sync_run "$2"' \
+    _ "$OOA_LIB_DIR" "$1" >>"$OOA_LOG_DIR/db-sync-$1.log" 2>&1
+}
+
+# db_sync_lane SERVICE...: runs the syncs one after another (a failed one does not stop the next:
+# they are independent) and leaves each one's exit status in $DB_SYNC_DIR/<service>.rc.
+db_sync_lane() {
+  local svc rc
+  for svc in "$@"; do
+    if db_sync_logged "$svc"; then rc=0; else rc=$?; fi
+    echo "$rc" >"$DB_SYNC_DIR/$svc.rc.tmp"
+    mv "$DB_SYNC_DIR/$svc.rc.tmp" "$DB_SYNC_DIR/$svc.rc"
+  done
+}
+
+# db_sync_over SERVICE: its sync has ended, or the lane that ran it is gone.
+db_sync_over() {
+  local pid
+  [[ -e "$DB_SYNC_DIR/$1.rc" ]] && return 0
+  pid="$(cat "$DB_SYNC_DIR/$1.pid" 2>/dev/null || true)"
+  [[ -z "$pid" || ! -d "/proc/$pid" ]]
+}
+
+# db_sync_wait SERVICE: waits for the sync the databases stage started; without one (a stage run
+# again by hand, a reboot since: /run is gone) prepares and syncs here and now.
+db_sync_wait() {
+  local svc="$1" rc
+  if [[ ! -e "$DB_SYNC_DIR/$svc.pid" ]]; then
+    db_prepare "$svc"
+    log "syncing the $svc database (no sync of the databases stage to wait for)"
+    if db_sync_logged "$svc"; then return 0; fi
+    tail -n 30 "$OOA_LOG_DIR/db-sync-$svc.log" >&2 || true
+    die "the $svc database sync failed; its output: $OOA_LOG_DIR/db-sync-$svc.log"
+  fi
+  wait_until 1200 "the $svc database synced (since the databases stage)" db_sync_over "$svc"
+  rc="$(cat "$DB_SYNC_DIR/$svc.rc" 2>/dev/null || echo "none: its lane ended before it")"
+  if [[ "$rc" != 0 ]]; then
+    tail -n 30 "$OOA_LOG_DIR/db-sync-$svc.log" >&2 || true
+    die "the $svc database sync failed (exit $rc); its output: $OOA_LOG_DIR/db-sync-$svc.log"
+  fi
+}
+
 # ---------------------------------------------------------------------------------------------
 # Keystone objects (the guide's `openstack ... create`, made idempotent)
 
@@ -485,7 +629,7 @@ nova_uses_cinder() {
 # cinder_common_conf FILE: the part of cinder.conf the controller and the block node share.
 cinder_common_conf() {
   local f="$1"
-  ini_set "$f" database connection "mysql+pymysql://cinder:${PASS_CINDER_DB}@${CONTROLLER_NAME}/cinder"
+  ini_set "$f" database connection "$(db_url cinder cinder)"
   ini_set "$f" DEFAULT transport_url "$(transport_url)"
   ini_set "$f" DEFAULT auth_strategy keystone
   ini_set "$f" DEFAULT my_ip "$MANAGEMENT_IP"

@@ -468,8 +468,8 @@ cmd_boot() {
     local waited=0 limit="${NETFIX_WAIT_SECONDS:-600}"
     until namespace_exists "$QROUTER_NS"; do
       ((waited < limit)) || die "the router namespace $QROUTER_NS did not appear within ${limit}s"
-      sleep 5
-      waited=$((waited + 5))
+      sleep 1
+      waited=$((waited + 1))
     done
   fi
   if [[ "$NETFIX_MODE" == routed ]]; then step_forget_failed; fi

@@ -9,7 +9,7 @@ stage_begin neutron-compute
 
 resolve_nics
 # shellcheck disable=SC2046
-pkg_install $(pkgs neutron-agent)
+pkg_install $(stage_pkgs neutron-compute)
 conf=/etc/neutron/neutron.conf
 ini_set $conf DEFAULT transport_url "$(transport_url)"
 ini_set $conf DEFAULT auth_strategy keystone

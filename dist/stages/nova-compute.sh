@@ -9,7 +9,7 @@ set -euo pipefail
 stage_begin nova-compute
 
 # shellcheck disable=SC2046
-pkg_install $(pkgs nova-compute)
+pkg_install $(stage_pkgs nova-compute)
 conf=/etc/nova/nova.conf
 nova_common_conf $conf
 ini_set $conf vnc enabled true

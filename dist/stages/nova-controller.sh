@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # nova-controller: the guide's Compute chapter, controller part: the nova_api, nova and
-# nova_cell0 databases, the nova user and compute endpoints, nova.conf (RabbitMQ, Keystone,
+# nova_cell0 databases (made and synced beside the earlier stages, from databases), the nova user and compute endpoints, nova.conf (RabbitMQ, Keystone,
 # Placement, Glance, Neutron with the metadata proxy secret, VNC on the management address),
 # the cell0/cell1 mapping, and the API, scheduler, conductor and noVNC proxy services.
 set -euo pipefail
@@ -8,9 +8,6 @@ set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 stage_begin nova-controller
 
-db_ensure nova_api nova "$PASS_NOVA_DB"
-db_ensure nova nova "$PASS_NOVA_DB"
-db_ensure nova_cell0 nova "$PASS_NOVA_DB"
 os_admin
 os_ensure_user nova "$PASS_NOVA"
 os_grant nova service admin
@@ -18,11 +15,8 @@ os_ensure_service nova compute "OpenStack Compute"
 os_ensure_endpoints compute 8774/v2.1
 
 # shellcheck disable=SC2046
-pkg_install $(pkgs nova-controller)
+pkg_install $(stage_pkgs nova-controller)
 conf=/etc/nova/nova.conf
-db_url() { echo "mysql+pymysql://nova:${PASS_NOVA_DB}@${CONTROLLER_NAME}/$1"; }
-ini_set $conf api_database connection "$(db_url nova_api)"
-ini_set $conf database connection "$(db_url nova)"
 nova_common_conf $conf
 ini_set $conf vnc enabled true
 ini_set $conf vnc server_listen "$MANAGEMENT_IP"
@@ -36,19 +30,9 @@ ini_set $conf neutron service_metadata_proxy true
 ini_set $conf neutron metadata_proxy_shared_secret "$PASS_METADATA_SECRET"
 web_wsgi_setup nova-controller
 
-log "nova-manage api_db sync"
-run_as nova "nova-manage api_db sync"
-if ! run_as nova "nova-manage cell_v2 list_cells" | grep -q ' cell0 '; then
-  run_as nova "nova-manage cell_v2 map_cell0"
-  changed "mapped cell0"
-fi
-if ! run_as nova "nova-manage cell_v2 list_cells" | grep -q ' cell1 '; then
-  run_as nova "nova-manage cell_v2 create_cell --name=cell1 --verbose"
-  changed "created cell1"
-fi
-log "nova-manage db sync (slow the first time: minutes on 2 vCPUs)"
-run_as nova "nova-manage db sync"
-run_as nova "nova-manage cell_v2 list_cells"
+# The API database, cell0 and cell1 mapped, and the cell database (slow the first time: minutes on
+# 2 vCPUs, which is why it runs beside the stages before this one).
+db_sync_wait nova
 
 novncproxy_fork_start
 # shellcheck disable=SC2046

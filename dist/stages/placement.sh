@@ -7,7 +7,6 @@ set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 stage_begin placement
 
-db_ensure placement placement "$PASS_PLACEMENT_DB"
 os_admin
 os_ensure_user placement "$PASS_PLACEMENT"
 os_grant placement service admin
@@ -15,24 +14,21 @@ os_ensure_service placement placement "Placement API"
 os_ensure_endpoints placement 8778
 
 # shellcheck disable=SC2046
-pkg_install $(pkgs placement)
+pkg_install $(stage_pkgs placement)
 conf="$(placement_conf_path)"
-ini_set "$conf" placement_database connection "mysql+pymysql://placement:${PASS_PLACEMENT_DB}@${CONTROLLER_NAME}/placement"
 ini_set "$conf" api auth_strategy keystone
 # The shared block: it also pins region_name to RegionOne (Debian presets regionOne, which made
 # placement-api answer HTTP 500 to the scheduler in the first real end-to-end run).
 if placement_in_nova; then
   # nova.conf's block is Nova's (its user comes with nova-controller, before the first request
-  # that needs it); the API database is synced with placement's, so it exists now.
-  db_ensure nova_api nova "$PASS_NOVA_DB"
-  ini_set "$conf" api_database connection "mysql+pymysql://nova:${PASS_NOVA_DB}@${CONTROLLER_NAME}/nova_api"
+  # that needs it); the API database is synced with placement's (db_prepare placement).
   keystone_authtoken "$conf" nova "$PASS_NOVA"
 else
   keystone_authtoken "$conf" placement "$PASS_PLACEMENT"
 fi
 web_wsgi_setup placement
 
-placement_db_sync
+db_sync_wait placement
 # shellcheck disable=SC2046
 svc_apply $(units placement)
 wait_until 120 "Placement answering on :8778" http_up "http://$CONTROLLER_NAME:8778/"

@@ -7,7 +7,7 @@ set -euo pipefail
 stage_begin rabbitmq
 
 # shellcheck disable=SC2046
-pkg_install $(pkgs rabbitmq)
+pkg_install $(stage_pkgs rabbitmq)
 svc_apply "$(units rabbitmq)"
 wait_until 120 "RabbitMQ answering" rabbitmqctl -q status
 

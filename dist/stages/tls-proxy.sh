@@ -24,7 +24,8 @@ done
 holder="$(ss -ltnpH 'sport = :443' 2>/dev/null | grep -v '"haproxy"' || true)"
 [[ -z "$holder" ]] || die "port 443 is taken by another program (Horizon's HTTPS goes through HAProxy): $holder"
 
-pkg_install haproxy
+# shellcheck disable=SC2046
+pkg_install $(stage_pkgs tls-proxy)
 
 # The internal ports served here: every API this controller runs (Cinder and Swift only with their nodes).
 ports="5000 9292 8778 8774 6080 9696 80"

@@ -11,6 +11,8 @@ const STAGES: Record<Role, Array<[StageName, number]>> = {
     ['host-prep', 10],
     ['repositories', 15],
     ['mariadb', 15],
+    // Creates every database and starts their schema syncs, which run beside the stages after it.
+    ['databases', 5],
     ['rabbitmq', 15],
     ['memcached', 10],
     ['etcd', 10],

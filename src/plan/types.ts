@@ -204,6 +204,7 @@ export const STAGE_NAMES = [
   'host-prep',
   'repositories',
   'mariadb',
+  'databases',
   'rabbitmq',
   'memcached',
   'etcd',

@@ -20,6 +20,7 @@ export const SETTINGS_KEYS = [
   'STACK_ID',
   'NODE_NAME',
   'NODE_ROLE',
+  'NODE_STAGES',
   'OS_ID',
   'OS_FAMILY',
   'OS_CODENAME',
@@ -111,6 +112,11 @@ export function nodeSettings(
     STACK_ID: plan.stackId,
     NODE_NAME: planned.name,
     NODE_ROLE: planned.role,
+    // repositories.sh installs the packages of all these stages in one transaction.
+    NODE_STAGES: plan.stages
+      .filter((s) => s.node === planned.name)
+      .map((s) => s.stage)
+      .join(' '),
     OS_ID: plan.os.id,
     OS_FAMILY: plan.os.family,
     OS_CODENAME: plan.os.codename ?? '',

@@ -7,7 +7,6 @@ set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 stage_begin cinder-controller
 
-db_ensure cinder cinder "$PASS_CINDER_DB"
 os_admin
 os_ensure_user cinder "$PASS_CINDER"
 os_grant cinder service admin
@@ -15,12 +14,11 @@ os_ensure_service cinderv3 volumev3 "OpenStack Block Storage"
 os_ensure_endpoints volumev3 '8776/v3/%(project_id)s'
 
 # shellcheck disable=SC2046
-pkg_install $(pkgs cinder-controller)
+pkg_install $(stage_pkgs cinder-controller)
 conf=/etc/cinder/cinder.conf
 cinder_common_conf "$conf"
 web_wsgi_setup cinder-controller
-log "cinder-manage db sync"
-run_as cinder "cinder-manage db sync" >/dev/null
+db_sync_wait cinder
 # Nova's [cinder] section is nova-controller's (nova_common_conf with HAS_BLOCK=1), which runs
 # before this stage: nothing to write or restart on Nova's side here.
 # shellcheck disable=SC2046

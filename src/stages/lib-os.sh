@@ -107,6 +107,29 @@ pkgs() {
   esac
 }
 
+# stage_pkgs STAGE: the packages a stage installs (nothing for the stages that install none).
+stage_pkgs() {
+  case "$1" in
+    repositories) echo "$(pkgs host) $(pkgs tools)" ;;
+    mariadb | rabbitmq | memcached | etcd | keystone | glance | placement | nova-controller | horizon | \
+      cinder-controller | cinder-volume | swift-proxy | swift-storage) pkgs "$1" ;;
+    compute-packages) echo "$(pkgs nova-compute) $(pkgs neutron-agent)" ;;
+    nova-compute) pkgs nova-compute ;;
+    neutron-compute) pkgs neutron-agent ;;
+    neutron-controller) echo "$(pkgs neutron-server) $(pkgs neutron-agent)" ;;
+    tls-proxy) echo haproxy ;;
+    *) ;;
+  esac
+}
+
+# node_pkgs: the packages of every stage this node runs (NODE_STAGES), each once. repositories
+# installs them in one transaction: one dependency resolution, one unpack and one round of
+# triggers (man-db, systemd, python byte-compiling) instead of one per stage.
+node_pkgs() {
+  local s
+  for s in $NODE_STAGES; do stage_pkgs "$s"; done | tr ' ' '\n' | awk 'NF && !seen[$0]++' | tr '\n' ' '
+}
+
 # neutron_periodic_workers: Debian's Epoxy and later run Neutron's periodic tasks in a service of
 # their own (the API under uwsgi runs none); older releases have no such package.
 neutron_periodic_workers() { release_before epoxy || echo neutron-periodic-workers; }
@@ -190,22 +213,26 @@ unit_exists() {
 # svc_apply UNIT...: enabled (Debian leaves some disabled), started when not running, restarted
 # when this stage changed configuration.
 svc_apply() {
-  local u
+  local u enable=() start=() restart=()
   for u in "$@"; do
     unit_exists "$u" || die "service $u is not installed"
-    if ! systemctl is-enabled -q "$u" 2>/dev/null; then
-      systemctl enable -q "$u"
-      changed "enabled $u"
-    fi
+    systemctl is-enabled -q "$u" 2>/dev/null || enable+=("$u")
     if ! systemctl is-active -q "$u"; then
-      systemctl restart "$u"
-      changed "started $u"
+      start+=("$u")
     elif ((CONFIG_CHANGED)) && [[ "$u" != *.socket ]]; then
       # (A listening socket is not restarted: its daemon reads the configuration.)
-      log "restarting $u (configuration changed)"
-      systemctl restart "$u"
+      restart+=("$u")
     fi
   done
+  # One systemctl call each: one daemon reload for all the enables, and the units start side by
+  # side in one transaction (systemd keeps their own ordering).
+  if ((${#enable[@]} > 0)); then
+    systemctl enable -q "${enable[@]}"
+    changed "enabled ${enable[*]}"
+  fi
+  if ((${#restart[@]} > 0)); then log "restarting ${restart[*]} (configuration changed)"; fi
+  if ((${#start[@]} + ${#restart[@]} > 0)); then systemctl restart "${start[@]}" "${restart[@]}"; fi
+  if ((${#start[@]} > 0)); then changed "started ${start[*]}"; fi
 }
 
 # wait_until SECONDS DESCRIPTION COMMAND...: polls once a second.

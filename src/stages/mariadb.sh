@@ -8,7 +8,7 @@ set -euo pipefail
 stage_begin mariadb
 
 # shellcheck disable=SC2046
-pkg_install $(pkgs mariadb)
+pkg_install $(stage_pkgs mariadb)
 write_file "$(mariadb_conf_path)" 0644 <<EOC
 # openstack-on-aws: the install guide's settings for OpenStack's database.
 [mysqld]

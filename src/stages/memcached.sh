@@ -7,7 +7,7 @@ set -euo pipefail
 stage_begin memcached
 
 # shellcheck disable=SC2046
-pkg_install $(pkgs memcached)
+pkg_install $(stage_pkgs memcached)
 memcached_listen "$MANAGEMENT_IP"
 svc_apply "$(units memcached)"
 stage_end

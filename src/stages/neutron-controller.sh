@@ -9,7 +9,6 @@ set -euo pipefail
 stage_begin neutron-controller
 
 resolve_nics
-db_ensure neutron neutron "$PASS_NEUTRON_DB"
 os_admin
 os_ensure_user neutron "$PASS_NEUTRON"
 os_grant neutron service admin
@@ -17,9 +16,8 @@ os_ensure_service neutron network "OpenStack Networking"
 os_ensure_endpoints network 9696
 
 # shellcheck disable=SC2046
-pkg_install $(pkgs neutron-server) $(pkgs neutron-agent)
+pkg_install $(stage_pkgs neutron-controller)
 conf=/etc/neutron/neutron.conf
-ini_set $conf database connection "mysql+pymysql://neutron:${PASS_NEUTRON_DB}@${CONTROLLER_NAME}/neutron"
 ini_set $conf DEFAULT core_plugin ml2
 ini_set $conf DEFAULT service_plugins router
 ini_set $conf DEFAULT transport_url "$(transport_url)"
@@ -58,8 +56,7 @@ ini_set $meta DEFAULT nova_metadata_host "$CONTROLLER_NAME"
 ini_set $meta DEFAULT metadata_proxy_shared_secret "$PASS_METADATA_SECRET"
 web_wsgi_setup neutron-server
 
-log "neutron-db-manage upgrade head"
-run_as neutron "neutron-db-manage --config-file /etc/neutron/neutron.conf --config-file $ml2 upgrade head" >/dev/null
+db_sync_wait neutron
 # shellcheck disable=SC2046
 svc_apply $(units neutron-server) $(units neutron-agent)
 wait_until 180 "Neutron API answering on :9696" http_up "http://$CONTROLLER_NAME:9696/"

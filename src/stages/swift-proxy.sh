@@ -15,7 +15,7 @@ os_ensure_service swift object-store "OpenStack Object Storage"
 os_ensure_endpoints object-store '8080/v1/AUTH_%(project_id)s'
 
 # shellcheck disable=SC2046
-pkg_install $(pkgs swift-proxy)
+pkg_install $(stage_pkgs swift-proxy)
 mkdir -p /etc/swift
 swift_conf
 write_file /etc/swift/proxy-server.conf 0640 root:swift <<EOC

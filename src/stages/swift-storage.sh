@@ -9,7 +9,7 @@ set -euo pipefail
 stage_begin swift-storage
 
 # shellcheck disable=SC2046
-pkg_install $(pkgs swift-storage)
+pkg_install $(stage_pkgs swift-storage)
 DISKS_TAKEN=""
 for label in $SWIFT_DEVICES; do
   mnt="/srv/node/$label"

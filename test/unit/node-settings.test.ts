@@ -138,6 +138,61 @@ describe('node settings', () => {
     expect(v.VIRT_TYPE).toBe(full.nodes.find((n) => n.name === 'compute1')!.virt);
   });
 
+  test("each node's NODE_STAGES are its stages in the Plan, and node_pkgs installs each of their packages once", () => {
+    const env = environment(full);
+    for (const node of ['controller', 'compute1', 'block1', 'object1']) {
+      const v = nodeSettings(
+        full,
+        env,
+        secrets((n) => n),
+        node,
+      );
+      expect(v.NODE_STAGES.split(' ')).toEqual(full.stages.filter((s) => s.node === node).map((s) => s.stage));
+      const dir = mkdtempSync(join(tmpdir(), 'ooa-pkgs-'));
+      try {
+        writeFileSync(
+          join(dir, 'settings.env'),
+          renderNodeSettings(
+            full,
+            env,
+            secrets((n) => n),
+            node,
+          ),
+          { mode: 0o600 },
+        );
+        const lib = join(__dirname, '../../src/stages/lib.sh');
+        const sh = (snippet: string) =>
+          execFileSync('bash', ['-c', `set -euo pipefail; . ${lib}; load_settings; ${snippet}`], {
+            encoding: 'utf8',
+            env: { PATH: process.env.PATH, OOA_SETTINGS: join(dir, 'settings.env'), OOA_NICS: join(dir, 'none') },
+          });
+        const all = sh('node_pkgs').trim().split(' ');
+        expect(new Set(all).size).toBe(all.length);
+        // Every package any of the node's stages installs is in the one transaction.
+        for (const stage of v.NODE_STAGES.split(' '))
+          for (const pkg of sh(`stage_pkgs ${stage}`).trim().split(/\s+/).filter(Boolean)) expect(all).toContain(pkg);
+        const want: Record<string, string[]> = {
+          controller: [
+            'mariadb-server',
+            'rabbitmq-server',
+            'keystone',
+            'glance-api',
+            'nova-api',
+            'haproxy',
+            'cinder-api',
+          ],
+          compute1: ['nova-compute', 'genisoimage'],
+          block1: ['cinder-volume', 'lvm2'],
+          object1: ['swift-object', 'xfsprogs'],
+        };
+        for (const pkg of want[node]) expect(all).toContain(pkg);
+        if (node !== 'controller') expect(all).not.toContain('keystone');
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    }
+  });
+
   test('storage nodes list their disks with size and the provider volume id', () => {
     const env = environment(full);
     const block = nodeSettings(
