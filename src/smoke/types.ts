@@ -65,7 +65,9 @@ export const DEFAULT_BOUNDS: SmokeBounds = {
   reachMs: 3 * 60_000,
   portForwardMs: 2 * 60_000,
   tempestMs: 120 * 60_000,
-  pollIntervalMs: 5_000,
+  // Between probes, not a period: each probe is an openstack CLI call on the controller (1–3 s of
+  // Python start-up), so a short pause keeps the controller's CPU for the work being waited on.
+  pollIntervalMs: 2_000,
 };
 
 /** Opens a TCP connection and resolves once it is established (or rejects); the runner's side. */

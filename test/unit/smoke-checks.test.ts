@@ -13,6 +13,7 @@ import type { Environment } from '../../src/provider';
 import { renderJunit } from '../../src/report/junit';
 import { runSmokeChecks, smokeResult } from '../../src/smoke/run';
 import type { CheckResult, SmokeOptions } from '../../src/smoke/types';
+import { DEFAULT_BOUNDS } from '../../src/smoke/types';
 import { settingsFrom } from '../helpers/inputs';
 import {
   fail,
@@ -161,7 +162,13 @@ describe('a healthy cloud', () => {
 
   it('prints a progress line at least every 30 s while a server builds for two minutes', async () => {
     const build = out('server-show-build.json');
-    const c = healthyController().on(/openstack server show/, ...Array(25).fill(build), out('server-show-active.json'));
+    // Enough BUILD answers for two minutes of the default pause between probes.
+    const probes = Math.ceil(125_000 / DEFAULT_BOUNDS.pollIntervalMs);
+    const c = healthyController().on(
+      /openstack server show/,
+      ...Array(probes).fill(build),
+      out('server-show-active.json'),
+    );
     const { byId, io, clock } = await run(c);
     expect(byId['instance-boot'].status).toBe('passed');
     expect(clock.slept).toBeGreaterThanOrEqual(120_000);
