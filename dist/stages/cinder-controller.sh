@@ -8,15 +8,13 @@ set -euo pipefail
 stage_begin cinder-controller
 
 os_admin
-os_ensure_user cinder "$PASS_CINDER"
-os_grant cinder service admin
-os_ensure_service cinderv3 volumev3 "OpenStack Block Storage"
-os_ensure_endpoints volumev3 '8776/v3/%(project_id)s'
+os_ensure_api cinder PASS_CINDER cinderv3 volumev3 "OpenStack Block Storage" '8776/v3/%(project_id)s'
 
 # shellcheck disable=SC2046
 pkg_install $(stage_pkgs cinder-controller)
 conf=/etc/cinder/cinder.conf
 cinder_common_conf "$conf"
+behind_tls_proxy "$conf"
 web_wsgi_setup cinder-controller
 db_sync_wait cinder
 # Nova's [cinder] section is nova-controller's (nova_common_conf with HAS_BLOCK=1), which runs

@@ -7,10 +7,7 @@ set -euo pipefail
 stage_begin glance
 
 os_admin
-os_ensure_user glance "$PASS_GLANCE"
-os_grant glance service admin
-os_ensure_service glance image "OpenStack Image"
-os_ensure_endpoints image 9292
+os_ensure_api glance PASS_GLANCE glance image "OpenStack Image" 9292
 
 # shellcheck disable=SC2046
 pkg_install $(stage_pkgs glance)
@@ -18,6 +15,7 @@ conf=/etc/glance/glance-api.conf
 keystone_authtoken $conf glance "$PASS_GLANCE"
 ini_set $conf paste_deploy flavor keystone
 glance_store_conf $conf
+behind_tls_proxy "$conf"
 web_wsgi_setup glance
 
 db_sync_wait glance

@@ -16,6 +16,7 @@ ini_set $conf token provider fernet
 ini_set $conf cache backend dogpile.cache.memcached
 ini_set $conf cache enabled true
 ini_set $conf cache memcache_servers "$CONTROLLER_NAME:11211"
+behind_tls_proxy "$conf"
 web_wsgi_setup keystone
 
 db_sync_wait keystone
@@ -58,11 +59,13 @@ openrc admin "$PASS_ADMIN" | write_file "$OOA_ADMIN_RC" 0600
 openrc demo "$PASS_DEMO" | write_file /root/demo-openrc 0600
 
 os_admin
-os_ensure_project service "Service Project"
-os_ensure_project demo "Demo Project"
-os_ensure_role member
-os_ensure_user demo "$PASS_DEMO"
-os_grant demo demo member
+{
+  ks_line project service "Service Project"
+  ks_line project demo "Demo Project"
+  ks_line role member
+  ks_line user demo PASS_DEMO
+  ks_line grant demo demo member
+} | os_ensure_objects
 
 openstack token issue -f value -c expires >/dev/null
 log "admin gets a token from Keystone"

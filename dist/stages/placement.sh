@@ -8,10 +8,7 @@ set -euo pipefail
 stage_begin placement
 
 os_admin
-os_ensure_user placement "$PASS_PLACEMENT"
-os_grant placement service admin
-os_ensure_service placement placement "Placement API"
-os_ensure_endpoints placement 8778
+os_ensure_api placement PASS_PLACEMENT placement placement "Placement API" 8778
 
 # shellcheck disable=SC2046
 pkg_install $(stage_pkgs placement)
@@ -26,6 +23,7 @@ if placement_in_nova; then
 else
   keystone_authtoken "$conf" placement "$PASS_PLACEMENT"
 fi
+behind_tls_proxy "$conf"
 web_wsgi_setup placement
 
 db_sync_wait placement

@@ -9,10 +9,7 @@ set -euo pipefail
 stage_begin swift-proxy
 
 os_admin
-os_ensure_user swift "$PASS_SWIFT"
-os_grant swift service admin
-os_ensure_service swift object-store "OpenStack Object Storage"
-os_ensure_endpoints object-store '8080/v1/AUTH_%(project_id)s'
+os_ensure_api swift PASS_SWIFT swift object-store "OpenStack Object Storage" '8080/v1/AUTH_%(project_id)s'
 
 # shellcheck disable=SC2046
 pkg_install $(stage_pkgs swift-proxy)

@@ -18,7 +18,10 @@ pkg_installed() {
 # by the install itself (policy-rc.d): they start once configured, from svc_apply.
 pkg_install() {
   local missing=() p
-  for p in "$@"; do pkg_installed "$p" || missing+=("$p"); done
+  for p in "$@"; do
+    [[ " ${missing[*]} " != *" $p "* ]] || continue
+    pkg_installed "$p" || missing+=("$p")
+  done
   ((${#missing[@]} > 0)) || return 0
   log "installing ${missing[*]}"
   case "$OS_FAMILY" in
@@ -213,26 +216,26 @@ unit_exists() {
 # svc_apply UNIT...: enabled (Debian leaves some disabled), started when not running, restarted
 # when this stage changed configuration.
 svc_apply() {
-  local u enable=() start=() restart=()
+  local u to_enable=() to_start=() to_restart=()
   for u in "$@"; do
     unit_exists "$u" || die "service $u is not installed"
-    systemctl is-enabled -q "$u" 2>/dev/null || enable+=("$u")
+    systemctl is-enabled -q "$u" 2>/dev/null || to_enable+=("$u")
     if ! systemctl is-active -q "$u"; then
-      start+=("$u")
+      to_start+=("$u")
     elif ((CONFIG_CHANGED)) && [[ "$u" != *.socket ]]; then
       # (A listening socket is not restarted: its daemon reads the configuration.)
-      restart+=("$u")
+      to_restart+=("$u")
     fi
   done
   # One systemctl call each: one daemon reload for all the enables, and the units start side by
   # side in one transaction (systemd keeps their own ordering).
-  if ((${#enable[@]} > 0)); then
-    systemctl enable -q "${enable[@]}"
-    changed "enabled ${enable[*]}"
+  if ((${#to_enable[@]} > 0)); then
+    systemctl enable -q "${to_enable[@]}"
+    changed "enabled ${to_enable[*]}"
   fi
-  if ((${#restart[@]} > 0)); then log "restarting ${restart[*]} (configuration changed)"; fi
-  if ((${#start[@]} + ${#restart[@]} > 0)); then systemctl restart "${start[@]}" "${restart[@]}"; fi
-  if ((${#start[@]} > 0)); then changed "started ${start[*]}"; fi
+  if ((${#to_restart[@]} > 0)); then log "restarting ${to_restart[*]} (configuration changed)"; fi
+  if ((${#to_start[@]} + ${#to_restart[@]} > 0)); then systemctl restart "${to_start[@]}" "${to_restart[@]}"; fi
+  if ((${#to_start[@]} > 0)); then changed "started ${to_start[*]}"; fi
 }
 
 # wait_until SECONDS DESCRIPTION COMMAND...: polls once a second.

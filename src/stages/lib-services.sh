@@ -47,6 +47,11 @@ db_url() {
   echo "mysql+pymysql://$1:${!var}@${CONTROLLER_NAME}/$2"
 }
 
+# behind_tls_proxy FILE: the API trusts X-Forwarded-Proto, which tls-proxy's HAProxy sets, so the
+# links in its answers say https. Set before the API first starts (it only changes what a request
+# carrying the header gets): tls-proxy then has nothing to restart.
+behind_tls_proxy() { ini_set "$1" oslo_middleware enable_proxy_headers_parsing true; }
+
 # ---------------------------------------------------------------------------------------------
 # Schema syncs beside the stages. The databases stage creates every database of this controller
 # and starts the syncs in two background lanes (two vCPUs: one lane takes Keystone, Glance,
@@ -189,61 +194,96 @@ os_admin() {
   . "$OOA_ADMIN_RC"
 }
 
-os_exists() { openstack "$@" >/dev/null 2>&1; }
-
-os_ensure_project() {
-  local name="$1" desc="$2"
-  os_exists project show "$name" --domain default ||
-    {
-      openstack project create --domain default --description "$desc" "$name" >/dev/null
-      changed "created project $name"
-    }
+# os_ensure_objects: get-or-create of Keystone objects, one per line on stdin, fields split by tabs
+# (ks_line writes one):
+#   project NAME DESCRIPTION | role NAME | user NAME PASSWORD_SETTING | grant USER PROJECT ROLE |
+#   service NAME TYPE DESCRIPTION | endpoint TYPE INTERFACE URL
+# All through the Identity API in one Python process and one token (the openstack CLI took 2-4 s per
+# look and per create: about 25 s per service). Passwords travel in the environment, never argv.
+ks_line() {
+  local IFS=$'\t'
+  echo "$*"
 }
-
-os_ensure_role() {
-  os_exists role show "$1" || {
-    openstack role create "$1" >/dev/null
-    changed "created role $1"
-  }
-}
-
-# os_ensure_user NAME PASSWORD: created through the Identity API from Python with the password in
-# the environment, because `openstack user create --password` would put it in argv.
-os_ensure_user() {
-  local name="$1" pass="$2"
-  os_exists user show "$name" --domain default && return 0
-  OOA_NEW_USER="$name" OOA_NEW_PASSWORD="$pass" "$(os_python)" - <<'PY'
+os_ensure_objects() {
+  local spec out kind name var _ line
+  spec="$(cat)"
+  out="$(
+    while IFS=$'\t' read -r kind name var _; do
+      if [[ "$kind" == user ]]; then export "OOA_PW_${name}=${!var:?the setting $var is empty}"; fi
+    done <<<"$spec"
+    OOA_ENSURE="$spec" "$(os_python)" - <<'PY'
 import os
 from keystoneauth1 import session
 from keystoneauth1.identity import v3
-auth = v3.Password(auth_url=os.environ['OS_AUTH_URL'], username=os.environ['OS_USERNAME'],
-                   password=os.environ['OS_PASSWORD'], project_name=os.environ['OS_PROJECT_NAME'],
-                   user_domain_name=os.environ['OS_USER_DOMAIN_NAME'],
-                   project_domain_name=os.environ['OS_PROJECT_DOMAIN_NAME'])
+e = os.environ
+auth = v3.Password(auth_url=e['OS_AUTH_URL'], username=e['OS_USERNAME'],
+                   password=e['OS_PASSWORD'], project_name=e['OS_PROJECT_NAME'],
+                   user_domain_name=e['OS_USER_DOMAIN_NAME'],
+                   project_domain_name=e['OS_PROJECT_DOMAIN_NAME'])
 s = session.Session(auth=auth)
-s.post(os.environ['OS_AUTH_URL'].rstrip('/') + '/users',
-       json={'user': {'name': os.environ['OOA_NEW_USER'], 'domain_id': 'default',
-                      'password': os.environ['OOA_NEW_PASSWORD'], 'enabled': True}})
+base = e['OS_AUTH_URL'].rstrip('/')
+
+
+def find(kind, **query):
+    found = s.get('%s/%s' % (base, kind), params=query).json()[kind]
+    return found[0] if found else None
+
+
+def create(kind, body):
+    return s.post('%s/%ss' % (base, kind), json={kind: body}).json()[kind]
+
+
+for line in e['OOA_ENSURE'].splitlines():
+    f = line.split('\t')
+    if f[0] == 'project' and not find('projects', name=f[1], domain_id='default'):
+        create('project', {'name': f[1], 'domain_id': 'default', 'description': f[2], 'enabled': True})
+        print('created project %s' % f[1])
+    elif f[0] == 'role' and not find('roles', name=f[1]):
+        create('role', {'name': f[1]})
+        print('created role %s' % f[1])
+    elif f[0] == 'user' and not find('users', name=f[1], domain_id='default'):
+        create('user', {'name': f[1], 'domain_id': 'default', 'password': e['OOA_PW_' + f[1]], 'enabled': True})
+        print('created user %s' % f[1])
+    elif f[0] == 'grant':
+        user = find('users', name=f[1], domain_id='default')['id']
+        project = find('projects', name=f[2], domain_id='default')['id']
+        role = find('roles', name=f[3])['id']
+        url = '%s/projects/%s/users/%s/roles/%s' % (base, project, user, role)
+        if s.head(url, raise_exc=False).status_code == 404:
+            s.put(url)
+            print('granted %s on %s to %s' % (f[3], f[2], f[1]))
+    elif f[0] == 'service' and not find('services', type=f[2]):
+        create('service', {'name': f[1], 'type': f[2], 'description': f[3], 'enabled': True})
+        print('created service %s (%s)' % (f[1], f[2]))
+    elif f[0] == 'endpoint':
+        service = find('services', type=f[1])['id']
+        current = find('endpoints', service_id=service, interface=f[2])
+        if not current:
+            create('endpoint', {'service_id': service, 'interface': f[2], 'url': f[3],
+                                'region_id': 'RegionOne', 'enabled': True})
+            print('created %s endpoint of %s: %s' % (f[2], f[1], f[3]))
+        elif current['url'] != f[3]:
+            s.patch('%s/endpoints/%s' % (base, current['id']), json={'endpoint': {'url': f[3]}})
+            print('moved %s endpoint of %s to %s' % (f[2], f[1], f[3]))
 PY
-  changed "created user $name"
+  )" || die "the Identity API refused a get-or-create (objects: $(cut -f1,2 <<<"$spec" | tr '\t\n' ' '))"
+  while read -r line; do [[ -z "$line" ]] || changed "$line"; done <<<"$out"
 }
 
-# os_grant USER PROJECT ROLE: only when the assignment is missing.
-os_grant() {
-  local user="$1" project="$2" role="$3"
-  if [[ -z "$(openstack role assignment list --user "$user" --user-domain default --project "$project" \
-    --project-domain default --role "$role" -f value -c Role 2>/dev/null)" ]]; then
-    openstack role add --project "$project" --user "$user" "$role"
-    changed "granted $role on $project to $user"
-  fi
-}
-
-os_ensure_service() {
-  local name="$1" type="$2" desc="$3"
-  os_exists service show "$type" || {
-    openstack service create --name "$name" --description "$desc" "$type" >/dev/null
-    changed "created service $name ($type)"
-  }
+# os_ensure_api USER PASSWORD_SETTING SERVICE TYPE DESCRIPTION PORT[/PATH]: what each API stage
+# needs in Keystone: its user with admin on the service project, its service, and the guide's
+# three endpoints (public on the controller's public address over HTTPS, see public_url; internal
+# and admin on the controller's management name).
+os_ensure_api() {
+  local user="$1" var="$2" name="$3" type="$4" desc="$5" path="$6"
+  {
+    ks_line user "$user" "$var"
+    ks_line grant "$user" service admin
+    ks_line service "$name" "$type" "$desc"
+    ks_line endpoint "$type" public "$(public_url "$path")"
+    ks_line endpoint "$type" internal "http://${CONTROLLER_NAME}:$path"
+    ks_line endpoint "$type" admin "http://${CONTROLLER_NAME}:$path"
+  } | os_ensure_objects
 }
 
 # tls_port PORT: the public HTTPS port in front of an internal plain-HTTP port, TripleO's numbers
@@ -271,24 +311,6 @@ public_url() {
   [[ "$1" == */* ]] && path="/${1#*/}"
   tls="$(tls_port "$port")"
   if [[ "$tls" == 443 ]]; then echo "https://${PUBLIC_ADDRESS}${path}"; else echo "https://${PUBLIC_ADDRESS}:${tls}${path}"; fi
-}
-
-# os_ensure_endpoints TYPE PORT_AND_PATH: public on the controller's public address (HTTPS, see
-# public_url), internal and admin on the controller's management name (the guide's three endpoints).
-os_ensure_endpoints() {
-  local type="$1" path="$2" iface url current id
-  for iface in public internal admin; do
-    if [[ "$iface" == public ]]; then url="$(public_url "$path")"; else url="http://${CONTROLLER_NAME}:$path"; fi
-    current="$(openstack endpoint list --service "$type" --interface "$iface" -f value -c ID -c URL 2>/dev/null | head -n1)"
-    id="${current%% *}"
-    if [[ -z "$current" ]]; then
-      openstack endpoint create --region RegionOne "$type" "$iface" "$url" >/dev/null
-      changed "created $iface endpoint of $type: $url"
-    elif [[ "${current#* }" != "$url" ]]; then
-      openstack endpoint set --url "$url" "$id"
-      changed "moved $iface endpoint of $type to $url"
-    fi
-  done
 }
 
 # keystone_authtoken FILE USER PASSWORD: the [keystone_authtoken] block every service carries.

@@ -10,10 +10,7 @@ stage_begin neutron-controller
 
 resolve_nics
 os_admin
-os_ensure_user neutron "$PASS_NEUTRON"
-os_grant neutron service admin
-os_ensure_service neutron network "OpenStack Networking"
-os_ensure_endpoints network 9696
+os_ensure_api neutron PASS_NEUTRON neutron network "OpenStack Networking" 9696
 
 # shellcheck disable=SC2046
 pkg_install $(stage_pkgs neutron-controller)
@@ -54,6 +51,7 @@ ini_set $dhcp DEFAULT enable_isolated_metadata true
 meta=/etc/neutron/metadata_agent.ini
 ini_set $meta DEFAULT nova_metadata_host "$CONTROLLER_NAME"
 ini_set $meta DEFAULT metadata_proxy_shared_secret "$PASS_METADATA_SECRET"
+behind_tls_proxy "$conf"
 web_wsgi_setup neutron-server
 
 db_sync_wait neutron

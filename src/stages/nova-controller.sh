@@ -9,10 +9,7 @@ set -euo pipefail
 stage_begin nova-controller
 
 os_admin
-os_ensure_user nova "$PASS_NOVA"
-os_grant nova service admin
-os_ensure_service nova compute "OpenStack Compute"
-os_ensure_endpoints compute 8774/v2.1
+os_ensure_api nova PASS_NOVA nova compute "OpenStack Compute" 8774/v2.1
 
 # shellcheck disable=SC2046
 pkg_install $(stage_pkgs nova-controller)
@@ -28,6 +25,7 @@ service_auth $conf placement placement "$PASS_PLACEMENT"
 service_auth $conf neutron neutron "$PASS_NEUTRON"
 ini_set $conf neutron service_metadata_proxy true
 ini_set $conf neutron metadata_proxy_shared_secret "$PASS_METADATA_SECRET"
+behind_tls_proxy "$conf"
 web_wsgi_setup nova-controller
 
 # The API database, cell0 and cell1 mapped, and the cell database (slow the first time: minutes on

@@ -81,13 +81,14 @@ if command -v selinuxenabled >/dev/null 2>&1 && selinuxenabled; then
   fi
 fi
 
-# proxy_headers COMPONENT FILE: the API trusts X-Forwarded-Proto (HAProxy sets it), and its units
-# restart when that changed. A component this node does not run has no FILE and is skipped.
+# proxy_headers COMPONENT FILE: the API trusts X-Forwarded-Proto (each API stage set that already:
+# behind_tls_proxy); its units restart only where it was not (a cloud installed by an older
+# version). A component this node does not run has no FILE and is skipped.
 proxy_headers() {
   local component="$1" file="$2" before=$CONFIG_CHANGED
   [[ -f "$file" ]] || return 0
   CONFIG_CHANGED=0
-  ini_set "$file" oslo_middleware enable_proxy_headers_parsing true
+  behind_tls_proxy "$file"
   if ((CONFIG_CHANGED)); then
     # shellcheck disable=SC2046
     svc_apply $(units "$component")
