@@ -248,9 +248,12 @@ for line in e['OOA_ENSURE'].splitlines():
         user = find('users', name=f[1], domain_id='default')['id']
         project = find('projects', name=f[2], domain_id='default')['id']
         role = find('roles', name=f[3])['id']
-        url = '%s/projects/%s/users/%s/roles/%s' % (base, project, user, role)
-        if s.head(url, raise_exc=False).status_code == 404:
-            s.put(url)
+        # A GET, not the HEAD check: Keystone under uwsgi answered HEAD so that the next request
+        # on the same connection was reset (measured on Debian 12 + Zed).
+        have = s.get('%s/role_assignments' % base, params={
+            'user.id': user, 'scope.project.id': project, 'role.id': role}).json()['role_assignments']
+        if not have:
+            s.put('%s/projects/%s/users/%s/roles/%s' % (base, project, user, role))
             print('granted %s on %s to %s' % (f[3], f[2], f[1]))
     elif f[0] == 'service' and not find('services', type=f[2]):
         create('service', {'name': f[1], 'type': f[2], 'description': f[3], 'enabled': True})
