@@ -19,7 +19,7 @@ pkg_installed() {
 pkg_install() {
   local missing=() p
   for p in "$@"; do
-    [[ " ${missing[*]} " != *" $p "* ]] || continue
+    [[ " ${missing[*]-} " != *" $p "* ]] || continue
     pkg_installed "$p" || missing+=("$p")
   done
   ((${#missing[@]} > 0)) || return 0
@@ -234,7 +234,7 @@ svc_apply() {
     changed "enabled ${to_enable[*]}"
   fi
   if ((${#to_restart[@]} > 0)); then log "restarting ${to_restart[*]} (configuration changed)"; fi
-  if ((${#to_start[@]} + ${#to_restart[@]} > 0)); then systemctl restart "${to_start[@]}" "${to_restart[@]}"; fi
+  if ((${#to_start[@]} + ${#to_restart[@]} > 0)); then systemctl restart ${to_start[@]+"${to_start[@]}"} ${to_restart[@]+"${to_restart[@]}"}; fi
   if ((${#to_start[@]} > 0)); then changed "started ${to_start[*]}"; fi
 }
 

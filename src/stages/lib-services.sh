@@ -220,12 +220,14 @@ auth = v3.Password(auth_url=e['OS_AUTH_URL'], username=e['OS_USERNAME'],
                    password=e['OS_PASSWORD'], project_name=e['OS_PROJECT_NAME'],
                    user_domain_name=e['OS_USER_DOMAIN_NAME'],
                    project_domain_name=e['OS_PROJECT_DOMAIN_NAME'])
-s = session.Session(auth=auth)
+# One connection per request: Keystone under uwsgi closes a kept-alive connection while the client
+# may be sending the next request on it (measured: "Connection reset by peer" on Debian 12 + Zed).
+s = session.Session(auth=auth, additional_headers={'Connection': 'close'})
 base = e['OS_AUTH_URL'].rstrip('/')
 
 
 def find(kind, **query):
-    found = s.get('%s/%s' % (base, kind), params=query).json()[kind]
+    found = s.get('%s/%s' % (base, kind), params=query, connect_retries=3).json()[kind]
     return found[0] if found else None
 
 
@@ -248,9 +250,7 @@ for line in e['OOA_ENSURE'].splitlines():
         user = find('users', name=f[1], domain_id='default')['id']
         project = find('projects', name=f[2], domain_id='default')['id']
         role = find('roles', name=f[3])['id']
-        # A GET, not the HEAD check: Keystone under uwsgi answered HEAD so that the next request
-        # on the same connection was reset (measured on Debian 12 + Zed).
-        have = s.get('%s/role_assignments' % base, params={
+        have = s.get('%s/role_assignments' % base, connect_retries=3, params={
             'user.id': user, 'scope.project.id': project, 'role.id': role}).json()['role_assignments']
         if not have:
             s.put('%s/projects/%s/users/%s/roles/%s' % (base, project, user, role))
