@@ -24,9 +24,13 @@ if [[ -z "$to_map" ]]; then
   # A node booted from a baked image keeps its name, and cell1 its mapping: nothing to discover.
   log "every compute node is mapped into cell1 already"
 else
-  run_as nova "nova-manage cell_v2 discover_hosts --verbose"
-  left="$(unmapped "$(run_as nova "nova-manage cell_v2 list_hosts")")"
-  [[ -z "$left" ]] || die "discover_hosts did not map into cell1: $left"
+  # A nova-compute is "up" once its service row exists, a moment before its compute-node row,
+  # which discover_hosts maps: tried again until every node is in cell1.
+  discovered() {
+    run_as nova "nova-manage cell_v2 discover_hosts --verbose" >/dev/null
+    [[ -z "$(unmapped "$(run_as nova "nova-manage cell_v2 list_hosts")")" ]]
+  }
+  wait_until 120 "every compute node mapped into cell1 ($to_map)" discovered
   changed "mapped into cell1: $to_map"
 fi
 openstack compute service list --service nova-compute
