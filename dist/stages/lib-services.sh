@@ -140,11 +140,31 @@ db_sync_run() {
 }
 
 # db_sync_logged SERVICE: db_sync_run in a shell of its own (errexit holds there whatever the
-# caller tests), its output appended to $OOA_LOG_DIR/db-sync-<service>.log.
+# caller tests), its output appended to $OOA_LOG_DIR/db-sync-<service>.log. What it changed (Nova
+# mapping its cells) goes to $DB_SYNC_DIR/<service>.changes, for the stage that waits to report.
 db_sync_logged() {
+  mkdir -p "$DB_SYNC_DIR"
+  rm -f "$DB_SYNC_DIR/$1.changes"
   # shellcheck disable=SC2016 # expanded by the inner shell
-  bash -euo pipefail -c '. "$1/lib.sh"; load_settings; STAGE="db-sync $2"; log "syncing the $2 database"; db_sync_run "$2"' \
+  DB_SYNC_DIR="$DB_SYNC_DIR" bash -euo pipefail -c '. "$1/lib.sh"; load_settings; STAGE="db-sync $2"; log "syncing the $2 database"
+    db_sync_run "$2"; printf "%s\n" "${CHANGES[@]+"${CHANGES[@]}"}" >"$DB_SYNC_DIR/$2.changes"' \
     _ "$OOA_LIB_DIR" "$1" >>"$OOA_LOG_DIR/db-sync-$1.log" 2>&1
+}
+
+# db_sync_changes SERVICE: the changes of its last sync, recorded once, as this stage's own.
+db_sync_changes() {
+  local line
+  [[ -r "$DB_SYNC_DIR/$1.changes" ]] || return 0
+  while read -r line; do [[ -z "$line" ]] || changed "$line"; done <"$DB_SYNC_DIR/$1.changes"
+  rm -f "$DB_SYNC_DIR/$1.changes"
+}
+
+# db_sync_failed SERVICE RC: shows the end of its log and stops the stage. The lane's files go, so
+# the stage run again syncs inline instead of finding the same failure.
+db_sync_failed() {
+  tail -n 30 "$OOA_LOG_DIR/db-sync-$1.log" >&2 || true
+  rm -f "$DB_SYNC_DIR/$1.pid" "$DB_SYNC_DIR/$1.rc"
+  die "the $1 database sync failed (exit $2); its output: $OOA_LOG_DIR/db-sync-$1.log"
 }
 
 # db_sync_lane SERVICE...: runs the syncs one after another (a failed one does not stop the next:
@@ -167,22 +187,27 @@ db_sync_over() {
 }
 
 # db_sync_wait SERVICE: waits for the sync the databases stage started; without one (a stage run
-# again by hand, a reboot since: /run is gone) prepares and syncs here and now.
+# again by hand, a reboot since: /run is gone, an earlier failure) prepares and syncs here and now.
 db_sync_wait() {
   local svc="$1" rc
   if [[ ! -e "$DB_SYNC_DIR/$svc.pid" ]]; then
     db_prepare "$svc"
     log "syncing the $svc database (no sync of the databases stage to wait for)"
-    if db_sync_logged "$svc"; then return 0; fi
-    tail -n 30 "$OOA_LOG_DIR/db-sync-$svc.log" >&2 || true
-    die "the $svc database sync failed; its output: $OOA_LOG_DIR/db-sync-$svc.log"
+    if db_sync_logged "$svc"; then rc=0; else rc=$?; fi
+  else
+    wait_until 1200 "the $svc database synced (since the databases stage)" db_sync_over "$svc"
+    rc="$(cat "$DB_SYNC_DIR/$svc.rc" 2>/dev/null || echo "none: its lane ended before it")"
   fi
-  wait_until 1200 "the $svc database synced (since the databases stage)" db_sync_over "$svc"
-  rc="$(cat "$DB_SYNC_DIR/$svc.rc" 2>/dev/null || echo "none: its lane ended before it")"
-  if [[ "$rc" != 0 ]]; then
-    tail -n 30 "$OOA_LOG_DIR/db-sync-$svc.log" >&2 || true
-    die "the $svc database sync failed (exit $rc); its output: $OOA_LOG_DIR/db-sync-$svc.log"
-  fi
+  [[ "$rc" == 0 ]] || db_sync_failed "$svc" "$rc"
+  db_sync_changes "$svc"
+}
+
+# db_lane_busy SERVICE...: a sync of an earlier run of the databases stage still runs for one of
+# them (a lane is busy until its last service is over, not only its first).
+db_lane_busy() {
+  local svc
+  for svc in "$@"; do db_sync_over "$svc" || return 0; done
+  return 1
 }
 
 # ---------------------------------------------------------------------------------------------
@@ -205,9 +230,10 @@ ks_line() {
   echo "$*"
 }
 os_ensure_objects() {
-  local spec out kind name var _ line
+  local spec out rc kind name var _ line
   spec="$(cat)"
-  out="$(
+  # What was created before a failure is still reported as changed, then the stage stops.
+  if out="$(
     while IFS=$'\t' read -r kind name var _; do
       if [[ "$kind" == user ]]; then export "OOA_PW_${name}=${!var:?the setting $var is empty}"; fi
     done <<<"$spec"
@@ -269,8 +295,9 @@ for line in e['OOA_ENSURE'].splitlines():
             s.patch('%s/endpoints/%s' % (base, current['id']), json={'endpoint': {'url': f[3]}})
             print('moved %s endpoint of %s to %s' % (f[2], f[1], f[3]))
 PY
-  )" || die "the Identity API refused a get-or-create (objects: $(cut -f1,2 <<<"$spec" | tr '\t\n' ' '))"
+  )"; then rc=0; else rc=$?; fi
   while read -r line; do [[ -z "$line" ]] || changed "$line"; done <<<"$out"
+  ((rc == 0)) || die "the Identity API refused a get-or-create (objects: $(cut -f1,2 <<<"$spec" | tr '\t\n' ' '))"
 }
 
 # os_ensure_api USER PASSWORD_SETTING SERVICE TYPE DESCRIPTION PORT[/PATH]: what each API stage

@@ -25,11 +25,11 @@ while read -r lane; do
   # shellcheck disable=SC2086 # a lane is a list of service names
   set -- $lane
   (($# > 0)) || continue
-  if ! db_sync_over "$1"; then
+  if db_lane_busy "$@"; then
     log "the syncs of $lane still run from an earlier run of this stage: left to it"
     continue
   fi
-  for svc in "$@"; do rm -f "$DB_SYNC_DIR/$svc.rc"; done
+  for svc in "$@"; do rm -f "$DB_SYNC_DIR/$svc.rc" "$DB_SYNC_DIR/$svc.changes"; done
   # setsid: the lane outlives this stage's SSH session.
   setsid bash "$0" --lane "$@" </dev/null >>"$OOA_LOG_DIR/db-sync-lanes.log" 2>&1 &
   for svc in "$@"; do echo "$!" >"$DB_SYNC_DIR/$svc.pid"; done

@@ -175,6 +175,57 @@ describe('db_sync_lane and db_sync_wait', () => {
     await new Promise((res) => (lane.exitCode !== null ? res(undefined) : lane.on('exit', res)));
   });
 
+  it("reports the lane's changes (Nova mapping its cells) as the waiting stage's own, once", () => {
+    settings({ RELEASE_CODENAME: 'zed' });
+    expect(bash('db_sync_lane nova').code).toBe(0);
+    writeFileSync(join(paths().syncs, 'nova.pid'), '999999999\n');
+    const w = bash('db_sync_wait nova; echo "changes: ${#CHANGES[@]}"');
+    expect(w.code).toBe(0);
+    expect(w.out).toContain('[lib] changed: mapped cell0');
+    expect(w.out).toContain('[lib] changed: created cell1');
+    expect(w.out).toContain('changes: 2');
+    // The stage run again by hand waits for nothing new and reports nothing it did not do.
+    const again = bash('db_sync_wait nova; echo "changes: ${#CHANGES[@]}"');
+    expect(again.code).toBe(0);
+    expect(again.out).not.toContain('changed:');
+    expect(again.out).toContain('changes: 0');
+  });
+
+  it('after a failed sync, the stage run again syncs inline instead of finding the old failure', () => {
+    settings({ RELEASE_CODENAME: 'zed' });
+    const lane = spawnSync('bash', ['-c', `. ${LIB}; load_settings; db_sync_lane keystone`], {
+      env: { ...env(), FAIL_ON: 'keystone-manage' },
+      encoding: 'utf8',
+    });
+    expect(lane.status).toBe(0);
+    writeFileSync(join(paths().syncs, 'keystone.pid'), '999999999\n');
+    expect(bash('db_sync_wait keystone').code).not.toBe(0);
+    expect(existsSync(join(paths().syncs, 'keystone.rc'))).toBe(false);
+    expect(existsSync(join(paths().syncs, 'keystone.pid'))).toBe(false);
+    // db_prepare writes /etc/keystone and MariaDB: stood in for here, the retry is what is tested.
+    const retry = bash('db_prepare() { log "prepared $1"; }; db_sync_wait keystone');
+    expect(retry.code).toBe(0);
+    expect(retry.out).toContain('[lib] prepared keystone');
+    expect(retry.out).toContain('syncing the keystone database (no sync of the databases stage to wait for)');
+    expect(calls().filter((c) => c === 'start keystone keystone-manage db_sync')).toHaveLength(2);
+    expect(calls()).toContain('end keystone keystone-manage db_sync');
+  });
+
+  it('holds a lane busy while any of its services still syncs, not only its first', async () => {
+    settings({ RELEASE_CODENAME: 'zed' });
+    const busy = spawn('sleep', ['30'], { stdio: 'ignore' });
+    try {
+      writeFileSync(join(paths().syncs, 'keystone.pid'), `${busy.pid}\n`);
+      writeFileSync(join(paths().syncs, 'keystone.rc'), '0\n');
+      writeFileSync(join(paths().syncs, 'glance.pid'), `${busy.pid}\n`);
+      expect(bash('db_lane_busy keystone glance && echo busy || echo idle').out.trim()).toBe('busy');
+    } finally {
+      busy.kill();
+      await new Promise((res) => (busy.exitCode !== null || busy.signalCode ? res(undefined) : busy.on('exit', res)));
+    }
+    expect(bash('db_lane_busy keystone glance && echo busy || echo idle').out.trim()).toBe('idle');
+  });
+
   it('fails when the lane is gone before it synced the service', () => {
     settings({ RELEASE_CODENAME: 'zed' });
     writeFileSync(join(paths().syncs, 'neutron.pid'), '999999999\n');
