@@ -218,7 +218,6 @@ export const STAGE_NAMES = [
   'swift-proxy',
   'tls-proxy',
   'discover-hosts',
-  'compute-packages',
   'nova-compute',
   'neutron-compute',
   'cinder-volume',

@@ -116,7 +116,6 @@ stage_pkgs() {
     repositories) echo "$(pkgs host) $(pkgs tools)" ;;
     mariadb | rabbitmq | memcached | etcd | keystone | glance | placement | nova-controller | horizon | \
       cinder-controller | cinder-volume | swift-proxy | swift-storage) pkgs "$1" ;;
-    compute-packages) echo "$(pkgs nova-compute) $(pkgs neutron-agent)" ;;
     nova-compute) pkgs nova-compute ;;
     neutron-compute) pkgs neutron-agent ;;
     neutron-controller) echo "$(pkgs neutron-server) $(pkgs neutron-agent)" ;;

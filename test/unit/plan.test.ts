@@ -147,9 +147,9 @@ describe('stage graph', () => {
     expect(controller.at(-1)).toBe('discover-hosts');
   });
 
-  it('lets compute install packages without waiting for the controller databases', () => {
-    const pkgs = p.stages.find((s) => s.id === 'compute1:compute-packages')!;
-    expect(pkgs.after).toEqual(['compute1:repositories']);
+  it('lets compute install its packages without waiting for the controller databases', () => {
+    const pkgs = p.stages.find((s) => s.id === 'compute1:repositories')!;
+    expect(pkgs.after).toEqual(['compute1:host-prep', 'controller:host-prep']);
     before('controller:host-prep', 'compute1:repositories');
   });
 
