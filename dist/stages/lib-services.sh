@@ -219,6 +219,42 @@ os_admin() {
   . "$OOA_ADMIN_RC"
 }
 
+# ks_bootstrap: the guide's `keystone-manage bootstrap` (admin user, project and role, region, the
+# identity endpoints: public on the public address over HTTPS, internal and admin on the management
+# name). Idempotent; it sets admin's password when it differs and revokes admin's older tokens
+# (rekey relies on that). The password travels in the environment, not argv.
+ks_bootstrap() {
+  OS_BOOTSTRAP_PASSWORD="$PASS_ADMIN" keystone-manage bootstrap \
+    --bootstrap-admin-url "http://$CONTROLLER_NAME:5000/v3/" \
+    --bootstrap-internal-url "http://$CONTROLLER_NAME:5000/v3/" \
+    --bootstrap-public-url "$(public_url 5000/v3/)" \
+    --bootstrap-region-id RegionOne
+}
+
+# ks_python: the Python on stdin, after a preamble that opens the admin's Identity API session
+# from the OS_* environment (os_admin): `s` is the keystoneauth session, `base` the v3 URL, `e`
+# the environment. Every client of the Identity API here starts so (os_ensure_objects, rekey).
+ks_python() {
+  {
+    cat <<'PY'
+import os
+import sys
+from keystoneauth1 import session
+from keystoneauth1.identity import v3
+e = os.environ
+auth = v3.Password(auth_url=e['OS_AUTH_URL'], username=e['OS_USERNAME'],
+                   password=e['OS_PASSWORD'], project_name=e['OS_PROJECT_NAME'],
+                   user_domain_name=e['OS_USER_DOMAIN_NAME'],
+                   project_domain_name=e['OS_PROJECT_DOMAIN_NAME'])
+# One connection per request: Keystone under uwsgi closes a kept-alive connection while the client
+# may be sending the next request on it (measured: "Connection reset by peer" on Debian 12 + Zed).
+s = session.Session(auth=auth, additional_headers={'Connection': 'close'})
+base = e['OS_AUTH_URL'].rstrip('/')
+PY
+    cat
+  } | "$(os_python)" -
+}
+
 # os_ensure_objects: get-or-create of Keystone objects, one per line on stdin, fields split by tabs
 # (ks_line writes one):
 #   project NAME DESCRIPTION | role NAME | user NAME PASSWORD_SETTING | grant USER PROJECT ROLE |
@@ -237,21 +273,7 @@ os_ensure_objects() {
     while IFS=$'\t' read -r kind name var _; do
       if [[ "$kind" == user ]]; then export "OOA_PW_${name}=${!var:?the setting $var is empty}"; fi
     done <<<"$spec"
-    OOA_ENSURE="$spec" "$(os_python)" - <<'PY'
-import os
-from keystoneauth1 import session
-from keystoneauth1.identity import v3
-e = os.environ
-auth = v3.Password(auth_url=e['OS_AUTH_URL'], username=e['OS_USERNAME'],
-                   password=e['OS_PASSWORD'], project_name=e['OS_PROJECT_NAME'],
-                   user_domain_name=e['OS_USER_DOMAIN_NAME'],
-                   project_domain_name=e['OS_PROJECT_DOMAIN_NAME'])
-# One connection per request: Keystone under uwsgi closes a kept-alive connection while the client
-# may be sending the next request on it (measured: "Connection reset by peer" on Debian 12 + Zed).
-s = session.Session(auth=auth, additional_headers={'Connection': 'close'})
-base = e['OS_AUTH_URL'].rstrip('/')
-
-
+    OOA_ENSURE="$spec" ks_python <<'PY'
 def find(kind, **query):
     found = s.get('%s/%s' % (base, kind), params=query, connect_retries=3).json()[kind]
     return found[0] if found else None

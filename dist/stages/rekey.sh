@@ -35,13 +35,8 @@ left="$(xargs -r -d '\n' grep -l '@@[A-Z_]*@@' <"$values.files" || true)"
 [[ -z "$left" ]] || die "placeholders left in: $(tr '\n' ' ' <<<"$left")"
 changed "this stack's values in $count file(s)"
 
-start_unit() {
-  systemctl enable -q "$1" 2>/dev/null || true
-  systemctl start "$1"
-}
-
 if is_controller; then
-  start_unit "$(units mariadb)"
+  svc_apply "$(units mariadb)"
   wait_until 60 "MariaDB answering" mysql_ping
   for user in $(db_users); do
     var="$(db_user_password_var "$user")"
@@ -64,7 +59,7 @@ print("".join(secrets.choice(string.ascii_uppercase) for _ in range(20)), end=""
     chown rabbitmq:rabbitmq "$cookie.new" && chmod 0400 "$cookie.new" && mv -f "$cookie.new" "$cookie"
     changed "new Erlang cookie for RabbitMQ"
   fi
-  start_unit "$(units rabbitmq)"
+  svc_apply "$(units rabbitmq)"
   wait_until 120 "RabbitMQ answering" rabbitmqctl -q status
   rabbitmq_add_user openstack PASS_RABBITMQ
   changed "new password for the RabbitMQ user openstack"
@@ -97,27 +92,15 @@ if is_controller; then
   start_wave ${servers[@]+"${servers[@]}"}
   wait_until 120 "Keystone answering on :5000" http_up "http://$CONTROLLER_NAME:5000/v3"
   # bootstrap changes the admin password when it differs (and revokes the old tokens).
-  OS_BOOTSTRAP_PASSWORD="$PASS_ADMIN" keystone-manage bootstrap \
-    --bootstrap-admin-url "http://$CONTROLLER_NAME:5000/v3/" \
-    --bootstrap-internal-url "http://$CONTROLLER_NAME:5000/v3/" \
-    --bootstrap-public-url "$(public_url 5000/v3/)" \
-    --bootstrap-region-id RegionOne >/dev/null
+  ks_bootstrap >/dev/null
   os_admin
   # Every other user of the default domain: its password from the settings (PASS_<NAME>), set
   # through the Identity API from Python with the passwords in the environment, never in argv.
-  (
+  # (A command substitution, not a pipe into `while`: changed must run in this shell to count.)
+  n="$(
     for v in $(compgen -v PASS_); do export "${v?}"; done
-    "$(os_python)" - <<'PY'
-import os, sys
-from keystoneauth1 import session
-from keystoneauth1.identity import v3
-auth = v3.Password(auth_url=os.environ['OS_AUTH_URL'], username=os.environ['OS_USERNAME'],
-                   password=os.environ['OS_PASSWORD'], project_name=os.environ['OS_PROJECT_NAME'],
-                   user_domain_name=os.environ['OS_USER_DOMAIN_NAME'],
-                   project_domain_name=os.environ['OS_PROJECT_DOMAIN_NAME'])
-s = session.Session(auth=auth)
-base = os.environ['OS_AUTH_URL'].rstrip('/')
-users = s.get(base + '/users?domain_id=default').json()['users']
+    ks_python <<'PY'
+users = s.get(base + '/users', params={'domain_id': 'default'}, connect_retries=3).json()['users']
 missing = []
 for u in users:
     if u['name'] == 'admin':
@@ -131,7 +114,8 @@ if missing:
     sys.exit('Keystone users without a password in the settings: ' + ' '.join(missing))
 print(len(users) - 1)
 PY
-  ) | while read -r n; do changed "new passwords for $n Keystone user(s) besides admin"; done
+  )"
+  changed "new passwords for $n Keystone user(s) besides admin"
   wait_until 60 "admin's new password accepted" openstack token issue
   # Every API of the catalog, at its internal address (scheme, host and port of each URL).
   for api in $(openstack endpoint list --interface internal -f value -c URL | sed -E 's#^([a-z]+://[^/]+).*#\1/#' | sort -u); do

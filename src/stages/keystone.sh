@@ -32,13 +32,8 @@ fi
 svc_apply "$(units keystone)"
 wait_until 120 "Keystone answering on :5000" http_up "http://$CONTROLLER_NAME:5000/v3"
 
-# bootstrap is idempotent and takes the password from the environment (not argv).
 log "keystone-manage bootstrap"
-OS_BOOTSTRAP_PASSWORD="$PASS_ADMIN" keystone-manage bootstrap \
-  --bootstrap-admin-url "http://$CONTROLLER_NAME:5000/v3/" \
-  --bootstrap-internal-url "http://$CONTROLLER_NAME:5000/v3/" \
-  --bootstrap-public-url "$(public_url 5000/v3/)" \
-  --bootstrap-region-id RegionOne
+ks_bootstrap
 
 openrc() {
   cat <<RC
