@@ -5,7 +5,8 @@
 // packages, attributed to repositories (the lists lib.sh's node_pkgs and stage_pkgs give on the
 // node, with the same apt options and services held back the same way), plus each service's
 // database sync run bare, one after another, against a local MariaDB (lib.sh's db_prepare and
-// db_sync_run), attributed to its stage. It brings up its own 2-node local stack (bench-<random>)
+// db_sync_run), attributed to its stage. Per node it also prints the stages' sum against the node's
+// floor with the syncs counted as the databases stage runs them: its longest lane, not their sum. It brings up its own 2-node local stack (bench-<random>)
 // from the cached root file system, measures, and removes it again.
 //
 //   npm run bench:install [-- --timings AFTER.json] [--before BEFORE.json]
@@ -102,29 +103,35 @@ async function installFloors(session, stages) {
   return out;
 }
 
-/** Each service's database made and synced bare, one after another: stage → seconds. */
+/**
+ * Each service's database made and synced bare, one after another: per stage the seconds, and the
+ * longest of the databases stage's lanes (lib.sh's db_lanes) as their sum of those seconds: the
+ * syncs run in those lanes side by side, so the longest lane is what they cost the controller.
+ */
 async function dbSyncFloors(controller) {
   const env = LIB;
-  const out = {};
+  const byStage = {};
+  const bySvc = {};
   await controller.exec('systemctl start mariadb', { timeoutMs: 120_000 });
   const services = (await controller.exec(`${env} db_services`)).stdout.trim().split(/\s+/);
   for (const svc of services) {
     await controller.exec(`${env} db_prepare ${svc} >/dev/null`);
     const seconds = await timed(() => controller.exec(`${env} db_sync_logged ${svc}`, { timeoutMs: 60 * 60_000, stage: `db ${svc}` }));
     io.info(`floor controller ${SYNC_STAGE[svc]}: ${svc} database sync ${seconds.toFixed(1)} s`);
-    out[SYNC_STAGE[svc]] = (out[SYNC_STAGE[svc]] ?? 0) + seconds;
+    byStage[SYNC_STAGE[svc]] = (byStage[SYNC_STAGE[svc]] ?? 0) + seconds;
+    bySvc[svc] = seconds;
   }
-  return out;
+  const lanes = (await controller.exec(`${env} db_lanes`)).stdout
+    .trim()
+    .split('\n')
+    .map((l) => l.trim().split(/\s+/).filter(Boolean));
+  const laneSeconds = lanes.map((l) => l.reduce((sum, svc) => sum + (bySvc[svc] ?? 0), 0));
+  lanes.forEach((l, i) => io.info(`floor controller: sync lane ${l.join(' ')} ${laneSeconds[i].toFixed(1)} s`));
+  return { byStage, longestLane: Math.max(0, ...laneSeconds) };
 }
 
-/** Stage seconds of the pipeline run, keyed "node:stage" whatever the timings output calls them. */
-function runSeconds(timings, node, stage) {
-  const stages = timings?.stage ?? {};
-  for (const key of [`${node}:${stage}`, `${node}/${stage}`, `${stage}@${node}`, `${stage} (${node})`, `${node} ${stage}`]) {
-    if (stages[key] !== undefined) return stages[key];
-  }
-  return undefined;
-}
+/** Stage seconds of the pipeline run (the timings output keys them "node:stage", as the Plan does). */
+const runSeconds = (timings, node, stage) => timings?.stage?.[`${node}:${stage}`];
 
 async function main() {
   if (process.getuid() !== 0) throw new Error('needs root, like the local provider (sudo npm run bench:install)');
@@ -194,7 +201,7 @@ async function main() {
     const ratio = (ran, floor) => (ran === undefined || floor < 0.5 ? '-' : `${(ran / floor).toFixed(2)}x`);
     for (const st of plan.stages) {
       const a = apt[st.node][st.stage]?.apt ?? 0;
-      const d = st.node === 'controller' ? db[st.stage] ?? 0 : 0;
+      const d = st.node === 'controller' ? db.byStage[st.stage] ?? 0 : 0;
       const floor = a + d;
       const ran = runs.map((r) => runSeconds(r.timings, st.node, st.stage));
       ran.forEach((s, i) => (totals[i] += s ?? 0));
@@ -209,6 +216,14 @@ async function main() {
       ]);
     }
     rows.push(['all', 'sum', ...totals.map((t) => t.toFixed(1)), floorTotal.toFixed(1), '', ...totals.map((t) => ratio(t, floorTotal))]);
+    // Per node: its stages run one after another, so their sum is the node's install time. Its floor
+    // counts the syncs as they run now, side by side in their lanes: the longest lane, not the sum.
+    for (const node of Object.keys(byNode)) {
+      const a = Object.values(apt[node]).reduce((sum, x) => sum + x.apt, 0);
+      const d = node === 'controller' ? db.longestLane : 0;
+      const sums = runs.map((r) => byNode[node].reduce((sum, stage) => sum + (runSeconds(r.timings, node, stage) ?? 0), 0));
+      rows.push([node, 'node (lanes)', ...sums.map((t) => t.toFixed(1)), (a + d).toFixed(1), `(${a.toFixed(1)} + ${d.toFixed(1)})`, ...sums.map((t) => ratio(t, a + d))]);
+    }
     // The nodes install side by side: the CLI's whole `up` (provisioning to the last smoke check) too.
     if (runs.length) rows.push(['all', 'CLI up (wall)', ...runs.map((r) => (r.upSeconds ?? 0).toFixed(1)), '', '', ...runs.map(() => '')]);
     const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => String(r[i]).length)));
