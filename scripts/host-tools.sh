@@ -40,6 +40,8 @@ packages=(
   subunit            # subunit2junitxml: Tempest's results as the controller renders them (tempest-results)
   python3-junitxml   # what subunit2junitxml writes with
   python3-paramiko   # Tempest's SSH client, logging in to the local test image with an RSA key (test-image)
+  python3-keystone   # a real Keystone on loopback (keystone-manage, keystone-wsgi-public; no service): keystone-objects
+  python3-keystoneauth1 # the Identity API client os_ensure_objects runs, against that Keystone (keystone-objects)
 )
 
 # OOA_HOST_TOOLS_ALSO: more packages to require, space-separated (the tests of this script name one

@@ -104,9 +104,10 @@ bake_units_known() {
     neutron-server neutron-agent horizon cinder-controller swift-proxy nova-compute cinder-volume swift-storage; do
     units "$s" 2>/dev/null | tr ' ' '\n'
   done
-  # Started by the library outside `units`: the external bridge (routed) and Open vSwitch.
+  # Started by the library outside `units`: the external bridge (routed) and Open vSwitch, where
+  # the node has it.
   echo ooa-external-bridge.service
-  ovs_unit_name
+  if unit_exists "$(ovs_unit)"; then ovs_unit; fi
 }
 
 # pkg_cache_clean: the package manager's downloaded packages (the image need not carry them).
@@ -122,17 +123,6 @@ rpc_consumed() {
   local have q
   have="$(rabbitmqctl -q list_queues name consumers 2>/dev/null | awk '$2 > 0 { print $1 }')"
   for q in "$@"; do grep -qxF "$q" <<<"$have" || return 1; done
-}
-
-# ovs_unit_name: Open vSwitch's unit on this OS (empty without it).
-ovs_unit_name() {
-  local u
-  for u in openvswitch-switch openvswitch; do
-    if unit_exists "$u"; then
-      echo "$u"
-      return 0
-    fi
-  done
 }
 
 # bake_sql_endpoints DIRECTION VALUES: the catalog's public URLs hold the public address.

@@ -141,6 +141,10 @@ neutron_periodic_workers() { release_before epoxy || echo neutron-periodic-worke
 # src/smoke/checks/tempest-smoke.ts gives the same answer to Tempest (a unit test holds them equal).
 nova_metadata_api() { [[ "$OS_FAMILY" != ubuntu ]] || release_before gazpacho; }
 
+# ovs_unit: Open vSwitch's unit on this OS (RDO names it after the package, Debian and Ubuntu after
+# the switch).
+ovs_unit() { [[ "$OS_FAMILY" == rhel ]] && echo openvswitch || echo openvswitch-switch; }
+
 # units COMPONENT: the systemd units of a component on this OS. Debian runs the APIs as uwsgi
 # services of their own; Ubuntu and RHEL put Keystone and Placement under Apache.
 units() {

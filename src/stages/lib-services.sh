@@ -271,7 +271,12 @@ os_ensure_objects() {
   # What was created before a failure is still reported as changed, then the stage stops.
   if out="$(
     while IFS=$'\t' read -r kind name var _; do
-      if [[ "$kind" == user ]]; then export "OOA_PW_${name}=${!var:?the setting $var is empty}"; fi
+      # The setting itself is exported, by its name (a user name need not be a shell identifier, and
+      # a failed export would print the word, password included).
+      if [[ "$kind" == user ]]; then
+        : "${!var:?the setting $var is empty}"
+        export "${var?}"
+      fi
     done <<<"$spec"
     OOA_ENSURE="$spec" ks_python <<'PY'
 def find(kind, **query):
@@ -292,7 +297,7 @@ for line in e['OOA_ENSURE'].splitlines():
         create('role', {'name': f[1]})
         print('created role %s' % f[1])
     elif f[0] == 'user' and not find('users', name=f[1], domain_id='default'):
-        create('user', {'name': f[1], 'domain_id': 'default', 'password': e['OOA_PW_' + f[1]], 'enabled': True})
+        create('user', {'name': f[1], 'domain_id': 'default', 'password': e[f[2]], 'enabled': True})
         print('created user %s' % f[1])
     elif f[0] == 'grant':
         user = find('users', name=f[1], domain_id='default')['id']
@@ -319,7 +324,7 @@ for line in e['OOA_ENSURE'].splitlines():
 PY
   )"; then rc=0; else rc=$?; fi
   while read -r line; do [[ -z "$line" ]] || changed "$line"; done <<<"$out"
-  ((rc == 0)) || die "the Identity API refused a get-or-create (objects: $(cut -f1,2 <<<"$spec" | tr '\t\n' ' '))"
+  ((rc == 0)) || die "the Identity API refused a get-or-create (objects: $(cut -f1,2 <<<"$spec" | tr '\t' ' ' | paste -sd, -))"
 }
 
 # os_ensure_api USER PASSWORD_SETTING SERVICE TYPE DESCRIPTION PORT[/PATH]: what each API stage
@@ -619,7 +624,7 @@ neutron_agent_setup() {
   [[ -n "$NIC_PROVIDER" ]] || die "no provider NIC in the settings of $NODE_NAME"
   if [[ "$NETWORK_DRIVER" == openvswitch ]]; then
     local ovs_unit dp
-    ovs_unit="$([[ "$OS_FAMILY" == rhel ]] && echo openvswitch || echo openvswitch-switch)"
+    ovs_unit="$(ovs_unit)"
     # Started, never restarted for Neutron's configuration (the switch reads none of it): with the
     # userspace datapath a restart would cut the ports the agents moved into namespaces.
     local saved_changed=$CONFIG_CHANGED
