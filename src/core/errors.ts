@@ -40,6 +40,8 @@ export class RemoteCommandError extends Error {
     readonly exitCode: number | null,
     rawTail: string,
     readonly timedOut = false,
+    /** The connection went before the command exited: its outcome is unknown. */
+    readonly connectionLost = false,
   ) {
     const tail = maskSecrets(rawTail);
     super(

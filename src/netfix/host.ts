@@ -75,7 +75,7 @@ export function hostFixEnv(i: HostFixInputs, opts: HostFixOptions = {}): string 
 async function upload(session: RemoteSession, opts: HostFixOptions): Promise<string> {
   const target = `${opts.root ?? ''}${INSTALLED_PATH}`;
   const dir = sq(path.posix.dirname(target));
-  await session.exec(`[ -d ${dir} ] || install -d -m 0755 ${dir}`, { stage: 'network-fix' });
+  await session.exec(`[ -d ${dir} ] || install -d -m 0755 ${dir}`, { stage: 'network-fix', idempotent: true });
   await session.writeFile(target, networkFixScript(), 0o755);
   return target;
 }
@@ -87,8 +87,10 @@ export async function runHostFix(
   opts: HostFixOptions = {},
 ): Promise<{ changes: string[]; output: string }> {
   const script = await upload(session, opts);
+  // network-fix.sh looks before it changes anything: a second run finishes what the first began.
   const r = await session.exec(`${hostFixEnv(inputs, opts)} bash ${sq(script)} apply`, {
     stage: 'network-fix',
+    idempotent: true,
     timeoutMs: opts.timeoutMs ?? 120_000,
   });
   const changes = r.stdout
@@ -116,6 +118,7 @@ export async function probeHost(
   const script = await upload(session, opts);
   const r = await session.exec(`${hostFixEnv(inputs, opts)} bash ${sq(script)} probe`, {
     stage: 'network-fix verify',
+    idempotent: true,
     timeoutMs: opts.timeoutMs ?? 60_000,
   });
   return parseFacts(r.stdout);

@@ -82,6 +82,20 @@ interface RunOptions {
   timeoutMs?: number;
   stdin?: string | Buffer;
   onOutput?: (chunk: string) => void;
+  /** The exec id of an earlier try whose connection was lost: its process group is killed first. */
+  killFirst?: string;
+}
+
+/** A command whose connection went before it exited; its exec id lets a second try kill its rest. */
+class LostCommandError extends RemoteCommandError {
+  constructor(
+    node: string,
+    stage: string,
+    tail: string,
+    readonly execId: string,
+  ) {
+    super(node, stage, null, `${tail}\n[the SSH connection was lost]`, false, true);
+  }
 }
 
 /** Kill and wait for the group to be gone: the kill script itself needs up to ~10 s. */
@@ -126,12 +140,15 @@ export class SshSession implements RemoteSession {
 
   async exec(command: string, opts: ExecOptions = {}): Promise<ExecResult> {
     const stage = opts.stage ?? command.trim().split(/\s+/)[0] ?? 'command';
-    const raw = await this.run(command, {
-      stage,
-      timeoutMs: opts.timeoutMs,
-      stdin: opts.stdin,
-      onOutput: opts.onOutput,
-    });
+    const runOpts: RunOptions = { stage, timeoutMs: opts.timeoutMs, stdin: opts.stdin, onOutput: opts.onOutput };
+    let raw: RawResult;
+    try {
+      raw = await this.run(command, runOpts);
+    } catch (err) {
+      if (!opts.idempotent || !(err instanceof LostCommandError)) throw err;
+      this.opts.io.info(`SSH connection to ${this.node} was lost during '${stage}'; running it once more.`);
+      raw = await this.run(command, { ...runOpts, killFirst: err.execId });
+    }
     const result: ExecResult = {
       code: raw.code ?? signalExitCode(raw.signal),
       stdout: raw.stdout.toString('utf8'),
@@ -311,6 +328,7 @@ export class SshSession implements RemoteSession {
   }
 
   private async run(command: string, opts: RunOptions): Promise<RawResult> {
+    if (opts.killFirst) await this.killRemote(opts.killFirst);
     const execId = randomBytes(8).toString('hex');
     const channel = await this.openExec(wrapCommand(this.target.user, execId, command, this.opts.execRunDir));
     const out: Buffer[] = [];
@@ -362,7 +380,7 @@ export class SshSession implements RemoteSession {
     }
     if (timedOut) throw new RemoteCommandError(this.node, opts.stage, null, tail.toString(), true);
     if (code === null && signal === undefined) {
-      throw new RemoteCommandError(this.node, opts.stage, null, `${tail.toString()}\n[the SSH connection was lost]`);
+      throw new LostCommandError(this.node, opts.stage, tail.toString(), execId);
     }
     return { code, signal, stdout: Buffer.concat(out), stderr: Buffer.concat(err), tail: tail.toString(), timedOut };
   }

@@ -18,6 +18,11 @@ export interface ExecOptions {
   onOutput?: (chunk: string) => void;
   /** Return the result instead of throwing on a non-zero exit. */
   allowFailure?: boolean;
+  /**
+   * The command may run again: when its connection is lost before it exits, whatever is left of it
+   * on the node is killed and it runs once more, instead of failing the run over one dropped channel.
+   */
+  idempotent?: boolean;
 }
 
 export interface RemoteSession {

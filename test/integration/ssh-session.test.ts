@@ -169,6 +169,44 @@ describeIfSshd('SshSession against a real sshd', () => {
     expect(e.tail).toContain('No such file');
   });
 
+  /**
+   * A command that, the first time, leaves a sleeper in its process group and then cuts its own
+   * connection (kills the sshd process serving it, its nearest sshd ancestor); run again, it says so.
+   */
+  function cutsItsConnectionOnce(marker: string) {
+    const first = `${server.dir}/first-${marker}`;
+    return [
+      `if [ -e ${first} ]; then echo "second try"; exit 0; fi`,
+      `touch ${first}; sleep ${marker} &`,
+      'p=$$; while [ "$p" -gt 1 ]; do read -r _ c _ pp _ < /proc/$p/stat; [ "$c" = "(sshd)" ] && break; p=$pp; done',
+      '[ "$p" -gt 1 ] && kill -9 "$p"; sleep 30',
+    ].join('\n');
+  }
+
+  test('a lost connection fails a command with connectionLost; an idempotent one runs once more', async () => {
+    const marker = `${4000 + Math.floor(Math.random() * 1000)}.${Math.floor(Math.random() * 1e6)}`;
+    const err = (await session
+      .exec(cutsItsConnectionOnce(marker), { stage: 'network-fix' })
+      .catch((e: unknown) => e)) as RemoteCommandError;
+    expect(err).toBeInstanceOf(RemoteCommandError);
+    expect([err.stage, err.exitCode, err.timedOut, err.connectionLost]).toEqual(['network-fix', null, false, true]);
+    expect(err.message).toContain('[the SSH connection was lost]');
+
+    const again = `${marker}1`;
+    lines.length = 0;
+    const r = await session.exec(cutsItsConnectionOnce(again), { stage: 'network-fix', idempotent: true });
+    expect(r.stdout).toBe('second try\n');
+    expect(lines).toContain("SSH connection to controller was lost during 'network-fix'; running it once more.");
+    // What the lost try left running (its sleeper) was killed before the second try.
+    expect(processesWith(`sleep ${again}`)).toEqual([]);
+    // A failure that is no lost connection is not run again.
+    const firstOf = `${server.dir}/once-${marker}`;
+    const failed = await session
+      .exec(`[ -e ${firstOf} ] && exit 0; touch ${firstOf}; exit 4`, { idempotent: true })
+      .catch((e: unknown) => e);
+    expect((failed as RemoteCommandError).exitCode).toBe(4);
+  });
+
   test('reconnects transparently after the server restarted between commands', async () => {
     await session.exec('true');
     const before = server.pid();
