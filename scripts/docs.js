@@ -44,7 +44,7 @@ function outputsTable(action) {
   return ['| output | description |', '| --- | --- |', ...rows].join('\n');
 }
 
-/** The end-to-end runs measured here: [{ os, release, networkDriver, topology, datapath, e2eSeconds, cliSeconds, date, stages }]. */
+/** The end-to-end runs measured here: [{ os, release, networkDriver, topology, datapath, e2eSeconds, cliSeconds, date, commit, networkFix, note, stages }]. */
 function provenRuns() {
   const file = path.join(root, 'scripts', 'e2e-proven.json');
   return fs.existsSync(file) ? JSON.parse(fs.readFileSync(file, 'utf8')) : [];
@@ -79,7 +79,7 @@ function supportTable(matrix, proven = provenRuns()) {
       .slice(0, 6)
       .map(([name, sec]) => `${name} ${Math.round(sec)}`)
       .join(', ');
-    return `- \`${p.os}\` + ${p.release}, ${p.networkDriver} (${p.datapath}), topology ${p.topology}: ${p.e2eSeconds === undefined ? '' : `whole script ${Math.round(p.e2eSeconds)} s, `}the CLI's up…teardown ${Math.round(p.cliSeconds)} s (${p.date}${p.commit ? `, commit ${p.commit}` : ''})${p.networkFix ? `, network-fix ${p.networkFix}` : ''}; slowest stages (s): ${top}`;
+    return `- \`${p.os}\` + ${p.release}, ${p.networkDriver} (${p.datapath}), topology ${p.topology}: ${p.e2eSeconds === undefined ? '' : `whole script ${Math.round(p.e2eSeconds)} s, `}the CLI's up…teardown ${Math.round(p.cliSeconds)} s (${p.date}${p.commit ? `, commit ${p.commit}` : ''})${p.networkFix ? `, network-fix ${p.networkFix}` : ''}${p.note ? `, ${p.note}` : ''}; slowest stages (s): ${top}`;
   });
   return [
     ...lines,
