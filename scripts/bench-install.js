@@ -215,13 +215,27 @@ async function main() {
         ...ran.map((s) => ratio(s, floor)),
       ]);
     }
+    // A run's stages that this plan no longer has (an older graph's, e.g. compute-packages): their
+    // own rows, and counted in the sums, so an earlier run is not made to look faster than it was.
+    const planned = new Set(plan.stages.map((st) => `${st.node}:${st.stage}`));
+    const gone = [...new Set(runs.flatMap((r) => Object.keys(r.timings?.stage ?? {})))].filter((id) => !planned.has(id));
+    for (const id of gone) {
+      const ran = runs.map((r) => r.timings?.stage?.[id]);
+      ran.forEach((x, i) => (totals[i] += x ?? 0));
+      const [node, stage] = id.split(':');
+      rows.push([node, `${stage} (not in this plan)`, ...ran.map((x) => (x === undefined ? '-' : x.toFixed(1))), '-', '', ...ran.map(() => '-')]);
+    }
     rows.push(['all', 'sum', ...totals.map((t) => t.toFixed(1)), floorTotal.toFixed(1), '', ...totals.map((t) => ratio(t, floorTotal))]);
     // Per node: its stages run one after another, so their sum is the node's install time. Its floor
     // counts the syncs as they run now, side by side in their lanes: the longest lane, not the sum.
     for (const node of Object.keys(byNode)) {
       const a = Object.values(apt[node]).reduce((sum, x) => sum + x.apt, 0);
       const d = node === 'controller' ? db.longestLane : 0;
-      const sums = runs.map((r) => byNode[node].reduce((sum, stage) => sum + (runSeconds(r.timings, node, stage) ?? 0), 0));
+      const sums = runs.map((r) =>
+        Object.entries(r.timings?.stage ?? {})
+          .filter(([id]) => id.startsWith(`${node}:`))
+          .reduce((sum, [, x]) => sum + x, 0),
+      );
       rows.push([node, 'node (lanes)', ...sums.map((t) => t.toFixed(1)), (a + d).toFixed(1), `(${a.toFixed(1)} + ${d.toFixed(1)})`, ...sums.map((t) => ratio(t, a + d))]);
     }
     // The nodes install side by side: the CLI's whole `up` (provisioning to the last smoke check) too.

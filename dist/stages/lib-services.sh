@@ -141,13 +141,17 @@ db_sync_run() {
 
 # db_sync_logged SERVICE: db_sync_run in a shell of its own (errexit holds there whatever the
 # caller tests), its output appended to $OOA_LOG_DIR/db-sync-<service>.log. What it changed (Nova
-# mapping its cells) goes to $DB_SYNC_DIR/<service>.changes, for the stage that waits to report.
+# mapping its cells) goes to $DB_SYNC_DIR/<service>.changes, for the stage that waits to report;
+# also what it changed before it failed (written on exit).
 db_sync_logged() {
   mkdir -p "$DB_SYNC_DIR"
   rm -f "$DB_SYNC_DIR/$1.changes"
   # shellcheck disable=SC2016 # expanded by the inner shell
-  DB_SYNC_DIR="$DB_SYNC_DIR" bash -euo pipefail -c '. "$1/lib.sh"; load_settings; STAGE="db-sync $2"; log "syncing the $2 database"
-    db_sync_run "$2"; printf "%s\n" "${CHANGES[@]+"${CHANGES[@]}"}" >"$DB_SYNC_DIR/$2.changes"' \
+  # (The trap names its file by a global: it may fire inside a function, with other arguments.)
+  DB_SYNC_DIR="$DB_SYNC_DIR" bash -euo pipefail -c '. "$1/lib.sh"; load_settings; STAGE="db-sync $2"
+    DB_SYNC_CHANGES="$DB_SYNC_DIR/$2.changes"
+    trap '\''printf "%s\n" ${CHANGES[@]+"${CHANGES[@]}"} >"$DB_SYNC_CHANGES"'\'' EXIT
+    log "syncing the $2 database"; db_sync_run "$2"' \
     _ "$OOA_LIB_DIR" "$1" >>"$OOA_LOG_DIR/db-sync-$1.log" 2>&1
 }
 
@@ -159,11 +163,14 @@ db_sync_changes() {
   rm -f "$DB_SYNC_DIR/$1.changes"
 }
 
-# db_sync_failed SERVICE RC: shows the end of its log and stops the stage. The lane's files go, so
-# the stage run again syncs inline instead of finding the same failure.
+# db_sync_failed SERVICE RC: records what the sync changed before it failed, shows the end of its
+# log and stops the stage. Its result goes, so the stage run again syncs inline instead of finding
+# the same failure, once its lane is over (the lane may still sync the next service, which may
+# share a database: Placement and Nova's API database before Stein).
 db_sync_failed() {
+  db_sync_changes "$1"
   tail -n 30 "$OOA_LOG_DIR/db-sync-$1.log" >&2 || true
-  rm -f "$DB_SYNC_DIR/$1.pid" "$DB_SYNC_DIR/$1.rc"
+  rm -f "$DB_SYNC_DIR/$1.rc"
   die "the $1 database sync failed (exit $2); its output: $OOA_LOG_DIR/db-sync-$1.log"
 }
 
@@ -178,25 +185,31 @@ db_sync_lane() {
   done
 }
 
-# db_sync_over SERVICE: its sync has ended, or the lane that ran it is gone.
+# db_sync_over SERVICE: its sync has ended, or the lane that ran it is gone (a zombie is gone: it
+# only waits for its parent to reap it).
 db_sync_over() {
-  local pid
+  local pid stat
   [[ -e "$DB_SYNC_DIR/$1.rc" ]] && return 0
   pid="$(cat "$DB_SYNC_DIR/$1.pid" 2>/dev/null || true)"
-  [[ -z "$pid" || ! -d "/proc/$pid" ]]
+  [[ -n "$pid" ]] && read -r stat <"/proc/$pid/stat" 2>/dev/null || return 0
+  stat="${stat##*) }"
+  [[ "${stat%% *}" == Z ]]
 }
 
-# db_sync_wait SERVICE: waits for the sync the databases stage started; without one (a stage run
-# again by hand, a reboot since: /run is gone, an earlier failure) prepares and syncs here and now.
+# db_sync_wait SERVICE: waits for the sync the databases stage started. Without a result of one
+# (a stage run again by hand after a failure, a lane that ended before it, a reboot: /run is gone)
+# it prepares and syncs here and now, once no lane runs.
 db_sync_wait() {
   local svc="$1" rc
-  if [[ ! -e "$DB_SYNC_DIR/$svc.pid" ]]; then
-    db_prepare "$svc"
-    log "syncing the $svc database (no sync of the databases stage to wait for)"
-    if db_sync_logged "$svc"; then rc=0; else rc=$?; fi
-  else
+  if [[ -e "$DB_SYNC_DIR/$svc.pid" ]]; then
     wait_until 1200 "the $svc database synced (since the databases stage)" db_sync_over "$svc"
-    rc="$(cat "$DB_SYNC_DIR/$svc.rc" 2>/dev/null || echo "none: its lane ended before it")"
+  fi
+  if [[ -e "$DB_SYNC_DIR/$svc.rc" ]]; then
+    rc="$(cat "$DB_SYNC_DIR/$svc.rc")"
+  else
+    db_prepare "$svc"
+    log "syncing the $svc database (no result of the databases stage's sync)"
+    if db_sync_logged "$svc"; then rc=0; else rc=$?; fi
   fi
   [[ "$rc" == 0 ]] || db_sync_failed "$svc" "$rc"
   db_sync_changes "$svc"

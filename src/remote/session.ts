@@ -82,8 +82,6 @@ interface RunOptions {
   timeoutMs?: number;
   stdin?: string | Buffer;
   onOutput?: (chunk: string) => void;
-  /** The exec id of an earlier try whose connection was lost: its process group is killed first. */
-  killFirst?: string;
 }
 
 /** A command whose connection went before it exited; its exec id lets a second try kill its rest. */
@@ -146,8 +144,12 @@ export class SshSession implements RemoteSession {
       raw = await this.run(command, runOpts);
     } catch (err) {
       if (!opts.idempotent || !(err instanceof LostCommandError)) throw err;
+      // Connected again first (the kill's time bound is for the kill, not the reconnect); and run
+      // again only once nothing of the first try is left, so the two never overlap.
+      await this.ensureClient();
+      if (!(await this.killRemote(err.execId))) throw err;
       this.opts.io.info(`SSH connection to ${this.node} was lost during '${stage}'; running it once more.`);
-      raw = await this.run(command, { ...runOpts, killFirst: err.execId });
+      raw = await this.run(command, runOpts);
     }
     const result: ExecResult = {
       code: raw.code ?? signalExitCode(raw.signal),
@@ -328,7 +330,6 @@ export class SshSession implements RemoteSession {
   }
 
   private async run(command: string, opts: RunOptions): Promise<RawResult> {
-    if (opts.killFirst) await this.killRemote(opts.killFirst);
     const execId = randomBytes(8).toString('hex');
     const channel = await this.openExec(wrapCommand(this.target.user, execId, command, this.opts.execRunDir));
     const out: Buffer[] = [];
@@ -345,7 +346,7 @@ export class SshSession implements RemoteSession {
     let code: number | null = null;
     let signal: string | undefined;
     let timedOut = false;
-    let killing: Promise<void> | undefined;
+    let killing: Promise<boolean> | undefined;
     const finished = new Promise<void>((resolve) => {
       channel.on('data', onChunk('out'));
       channel.stderr.on('data', onChunk('err'));
@@ -385,11 +386,15 @@ export class SshSession implements RemoteSession {
     return { code, signal, stdout: Buffer.concat(out), stderr: Buffer.concat(err), tail: tail.toString(), timedOut };
   }
 
-  /** Kills the command's remote process group over a second channel; bounded, never throws. */
-  private async killRemote(execId: string): Promise<void> {
+  /**
+   * Kills the command's remote process group over a second channel; bounded, never throws. True
+   * when the kill script finished (nothing of the group is left), false when it failed or ran out
+   * of time.
+   */
+  private async killRemote(execId: string): Promise<boolean> {
     let timer: NodeJS.Timeout | undefined;
-    const bound = new Promise<void>((resolve) => {
-      timer = setTimeout(resolve, KILL_BOUND_MS);
+    const bound = new Promise<boolean>((resolve) => {
+      timer = setTimeout(() => resolve(false), KILL_BOUND_MS);
     });
     const kill = (async () => {
       const channel = await this.openExec(killCommand(this.target.user, execId, this.opts.execRunDir));
@@ -397,11 +402,14 @@ export class SshSession implements RemoteSession {
       channel.resume();
       channel.stderr.resume();
       await new Promise<void>((resolve) => channel.on('close', () => resolve()));
-    })().catch((err) =>
-      this.opts.io.warning(`could not kill a timed-out command on ${this.node}: ${errorMessage(err)}`),
-    );
-    await Promise.race([kill, bound]);
+      return true;
+    })().catch((err) => {
+      this.opts.io.warning(`could not kill a command on ${this.node}: ${errorMessage(err)}`);
+      return false;
+    });
+    const killed = await Promise.race([kill, bound]);
     clearTimeout(timer);
+    return killed;
   }
 }
 

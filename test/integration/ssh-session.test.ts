@@ -179,7 +179,7 @@ describeIfSshd('SshSession against a real sshd', () => {
       `if [ -e ${first} ]; then echo "second try"; exit 0; fi`,
       `touch ${first}; sleep ${marker} &`,
       'p=$$; while [ "$p" -gt 1 ]; do read -r _ c _ pp _ < /proc/$p/stat; [ "$c" = "(sshd)" ] && break; p=$pp; done',
-      '[ "$p" -gt 1 ] && kill -9 "$p"; sleep 30',
+      `[ "$p" -gt 1 ] && kill -9 "$p"; sleep ${marker}`,
     ].join('\n');
   }
 
@@ -188,6 +188,8 @@ describeIfSshd('SshSession against a real sshd', () => {
     const err = (await session
       .exec(cutsItsConnectionOnce(marker), { stage: 'network-fix' })
       .catch((e: unknown) => e)) as RemoteCommandError;
+    // Not run again, so what it started is still there: ended here, by PID (it is this test's).
+    for (const pid of processesWith(`sleep ${marker}`)) process.kill(pid);
     expect(err).toBeInstanceOf(RemoteCommandError);
     expect([err.stage, err.exitCode, err.timedOut, err.connectionLost]).toEqual(['network-fix', null, false, true]);
     expect(err.message).toContain('[the SSH connection was lost]');
