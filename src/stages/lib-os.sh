@@ -231,14 +231,21 @@ svc_apply() {
     fi
   done
   # One systemctl call each: one daemon reload for all the enables, and the units start side by
-  # side in one transaction (systemd keeps their own ordering).
+  # side in one transaction (systemd keeps their own ordering). Running units restart one at a
+  # time: Debian's Nova units share RuntimeDirectory=nova, and restarted together one's stop removed
+  # /run/nova while another's start set it up (nova-conductor: status 233/RUNTIME_DIRECTORY).
   if ((${#to_enable[@]} > 0)); then
     systemctl enable -q "${to_enable[@]}"
     changed "enabled ${to_enable[*]}"
   fi
-  if ((${#to_restart[@]} > 0)); then log "restarting ${to_restart[*]} (configuration changed)"; fi
-  if ((${#to_start[@]} + ${#to_restart[@]} > 0)); then systemctl restart ${to_start[@]+"${to_start[@]}"} ${to_restart[@]+"${to_restart[@]}"}; fi
-  if ((${#to_start[@]} > 0)); then changed "started ${to_start[*]}"; fi
+  if ((${#to_start[@]} > 0)); then
+    systemctl restart "${to_start[@]}"
+    changed "started ${to_start[*]}"
+  fi
+  if ((${#to_restart[@]} > 0)); then
+    log "restarting ${to_restart[*]} (configuration changed)"
+    for u in "${to_restart[@]}"; do systemctl restart "$u"; done
+  fi
 }
 
 # wait_until SECONDS DESCRIPTION COMMAND...: polls once a second.
