@@ -16,5 +16,10 @@ module.exports = {
   // at once saying the one command that installs them.
   globalSetup: '<rootDir>/scripts/jest-host-tools.js',
   // After jest's own summary: every skipped test with why it was skipped and how to run it.
-  reporters: ['default', '<rootDir>/scripts/jest-skip-reporter.js'],
+  // While OOA_JEST_PROGRESS names a file (.ci/run): each test file's start and end, as they happen.
+  reporters: [
+    'default',
+    '<rootDir>/scripts/jest-skip-reporter.js',
+    ...(process.env.OOA_JEST_PROGRESS ? ['<rootDir>/scripts/jest-progress-reporter.js'] : []),
+  ],
 };

@@ -28,6 +28,9 @@ pkg_install() {
     debian | ubuntu)
       printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d
       chmod 0755 /usr/sbin/policy-rc.d
+      # The download is bounded and repeatable (apt_net); the unpacking after it runs once, from
+      # the archive cache, with nothing left to fetch.
+      apt_net "install (download)" "$APT_DOWNLOAD_SECONDS" install -y -q --download-only "${missing[@]}"
       local rc=0
       DEBIAN_FRONTEND=noninteractive apt-get install -y -q -o Dpkg::Options::=--force-confold "${missing[@]}" || rc=$?
       rm -f /usr/sbin/policy-rc.d
@@ -36,6 +39,30 @@ pkg_install() {
     rhel) $(rhel_pm) install -y "${missing[@]}" ;;
   esac
   changed "installed ${missing[*]}"
+}
+
+# apt_net WHAT SECONDS ARGS...: apt-get ARGS for a step that only talks to the mirror (a list
+# refresh, a download into the archive cache), under a wall-clock limit and tried again. APT's own
+# timeouts end a silent connection only; a trickling mirror or a wedged method outlives them (seen
+# here: an `apt-get update` whose http and gpgv methods still ran after 20 minutes). Both steps are
+# safe to repeat: apt replaces partial lists and resumes partial downloads.
+APT_UPDATE_SECONDS="${APT_UPDATE_SECONDS:-300}"
+APT_DOWNLOAD_SECONDS="${APT_DOWNLOAD_SECONDS:-1200}"
+APT_NET_TRIES="${APT_NET_TRIES:-3}"
+apt_net() {
+  local what="$1" limit="$2" try rc
+  shift 2
+  for ((try = 1; ; try++)); do
+    rc=0
+    timeout -k 10 "$limit" apt-get -o Acquire::Retries=3 -o Acquire::http::Timeout=30 \
+      -o Acquire::https::Timeout=30 "$@" || rc=$?
+    ((rc != 0)) || return 0
+    local why="exit $rc"
+    ((rc != 124 && rc != 137)) || why="not done within ${limit}s"
+    ((try < APT_NET_TRIES)) || die "apt-get $what failed $try times (last: $why); is the package mirror reachable from $NODE_NAME?"
+    log "apt-get $what: $why; trying again ($((try + 1))/$APT_NET_TRIES)"
+    sleep "$try"
+  done
 }
 
 rhel_pm() { if command -v dnf >/dev/null 2>&1; then echo dnf; else echo yum; fi; }
@@ -354,7 +381,9 @@ repo_setup() {
         # add-apt-repository knows the Cloud Archive names of its own version only: an image
         # built before the newest one shipped (resolute's 0.120 lacks hibiscus, 0.120.2 has it)
         # must take the archive's newest first.
-        DEBIAN_FRONTEND=noninteractive apt-get install -y -q --only-upgrade software-properties-common python3-software-properties >/dev/null ||
+        local spc=(software-properties-common python3-software-properties)
+        apt_net "upgrade (download)" "$APT_DOWNLOAD_SECONDS" install -y -q --download-only --only-upgrade "${spc[@]}" >/dev/null
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -q --only-upgrade "${spc[@]}" >/dev/null ||
           die "could not bring software-properties-common up to date (add-apt-repository needs it to know cloud-archive:$RELEASE_CODENAME)"
         add-apt-repository -y "cloud-archive:$RELEASE_CODENAME"
         changed "enabled the Ubuntu Cloud Archive for $RELEASE_CODENAME"
@@ -415,7 +444,7 @@ rdo_release_install() {
 
 pkg_refresh() {
   case "$OS_FAMILY" in
-    debian | ubuntu) apt-get update -q ;;
+    debian | ubuntu) apt_net update "$APT_UPDATE_SECONDS" update -q ;;
     rhel) $(rhel_pm) makecache -q ;;
   esac
 }

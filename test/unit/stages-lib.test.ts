@@ -33,14 +33,23 @@ function settings(extra: Record<string, string> = {}): string {
 }
 
 /** Runs a snippet after sourcing lib.sh and the settings; optionally inside a network namespace. */
-function lib(snippet: string, opts: { netns?: string; settings?: Record<string, string>; prefix?: string } = {}) {
+function lib(
+  snippet: string,
+  opts: { netns?: string; settings?: Record<string, string>; prefix?: string; privateSbin?: boolean } = {},
+) {
   const env = {
     PATH: process.env.PATH ?? '/usr/bin:/bin',
     OOA_SETTINGS: settings(opts.settings),
     OOA_NICS: join(dir, 'nics.env'),
   };
   const script = `${opts.prefix ?? ''}set -euo pipefail; . ${LIB}; load_settings; ${snippet}`;
-  const cmd = opts.netns ? ['ip', 'netns', 'exec', opts.netns, 'bash', '-c', script] : ['bash', '-c', script];
+  // privateSbin: an empty /usr/sbin in a mount namespace of the snippet's own, for what writes
+  // there (pkg_install's policy-rc.d) without touching this host's.
+  const cmd = opts.netns
+    ? ['ip', 'netns', 'exec', opts.netns, 'bash', '-c', script]
+    : opts.privateSbin
+      ? ['unshare', '-m', '--propagation', 'private', 'bash', '-c', `mount -t tmpfs ooa-sbin /usr/sbin && ${script}`]
+      : ['bash', '-c', script];
   const r = spawnSync(cmd[0], cmd.slice(1), { encoding: 'utf8', env });
   return { code: r.status, out: r.stdout, err: r.stderr };
 }
@@ -198,6 +207,72 @@ esac
     expect(r.err).not.toContain('unknown column');
     // by serial; then by size: xvda is 20 GiB too but holds the mounted root, so xvdg
     expect(r.out).toBe('/dev/xvdf\n/dev/xvdg\n');
+  });
+});
+
+describe('apt under a wall-clock limit (an apt-get stand-in that hangs, fails or succeeds)', () => {
+  // The stand-in records each call; its answer per call comes from $ANSWERS (hang | fail | ok),
+  // one word per call. It `exec`s sleep so that timeout's signal ends the hang itself (a child
+  // left behind would hold this test's pipes open).
+  function standIn(answers: string): string {
+    const bin = join(dir, 'bin');
+    spawnSync('mkdir', ['-p', bin]);
+    writeFileSync(
+      join(bin, 'apt-get'),
+      `#!/bin/bash
+n=$(( $(wc -l <"${dir}/calls" 2>/dev/null || echo 0) + 1 ))
+echo "$*" >>"${dir}/calls"
+case "$(echo ${answers} | cut -d' ' -f$n)" in
+  hang) exec sleep 30 ;;
+  fail) exit 100 ;;
+esac
+exit 0
+`,
+      { mode: 0o755 },
+    );
+    writeFileSync(join(bin, 'dpkg-query'), '#!/bin/sh\nexit 1\n', { mode: 0o755 });
+    return bin;
+  }
+  const calls = () => readFileSync(join(dir, 'calls'), 'utf8').trim().split('\n');
+  const limits = 'APT_UPDATE_SECONDS=1; APT_DOWNLOAD_SECONDS=1; sleep() { :; }; ';
+
+  test('a refresh that hangs is ended and tried again; the second try counts', () => {
+    const bin = standIn('hang ok');
+    const started = Date.now();
+    const r = lib(`PATH=${bin}:$PATH; ${limits} pkg_refresh; echo refreshed`);
+    expect(r.code).toBe(0);
+    expect(r.out).toContain('refreshed');
+    expect(r.out).toContain('apt-get update: not done within 1s; trying again (2/3)');
+    expect(calls()).toEqual([
+      expect.stringMatching(/Acquire::Retries=3 .* update -q$/),
+      expect.stringMatching(/ update -q$/),
+    ]);
+    expect(Date.now() - started).toBeLessThan(20_000);
+  });
+
+  test('three failed tries stop the stage with the step, the count and the node', () => {
+    const bin = standIn('fail hang fail');
+    const r = lib(`PATH=${bin}:$PATH; ${limits} pkg_refresh; echo refreshed`);
+    expect(r.code).not.toBe(0);
+    expect(r.out).not.toContain('refreshed');
+    expect(r.out + r.err).toContain(
+      'apt-get update failed 3 times (last: exit 100); is the package mirror reachable from controller?',
+    );
+    expect(calls()).toHaveLength(3);
+  });
+
+  test('pkg_install downloads under the limit (tried again), then unpacks once, offline', () => {
+    const bin = standIn('hang ok ok');
+    const r = lib(
+      `PATH=${bin}:$PATH; ${limits} pkg_install a b a; echo "installed; policy-rc.d left: $(ls /usr/sbin | wc -l)"`,
+      { privateSbin: true },
+    );
+    expect(r.out).toContain('installed; policy-rc.d left: 0');
+    expect(r.out).toContain('apt-get install (download): not done within 1s; trying again (2/3)');
+    const [first, second, third] = calls();
+    expect(first).toMatch(/Acquire::http::Timeout=30 .* install -y -q --download-only a b$/);
+    expect(second).toBe(first);
+    expect(third).toBe('install -y -q -o Dpkg::Options::=--force-confold a b');
   });
 });
 

@@ -157,6 +157,11 @@ describe('every combination of the matrix', () => {
       `extrepo() { echo "extrepo $*" >>"$CALLS"; }`,
       `add-apt-repository() { echo "add-apt-repository $*" >>"$CALLS"; }`,
       `dnf() { echo "dnf $*" >>"$CALLS"; }`,
+      // Never this host's own apt-get (it would upgrade the host's packages from the network).
+      // apt_net runs apt-get through timeout, which would find the host's: its limits are
+      // stages-lib.test.ts's concern, here only what it is asked to fetch.
+      `apt-get() { echo "apt-get $*" >>"$CALLS"; }`,
+      'apt_net() { shift 2; apt-get "$@"; }',
     ].join('; ');
     const r = run(`${standIns}; repo_setup`, settings);
     expect(r.err).not.toMatch(/lib\.sh|ERROR|not found/);
@@ -171,6 +176,8 @@ describe('every combination of the matrix', () => {
       uca: () =>
         expect(made).toEqual([
           'pkg_install software-properties-common',
+          'apt-get install -y -q --download-only --only-upgrade software-properties-common python3-software-properties',
+          'apt-get install -y -q --only-upgrade software-properties-common python3-software-properties',
           `add-apt-repository -y cloud-archive:${codename}`,
         ]),
       rdo: () => expect(made).toContain(`pkg_install centos-release-openstack-${codename}`),
