@@ -1,9 +1,11 @@
 // The stage graph of a stack booted from baked images: no install, only what makes the images this
 // stack's own. Each node runs host-prep (its NICs found by MAC, the network files written for them)
-// and rekey (src/stages/rekey.sh); the others' rekey waits for the controller's, whose database and
-// RabbitMQ they need. Then, on the controller, the tls-proxy stage (HAProxy with this stack's
-// certificate, and its check of every public port) and discover-hosts (which waits until every
-// nova-compute is up again). The storage nodes' data disks are new ones: their stage (cinder-volume,
+// and rekey (src/stages/rekey.sh), all side by side: a node's own services start at once, and what
+// talks to the controller waits inside rekey until the controller's RabbitMQ takes this stack's
+// password and its RPC servers consume (asked over AMQP), so the compute node's libvirt and the
+// rest of its rekey no longer wait for the controller's whole rekey. Then, on the controller, the
+// tls-proxy stage (HAProxy with this stack's certificate, and its check of every public port) and
+// discover-hosts (which waits until every nova-compute is up again). The storage nodes' data disks are new ones: their stage (cinder-volume,
 // swift-storage with the controller's rings) runs again after rekey and finds or makes the volume
 // group and the file systems. All but rekey are idempotent stages of the cold install.
 
@@ -36,11 +38,7 @@ export function buildRekeyGraph(nodes: PlannedNode[]): PlannedStage[] {
   const stages: PlannedStage[] = [
     stage(controller.name, 'host-prep', []),
     stage(controller.name, 'rekey', [prep(controller.name)]),
-    ...others.flatMap((n) => [
-      stage(n.name, 'host-prep', []),
-      stage(n.name, 'rekey', [prep(n.name), rekey(controller.name)]),
-      ...storage(n),
-    ]),
+    ...others.flatMap((n) => [stage(n.name, 'host-prep', []), stage(n.name, 'rekey', [prep(n.name)]), ...storage(n)]),
     stage(controller.name, 'tls-proxy', [rekey(controller.name)]),
     stage(controller.name, 'discover-hosts', [
       `${controller.name}:tls-proxy`,

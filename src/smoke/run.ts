@@ -1,6 +1,8 @@
-// Runs the Plan's smoke checks in order on the controller and returns one result per check. A check
-// that fails does not stop the others; a check whose prerequisite is missing is skipped with the
-// reason. Nothing here throws for a failed check: the caller decides what a failure means.
+// Runs the Plan's smoke checks on the controller and returns one result per check, in the Plan's
+// order. A check starts once the checks it reads from have ended (AFTER); checks with nothing
+// between them run side by side, SIDE_BY_SIDE at a time, each logging in a group of its own
+// (lane-io.ts). A check that fails does not stop the others; a check whose prerequisite is missing
+// is skipped with the reason. Nothing here throws for a failed check: the caller decides.
 
 import { errorMessage, RemoteCommandError } from '../core/errors';
 import { AdminCli } from './admin-cli';
@@ -18,8 +20,9 @@ import { checkFloatingIp } from './checks/floating-ip';
 import { checkSecondRouter } from './checks/second-router';
 import { realClock } from './clock';
 import { CheckContext, CheckFn, smokeNames } from './context';
+import { OrderedLog } from './lane-io';
 import { maskSecrets, tail } from './shell';
-import type { CheckId } from '../plan/types';
+import type { CheckId, PlannedCheck } from '../plan/types';
 import { CheckListing, CheckResult, CheckStatus, DEFAULT_BOUNDS, SmokeOptions, SmokeState } from './types';
 
 /** One implementation per check id of the Plan: the type refuses a missing or an unknown one. */
@@ -37,6 +40,43 @@ const CHECKS: Record<CheckId, CheckFn> = {
   'tempest-smoke': checkTempestSmoke,
 };
 
+/**
+ * The checks each check must wait for: those whose SmokeState it reads (the image, the network, the
+ * instance). Tempest comes last and alone: it counts on a cloud nobody else is changing, and on the
+ * second router being gone again (its router tests need the pool's addresses).
+ */
+const AFTER: Record<CheckId, readonly CheckId[]> = {
+  'keystone-token': [],
+  catalog: [],
+  'image-upload': [],
+  'tenant-network': [],
+  'instance-boot': ['image-upload', 'tenant-network'],
+  'router-ping': ['tenant-network'],
+  'instance-reach': ['instance-boot'],
+  'port-forward': ['instance-boot'],
+  'floating-ip': ['instance-boot'],
+  'second-router': [],
+  'tempest-smoke': [
+    'keystone-token',
+    'catalog',
+    'image-upload',
+    'tenant-network',
+    'instance-boot',
+    'router-ping',
+    'instance-reach',
+    'port-forward',
+    'floating-ip',
+    'second-router',
+  ],
+};
+
+/**
+ * How many checks run at once. Each openstack CLI call keeps one controller vCPU busy for a second
+ * or two (Python starting, a Keystone login): two use the local controller's two vCPUs, more only
+ * queue behind them.
+ */
+const SIDE_BY_SIDE = 2;
+
 export async function runSmokeChecks(opts: SmokeOptions): Promise<CheckResult[]> {
   const { plan, io } = opts;
   if (plan.checks.length === 0) {
@@ -47,68 +87,99 @@ export async function runSmokeChecks(opts: SmokeOptions): Promise<CheckResult[]>
   const secrets = opts.secrets ?? [];
   const cli = new AdminCli(opts.controller, opts.adminOpenrcPath, secrets);
   const state: SmokeState = {};
-  const results: CheckResult[] = [];
-  for (const check of plan.checks) {
-    const notes: string[] = [];
-    let junit: string | undefined;
-    const listings: CheckListing[] = [];
-    const ctx: CheckContext = {
-      plan,
-      env: opts.env,
-      io,
-      clock,
-      cli,
-      bounds: { ...DEFAULT_BOUNDS, ...opts.bounds },
-      state,
-      names: smokeNames(plan),
-      options: opts,
-      note: (t) => notes.push(t),
-      setJunit: (x) => (junit = x),
-      list: (title, lines, count) => {
-        if (!lines.length) return;
-        listings.push({
-          title,
-          lines: lines.map((l) => maskSecrets(l, secrets)),
-          ...(count !== undefined ? { count } : {}),
+  const log = new OrderedLog(io);
+  const planned = new Set(plan.checks.map((c) => c.id));
+  const results = new Map<CheckId, CheckResult>();
+  const running = new Map<CheckId, Promise<void>>();
+  const waiting = [...plan.checks];
+  const ready = (c: PlannedCheck) => AFTER[c.id].every((id) => !planned.has(id) || results.has(id));
+  while (waiting.length > 0 || running.size > 0) {
+    for (const check of [...waiting]) {
+      if (running.size >= SIDE_BY_SIDE || !ready(check)) continue;
+      waiting.splice(waiting.indexOf(check), 1);
+      const lane = log.open(`Smoke check ${check.id}: ${check.description}`);
+      const run = runOne(check, { opts, io: lane.io, clock, cli, state, secrets })
+        .then((r) => void results.set(check.id, r))
+        .finally(() => {
+          running.delete(check.id);
+          lane.end();
         });
-        io.info(`${title} (${count ?? lines.length}):\n${lines.map((l) => `  ${maskSecrets(l, secrets)}`).join('\n')}`);
-      },
-    };
-    const startedAt = clock.now();
-    const fn = CHECKS[check.id];
-    const result = await io.group(`Smoke check ${check.id}: ${check.description}`, async () => {
-      let status: CheckStatus = 'passed';
-      let failure: CheckResult['failure'];
-      let skippedReason: string | undefined;
-      try {
-        await fn(ctx);
-      } catch (err) {
-        if (err instanceof CheckSkipped) {
-          status = 'skipped';
-          skippedReason = err.message;
-        } else {
-          status = 'failed';
-          failure = failureOf(err, secrets);
-        }
-      }
-      const r: CheckResult = {
-        id: check.id,
-        name: check.description,
-        status,
-        seconds: Math.round(clock.now() - startedAt) / 1000,
-        startedAt,
-        failure,
-        skippedReason,
-        notes,
-        junit,
-        ...(listings.length ? { listings } : {}),
-      };
-      io.info(resultLine(r));
-      return r;
-    });
-    results.push(result);
+      running.set(check.id, run);
+    }
+    if (running.size === 0) break; // nothing can start: cannot happen with AFTER above, but never spin
+    await Promise.race(running.values());
   }
-  return results;
+  await log.drained();
+  return plan.checks.map((c) => results.get(c.id)).filter((r): r is CheckResult => r !== undefined);
+}
+
+interface RunContext {
+  opts: SmokeOptions;
+  io: SmokeOptions['io'];
+  clock: CheckContext['clock'];
+  cli: AdminCli;
+  state: SmokeState;
+  secrets: string[];
+}
+
+/** One check, start to result; never throws (a failure or a skip is the result). */
+async function runOne(check: PlannedCheck, run: RunContext): Promise<CheckResult> {
+  const { opts, io, clock, cli, state, secrets } = run;
+  const { plan } = opts;
+  const notes: string[] = [];
+  let junit: string | undefined;
+  const listings: CheckListing[] = [];
+  const ctx: CheckContext = {
+    plan,
+    env: opts.env,
+    io,
+    clock,
+    cli,
+    bounds: { ...DEFAULT_BOUNDS, ...opts.bounds },
+    state,
+    names: smokeNames(plan),
+    options: opts,
+    note: (t) => notes.push(t),
+    setJunit: (x) => (junit = x),
+    list: (title, lines, count) => {
+      if (!lines.length) return;
+      listings.push({
+        title,
+        lines: lines.map((l) => maskSecrets(l, secrets)),
+        ...(count !== undefined ? { count } : {}),
+      });
+      io.info(`${title} (${count ?? lines.length}):\n${lines.map((l) => `  ${maskSecrets(l, secrets)}`).join('\n')}`);
+    },
+  };
+  const startedAt = clock.now();
+  let status: CheckStatus = 'passed';
+  let failure: CheckResult['failure'];
+  let skippedReason: string | undefined;
+  try {
+    await CHECKS[check.id](ctx);
+  } catch (err) {
+    if (err instanceof CheckSkipped) {
+      status = 'skipped';
+      skippedReason = err.message;
+    } else {
+      status = 'failed';
+      failure = failureOf(err, secrets);
+    }
+  }
+  const r: CheckResult = {
+    id: check.id,
+    name: check.description,
+    status,
+    seconds: Math.round(clock.now() - startedAt) / 1000,
+    startedAt,
+    failure,
+    skippedReason,
+    notes,
+    junit,
+    ...(listings.length ? { listings } : {}),
+  };
+  io.info(resultLine(r));
+  return r;
 }
 
 function failureOf(err: unknown, secrets: string[]): NonNullable<CheckResult['failure']> {

@@ -35,8 +35,37 @@ left="$(xargs -r -d '\n' grep -l '@@[A-Z_]*@@' <"$values.files" || true)"
 [[ -z "$left" ]] || die "placeholders left in: $(tr '\n' ' ' <<<"$left")"
 changed "this stack's values in $count file(s)"
 
+# Services start side by side in waves: start_wave enables and starts what is not running yet,
+# without waiting (one reload of systemd per wave, not one per unit); a wave's readiness is polled
+# where the next step needs it.
+start_wave() {
+  local todo=() u
+  for u in "$@"; do systemctl is-active -q "$u" || todo+=("$u"); done
+  ((${#todo[@]} > 0)) || return 0
+  # --no-reload: the units are on disk already, so starting them needs no reload of systemd (a
+  # reload per wave took 8 s on the controller); the links made count from the next boot.
+  systemctl enable -q --no-reload "${todo[@]}"
+  systemctl start --no-block "${todo[@]}"
+  changed "started ${#todo[@]} service(s): ${todo[*]}"
+}
+
 if is_controller; then
-  svc_apply "$(units mariadb)"
+  # The Erlang cookie lets whoever holds it drive RabbitMQ: the install made one, so every stack
+  # booted from this image would share it. A new one before RabbitMQ starts, beside MariaDB; the
+  # new Fernet and credential keys are made while both boot.
+  cookie=/var/lib/rabbitmq/.erlang.cookie
+  if [[ -e "$cookie" ]]; then
+    (umask 077 && python3 -c 'import secrets, string
+print("".join(secrets.choice(string.ascii_uppercase) for _ in range(20)), end="")' >"$cookie.new")
+    chown rabbitmq:rabbitmq "$cookie.new" && chmod 0400 "$cookie.new" && mv -f "$cookie.new" "$cookie"
+    changed "new Erlang cookie for RabbitMQ"
+  fi
+  # shellcheck disable=SC2046 # unit lists
+  start_wave $(units mariadb) $(units rabbitmq)
+  keystone-manage fernet_setup --keystone-user keystone --keystone-group keystone
+  keystone-manage credential_setup --keystone-user keystone --keystone-group keystone
+  changed "new Fernet and credential keys"
+
   wait_until 60 "MariaDB answering" mysql_ping
   for user in $(db_users); do
     var="$(db_user_password_var "$user")"
@@ -50,47 +79,77 @@ if is_controller; then
   bake_sql_cells from-placeholders "$values"
   changed "new passwords for the database users, the catalog's public address, the cell mappings"
 
-  # The Erlang cookie lets whoever holds it drive RabbitMQ: the install made one, so every stack
-  # booted from this image would share it. A new one before RabbitMQ starts.
-  cookie=/var/lib/rabbitmq/.erlang.cookie
-  if [[ -e "$cookie" ]]; then
-    (umask 077 && python3 -c 'import secrets, string
-print("".join(secrets.choice(string.ascii_uppercase) for _ in range(20)), end="")' >"$cookie.new")
-    chown rabbitmq:rabbitmq "$cookie.new" && chmod 0400 "$cookie.new" && mv -f "$cookie.new" "$cookie"
-    changed "new Erlang cookie for RabbitMQ"
-  fi
-  svc_apply "$(units rabbitmq)"
   wait_until 120 "RabbitMQ answering" rabbitmqctl -q status
   rabbitmq_add_user openstack PASS_RABBITMQ
   changed "new password for the RabbitMQ user openstack"
-
-  keystone-manage fernet_setup --keystone-user keystone --keystone-group keystone
-  keystone-manage credential_setup --keystone-user keystone --keystone-group keystone
-  changed "new Fernet and credential keys"
 fi
 
-# The rest side by side, in two waves: first everything but the agents, then (on the controller,
-# once the RPC servers consume their queues) the agents. An agent started earlier sends its first
-# call into a queue nobody reads: it times out after a minute and backs off for most of another
-# (measured: the L3 agent then plugged the router's gateway 110 s late). One enable per wave (one
-# reload of systemd, not one per unit), one start; their own dependencies order them.
-start_wave() {
-  local todo=() u
-  for u in "$@"; do systemctl is-active -q "$u" || todo+=("$u"); done
-  ((${#todo[@]} > 0)) || return 0
-  systemctl enable -q "${todo[@]}"
-  systemctl start --no-block "${todo[@]}"
-  changed "started ${#todo[@]} service(s): ${todo[*]}"
+# Then the rest, in two waves: first everything but the agents, then (on the controller, once the
+# RPC servers consume their queues) the agents. An agent started earlier sends its first call into
+# a queue nobody reads: it times out after a minute and backs off for most of another (measured:
+# the L3 agent then plugged the router's gateway 110 s late).
+# controller_consumes QUEUE...: the controller's RabbitMQ takes this stack's openstack password
+# and has a consumer on every named queue (asked over AMQP with the py-amqp every OpenStack node has
+# under oslo.messaging; the password travels in the environment).
+controller_consumes() {
+  OOA_AMQP_PASSWORD="$PASS_RABBITMQ" "$(os_python)" - "$CONTROLLER_NAME" "$@" <<'PY'
+import os
+import sys
+import amqp
+conn = amqp.Connection(host=sys.argv[1] + ':5672', userid='openstack',
+                       password=os.environ['OOA_AMQP_PASSWORD'], virtual_host='/', connect_timeout=5)
+conn.connect()
+try:
+    for queue in sys.argv[2:]:
+        channel = conn.channel()
+        try:
+            _, _, consumers = channel.queue_declare(queue, passive=True)
+        except amqp.exceptions.NotFound:
+            sys.exit(1)
+        if consumers == 0:
+            sys.exit(1)
+        channel.close()
+finally:
+    conn.close()
+PY
 }
+
 mapfile -t servers < <(grep -v -- '-agent$' "$BAKED_UNITS")
 mapfile -t agents < <(grep -- '-agent$' "$BAKED_UNITS")
 if ! is_controller; then
-  start_wave ${servers[@]+"${servers[@]}"} ${agents[@]+"${agents[@]}"}
+  # This node's rekey runs beside the controller's (the stage graph waits for no other node): what
+  # serves this node alone starts at once (libvirt probes QEMU's capabilities again on a booted
+  # image, 20 s here); what talks to the controller waits for the controller's rekey to get as far
+  # as it needs. nova-compute started before nova-conductor consumes sends its first call into a
+  # queue nobody reads and waits a minute for it, as the agents do.
+  own=() remote=() queues=()
+  for u in ${servers[@]+"${servers[@]}"} ${agents[@]+"${agents[@]}"}; do
+    case "$u" in
+      *nova-*) remote+=("$u") queues+=(conductor) ;;
+      *neutron-*) remote+=("$u") queues+=(q-plugin q-reports-plugin) ;;
+      *cinder-*) remote+=("$u") ;;
+      *) own+=("$u") ;;
+    esac
+  done
+  start_wave ${own[@]+"${own[@]}"}
+  if ((${#remote[@]} > 0)); then
+    wait_until 900 "the controller's RabbitMQ taking this stack's password${queues[*]:+, consumers on ${queues[*]}}" \
+      controller_consumes ${queues[@]+"${queues[@]}"}
+    start_wave "${remote[@]}"
+  fi
 fi
 
 if is_controller; then
-  start_wave ${servers[@]+"${servers[@]}"}
+  # Keystone first, alone with memcached: started among all the servers it took 32 s to answer
+  # (2 vCPUs, 16 services importing Python at once). The others start as soon as it answers and
+  # boot while Keystone's passwords change; none of them logs in to Keystone before a request.
+  first=" $(units memcached) $(units keystone) "
+  rest=()
+  for u in ${servers[@]+"${servers[@]}"}; do [[ "$first" == *" $u "* ]] || rest+=("$u"); done
+  # shellcheck disable=SC2046 # unit lists
+  start_wave $(units memcached) $(units keystone)
   wait_until 120 "Keystone answering on :5000" http_up "http://$CONTROLLER_NAME:5000/v3"
+  start_wave ${rest[@]+"${rest[@]}"}
   # bootstrap changes the admin password when it differs (and revokes the old tokens).
   ks_bootstrap >/dev/null
   os_admin
