@@ -213,9 +213,15 @@ async function main() {
     lines.push(`  bake run (cold install, checks, bake)      ${bake.seconds.toFixed(1).padStart(8)}   of which bake ${sum(bake.timings?.bake).toFixed(1)}`);
   }
   lines.push(`  provision                                  ${sum(t.provision).toFixed(1).padStart(8)}`);
+  const stagesWall = t.wallSecondsByKind?.stage;
+  lines.push(`  stages (wall)                              ${stagesWall !== undefined ? stagesWall.toFixed(1).padStart(8) : '     n/a'}`);
   for (const [name, s] of Object.entries(t.stage ?? {})) lines.push(`    stage ${name.padEnd(34)} ${s.toFixed(1).padStart(8)}`);
   lines.push(`  network fix                                ${sum(t.netfix).toFixed(1).padStart(8)}`);
-  lines.push(`  smoke checks                               ${sum(t.check).toFixed(1).padStart(8)}`);
+  // The checks run side by side: their wall clock, and the sum of each check's seconds beside it.
+  const checksWall = t.wallSecondsByKind?.check;
+  lines.push(
+    `  smoke checks (wall)                        ${checksWall !== undefined ? checksWall.toFixed(1).padStart(8) : '     n/a'}   sum of the checks ${sum(t.check).toFixed(1)}`,
+  );
   const wall = t.wallSeconds !== undefined ? Number(t.wallSeconds) : undefined;
   lines.push(`  from baked snapshots to every smoke check passed (wall, steps)  ${wall !== undefined ? wall.toFixed(1) : 'n/a'}`);
   lines.push(`  the boot run's CLI command (wall, incl. build of outputs)       ${bootSeconds.toFixed(1)}`);

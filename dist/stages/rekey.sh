@@ -132,6 +132,11 @@ if ! is_controller; then
     esac
   done
   start_wave ${own[@]+"${own[@]}"}
+  # libvirt probes QEMU's capabilities on the first question, not when it starts: nova-compute's
+  # first one then waited 21 s here. Asked now, while the controller's rekey runs.
+  if [[ "$NODE_ROLE" == compute ]] && command -v virsh >/dev/null; then
+    wait_until 180 "libvirt's QEMU capabilities" virsh -c qemu:///system capabilities
+  fi
   if ((${#remote[@]} > 0)); then
     wait_until 900 "the controller's RabbitMQ taking this stack's password${queues[*]:+, consumers on ${queues[*]}}" \
       controller_consumes ${queues[@]+"${queues[@]}"}
@@ -140,16 +145,16 @@ if ! is_controller; then
 fi
 
 if is_controller; then
-  # Keystone first, alone with memcached: started among all the servers it took 32 s to answer
-  # (2 vCPUs, 16 services importing Python at once). The others start as soon as it answers and
-  # boot while Keystone's passwords change; none of them logs in to Keystone before a request.
+  # Keystone first, alone with memcached: started among all the servers it took 32-38 s to answer
+  # (2 vCPUs, 16 services importing Python at once), alone 5 s. The others start once every
+  # Keystone user has this stack's password: nova-conductor logs in to Keystone as it starts
+  # (its Placement client) and exits on a refused password (seen when it started earlier).
   first=" $(units memcached) $(units keystone) "
   rest=()
   for u in ${servers[@]+"${servers[@]}"}; do [[ "$first" == *" $u "* ]] || rest+=("$u"); done
   # shellcheck disable=SC2046 # unit lists
   start_wave $(units memcached) $(units keystone)
   wait_until 120 "Keystone answering on :5000" http_up "http://$CONTROLLER_NAME:5000/v3"
-  start_wave ${rest[@]+"${rest[@]}"}
   # bootstrap changes the admin password when it differs (and revokes the old tokens).
   ks_bootstrap >/dev/null
   os_admin
@@ -175,6 +180,7 @@ print(len(users) - 1)
 PY
   )"
   changed "new passwords for $n Keystone user(s) besides admin"
+  start_wave ${rest[@]+"${rest[@]}"}
   wait_until 60 "admin's new password accepted" openstack token issue
   # Every API of the catalog, at its internal address (scheme, host and port of each URL).
   for api in $(openstack endpoint list --interface internal -f value -c URL | sed -E 's#^([a-z]+://[^/]+).*#\1/#' | sort -u); do

@@ -133,6 +133,7 @@ describe('publishOutputs through actionsIo', () => {
       teardown: {},
       totalSeconds: 134.75,
       wallSeconds: expect.any(Number),
+      wallSecondsByKind: { provision: 90, stage: 43.25, check: 1.5 },
     });
     expect(JSON.parse(o[Outputs.PortForwards])).toEqual([
       {

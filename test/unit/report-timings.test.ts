@@ -32,6 +32,8 @@ it('records, measures with its clock and sums a name recorded twice', async () =
     totalSeconds: 53,
     // From the first start (the first vpc, recorded at 1 000 000 after 2.5 s) to the last end.
     wallSeconds: 51.5,
+    // Per kind: the two vpc records span 997 500 to 1 049 000 + 1.5 s.
+    wallSecondsByKind: { provision: 51.5, stage: 43, check: 6 },
   });
   const back = Timings.fromJSON(timings.toJSON());
   expect(back.list()).toEqual(timings.list());
@@ -49,5 +51,7 @@ it('counts a step once: its parts are listed but not added to the sum of steps',
   expect(out.provision).toEqual({ 'local up': 60, 'host tools checked': 5, 'machines booted': 55 });
   expect(out.totalSeconds).toBe(78);
   expect(out.wallSeconds).toBe(70);
+  // Stages side by side: their wall clock is the longer one, not the sum (18).
+  expect(out.wallSecondsByKind).toEqual({ provision: 60, stage: 10 });
   expect(Timings.fromJSON(t.toJSON()).list()[1].partOf).toBe('local up');
 });
