@@ -39,8 +39,11 @@ changed "this stack's values in $count file(s)"
 # without waiting (one reload of systemd per wave, not one per unit); a wave's readiness is polled
 # where the next step needs it.
 start_wave() {
-  local todo=() u
-  for u in "$@"; do systemctl is-active -q "$u" || todo+=("$u"); done
+  local todo=() states=() i
+  (($# > 0)) || return 0
+  # One systemctl for every unit's state (one line each, in order), not one per unit.
+  mapfile -t states < <(systemctl is-active "$@" || true)
+  for ((i = 1; i <= $#; i++)); do [[ "${states[i - 1]-}" == active ]] || todo+=("${!i}"); done
   ((${#todo[@]} > 0)) || return 0
   # --no-reload: the units are on disk already, so starting them needs no reload of systemd (a
   # reload per wave took 8 s on the controller); the links made count from the next boot.
