@@ -121,17 +121,16 @@ mapfile -t servers < <(grep -v -- '-agent$' "$BAKED_UNITS")
 mapfile -t agents < <(grep -- '-agent$' "$BAKED_UNITS")
 if ! is_controller; then
   # This node's rekey runs beside the controller's (the stage graph waits for no other node): what
-  # serves this node alone starts at once; what talks to the controller once the controller's
-  # rekey got as far as it needs. nova-compute and cinder-volume need RabbitMQ to take this stack's
-  # password (nova-compute then asks nova-conductor every 10 s until it answers, and only then logs
-  # in to Keystone, whose passwords change before nova-conductor starts). A Neutron agent needs the
-  # RPC server consuming: its first call into a queue nobody reads times out after a minute and it
-  # backs off for most of another.
-  own=() login=() rpc=()
+  # serves this node alone starts at once (libvirt probes QEMU's capabilities again on a booted
+  # image, 20 s here); what talks to the controller waits for the controller's rekey to get as far
+  # as it needs. nova-compute started before nova-conductor consumes sends its first call into a
+  # queue nobody reads and waits a minute for it, as the agents do.
+  own=() remote=() queues=()
   for u in ${servers[@]+"${servers[@]}"} ${agents[@]+"${agents[@]}"}; do
     case "$u" in
-      *neutron-*) rpc+=("$u") ;;
-      *nova-* | *cinder-*) login+=("$u") ;;
+      *nova-*) remote+=("$u") queues+=(conductor) ;;
+      *neutron-*) remote+=("$u") queues+=(q-plugin q-reports-plugin) ;;
+      *cinder-*) remote+=("$u") ;;
       *) own+=("$u") ;;
     esac
   done
@@ -141,13 +140,10 @@ if ! is_controller; then
   if [[ "$NODE_ROLE" == compute ]] && command -v virsh >/dev/null; then
     wait_until 180 "libvirt's QEMU capabilities" virsh -c qemu:///system capabilities
   fi
-  if ((${#login[@]} + ${#rpc[@]} > 0)); then
-    wait_until 900 "the controller's RabbitMQ taking this stack's password" controller_consumes
-    start_wave ${login[@]+"${login[@]}"}
-  fi
-  if ((${#rpc[@]} > 0)); then
-    wait_until 900 "Neutron's RPC server consuming on the controller" controller_consumes q-plugin q-reports-plugin
-    start_wave "${rpc[@]}"
+  if ((${#remote[@]} > 0)); then
+    wait_until 900 "the controller's RabbitMQ taking this stack's password${queues[*]:+, consumers on ${queues[*]}}" \
+      controller_consumes ${queues[@]+"${queues[@]}"}
+    start_wave "${remote[@]}"
   fi
 fi
 
