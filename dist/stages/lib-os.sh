@@ -26,11 +26,11 @@ pkg_install() {
   log "installing ${missing[*]}"
   case "$OS_FAMILY" in
     debian | ubuntu)
-      printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d
-      chmod 0755 /usr/sbin/policy-rc.d
       # The download is bounded and repeatable (apt_net); the unpacking after it runs once, from
       # the archive cache, with nothing left to fetch.
       apt_net "install (download)" "$APT_DOWNLOAD_SECONDS" install -y -q --download-only "${missing[@]}"
+      printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d
+      chmod 0755 /usr/sbin/policy-rc.d
       local rc=0
       DEBIAN_FRONTEND=noninteractive apt-get install -y -q -o Dpkg::Options::=--force-confold "${missing[@]}" || rc=$?
       rm -f /usr/sbin/policy-rc.d
@@ -45,22 +45,26 @@ pkg_install() {
 # refresh, a download into the archive cache), under a wall-clock limit and tried again. APT's own
 # timeouts end a silent connection only; a trickling mirror or a wedged method outlives them (seen
 # here: an `apt-get update` whose http and gpgv methods still ran after 20 minutes). Both steps are
-# safe to repeat: apt replaces partial lists and resumes partial downloads.
-APT_UPDATE_SECONDS="${APT_UPDATE_SECONDS:-300}"
-APT_DOWNLOAD_SECONDS="${APT_DOWNLOAD_SECONDS:-1200}"
+# safe to repeat: apt replaces partial lists and resumes partial downloads (a try that ran out of
+# time keeps what it fetched). Three tries fit in the shortest stage that refreshes (host-prep,
+# 10 minutes) and in repositories (40). --foreground keeps apt-get in the stage's process group,
+# which the stage runner kills when a stage runs out of time. The notes go to stderr: callers
+# silence apt-get's own stdout, not these.
+APT_UPDATE_SECONDS="${APT_UPDATE_SECONDS:-180}"
+APT_DOWNLOAD_SECONDS="${APT_DOWNLOAD_SECONDS:-600}"
 APT_NET_TRIES="${APT_NET_TRIES:-3}"
 apt_net() {
   local what="$1" limit="$2" try rc
   shift 2
   for ((try = 1; ; try++)); do
     rc=0
-    timeout -k 10 "$limit" apt-get -o Acquire::Retries=3 -o Acquire::http::Timeout=30 \
+    timeout --foreground -k 10 "$limit" apt-get -o Acquire::Retries=3 -o Acquire::http::Timeout=30 \
       -o Acquire::https::Timeout=30 "$@" || rc=$?
     ((rc != 0)) || return 0
     local why="exit $rc"
     ((rc != 124 && rc != 137)) || why="not done within ${limit}s"
-    ((try < APT_NET_TRIES)) || die "apt-get $what failed $try times (last: $why); is the package mirror reachable from $NODE_NAME?"
-    log "apt-get $what: $why; trying again ($((try + 1))/$APT_NET_TRIES)"
+    ((try < APT_NET_TRIES)) || { die "apt-get $what failed $try times (last: $why); is the package mirror reachable from $NODE_NAME?"; } >&2
+    log "apt-get $what: $why; trying again ($((try + 1))/$APT_NET_TRIES)" >&2
     sleep "$try"
   done
 }

@@ -98,7 +98,11 @@ export async function runSmokeChecks(opts: SmokeOptions): Promise<CheckResult[]>
       if (running.size >= SIDE_BY_SIDE || !ready(check)) continue;
       waiting.splice(waiting.indexOf(check), 1);
       const lane = log.open(`Smoke check ${check.id}: ${check.description}`);
+      const startedAt = clock.now();
       const run = runOne(check, { opts, io: lane.io, clock, cli, state, secrets })
+        // runOne turns every failure of a check into its result; anything else (a fault here)
+        // still ends as this check's failure, never as a rejection that leaves the others unawaited.
+        .catch((err: unknown) => unexpected(check, err, startedAt, clock.now(), secrets))
         .then((r) => void results.set(check.id, r))
         .finally(() => {
           running.delete(check.id);
@@ -110,7 +114,31 @@ export async function runSmokeChecks(opts: SmokeOptions): Promise<CheckResult[]>
     await Promise.race(running.values());
   }
   await log.drained();
-  return plan.checks.map((c) => results.get(c.id)).filter((r): r is CheckResult => r !== undefined);
+  // A check never started (impossible with AFTER as it is) is reported, not dropped.
+  return plan.checks.map((c) => results.get(c.id) ?? { ...unstarted(c), startedAt: clock.now() });
+}
+
+function unexpected(check: PlannedCheck, err: unknown, startedAt: number, now: number, secrets: string[]): CheckResult {
+  return {
+    id: check.id,
+    name: check.description,
+    status: 'failed',
+    seconds: Math.round(now - startedAt) / 1000,
+    startedAt,
+    failure: failureOf(err, secrets),
+    notes: [],
+  };
+}
+
+function unstarted(check: PlannedCheck): Omit<CheckResult, 'startedAt'> {
+  return {
+    id: check.id,
+    name: check.description,
+    status: 'skipped',
+    seconds: 0,
+    skippedReason: 'not started: a check it waits for never ended',
+    notes: [],
+  };
 }
 
 interface RunContext {

@@ -95,7 +95,9 @@ fi
 # and has a consumer on every named queue (asked over AMQP with the py-amqp every OpenStack node has
 # under oslo.messaging; the password travels in the environment).
 controller_consumes() {
-  OOA_AMQP_PASSWORD="$PASS_RABBITMQ" "$(os_python)" - "$CONTROLLER_NAME" "$@" <<'PY'
+  # timeout: connect_timeout bounds the connection only, and wait_until looks at its clock
+  # between tries, so one probe stuck on a channel would hold the stage.
+  OOA_AMQP_PASSWORD="$PASS_RABBITMQ" timeout 30 "$(os_python)" - "$CONTROLLER_NAME" "$@" <<'PY'
 import os
 import sys
 import amqp
@@ -141,7 +143,8 @@ if ! is_controller; then
     wait_until 180 "libvirt's QEMU capabilities" virsh -c qemu:///system capabilities
   fi
   if ((${#remote[@]} > 0)); then
-    wait_until 900 "the controller's RabbitMQ taking this stack's password${queues[*]:+, consumers on ${queues[*]}}" \
+    # Inside the stage's 15 minutes (REKEY_MINUTES), so this says what it waited for.
+    wait_until 600 "the controller's RabbitMQ taking this stack's password${queues[*]:+, consumers on ${queues[*]}}" \
       controller_consumes ${queues[@]+"${queues[@]}"}
     start_wave "${remote[@]}"
   fi
