@@ -22,6 +22,7 @@ import { realClock } from './clock';
 import { CheckContext, CheckFn, smokeNames } from './context';
 import { OrderedLog } from './lane-io';
 import { maskSecrets, tail } from './shell';
+import { CHECK_IDS } from '../plan/types';
 import type { CheckId, PlannedCheck } from '../plan/types';
 import { CheckListing, CheckResult, CheckStatus, DEFAULT_BOUNDS, SmokeOptions, SmokeState } from './types';
 
@@ -56,18 +57,7 @@ const AFTER: Record<CheckId, readonly CheckId[]> = {
   'port-forward': ['instance-boot'],
   'floating-ip': ['instance-boot'],
   'second-router': [],
-  'tempest-smoke': [
-    'keystone-token',
-    'catalog',
-    'image-upload',
-    'tenant-network',
-    'instance-boot',
-    'router-ping',
-    'instance-reach',
-    'port-forward',
-    'floating-ip',
-    'second-router',
-  ],
+  'tempest-smoke': CHECK_IDS.filter((id) => id !== 'tempest-smoke'),
 };
 
 /**

@@ -4,7 +4,6 @@
 
 import { buildPlan } from '../../src/plan/plan';
 import type { Plan } from '../../src/plan/types';
-import type { Environment } from '../../src/provider';
 import { runSmokeChecks } from '../../src/smoke/run';
 import type { CheckResult, SmokeOptions } from '../../src/smoke/types';
 import { settingsFrom } from '../helpers/inputs';
@@ -12,9 +11,11 @@ import {
   fail,
   FakeClock,
   FakeController,
-  healthyController,
   out,
   RecordingIo,
+  ROUTER2,
+  routedController,
+  routedEnv,
 } from '../fixtures/smoke/fake-controller';
 
 const now = new Date('2026-11-21T16:30:00Z');
@@ -22,37 +23,7 @@ const planFor = (extra: Record<string, string> = {}): Plan =>
   buildPlan(settingsFrom({ 'stack-id': 'smoke1', 'ping-target': '203.0.113.10', ...extra }), { now });
 const routedPlan = () => planFor({ 'network-fix': 'routed', 'floating-elastic-ips': '1' });
 
-const env: Environment = {
-  stackId: 'smoke1',
-  nodes: [],
-  controllerPublicIp: '198.51.100.12',
-  sshPort: 22,
-  routerPublicIp: '198.51.100.11',
-  poolElasticIps: { '10.42.1.100': '198.51.100.11', '10.42.1.101': '198.51.100.13' },
-  sshUser: 'ubuntu',
-  privateKeyPath: '/nonexistent/key',
-};
-
-const ROUTER2 = { id: 'a1b2c3d4-e5f6-4a7b-8c9d-0e1f2a3b4c5d', name: 'smoke1-smoke-router2' };
-
-function routedController(): FakeController {
-  return healthyController()
-    .on(/openstack router show 'smoke1-smoke-router2'/, fail(1, 'No Router found for smoke1-smoke-router2'))
-    .on(/openstack router create 'smoke1-smoke-router2'/, { code: 0, stdout: JSON.stringify(ROUTER2) })
-    .on(/openstack router set --external-gateway 'provider' --fixed-ip/, { code: 0 })
-    .on(/openstack router unset --external-gateway/, { code: 0 })
-    .on(/openstack router delete/, { code: 0 })
-    .on(/openstack floating ip list --floating-ip-address '10\.42\.1\.101'/, { code: 0, stdout: '[]' })
-    .on(/openstack floating ip create --floating-ip-address '10\.42\.1\.101' 'provider'/, {
-      code: 0,
-      stdout: JSON.stringify({ id: 'f1f2f3f4-0000-4000-8000-000000000001', floating_ip_address: '10.42.1.101' }),
-    })
-    .on(/openstack port list --server/, {
-      code: 0,
-      stdout: JSON.stringify([{ ID: 'p0p0p0p0-0000-4000-8000-000000000001' }]),
-    })
-    .on(/openstack floating ip set --port/, { code: 0 });
-}
+const env = routedEnv;
 
 async function run(
   controller: FakeController,
